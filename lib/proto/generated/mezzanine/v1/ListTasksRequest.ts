@@ -1,0 +1,14 @@
+// Original file: proto/mezzanine/v1/operator.proto
+
+
+export interface ListTasksRequest {
+  'frameworkId'?: (string);
+  'state'?: (string);
+  'agentId'?: (string);
+}
+
+export interface ListTasksRequest__Output {
+  'frameworkId': (string);
+  'state': (string);
+  'agentId': (string);
+}

@@ -1,0 +1,24 @@
+// Original file: proto/mezzanine/v1/resources.proto
+
+import type { Resource as _mezzanine_v1_Resource, Resource__Output as _mezzanine_v1_Resource__Output } from '../../mezzanine/v1/Resource';
+import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from '../../mezzanine/v1/CommandInfo';
+
+export interface TaskInfo {
+  'taskId'?: (string);
+  'name'?: (string);
+  'agentId'?: (string);
+  'resources'?: (_mezzanine_v1_Resource)[];
+  'command'?: (_mezzanine_v1_CommandInfo | null);
+  'labels'?: ({[key: string]: string});
+  'killGraceSeconds'?: (number | string);
+}
+
+export interface TaskInfo__Output {
+  'taskId': (string);
+  'name': (string);
+  'agentId': (string);
+  'resources': (_mezzanine_v1_Resource__Output)[];
+  'command': (_mezzanine_v1_CommandInfo__Output | null);
+  'labels': ({[key: string]: string});
+  'killGraceSeconds': (number);
+}

@@ -1,0 +1,36 @@
+// Original file: proto/mezzanine/v1/resources.proto
+
+import type { TaskState as _mezzanine_v1_TaskState, TaskState__Output as _mezzanine_v1_TaskState__Output } from '../../mezzanine/v1/TaskState';
+import type { StatusSource as _mezzanine_v1_StatusSource, StatusSource__Output as _mezzanine_v1_StatusSource__Output } from '../../mezzanine/v1/StatusSource';
+
+export interface TaskStatus {
+  'taskId'?: (string);
+  'state'?: (_mezzanine_v1_TaskState);
+  'message'?: (string);
+  'reason'?: (string);
+  'source'?: (_mezzanine_v1_StatusSource);
+  'agentId'?: (string);
+  'uuid'?: (string);
+  'timestamp'?: (number | string);
+  'exitCode'?: (number);
+  'healthy'?: (boolean);
+  'frameworkId'?: (string);
+  '_exitCode'?: "exitCode";
+  '_healthy'?: "healthy";
+}
+
+export interface TaskStatus__Output {
+  'taskId': (string);
+  'state': (_mezzanine_v1_TaskState__Output);
+  'message': (string);
+  'reason': (string);
+  'source': (_mezzanine_v1_StatusSource__Output);
+  'agentId': (string);
+  'uuid': (string);
+  'timestamp': (number);
+  'exitCode'?: (number);
+  'healthy'?: (boolean);
+  'frameworkId': (string);
+  '_exitCode'?: "exitCode";
+  '_healthy'?: "healthy";
+}

@@ -1,0 +1,12 @@
+// Original file: proto/mezzanine/v1/operator.proto
+
+
+export interface Version {
+  'version'?: (string);
+  'masterId'?: (string);
+}
+
+export interface Version__Output {
+  'version': (string);
+  'masterId': (string);
+}
