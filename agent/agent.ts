@@ -1,0 +1,650 @@
+/**
+ * The agent: registers this host's resources with the leading master over
+ * one bidirectional stream (AgentGateway.Connect), runs the tasks the master
+ * sends through an executor, reports their status updates at least once,
+ * and serves their sandboxes (AgentFiles) on its own port.
+ *
+ * One Agent object owns: the files server, the master connection (with
+ * reconnect, ping and a watchdog), the task table, the status update queue
+ * and the executor. Tasks outlive the agent: stop() closes the connection
+ * and the server and leaves every task running.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { errorMessage } from '../lib/errors';
+import { bindServer, CHANNEL_OPTIONS, describeGrpcError, SERVER_OPTIONS } from '../lib/grpc';
+import { newUuid } from '../lib/ids';
+import { createLogger, type Logger } from '../lib/log';
+import {
+  isTerminal, mezzProto,
+  type AgentGatewayClient, type AgentMessage, type AgentTask, type Attribute, type FrameworkInfo__Output,
+  type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
+} from '../lib/proto';
+import { format as formatResources, toProto, type Resources } from '../lib/resources';
+import { VERSION } from '../lib/version';
+import { UnknownTaskError } from './errors';
+import { PosixExecutor } from './executor/executor-posix';
+import type { Executor, TaskExit } from './executor/executor';
+import { taskEnvironment } from './executor/environment';
+import { writeJsonAtomic } from './executor/checkpoint';
+import { filesHandlers } from './files-service';
+import type { GpuInfo } from './gpu-detect';
+import { detectResources } from './resources-detect';
+import { Sandboxes } from './sandbox';
+import { StatusUpdateQueue } from './status-updates';
+import { outcomeOf, Reason, type Outcome } from './task-status';
+import { taskProblems } from './task-validate';
+
+export interface AgentOptions {
+  /** Master addresses, `host:port`; the agent tries them in turn. */
+  masters: string[];
+  /** Port of the files server; 0 binds any free port. Default 5051. */
+  port?: number;
+  /** Address the files server binds. Default 0.0.0.0. */
+  bindHost?: string;
+  /** Default `/tmp/mezz/agent-<bound port>`. */
+  workDir?: string;
+  /** `--resources` overrides, key by key, of the detected resources. */
+  resources?: Partial<Resources>;
+  attributes?: Attribute[];
+  /** Hostname reported to the master. Default os.hostname(). */
+  hostname?: string;
+  /** SIGTERM → SIGKILL grace for tasks that set no kill_grace_seconds. Default 3000. */
+  killGraceMs?: number;
+  /** Ping interval until the master sets one at registration. Default 1000. */
+  pingIntervalMs?: number;
+  /** Unacknowledged updates are resent after this long. Default 2000. */
+  statusRetryMs?: number;
+  /** Reconnect backoff: from initialMs, doubling up to maxMs. Default 100 → 3000. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Environment for finding nvidia-smi and for tasks' HOME and PATH. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the process-group executor (cgroups, recovery, tests). */
+  executor?: (ctx: { workDir: string; logger: Logger }) => Executor;
+  logger?: Logger;
+}
+
+/** A task as the agent tracks it, for operators and tests. */
+export interface AgentTaskView {
+  frameworkId: string;
+  taskId: string;
+  state: TaskState;
+  pid?: number;
+  sandbox?: string;
+}
+
+interface TaskRecord {
+  key: string;
+  frameworkId: string;
+  task: TaskInfo__Output;
+  framework?: FrameworkInfo__Output;
+  /** The latest status (STAGING with no uuid until the first real update). */
+  latest: TaskStatus;
+  /** preparing: sandbox and spawn under way; running: a process exists; done: it ended. */
+  phase: 'preparing' | 'running' | 'done';
+  sandbox?: string;
+  pid?: number;
+  /** Reason of the agent's kill, once one is requested. */
+  killReason?: string;
+  /** Killed by a `shutdown`: ends without status updates (the master removed this agent). */
+  silent?: boolean;
+  /** An exit that arrived before RUNNING was recorded. */
+  pendingExit?: TaskExit;
+  /** Resolves when the task's process is gone (or never started). */
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+interface Connection {
+  gen: number;
+  master: string;
+  client: AgentGatewayClient;
+  call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>;
+  registered: boolean;
+  lastHeard: number;
+  pingMs: number;
+  pingSeq: number;
+  pingTimer?: NodeJS.Timeout;
+  watchdog?: NodeJS.Timeout;
+}
+
+/** Margin over three missed ping intervals before the stream counts as dead. */
+const WATCHDOG_MARGIN_MS = 1000;
+/** Sandboxes of forgotten tasks kept in memory for quick reads (older ones are found on disk). */
+const RECENT_SANDBOXES = 1000;
+
+/**
+ * Events: `registered` (agentId), `disconnected` (reason),
+ * `status` (TaskStatus, each new update as it is made).
+ */
+export class Agent extends EventEmitter {
+  private readonly log: Logger;
+  private readonly masters: string[];
+  private readonly killGraceMs: number;
+  private readonly pingIntervalMs: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+
+  private server?: grpc.Server;
+  private boundPort = 0;
+  private dir = '';
+  private id = '';
+  private detected?: Resources;
+  private gpuList: GpuInfo[] = [];
+  private executor?: Executor;
+  private sandboxes?: Sandboxes;
+  private readonly updates: StatusUpdateQueue;
+
+  private readonly tasksByKey = new Map<string, TaskRecord>();
+  private readonly recentSandboxes = new Map<string, string>();
+
+  private conn?: Connection;
+  private gen = 0;
+  private masterIndex = 0;
+  private backoffMs: number;
+  private reconnectTimer?: NodeJS.Timeout;
+  private retryTimer?: NodeJS.Timeout;
+  private resetting = false;
+  private stopped = false;
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    if (!opts.masters.length) throw new Error('at least one master address is required');
+    this.log = opts.logger ?? createLogger('agent');
+    this.masters = [...opts.masters];
+    this.killGraceMs = opts.killGraceMs ?? 3000;
+    this.pingIntervalMs = opts.pingIntervalMs ?? 1000;
+    this.backoffInitialMs = opts.backoff?.initialMs ?? 100;
+    this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
+    this.backoffMs = this.backoffInitialMs;
+    this.env = opts.env ?? process.env;
+    this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000);
+  }
+
+  /** The files server's bound port (0 before start). */
+  get port(): number { return this.boundPort; }
+  get workDir(): string { return this.dir; }
+  /** The id the master assigned; empty until the first registration. */
+  get agentId(): string { return this.id; }
+  /** Total resources offered to the master (detected, then overridden). */
+  get resources(): Resources | undefined { return this.detected; }
+  get gpus(): readonly GpuInfo[] { return this.gpuList; }
+  /** True while a stream is registered with a master. */
+  get connected(): boolean { return !!this.conn?.registered; }
+
+  /** Every task the agent tracks: running ones and ended ones whose final update is unacknowledged. */
+  tasks(): AgentTaskView[] {
+    return [...this.tasksByKey.values()].map((r) => ({
+      frameworkId: r.frameworkId, taskId: r.task.taskId, state: r.latest.state as TaskState, pid: r.pid, sandbox: r.sandbox,
+    }));
+  }
+
+  /** Unacknowledged status updates, oldest first. */
+  pendingUpdates(): TaskStatus[] {
+    return this.updates.pending();
+  }
+
+  /**
+   * Binds the files server, prepares the work directory, detects resources,
+   * loads the saved agent id, and starts connecting to the masters (in the
+   * background: start() does not wait for a master). Throws when the port
+   * cannot be bound or the work directory cannot be made.
+   */
+  async start(): Promise<void> {
+    const server = new grpc.Server(SERVER_OPTIONS);
+    server.addService(mezzProto().AgentFiles.service, filesHandlers(this));
+    this.boundPort = await bindServer(server, this.opts.bindHost ?? '0.0.0.0', this.opts.port ?? 5051);
+    this.server = server;
+    try {
+      this.dir = this.opts.workDir ?? `/tmp/mezz/agent-${this.boundPort}`;
+      await mkdir(this.dir, { recursive: true });
+      this.sandboxes = new Sandboxes(this.dir);
+      this.executor = this.opts.executor?.({ workDir: this.dir, logger: this.log })
+        ?? new PosixExecutor({ workDir: this.dir, logger: this.log });
+      this.executor.onExit((key, exit) => this.onTaskExit(key, exit));
+      const found = await detectResources({
+        workDir: this.dir, overrides: this.opts.resources, env: this.env, logger: this.log,
+      });
+      this.detected = found.resources;
+      this.gpuList = found.gpus;
+      this.id = await this.loadAgentId();
+    } catch (err) {
+      server.forceShutdown();
+      this.server = undefined;
+      throw err;
+    }
+    this.log.info(`agent ${this.id || '(new)'} on port ${this.boundPort}, work dir ${this.dir}, resources ${formatResources(this.detected)}`);
+    this.retryTimer = setInterval(() => { if (this.conn?.registered) this.updates.retry(); }, this.opts.statusRetryMs ?? 2000);
+    this.retryTimer.unref();
+    this.connect();
+  }
+
+  /**
+   * Closes the master stream and the files server. Tasks keep running (they
+   * are detached; a restarted agent can find them through their checkpoints).
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.retryTimer);
+    this.dropConnection();
+    this.executor?.close();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 1000);
+        server.tryShutdown(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Sandbox lookup for the files service: tracked tasks, then recently forgotten ones, then the disk. */
+  async findSandbox(taskId: string, frameworkId?: string): Promise<string | undefined> {
+    for (const r of this.tasksByKey.values()) {
+      if (r.task.taskId === taskId && (!frameworkId || r.frameworkId === frameworkId) && r.sandbox) return r.sandbox;
+    }
+    const recent = this.recentSandboxes.get(frameworkId ? taskKey(frameworkId, taskId) : taskId);
+    if (recent) return recent;
+    return this.sandboxes?.find(taskId, frameworkId);
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  private connect(): void {
+    if (this.stopped || this.resetting) return;
+    const master = this.masters[this.masterIndex % this.masters.length]!;
+    const AgentGateway = mezzProto().AgentGateway;
+    const client = new AgentGateway(master, grpc.credentials.createInsecure(), {
+      ...CHANNEL_OPTIONS,
+      // A fresh channel per attempt; keep its own retries within our backoff.
+      'grpc.initial_reconnect_backoff_ms': this.backoffInitialMs,
+      'grpc.max_reconnect_backoff_ms': this.backoffMaxMs,
+    });
+    const call = client.Connect();
+    const gen = ++this.gen;
+    const conn: Connection = {
+      gen, master, client, call, registered: false, lastHeard: Date.now(), pingMs: this.pingIntervalMs, pingSeq: 0,
+    };
+    this.conn = conn;
+    call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
+    call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
+    call.on('end', () => this.lose(conn, 'the master closed the stream'));
+    this.startWatchdog(conn);
+    this.log.debug(`connecting to master ${master}`);
+    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks() } });
+  }
+
+  private agentInfo() {
+    return {
+      id: this.id,
+      hostname: this.opts.hostname ?? os.hostname(),
+      port: this.boundPort,
+      resources: toProto(this.detected!),
+      attributes: this.opts.attributes ?? [],
+      version: VERSION,
+      isolation: [...this.executor!.isolation],
+    };
+  }
+
+  private knownTasks(): AgentTask[] {
+    return [...this.tasksByKey.values()].map((r) => ({
+      frameworkId: r.frameworkId, task: r.task, status: { ...r.latest, agentId: this.id },
+    }));
+  }
+
+  private startWatchdog(conn: Connection): void {
+    clearInterval(conn.watchdog);
+    conn.watchdog = setInterval(() => {
+      const silentMs = Date.now() - conn.lastHeard;
+      if (silentMs > 3 * conn.pingMs + WATCHDOG_MARGIN_MS) {
+        this.lose(conn, `nothing heard from the master for ${silentMs} ms`);
+      }
+    }, Math.max(50, Math.floor(conn.pingMs / 2)));
+    conn.watchdog.unref();
+  }
+
+  /** Ends `conn` (if current) and schedules the next attempt, on the next master, after the backoff. */
+  private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn'): void {
+    if (conn.gen !== this.gen || this.stopped) return;
+    this.log[level](`connection to master ${conn.master} lost: ${why}`);
+    this.dropConnection();
+    this.emit('disconnected', why);
+    this.masterIndex++;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.resetting) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private dropConnection(): void {
+    const conn = this.conn;
+    if (!conn) return;
+    this.conn = undefined;
+    this.gen++;
+    clearInterval(conn.pingTimer);
+    clearInterval(conn.watchdog);
+    conn.call.cancel();
+    conn.client.close();
+  }
+
+  private write(msg: AgentMessage): boolean {
+    const conn = this.conn;
+    if (!conn?.registered) return false;
+    conn.call.write(msg);
+    return true;
+  }
+
+  private sendStatus(status: TaskStatus): boolean {
+    // Stamped at send time: a master may have (re)assigned the id since the update was made.
+    return this.write({ statusUpdate: { status: { ...status, agentId: this.id } } });
+  }
+
+  // ---------------------------------------------------------------- master messages
+
+  private onMessage(conn: Connection, m: MasterMessage__Output): void {
+    if (conn.gen !== this.gen) return;
+    conn.lastHeard = Date.now();
+    try {
+      switch (m.message) {
+        case 'registered': return this.onRegistered(conn, m.registered!);
+        case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`, 'error');
+        case 'pong': return;
+        case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
+        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId);
+        case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
+        case 'shutdownFramework': return this.onShutdownFramework(m.shutdownFramework!.frameworkId);
+        case 'frameworkMessage': return void this.onFrameworkMessage(m.frameworkMessage!);
+        case 'shutdown': return void this.onShutdown(m.shutdown!.reason);
+        default: this.log.warn(`ignoring unknown message from master: ${m.message ?? 'empty'}`);
+      }
+    } catch (err) {
+      // A bad message must not take the agent down.
+      this.log.error(`failed to handle ${m.message} from master: ${errorMessage(err)}`);
+    }
+  }
+
+  private onRegistered(conn: Connection, r: { agentId: string; pingIntervalSeconds: number; masterId: string }): void {
+    if (!r.agentId) {
+      this.lose(conn, 'the master answered registration without an agent id', 'error');
+      return;
+    }
+    if (r.agentId !== this.id) {
+      if (this.id) this.log.warn(`master assigned id ${r.agentId}; was ${this.id}`);
+      this.id = r.agentId;
+      void this.saveAgentId();
+    }
+    const wasRegistered = conn.registered;
+    conn.registered = true;
+    this.backoffMs = this.backoffInitialMs;
+    conn.pingMs = r.pingIntervalSeconds > 0 ? r.pingIntervalSeconds * 1000 : this.pingIntervalMs;
+    clearInterval(conn.pingTimer);
+    conn.pingTimer = setInterval(() => {
+      if (conn.gen === this.gen) conn.call.write({ ping: { seq: ++conn.pingSeq } });
+    }, conn.pingMs);
+    conn.pingTimer.unref();
+    this.startWatchdog(conn);
+    this.log.info(`registered with master ${conn.master}${r.masterId ? ` (${r.masterId})` : ''} as ${this.id}`);
+    if (!wasRegistered) this.emit('registered', this.id);
+    this.updates.resendAll();
+  }
+
+  private onRunTasks(framework: FrameworkInfo__Output | null, tasks: TaskInfo__Output[]): void {
+    const frameworkId = framework?.id ?? '';
+    for (const task of tasks) {
+      void this.launch(frameworkId, framework ?? undefined, task).catch((err) => {
+        this.log.error(`launching task ${task.taskId} failed unexpectedly: ${errorMessage(err)}`);
+      });
+    }
+  }
+
+  private onKillTask(frameworkId: string, taskId: string): void {
+    const rec = this.tasksByKey.get(taskKey(frameworkId, taskId));
+    if (!rec) {
+      this.log.info(`kill for unknown task ${taskId} of framework ${frameworkId}: answering TASK_LOST`);
+      // Not a tracked task: the update still waits for its acknowledgement in the queue.
+      this.updates.add(`lost\u0000${frameworkId}\u0000${taskId}\u0000${newUuid()}`, this.status(frameworkId, taskId, {
+        state: 'TASK_LOST', reason: Reason.TASK_UNKNOWN,
+        message: new UnknownTaskError(taskId, this.id).message,
+      }, 'SOURCE_AGENT'));
+      return;
+    }
+    if (isTerminal(rec.latest.state as string)) {
+      this.sendStatus(rec.latest);
+      return;
+    }
+    this.kill(rec, Reason.TASK_KILLED);
+  }
+
+  private onAcknowledge(taskId: string, uuid: string): void {
+    const key = this.updates.acknowledge(taskId, uuid);
+    if (key === undefined) {
+      this.log.debug(`acknowledgement of unknown update ${uuid} for task ${taskId}`);
+      return;
+    }
+    const rec = this.tasksByKey.get(key);
+    if (rec && isTerminal(rec.latest.state as string) && rec.latest.uuid === uuid) this.forget(rec);
+  }
+
+  private onShutdownFramework(frameworkId: string): void {
+    const recs = [...this.tasksByKey.values()].filter((r) => r.frameworkId === frameworkId);
+    this.log.info(`shutting down framework ${frameworkId}: killing ${recs.length} task(s)`);
+    for (const r of recs) this.kill(r, Reason.FRAMEWORK_REMOVED);
+  }
+
+  private async onFrameworkMessage(m: { frameworkId: string; taskId: string; data: Buffer }): Promise<void> {
+    const sandbox = this.tasksByKey.get(taskKey(m.frameworkId, m.taskId))?.sandbox;
+    if (!sandbox) {
+      this.log.warn(`framework message for task ${m.taskId} of ${m.frameworkId}, which has no sandbox here: dropped`);
+      return;
+    }
+    await appendFile(join(sandbox, 'messages'), Buffer.from(m.data).toString('base64') + '\n').catch((err) => {
+      this.log.warn(`cannot deliver framework message to task ${m.taskId}: ${errorMessage(err)}`);
+    });
+  }
+
+  /**
+   * The master removed this agent: kill every task without reporting (the
+   * master has already given them up), forget the id and register anew once
+   * all task processes are gone, so that the new agent's resources are free.
+   */
+  private async onShutdown(reason: string): Promise<void> {
+    if (this.resetting) return;
+    this.log.warn(`master shut this agent down${reason ? `: ${reason}` : ''}; killing all tasks and registering anew`);
+    this.resetting = true;
+    this.dropConnection();
+    this.emit('disconnected', `shutdown: ${reason}`);
+    const recs = [...this.tasksByKey.values()];
+    for (const r of recs) {
+      r.silent = true;
+      if (r.phase === 'done') this.forget(r);
+      else this.kill(r, Reason.TASK_KILLED);
+    }
+    this.updates.clear();
+    await Promise.all(recs.map((r) => r.ended));
+    for (const r of recs) this.forget(r);
+    this.id = '';
+    await rm(join(this.dir, 'agent.json'), { force: true }).catch((err) => {
+      this.log.warn(`cannot remove agent.json: ${errorMessage(err)}`);
+    });
+    this.resetting = false;
+    this.backoffMs = this.backoffInitialMs;
+    this.connect();
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private status(
+    frameworkId: string, taskId: string, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR',
+  ): TaskStatus {
+    const s: TaskStatus = {
+      taskId, frameworkId, agentId: this.id, state: o.state, message: o.message, reason: o.reason, source,
+      uuid: newUuid(), timestamp: Date.now() / 1000,
+    };
+    if (o.exitCode !== undefined) s.exitCode = o.exitCode;
+    return s;
+  }
+
+  /** Records and queues a new status of a tracked task. */
+  private update(rec: TaskRecord, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR'): void {
+    if (rec.silent) return;
+    const s = this.status(rec.frameworkId, rec.task.taskId, o, source);
+    rec.latest = s;
+    this.updates.add(rec.key, s);
+    this.emit('status', s);
+  }
+
+  private async launch(frameworkId: string, framework: FrameworkInfo__Output | undefined, task: TaskInfo__Output): Promise<void> {
+    const key = taskKey(frameworkId, task.taskId);
+    const existing = this.tasksByKey.get(key);
+    if (existing) {
+      // A master resending run_tasks (e.g. after a reconnect) must not start the task twice.
+      this.log.warn(`task ${task.taskId} of framework ${frameworkId} is already known here (${existing.latest.state}); ignoring the duplicate launch`);
+      return;
+    }
+    let markEnded!: () => void;
+    const rec: TaskRecord = {
+      key, frameworkId, framework, task, phase: 'preparing',
+      latest: { taskId: task.taskId, frameworkId, agentId: this.id, state: 'TASK_STAGING', source: 'SOURCE_AGENT', uuid: '', timestamp: Date.now() / 1000 },
+      ended: new Promise<void>((resolve) => { markEnded = resolve; }),
+      markEnded: () => markEnded(),
+    };
+    this.tasksByKey.set(key, rec);
+
+    const problems = taskProblems(frameworkId, task);
+    if (problems.length) {
+      this.log.warn(`task ${task.taskId} rejected: ${problems.join('; ')}`);
+      rec.phase = 'done';
+      rec.markEnded();
+      this.update(rec, { state: 'TASK_ERROR', reason: Reason.TASK_INVALID, message: problems.join('; ') }, 'SOURCE_AGENT');
+      return;
+    }
+
+    try {
+      rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
+    } catch (err) {
+      return this.launchFailed(rec, `cannot create sandbox: ${errorMessage(err)}`);
+    }
+    if (rec.killReason) return this.endUnlaunched(rec);
+    this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}` });
+
+    let pid: number;
+    try {
+      const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env });
+      ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
+    } catch (err) {
+      return this.launchFailed(rec, errorMessage(err));
+    }
+    rec.pid = pid;
+    rec.phase = 'running';
+    this.log.info(`task ${task.taskId} of framework ${frameworkId} running as pid ${pid}`);
+    this.update(rec, { state: 'TASK_RUNNING', reason: Reason.COMMAND_STARTED, message: `command started (pid ${pid})` });
+    if (rec.pendingExit) {
+      const exit = rec.pendingExit;
+      rec.pendingExit = undefined;
+      this.onTaskExit(key, exit);
+    } else if (rec.killReason) {
+      const reason = rec.killReason;
+      rec.killReason = undefined;
+      this.kill(rec, reason);
+    }
+  }
+
+  private launchFailed(rec: TaskRecord, message: string): void {
+    this.log.warn(`task ${rec.task.taskId} failed to launch: ${message}`);
+    rec.phase = 'done';
+    rec.markEnded();
+    if (rec.silent) return;
+    this.update(rec, { state: 'TASK_FAILED', reason: Reason.LAUNCH_FAILED, message });
+  }
+
+  /** A kill that arrived while the sandbox was being made: the command never starts. */
+  private endUnlaunched(rec: TaskRecord): void {
+    rec.phase = 'done';
+    rec.markEnded();
+    this.update(rec, { state: 'TASK_KILLED', reason: rec.killReason!, message: 'killed before the command started' });
+  }
+
+  private kill(rec: TaskRecord, reason: string): void {
+    if (rec.phase === 'done') return;
+    if (rec.phase === 'preparing') {
+      // Acted on as soon as the launch reaches a point where it can stop.
+      rec.killReason ??= reason;
+      return;
+    }
+    if (rec.killReason) return;
+    rec.killReason = reason;
+    const graceMs = rec.task.killGraceSeconds > 0 ? rec.task.killGraceSeconds * 1000 : this.killGraceMs;
+    this.update(rec, { state: 'TASK_KILLING', reason, message: `SIGTERM sent to the task's processes; SIGKILL after ${graceMs} ms` });
+    this.executor!.kill(rec.key, graceMs);
+  }
+
+  private onTaskExit(key: string, exit: TaskExit): void {
+    const rec = this.tasksByKey.get(key);
+    if (!rec) return;
+    if (rec.phase === 'preparing') {
+      rec.pendingExit = exit;
+      return;
+    }
+    if (rec.phase === 'done') return;
+    rec.phase = 'done';
+    rec.markEnded();
+    const outcome = outcomeOf(exit, rec.killReason);
+    this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${outcome.state} (${outcome.message})`);
+    if (rec.silent) return;
+    this.update(rec, outcome);
+  }
+
+  /** Stops tracking a task whose final update was acknowledged; its sandbox stays readable. */
+  private forget(rec: TaskRecord): void {
+    if (this.tasksByKey.get(rec.key) !== rec) return;
+    this.tasksByKey.delete(rec.key);
+    this.updates.drop(rec.key);
+    void this.executor!.release(rec.key);
+    if (rec.sandbox) {
+      for (const k of [rec.key, rec.task.taskId]) {
+        this.recentSandboxes.delete(k);
+        this.recentSandboxes.set(k, rec.sandbox);
+      }
+      while (this.recentSandboxes.size > 2 * RECENT_SANDBOXES) {
+        this.recentSandboxes.delete(this.recentSandboxes.keys().next().value!);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- agent id
+
+  private async loadAgentId(): Promise<string> {
+    try {
+      const saved = JSON.parse(await readFile(join(this.dir, 'agent.json'), 'utf8')) as { agentId?: unknown };
+      return typeof saved.agentId === 'string' ? saved.agentId : '';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`ignoring unreadable agent.json: ${errorMessage(err)}`);
+      return '';
+    }
+  }
+
+  private async saveAgentId(): Promise<void> {
+    const id = this.id;
+    try {
+      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id });
+    } catch (err) {
+      this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/** Task ids are unique within a framework; NUL appears in no valid id. */
+function taskKey(frameworkId: string, taskId: string): string {
+  return `${frameworkId}\u0000${taskId}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * The process-group executor: each task runs under `mezz-task-wrapper.sh`,
+ * spawned detached so that it leads a new process group and survives the
+ * agent. Isolation is the group: kill signals go to every process in it
+ * (`kill(-pgid)`), which reaches a task's whole process tree unless a
+ * process leaves the group on purpose (setsid), which cgroups will close.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../lib/errors';
+import type { Logger } from '../../lib/log';
+import type { CommandInfo__Output } from '../../lib/proto';
+import { LaunchError } from '../errors';
+import { removeCheckpoint, writeCheckpoint } from './checkpoint';
+import type { ExitListener, Executor, Launched, LaunchSpec, TaskExit } from './executor';
+
+export const WRAPPER_PATH = fileURLToPath(new URL('./mezz-task-wrapper.sh', import.meta.url));
+const SHELL = '/bin/sh';
+
+export interface PosixExecutorOptions {
+  /** Checkpoints go under `<workDir>/meta/`. */
+  workDir: string;
+  logger: Logger;
+}
+
+interface Running {
+  key: string;
+  pid: number;
+  sandbox: string;
+  child: ChildProcess;
+  killing: boolean;
+  killTimer?: NodeJS.Timeout;
+  /** Settles when launch() is done, so that an exit is never reported before its launch. */
+  launched: Promise<void>;
+}
+
+/** argv of a task's command: `/bin/sh -c VALUE` for shell commands, else VALUE and its arguments. */
+export function commandArgv(command: CommandInfo__Output): string[] {
+  const args = command.arguments ?? [];
+  if (command.shell || args.length === 0) return [SHELL, '-c', command.value];
+  return [command.value, ...args];
+}
+
+/** Parses the wrapper's `exit_status` line: `exit 3` or `signal TERM`. */
+export function parseExitStatus(text: string): TaskExit | undefined {
+  const m = /^(exit|signal) (\S+)\s*$/.exec(text);
+  if (!m) return undefined;
+  if (m[1] === 'exit') {
+    const code = Number(m[2]);
+    return Number.isInteger(code) ? { kind: 'exited', code } : undefined;
+  }
+  const sig = m[2]!.toUpperCase();
+  return { kind: 'signaled', signal: sig.startsWith('SIG') ? sig : `SIG${sig}` };
+}
+
+/** Sends `signal` to every process of group `pgid`; false when the group is empty. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    // EPERM: a member exists that we may not signal (it changed its uid); it still counts.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class PosixExecutor implements Executor {
+  readonly isolation = ['posix/process-group'] as const;
+  private readonly running = new Map<string, Running>();
+  private readonly checkpoints = new Map<string, string>();
+  private readonly listeners = new Set<ExitListener>();
+  private readonly lingering = new Set<NodeJS.Timeout>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: PosixExecutorOptions) {
+    this.log = opts.logger;
+  }
+
+  async launch(spec: LaunchSpec): Promise<Launched> {
+    if (this.running.has(spec.key)) throw new LaunchError(`task ${spec.task.taskId} is already running`);
+    const command = spec.task.command;
+    if (!command?.value) throw new LaunchError(`task ${spec.task.taskId} has no command`);
+
+    const out = await open(join(spec.sandbox, 'stdout'), 'a');
+    let child: ChildProcess;
+    try {
+      const err = await open(join(spec.sandbox, 'stderr'), 'a');
+      try {
+        child = spawn(SHELL, [WRAPPER_PATH, spec.sandbox, ...commandArgv(command)], {
+          cwd: spec.sandbox,
+          env: spec.environment,
+          detached: true,
+          stdio: ['ignore', out.fd, err.fd],
+        });
+      } finally {
+        await err.close();
+      }
+    } catch (e) {
+      throw new LaunchError(`cannot start task ${spec.task.taskId}: ${errorMessage(e)}`, { cause: e });
+    } finally {
+      await out.close();
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      const [e] = (await once(child, 'error')) as [Error];
+      throw new LaunchError(`cannot start task ${spec.task.taskId}: ${e.message}`, { cause: e });
+    }
+    child.on('error', (e) => this.log.warn(`task ${spec.task.taskId}: ${e.message}`));
+    // The agent must be free to exit while tasks run on.
+    child.unref();
+
+    let launchDone!: () => void;
+    const proc: Running = {
+      key: spec.key, pid, sandbox: spec.sandbox, child, killing: false,
+      launched: new Promise((resolve) => { launchDone = resolve; }),
+    };
+    this.running.set(spec.key, proc);
+    child.once('exit', (code, signal) => void this.exited(proc, code, signal));
+
+    try {
+      const path = await writeCheckpoint(this.opts.workDir, {
+        version: 1, frameworkId: spec.frameworkId, agentId: spec.agentId, task: spec.task,
+        pid, pgid: pid, sandbox: spec.sandbox, launchedAt: Date.now() / 1000,
+      });
+      this.checkpoints.set(spec.key, path);
+    } catch (e) {
+      // The task runs; only recovery after an agent restart would miss it.
+      this.log.warn(`task ${spec.task.taskId}: cannot write checkpoint: ${errorMessage(e)}`);
+    } finally {
+      launchDone();
+    }
+    return { pid };
+  }
+
+  kill(key: string, graceMs: number): boolean {
+    const proc = this.running.get(key);
+    if (!proc) return false;
+    if (proc.killing) return true;
+    proc.killing = true;
+    signalGroup(proc.pid, 'SIGTERM');
+    const pgid = proc.pid;
+    proc.killTimer = setTimeout(() => {
+      this.lingering.delete(proc.killTimer!);
+      if (signalGroup(pgid, 0)) {
+        this.log.info(`task group ${pgid} outlived its ${graceMs} ms grace: SIGKILL`);
+        signalGroup(pgid, 'SIGKILL');
+      }
+    }, graceMs);
+    this.lingering.add(proc.killTimer);
+    return true;
+  }
+
+  onExit(listener: ExitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async release(key: string): Promise<void> {
+    const path = this.checkpoints.get(key);
+    this.checkpoints.delete(key);
+    if (path) await removeCheckpoint(path).catch((e) => this.log.warn(`cannot remove checkpoint ${path}: ${errorMessage(e)}`));
+  }
+
+  close(): void {
+    for (const t of this.lingering) clearTimeout(t);
+    this.lingering.clear();
+    this.listeners.clear();
+  }
+
+  private async exited(proc: Running, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    await proc.launched;
+    this.running.delete(proc.key);
+    const recorded = await readFile(join(proc.sandbox, 'exit_status'), 'utf8').then(parseExitStatus, () => undefined);
+    const exit: TaskExit = recorded
+      ?? (signal ? { kind: 'executor-terminated', signal } : { kind: 'exited', code: code ?? 0 });
+
+    if (!signalGroup(proc.pid, 0)) {
+      // Nothing left: no SIGKILL escalation needed.
+      if (proc.killTimer) { clearTimeout(proc.killTimer); this.lingering.delete(proc.killTimer); }
+    } else if (!proc.killing) {
+      // The task's main process ended but some of its children did not: the
+      // task is over, so they go too, as a container would be destroyed.
+      this.log.info(`task group ${proc.pid}: main process ended, killing what is left of the group`);
+      signalGroup(proc.pid, 'SIGKILL');
+    }
+    // When killing, the pending timer SIGKILLs survivors at the end of the grace.
+
+    for (const l of this.listeners) {
+      try {
+        l(proc.key, exit);
+      } catch (e) {
+        this.log.error(`exit listener failed: ${errorMessage(e)}`);
+      }
+    }
+  }
+}

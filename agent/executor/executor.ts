@@ -1,0 +1,67 @@
+/**
+ * The executor contract: how the agent starts, stops and hears about a
+ * task's processes. The agent speaks only this interface, so that cgroup
+ * isolation or re-attaching to tasks after an agent restart are new
+ * implementations (or wrappers) of it, not edits to agent.ts.
+ */
+import type { TaskInfo__Output } from '../../lib/proto';
+
+export interface LaunchSpec {
+  /** Names the task in every later call and exit report; unique on this agent while it is tracked. */
+  key: string;
+  frameworkId: string;
+  agentId: string;
+  task: TaskInfo__Output;
+  /** An existing, empty directory: the task's cwd and the home of stdout, stderr and exit_status. */
+  sandbox: string;
+  /** The complete environment of the task (see `taskEnvironment`). */
+  environment: Record<string, string>;
+}
+
+export interface Launched {
+  pid: number;
+}
+
+/** How a task's process ended. */
+export type TaskExit =
+  /** The command exited with `code`. */
+  | { kind: 'exited'; code: number }
+  /** The command was terminated by `signal` (e.g. SIGTERM). */
+  | { kind: 'signaled'; signal: string }
+  /** The supervising process itself died (e.g. SIGKILL) before it could record the command's end. */
+  | { kind: 'executor-terminated'; signal: string };
+
+export type ExitListener = (key: string, exit: TaskExit) => void;
+
+export interface Executor {
+  /** Isolation mechanisms, as reported to the master, e.g. `posix/process-group`. */
+  readonly isolation: readonly string[];
+
+  /**
+   * Starts the task's command in its sandbox and checkpoints it under
+   * `<work-dir>/meta/`. Resolves once the process exists (pid known);
+   * rejects with LaunchError carrying the OS error when it cannot be
+   * started. Exactly one exit is reported for every launch that resolves,
+   * and never before the launch has resolved.
+   */
+  launch(spec: LaunchSpec): Promise<Launched>;
+
+  /**
+   * Stops the task: SIGTERM to all of its processes now, SIGKILL to those
+   * that remain after `graceMs`. Idempotent: a second call while the first
+   * is under way changes nothing. Returns false when no such task runs.
+   */
+  kill(key: string, graceMs: number): boolean;
+
+  /** Subscribes to task exits; returns the unsubscribe function. */
+  onExit(listener: ExitListener): () => void;
+
+  /** The agent is done with the task (its final update is acknowledged): drop its checkpoint. Idempotent. */
+  release(key: string): Promise<void>;
+
+  /**
+   * Stops the executor's own timers and listeners. Tasks keep running: they
+   * outlive the agent by design. A SIGKILL escalation still pending is lost.
+   */
+  close(): void;
+}

@@ -1,0 +1,66 @@
+/**
+ * What the agent says about a task: the reason strings it uses and the
+ * mapping from how a process ended to the task's final state. Pure.
+ */
+import type { TaskState } from '../lib/proto';
+import type { TaskExit } from './executor/executor';
+
+/** Machine-readable reasons in TaskStatus.reason. */
+export const Reason = {
+  /** STARTING: the sandbox exists, the command is about to start. */
+  SANDBOX_READY: 'REASON_SANDBOX_READY',
+  /** RUNNING: the command's process exists. */
+  COMMAND_STARTED: 'REASON_COMMAND_STARTED',
+  /** FINISHED or FAILED: the command exited by itself. */
+  COMMAND_EXITED: 'REASON_COMMAND_EXITED',
+  /** FAILED: the command was terminated by a signal the agent did not send. */
+  COMMAND_SIGNALED: 'REASON_COMMAND_SIGNALED',
+  /** KILLING or KILLED: a kill_task from the master. */
+  TASK_KILLED: 'REASON_TASK_KILLED',
+  /** KILLING or KILLED: the task's framework was shut down. */
+  FRAMEWORK_REMOVED: 'REASON_FRAMEWORK_REMOVED',
+  /** FAILED: the supervising wrapper died before it recorded how the command ended. */
+  EXECUTOR_TERMINATED: 'REASON_EXECUTOR_TERMINATED',
+  /** FAILED: the sandbox could not be made or the process could not be spawned. */
+  LAUNCH_FAILED: 'REASON_LAUNCH_FAILED',
+  /** ERROR: the TaskInfo is not something this agent can run. */
+  TASK_INVALID: 'REASON_TASK_INVALID',
+  /** LOST: the master named a task this agent does not know. */
+  TASK_UNKNOWN: 'REASON_TASK_UNKNOWN',
+} as const;
+
+export interface Outcome {
+  state: TaskState;
+  message: string;
+  reason: string;
+  exitCode?: number;
+}
+
+function describe(exit: TaskExit): string {
+  switch (exit.kind) {
+    case 'exited': return `command exited with status ${exit.code}`;
+    case 'signaled': return `terminated by signal ${exit.signal}`;
+    case 'executor-terminated': return `task wrapper terminated by signal ${exit.signal} before the command's end was recorded`;
+  }
+}
+
+/**
+ * The final state of a task whose process ended. `killedFor` is the reason
+ * of the agent's own kill, if it sent one: whatever the exit, the task was
+ * then KILLED.
+ */
+export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
+  const exitCode = exit.kind === 'exited' ? exit.code : undefined;
+  const message = describe(exit);
+  if (killedFor) return { state: 'TASK_KILLED', reason: killedFor, message: `killed: ${message}`, exitCode };
+  switch (exit.kind) {
+    case 'exited':
+      return exit.code === 0
+        ? { state: 'TASK_FINISHED', reason: Reason.COMMAND_EXITED, message, exitCode }
+        : { state: 'TASK_FAILED', reason: Reason.COMMAND_EXITED, message, exitCode };
+    case 'signaled':
+      return { state: 'TASK_FAILED', reason: Reason.COMMAND_SIGNALED, message };
+    case 'executor-terminated':
+      return { state: 'TASK_FAILED', reason: Reason.EXECUTOR_TERMINATED, message };
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Allocator benchmark, shaped like Mesos' HierarchicalAllocator_BENCHMARK_Test:
+ * agents of cpus:24 mem:4096 disk:4096 ports:[31000-32000], each running 16
+ * tasks (1 cpu each, mem 2014 and disk 1024 in all, 16 ports) of one
+ * framework. Tasks are spread unevenly (framework ⌊F·x²⌋ for agent x ∈ [0,1)),
+ * so frameworks start with different shares.
+ *
+ * Figures:
+ * - ms per allocation round (median of several), snapshot built outside the timing;
+ * - declining rounds: after every round each framework declines every proposal
+ *   with a long filter; filters pile up in the snapshot and lapse by expiry.
+ *   The figure is median(last 10 rounds) / median(first 10 rounds).
+ *
+ *   node --import tsx bench/allocator.ts [--quick]
+ */
+import { performance } from 'node:perf_hooks';
+import * as res from '../lib/resources';
+import type { Resources } from '../lib/resources';
+import { allocate, seededRng } from '../master/allocator';
+import type { AllocatorAgent, AllocatorFramework, AllocatorSnapshot } from '../master/allocator';
+import type { BenchRow } from './report';
+import { formatTable } from './report';
+
+export type { BenchRow } from './report';
+
+const AGENT_TOTAL: Resources = res.make({ cpus: 24, mem: 4096, disk: 4096, ports: [{ begin: 31000, end: 32000 }] });
+
+/** 16 tasks' worth: 1 cpu each, Mesos' mem:2014 and disk:1024 in all, one port each spread over the range. */
+const TASKS_USED: Resources = res.make({
+  cpus: 16,
+  mem: 2014,
+  disk: 1024,
+  ports: Array.from({ length: 16 }, (_, i) => ({ begin: 31000 + i * 62, end: 31000 + i * 62 })),
+});
+
+const NOW = 1_700_000_000;
+
+interface Fixture {
+  snapshot: AllocatorSnapshot;
+  /** The filters inside `snapshot`, for the declining rounds to add to. */
+  filters: Map<string, Map<string, number>>;
+}
+
+/** `roles(i)` gives framework i's roles; default all in '*', as in Mesos' benchmark. */
+function buildFixture(agentCount: number, frameworkCount: number, roles: (i: number) => string[] = () => ['*']): Fixture {
+  const free = res.subtract(AGENT_TOTAL, TASKS_USED);
+  const agents: AllocatorAgent[] = [];
+  const held = Array.from({ length: frameworkCount }, () => 0);
+  for (let j = 0; j < agentCount; j++) {
+    agents.push({ id: `agent-${j}`, free: res.clone(free), total: AGENT_TOTAL });
+    held[Math.floor(frameworkCount * (j / agentCount) ** 2)]!++;
+  }
+  const filters = new Map<string, Map<string, number>>();
+  const frameworks: AllocatorFramework[] = held.map((agentsHeld, i) => {
+    const fwRoles = roles(i);
+    const mine: Resources = {
+      cpus: TASKS_USED.cpus * agentsHeld,
+      mem: TASKS_USED.mem * agentsHeld,
+      disk: TASKS_USED.disk * agentsHeld,
+      gpus: 0,
+      ports: [],
+    };
+    const id = `framework-${String(i).padStart(5, '0')}`;
+    filters.set(id, new Map());
+    return { id, roles: fwRoles, gpuCapable: false, suppressedRoles: new Set(), allocated: new Map([[fwRoles[0]!, mine]]) };
+  });
+  const total: Resources = {
+    cpus: AGENT_TOTAL.cpus * agentCount,
+    mem: AGENT_TOTAL.mem * agentCount,
+    disk: AGENT_TOTAL.disk * agentCount,
+    gpus: 0,
+    ports: [],
+  };
+  return { snapshot: { agents, frameworks, weights: new Map(), filters, total }, filters };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeRounds(snapshot: AllocatorSnapshot, rounds: number, warmup: number): { ms: number; proposals: number } {
+  let proposals = 0;
+  for (let i = 0; i < warmup; i++) allocate(snapshot, { now: NOW, rng: seededRng(1000 + i) });
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const rng = seededRng(i + 1);
+    const t0 = performance.now();
+    proposals = allocate(snapshot, { now: NOW, rng }).length;
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), proposals };
+}
+
+const fmtCount = (n: number): string => n.toLocaleString('en-US');
+
+function roundRow(agents: number, frameworks: number, rounds: number, goal?: string, roles?: (i: number) => string[], label = ''): BenchRow {
+  const { snapshot } = buildFixture(agents, frameworks, roles);
+  const { ms, proposals } = timeRounds(snapshot, rounds, 5);
+  return {
+    name: `allocate ${fmtCount(agents)} agents × ${fmtCount(frameworks)} frameworks${label}`,
+    value: ms,
+    unit: 'ms/round',
+    ...(goal ? { goal } : {}),
+    note: `median of ${rounds}; ${fmtCount(proposals)} proposals`,
+  };
+}
+
+function runDeclining(fixture: Fixture, rounds: number, refuseSeconds: number): { times: number[]; counts: number[] } {
+  const { snapshot, filters } = fixture;
+  const times: number[] = [];
+  const counts: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const now = NOW + r;
+    const rng = seededRng(r + 1);
+    const t0 = performance.now();
+    const proposals = allocate(snapshot, { now, rng });
+    times.push(performance.now() - t0);
+    counts.push(proposals.length);
+    for (const p of proposals) filters.get(p.frameworkId)!.set(p.agentId, now + refuseSeconds);
+  }
+  return { times, counts };
+}
+
+/**
+ * Declining rounds. The clock advances 1 s per round (the allocation
+ * interval); each proposal is declined with a `refuseSeconds` filter, added
+ * to the snapshot's filter map. Entries are never pruned: expired ones stay
+ * in the map and must simply be ignored.
+ */
+function decliningRounds(agents: number, frameworks: number, rounds: number, refuseSeconds: number, warmupRounds: number): BenchRow[] {
+  // Warm the JIT on a throwaway run of the same process (filtered walks included),
+  // so the first measured rounds are not slowed by cold code, which would flatter the ratio.
+  runDeclining(buildFixture(agents, frameworks), warmupRounds, refuseSeconds);
+  const fixture = buildFixture(agents, frameworks);
+  const { times, counts } = runDeclining(fixture, rounds, refuseSeconds);
+  const filters = fixture.filters;
+  const first = median(times.slice(0, 10));
+  const last = median(times.slice(-10));
+  const liveFilters = [...filters.values()].reduce((n, m) => n + [...m.values()].filter((t) => t > NOW + rounds - 1).length, 0);
+  const name = `declining rounds, ${fmtCount(agents)} agents × ${fmtCount(frameworks)} frameworks, ${fmtCount(rounds)} rounds, ${refuseSeconds} s filters`;
+  return [
+    {
+      name: `${name}: last/first`,
+      value: last / first,
+      unit: 'ratio',
+      goal: '≤ 1.2',
+      note: `first 10 median ${first.toFixed(2)} ms, last 10 median ${last.toFixed(2)} ms; ${fmtCount(liveFilters)} live filters at end; proposals first/last round ${counts[0]}/${counts[counts.length - 1]}`,
+    },
+  ];
+}
+
+export async function benchAllocator(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
+  const quick = opts.quick ?? false;
+  const rounds = quick ? 5 : 11;
+  const rows: BenchRow[] = [];
+  const step = (label: string, make: () => BenchRow | BenchRow[]): void => {
+    process.stderr.write(`allocator: ${label} ... `);
+    const t0 = performance.now();
+    const out = make();
+    rows.push(...(Array.isArray(out) ? out : [out]));
+    process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  };
+  for (const agents of [1000, 10000]) {
+    for (const frameworks of [100, 1000]) {
+      const goal = agents === 10000 && frameworks === 1000 ? '≤ 50 ms' : undefined;
+      step(`${agents} × ${frameworks}`, () => roundRow(agents, frameworks, rounds, goal));
+    }
+  }
+  // The same size, frameworks spread over 4 × 5 roles two levels deep (team-t/svc-s).
+  step('10000 × 1000, 20 roles', () =>
+    roundRow(10000, 1000, rounds, undefined, (i) => [`team-${i % 4}/svc-${(i >> 2) % 5}`], ', 20 roles in 2 levels'),
+  );
+  step('50000 × 200', () => roundRow(50000, 200, quick ? 3 : 7, '≤ 200 ms'));
+  if (quick) step('declining rounds (quick)', () => decliningRounds(1000, 100, 200, 25, 100));
+  else step('declining rounds', () => decliningRounds(2000, 200, 1000, 50, 200));
+  return rows;
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/allocator.ts');
+if (isMain) {
+  benchAllocator({ quick: process.argv.includes('--quick') }).then((rows) => console.log(formatTable(rows)));
+}

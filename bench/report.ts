@@ -1,0 +1,31 @@
+/** What benches report, and the one table they are printed in. */
+
+/** One figure a bench reports; `goal` is what it must meet, in words (e.g. "≤ 50 ms"). */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  goal?: string;
+  note?: string;
+}
+
+export function formatTable(rows: readonly BenchRow[]): string {
+  const cells = rows.map((r) => [
+    r.name,
+    `${r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1)} ${r.unit}`,
+    r.goal ?? '',
+    r.goal ? (meets(r) ? 'ok' : 'MISSED') : '',
+    r.note ?? '',
+  ]);
+  const head = ['figure', 'value', 'goal', '', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** Reads goals of the form "≤ N" against the value in the row's own unit. */
+export function meets(row: BenchRow): boolean {
+  const m = /^≤\s*([\d.]+)/.exec(row.goal ?? '');
+  return m ? row.value <= Number(m[1]) : true;
+}
+

@@ -1,0 +1,669 @@
+/**
+ * A framework's connection to the master: one Scheduler.Subscribe stream,
+ * kept alive by the SDK so that the author only writes handlers.
+ *
+ *   connect ──SUBSCRIBE──▶ master ──SUBSCRIBED──▶ subscribed ──events──▶ handlers
+ *      ▲                                              │
+ *      └──── backoff (next master / leader hint) ◀────┘ stream error, end,
+ *                                                       or 3 missed heartbeats
+ *
+ * Offers are valid only on the connection they came from, so ACCEPT and
+ * DECLINE made while disconnected are dropped (with a non-fatal 'error'
+ * event); calls that stay meaningful across a reconnect (KILL, ACKNOWLEDGE,
+ * RECONCILE, REVIVE, SUPPRESS, MESSAGE) are queued and sent after the next
+ * SUBSCRIBED.
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import { parseMasterList } from '../../lib/address';
+import { parseDuration } from '../../lib/duration';
+import { CHANNEL_OPTIONS } from '../../lib/grpc';
+import { createLogger } from '../../lib/log';
+import {
+  mezzProto,
+  type Call,
+  type Event__Output,
+  type Filters,
+  type FrameworkInfo,
+  type Offer__Output,
+  type Operation,
+  type SchedulerClient,
+  type TaskInfo,
+  type TaskStatus__Output,
+} from '../../lib/proto';
+import { type BackoffOptions, backoffDelay } from './backoff';
+import { FrameworkClosedError, SubscribeError } from './errors';
+import type { AnyOffer, Launch, PackResult } from './match';
+
+/** Where the SDK writes what it does; winston, pino and `console` all fit. */
+export interface SdkLogger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/** What `connectFramework` needs; only `name` is required. */
+export interface FrameworkOptions {
+  /** `host:port`, a comma-separated list, or an array. Default: env MEZZ_MASTER, else 127.0.0.1:5050. */
+  master?: string | string[];
+  name: string;
+  /** Roles to receive offers for. Default `['*']`. */
+  roles?: string[];
+  /** How long the master keeps this framework's tasks while it is disconnected, e.g. '1h' or seconds. Default '7d'. */
+  failoverTimeout?: string | number;
+  /** e.g. 'PARTITION_AWARE', 'GPU_RESOURCES', 'MULTI_ROLE'. */
+  capabilities?: string[];
+  /** Subscribe as this existing framework (after a scheduler restart) instead of registering a new one. */
+  frameworkId?: string;
+  /** Acknowledge each status update after the 'update' listeners ran. Default true. */
+  autoAcknowledge?: boolean;
+  /** Default: the current OS user. */
+  user?: string;
+  /** Default: this machine's hostname. */
+  hostname?: string;
+  labels?: Record<string, string>;
+  /** Default: a winston logger to stderr (level from MEZZ_LOG_LEVEL). */
+  logger?: SdkLogger;
+  /** How long `connectFramework` keeps trying before it rejects, e.g. '30s'; 0 waits forever. Default '30s'. */
+  connectTimeout?: string | number;
+  /** Reconnection delays. Default 200 ms doubling to 5 s, jittered. */
+  backoff?: BackoffOptions;
+  /** Source of jitter in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+/** Payload of the 'subscribed' event. */
+export interface SubscribedEvent {
+  frameworkId: string;
+  heartbeatIntervalSeconds: number;
+  /** True when the SUBSCRIBE carried an existing framework id: reconcile now. */
+  resubscribed: boolean;
+  /** The address of the master that answered. */
+  master: string;
+  masterId: string;
+  masterVersion: string;
+}
+
+/** Payload of the 'message' event: data a task's executor sent to the framework. */
+export interface FrameworkMessage {
+  agentId: string;
+  taskId: string;
+  data: Buffer;
+}
+
+/** Payload of the 'error' event. */
+export interface FrameworkErrorEvent {
+  message: string;
+  /** Fatal errors end the session: the SDK stops reconnecting. */
+  fatal: boolean;
+  /** The call that failed, e.g. ACCEPT; empty when none. */
+  call: string;
+  /** A gRPC status name, e.g. INVALID_ARGUMENT, UNAVAILABLE. */
+  code: string;
+}
+
+/** The events a `Framework` emits and their arguments. */
+export interface FrameworkEvents {
+  subscribed: [event: SubscribedEvent];
+  offers: [offers: Offer__Output[]];
+  rescind: [offerId: string, reason: string];
+  update: [status: TaskStatus__Output];
+  message: [message: FrameworkMessage];
+  failure: [agentId: string];
+  error: [error: FrameworkErrorEvent];
+  disconnected: [reason: string];
+  heartbeat: [];
+}
+
+/** A task to reconcile: its id, and its agent when known. */
+export interface ReconcileTask {
+  taskId: string;
+  agentId?: string;
+}
+
+/** Offers are named by id or passed whole. */
+export type OfferRef = string | AnyOffer;
+
+/** The master's status updates; acknowledging needs these three fields. */
+export interface Acknowledgeable {
+  agentId: string;
+  taskId: string;
+  uuid: string;
+}
+
+/** Without an answer to SUBSCRIBE within this time, the attempt counts as failed. */
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+/** `teardown()` waits this long for a connection, and then for the master to end the stream. */
+const TEARDOWN_CONNECT_MS = 10_000;
+const TEARDOWN_LINGER_MS = 2_000;
+/** Consecutive leader redirects followed without delay, so that two confused masters cannot spin us. */
+const FREE_REDIRECTS = 3;
+/** Statuses that no retry can fix: the SDK stops and reports them as fatal. */
+const FATAL_STATUSES = new Set([
+  grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.PERMISSION_DENIED,
+  grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED,
+]);
+
+/** `… not the leader; the leader is 10.0.0.2:5050` → `10.0.0.2:5050`. */
+export function leaderHint(message: string): string | undefined {
+  return /the leader is\s+([^\s,;()]+:\d+)/i.exec(message)?.[1];
+}
+
+type Phase = 'connecting' | 'subscribed' | 'closed';
+
+/**
+ * A subscribed framework. Create one with `connectFramework`; listen to its
+ * events; act on offers and tasks with its methods. Each method sends one
+ * Call on the stream with the framework id filled in. Listener exceptions
+ * propagate as with any EventEmitter.
+ */
+export class Framework extends EventEmitter<FrameworkEvents> {
+  #frameworkId: string;
+  readonly #masters: string[];
+  readonly #info: FrameworkInfo;
+  readonly #autoAck: boolean;
+  readonly #log: SdkLogger;
+  readonly #backoff: BackoffOptions;
+  readonly #random: () => number;
+  readonly #connectTimeoutMs: number;
+
+  #phase: Phase = 'connecting';
+  #client: SchedulerClient | undefined;
+  #stream: grpc.ClientDuplexStream<Call, Event__Output> | undefined;
+  #address = '';
+  /** Index into #masters of the address to try next. */
+  #next = 0;
+  #leaderHint: string | undefined;
+  #redirects = 0;
+  /** Consecutive failed attempts, for the backoff. */
+  #attempt = 0;
+  #lastFailure = '';
+  #subscribedWithId = false;
+  #everSubscribed = false;
+  #heartbeatMs = 0;
+  #watchdog: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  /** Calls waiting for the next SUBSCRIBED. */
+  #queue: Call[] = [];
+  /** Events held back for one turn after the first SUBSCRIBED, so that the author can attach listeners. */
+  #held: Event__Output[] | undefined;
+  /** Waiters for the next SUBSCRIBED: connectFramework and teardown. */
+  #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+
+  /** @internal Use `connectFramework`. */
+  constructor(opts: FrameworkOptions) {
+    super();
+    if (!opts.name?.trim()) throw new TypeError('connectFramework: a framework needs a name');
+    const master = opts.master ?? process.env.MEZZ_MASTER ?? '127.0.0.1:5050';
+    this.#masters = parseMasterList(Array.isArray(master) ? master.join(',') : master);
+    this.#frameworkId = opts.frameworkId ?? '';
+    this.#autoAck = opts.autoAcknowledge ?? true;
+    this.#log = opts.logger ?? createLogger(`framework:${opts.name}`);
+    this.#backoff = opts.backoff ?? {};
+    this.#random = opts.random ?? Math.random;
+    this.#connectTimeoutMs = parseDuration(opts.connectTimeout ?? '30s') * 1000;
+    this.#info = {
+      name: opts.name,
+      user: opts.user ?? currentUser(),
+      roles: opts.roles?.length ? opts.roles : ['*'],
+      failoverTimeout: parseDuration(opts.failoverTimeout ?? '7d'),
+      capabilities: opts.capabilities ?? [],
+      hostname: opts.hostname ?? os.hostname(),
+      labels: opts.labels ?? {},
+    };
+  }
+
+  /** The id the master assigned; empty until the first SUBSCRIBED. */
+  get frameworkId(): string {
+    return this.#frameworkId;
+  }
+
+  /** True while subscribed (calls go out at once). */
+  get connected(): boolean {
+    return this.#phase === 'subscribed';
+  }
+
+  /** The master this framework is talking to, or trying to. */
+  get master(): string {
+    return this.#address;
+  }
+
+  /** @internal Starts connecting; resolves on the first SUBSCRIBED, rejects on a fatal error or after connectTimeout. */
+  start(): Promise<void> {
+    const first = this.#waitSubscribed(this.#connectTimeoutMs, () =>
+      `could not subscribe to the master at ${this.#masters.join(', ')} within ${this.#connectTimeoutMs / 1000}s` +
+      ` (${this.#lastFailure || 'no answer'}); is it running? start one with 'mezz up'`);
+    this.#connect();
+    return first.catch((err: Error) => {
+      this.#shutdown();
+      throw err;
+    });
+  }
+
+  // ── calls ────────────────────────────────────────────────────────────
+
+  /**
+   * Accepts offers (all from one agent) with operations. Unused resources
+   * return to the master, filtered from this framework for
+   * `filters.refuseSeconds` (master default 5 s). Returns false, and emits a
+   * non-fatal 'error', when not connected: offers do not survive a reconnect.
+   */
+  accept(offerIds: readonly OfferRef[], operations: Operation[], filters?: Filters): boolean {
+    const ids = offerIds.map(offerId);
+    if (!ids.length) return true;
+    return this.#send({ accept: { offerIds: ids, operations, filters: filters ?? null } }, 'drop');
+  }
+
+  /** Launches `tasks` on an offer (or several offers of one agent): one ACCEPT with one LAUNCH. */
+  launch(offers: OfferRef | readonly OfferRef[], tasks: TaskInfo[], filters?: Filters): boolean {
+    return this.accept(asList(offers), [{ launch: { taskInfos: tasks } }], filters);
+  }
+
+  /** Launches `tasks` as one group: all start together on the offer's agent, or none does. */
+  launchGroup(offers: OfferRef | readonly OfferRef[], tasks: TaskInfo[], filters?: Filters): boolean {
+    return this.accept(asList(offers), [{ launchGroup: { taskInfos: tasks } }], filters);
+  }
+
+  /** Launches what `pack` planned: one ACCEPT per offer. True when every ACCEPT was sent. */
+  launchAll(plan: PackResult | readonly Launch[], filters?: Filters): boolean {
+    const launches = 'launches' in plan ? plan.launches : plan;
+    return launches.map((l) => this.launch(l.offer, l.tasks, filters)).every(Boolean);
+  }
+
+  /** Declines offers; their resources are not offered to this framework again for `filters.refuseSeconds`. */
+  decline(offerIds: readonly OfferRef[], filters?: Filters): boolean {
+    const ids = offerIds.map(offerId);
+    if (!ids.length) return true;
+    return this.#send({ decline: { offerIds: ids, filters: filters ?? null } }, 'drop');
+  }
+
+  /** Asks for offers again (all roles when none given) and clears decline filters. Queued while disconnected. */
+  revive(roles: string[] = []): void {
+    this.#send({ revive: { roles } }, 'queue');
+  }
+
+  /** Stops offers (all roles when none given) until `revive`. Queued while disconnected. */
+  suppress(roles: string[] = []): void {
+    this.#send({ suppress: { roles } }, 'queue');
+  }
+
+  /** Kills a task; its end arrives as an update (TASK_KILLED). Queued while disconnected. */
+  kill(taskId: string, agentId = ''): void {
+    this.#send({ kill: { taskId, agentId } }, 'queue');
+  }
+
+  /** Acknowledges a status update (only needed with autoAcknowledge: false). Queued while disconnected. */
+  acknowledge(status: Acknowledgeable): void {
+    if (!status.uuid) return; // nothing to acknowledge: reconciliation answers carry no uuid
+    this.#send({ acknowledge: { agentId: status.agentId, taskId: status.taskId, uuid: status.uuid } }, 'queue');
+  }
+
+  /**
+   * Asks the master for the latest state of `tasks`, or of all this
+   * framework's tasks when none are given (implicit reconciliation). Answers
+   * arrive as 'update' events. Queued while disconnected.
+   */
+  reconcile(tasks: ReconcileTask[] = []): void {
+    this.#send({ reconcile: { tasks: tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })) } }, 'queue');
+  }
+
+  /** Sends data to a running task (appended to `messages` in its sandbox). Queued while disconnected. */
+  message(agentId: string, taskId: string, data: string | Uint8Array): void {
+    this.#send({ message: { agentId, taskId, data: typeof data === 'string' ? Buffer.from(data) : data } }, 'queue');
+  }
+
+  /**
+   * Removes this framework from the cluster: the master kills its tasks and
+   * forgets it. Waits up to 10 s for a connection if there is none, then
+   * closes. Rejects with SubscribeError when no master could be reached (the
+   * master then removes the framework only after its failover timeout).
+   * Idempotent.
+   */
+  async teardown(): Promise<void> {
+    if (this.#phase === 'closed') return;
+    if (this.#phase !== 'subscribed') {
+      try {
+        await this.#waitSubscribed(TEARDOWN_CONNECT_MS, () =>
+          `cannot tear down framework ${this.#frameworkId}: no master reachable (${this.#lastFailure}); ` +
+          `it will be removed after its failover timeout`);
+      } catch (err) {
+        this.#shutdown();
+        throw err;
+      }
+    }
+    const stream = this.#stream!;
+    this.#phase = 'closed'; // from here on, a closing stream is expected, not a reason to reconnect
+    this.#log.info(`tearing down framework ${this.#frameworkId}`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, TEARDOWN_LINGER_MS);
+      stream.once('status', () => { clearTimeout(timer); resolve(); });
+      stream.write({ frameworkId: this.#frameworkId, teardown: {} }, () => stream.end());
+    });
+    this.#shutdown();
+  }
+
+  /**
+   * Disconnects without tearing down: the master keeps this framework's
+   * tasks for its failover timeout, and a new process may re-subscribe with
+   * `frameworkId`. Queued calls are discarded. Idempotent.
+   */
+  close(): void {
+    this.#shutdown();
+  }
+
+  // ── connection ───────────────────────────────────────────────────────
+
+  #connect(): void {
+    this.#retry = undefined;
+    if (this.#phase === 'closed') return;
+    const address = this.#leaderHint ?? this.#masters[this.#next % this.#masters.length]!;
+    this.#leaderHint = undefined;
+    this.#address = address;
+    this.#phase = 'connecting';
+    this.#subscribedWithId = this.#frameworkId !== '';
+    this.#log.debug(`subscribing to the master at ${address}`, { frameworkId: this.#frameworkId || undefined });
+
+    // A fresh client per attempt: a channel that failed keeps its own
+    // (slower) reconnect backoff, and ours should decide when to retry.
+    const { Scheduler } = mezzProto();
+    const client = new Scheduler(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const stream = client.subscribe();
+    this.#client = client;
+    this.#stream = stream;
+
+    let down = false;
+    const onDown = (code: grpc.status, details: string) => {
+      if (down) return;
+      down = true;
+      if (this.#stream === stream) this.#streamDown(code, details);
+    };
+    stream.on('data', (event: Event__Output) => {
+      if (this.#stream === stream) this.#receive(event);
+    });
+    // 'status' always comes; 'error' may come first and carries the same details.
+    stream.on('error', (err: grpc.ServiceError) => onDown(err.code, err.details || err.message));
+    stream.on('status', (s: grpc.StatusObject) =>
+      onDown(s.code, s.code === grpc.status.OK ? 'the master closed the stream' : s.details));
+
+    stream.write({ subscribe: { framework: { ...this.#info, id: this.#frameworkId } } });
+    this.#armWatchdog();
+  }
+
+  /** The stream is gone (error, end, or our watchdog): report it and schedule the next attempt. */
+  #streamDown(code: grpc.status, details: string): void {
+    const wasSubscribed = this.#phase === 'subscribed';
+    const address = this.#address;
+    this.#dropConnection();
+    if (this.#phase === 'closed') return;
+    const reason = `${grpc.status[code] ?? code}: ${details}`;
+    this.#lastFailure = `${address}: ${reason}`;
+
+    const hint = leaderHint(details);
+    if (hint && hint !== address) {
+      this.#leaderHint = hint;
+    } else if (FATAL_STATUSES.has(code)) {
+      this.#fatal({ message: `the master at ${address} refused the subscription: ${details}`, fatal: true, call: 'SUBSCRIBE', code: grpc.status[code] ?? String(code) });
+      return;
+    } else if (!wasSubscribed) {
+      this.#next++; // this master did not take us: try the next one
+    }
+
+    this.#phase = 'connecting';
+    const delay = this.#leaderHint && this.#redirects++ < FREE_REDIRECTS
+      ? 0
+      : backoffDelay(this.#attempt++, this.#random, this.#backoff);
+    const where = this.#leaderHint ? `the leader at ${this.#leaderHint}` : 'the master';
+    if (wasSubscribed) {
+      this.#log.warn(`disconnected from the master at ${address} (${reason}); reconnecting to ${where} in ${delay} ms`);
+      this.emit('disconnected', reason);
+    } else {
+      this.#log.warn(`cannot subscribe at ${address} (${reason}); retrying ${where} in ${delay} ms`);
+    }
+    this.#retry = setTimeout(() => this.#connect(), delay);
+  }
+
+  /**
+   * Before SUBSCRIBED: the master must answer within SUBSCRIBE_TIMEOUT_MS.
+   * After: any event proves the stream alive; silence for three heartbeat
+   * intervals (+1 s for scheduling slack) means it is dead even if TCP has
+   * not noticed, so cancel and reconnect.
+   */
+  #armWatchdog(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const subscribed = this.#phase === 'subscribed';
+    const ms = subscribed ? (this.#heartbeatMs > 0 ? 3 * this.#heartbeatMs + 1000 : 0) : SUBSCRIBE_TIMEOUT_MS;
+    if (!ms) return;
+    this.#watchdog = setTimeout(() => {
+      const why = subscribed
+        ? `no heartbeat from the master for ${ms / 1000}s`
+        : `no answer to SUBSCRIBE within ${ms / 1000}s`;
+      this.#streamDown(grpc.status.DEADLINE_EXCEEDED, why);
+    }, ms);
+  }
+
+  #dropConnection(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const stream = this.#stream;
+    const client = this.#client;
+    this.#stream = undefined;
+    this.#client = undefined;
+    stream?.cancel();
+    client?.close();
+  }
+
+  #shutdown(): void {
+    const wasOpen = this.#phase !== 'closed';
+    this.#phase = 'closed';
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    this.#dropConnection();
+    if (this.#queue.length) this.#log.debug(`discarding ${this.#queue.length} queued calls`);
+    this.#queue = [];
+    this.#held = undefined;
+    for (const w of this.#waiters.splice(0)) w.reject(new FrameworkClosedError('subscribe'));
+    if (wasOpen) this.#log.debug('framework connection closed');
+  }
+
+  /** Stops for good: an ERROR event or a status that no retry can fix. */
+  #fatal(error: FrameworkErrorEvent): void {
+    const waiters = this.#waiters.splice(0);
+    this.#log.error(error.message, { code: error.code });
+    this.#shutdown();
+    this.#emitError(error);
+    for (const w of waiters) w.reject(new SubscribeError(error.message, error.code));
+  }
+
+  /** Resolves on the next SUBSCRIBED; rejects after `timeoutMs` (0: never) or when closed. */
+  #waitSubscribed(timeoutMs: number, describe: () => string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => { clearTimeout(timer); resolve(); },
+        reject: (err: Error) => { clearTimeout(timer); reject(err); },
+      };
+      const timer = timeoutMs > 0
+        ? setTimeout(() => {
+            this.#waiters = this.#waiters.filter((w) => w !== waiter);
+            reject(new SubscribeError(describe()));
+          }, timeoutMs)
+        : undefined;
+      this.#waiters.push(waiter);
+    });
+  }
+
+  // ── events ───────────────────────────────────────────────────────────
+
+  #receive(event: Event__Output): void {
+    if (this.#phase === 'closed') return;
+    if (this.#phase === 'subscribed') this.#armWatchdog();
+    if (event.event === 'subscribed') return this.#onSubscribed(event);
+    if (this.#held) this.#held.push(event);
+    else this.#dispatch(event);
+  }
+
+  #onSubscribed(event: Event__Output): void {
+    const s = event.subscribed!;
+    const first = !this.#everSubscribed;
+    this.#everSubscribed = true;
+    this.#frameworkId = s.frameworkId;
+    this.#phase = 'subscribed';
+    this.#attempt = 0;
+    this.#redirects = 0;
+    this.#heartbeatMs = s.heartbeatIntervalSeconds * 1000;
+    this.#armWatchdog();
+    this.#log.info(`subscribed to the master at ${this.#address} as framework ${s.frameworkId}`,
+      { resubscribed: this.#subscribedWithId });
+
+    for (const call of this.#queue.splice(0)) this.#write(call);
+
+    // The author attaches listeners after `await connectFramework(...)`, a
+    // microtask away; offers in the same network read would otherwise be
+    // emitted to nobody. Hold events for one macrotask.
+    if (first) {
+      this.#held = [];
+      setImmediate(() => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        for (const e of held) if (this.#phase !== 'closed') this.#dispatch(e);
+      });
+    }
+    this.emit('subscribed', {
+      frameworkId: s.frameworkId,
+      heartbeatIntervalSeconds: s.heartbeatIntervalSeconds,
+      resubscribed: this.#subscribedWithId,
+      master: this.#address,
+      masterId: s.masterId,
+      masterVersion: s.masterVersion,
+    });
+    for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  #dispatch(event: Event__Output): void {
+    switch (event.event) {
+      case 'offers': {
+        const offers = event.offers?.offers ?? [];
+        if (this.listenerCount('offers') === 0) {
+          // Nobody will use them: give them back so that other frameworks can.
+          this.#log.debug(`declining ${offers.length} offers: no 'offers' listener`);
+          this.decline(offers);
+        } else {
+          this.emit('offers', offers);
+        }
+        return;
+      }
+      case 'rescind':
+        this.emit('rescind', event.rescind?.offerId ?? '', event.rescind?.reason ?? '');
+        return;
+      case 'update': {
+        const status = event.update?.status;
+        if (!status) return;
+        this.emit('update', status);
+        // After the listeners ran: a throwing listener leaves the update
+        // unacknowledged, so the agent resends it.
+        if (this.#autoAck && status.uuid && this.#phase !== 'closed') this.acknowledge(status);
+        return;
+      }
+      case 'message': {
+        const m = event.message!;
+        this.emit('message', { agentId: m.agentId, taskId: m.taskId, data: m.data });
+        return;
+      }
+      case 'failure':
+        this.emit('failure', event.failure?.agentId ?? '');
+        return;
+      case 'error':
+        return this.#onError(event.error!);
+      case 'heartbeat':
+        this.emit('heartbeat');
+        return;
+      default:
+        this.#log.debug('ignoring an event of unknown kind', { event: event.event });
+    }
+  }
+
+  #onError(e: FrameworkErrorEvent): void {
+    const hint = leaderHint(e.message);
+    if (hint && hint !== this.#address) {
+      // Not an error for the author: follow the leader.
+      this.#streamDown(grpc.status.UNAVAILABLE, e.message);
+      return;
+    }
+    if (e.fatal) this.#fatal({ message: e.message, fatal: true, call: e.call, code: e.code });
+    else this.#emitError({ message: e.message, fatal: false, call: e.call, code: e.code });
+  }
+
+  /** An 'error' with no listener would throw (EventEmitter rule); log it instead (fatal ones are logged by #fatal). */
+  #emitError(error: FrameworkErrorEvent): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else if (!error.fatal) this.#log.warn(`${error.call ? error.call + ' failed: ' : ''}${error.message}`, { code: error.code, fatal: error.fatal });
+  }
+
+  // ── sending ──────────────────────────────────────────────────────────
+
+  #send(call: Call, whileDisconnected: 'drop' | 'queue'): boolean {
+    const name = callName(call);
+    if (this.#phase === 'closed') throw new FrameworkClosedError(name.toLowerCase());
+    if (this.#phase === 'subscribed') {
+      this.#write(call);
+      return true;
+    }
+    if (whileDisconnected === 'queue') {
+      this.#queue.push(call);
+      return false;
+    }
+    // Emitted on the next tick so that a listener never runs inside the caller's accept().
+    process.nextTick(() => this.#emitError({
+      message: `${name} dropped: not connected to a master, and offers do not survive a reconnect; ` +
+        'new offers will follow the next subscription (reconcile then to learn what was launched)',
+      fatal: false, call: name, code: 'UNAVAILABLE',
+    }));
+    return false;
+  }
+
+  #write(call: Call): void {
+    this.#stream!.write({ ...call, frameworkId: this.#frameworkId });
+  }
+}
+
+/** `{accept: …}` → `ACCEPT`. */
+function callName(call: Call): string {
+  const key = Object.keys(call).find((k) => k !== 'frameworkId') ?? 'call';
+  return key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+function offerId(ref: OfferRef): string {
+  return typeof ref === 'string' ? ref : ref.id ?? '';
+}
+
+function asList(offers: OfferRef | readonly OfferRef[]): readonly OfferRef[] {
+  return Array.isArray(offers) ? offers : [offers as OfferRef];
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'nobody';
+  }
+}
+
+/**
+ * Subscribes a framework to the master and resolves once the master answered
+ * SUBSCRIBED, with `frameworkId` set. From then on the SDK keeps the
+ * subscription alive: it reconnects with backoff, tries each master in turn,
+ * follows leader hints and re-subscribes with the same id, emitting
+ * 'disconnected' and 'subscribed' (resubscribed: true) on the way.
+ *
+ * Rejects with SubscribeError when no master answered within
+ * `connectTimeout`, or when the master refused the framework (a fatal
+ * error). Throws (TypeError, Error) for bad options: no name, a malformed
+ * address or duration.
+ */
+export async function connectFramework(opts: FrameworkOptions): Promise<Framework> {
+  const fw = new Framework(opts);
+  await fw.start();
+  return fw;
+}

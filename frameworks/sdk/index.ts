@@ -1,0 +1,51 @@
+/**
+ * The Mezzanine framework SDK: everything a framework author imports.
+ *
+ *   const fw = await connectFramework({ master: '127.0.0.1:5050', name: 'hello' });
+ *   fw.on('offers', (offers) => { … fw.launchAll(pack(offers, n, shape, makeTask)) … });
+ *   fw.on('update', (status) => { … });   // acknowledged for you
+ *
+ * Shipped frameworks use exactly this surface; nothing here reaches into
+ * the master.
+ */
+export {
+  connectFramework,
+  leaderHint,
+  type Acknowledgeable,
+  type Framework,
+  type FrameworkErrorEvent,
+  type FrameworkEvents,
+  type FrameworkMessage,
+  type FrameworkOptions,
+  type OfferRef,
+  type ReconcileTask,
+  type SdkLogger,
+  type SubscribedEvent,
+} from './framework';
+export {
+  offerResources,
+  pack,
+  taskInfo,
+  type AnyOffer,
+  type Launch,
+  type MakeTask,
+  type PackResult,
+  type TaskShape,
+  type TaskSpec,
+} from './match';
+export { backoffDelay, type BackoffOptions } from './backoff';
+export { FrameworkClosedError, SubscribeError } from './errors';
+
+// The wire and resource vocabulary an author needs, so that one import suffices.
+export { isTerminal, TERMINAL_STATES } from '../../lib/proto';
+export type {
+  CommandInfo,
+  Filters,
+  Offer,
+  Offer__Output,
+  Operation,
+  TaskInfo,
+  TaskState,
+  TaskStatus__Output,
+} from '../../lib/proto';
+export { format as formatResources, type Resources } from '../../lib/resources';

@@ -1,0 +1,59 @@
+/**
+ * Errors shared by every process. Each carries a gRPC status code so that
+ * the server layer maps it once (`toServiceError`); the message says what
+ * was wrong and what to do about it.
+ */
+import { status as Status } from '@grpc/grpc-js';
+
+export class MezzError extends Error {
+  override name = 'MezzError';
+  constructor(
+    message: string,
+    readonly code: Status = Status.INTERNAL,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The caller asked for something malformed or impossible. */
+export class InvalidArgumentError extends MezzError {
+  override name = 'InvalidArgumentError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, Status.INVALID_ARGUMENT, options);
+  }
+}
+
+export class NotFoundError extends MezzError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(message, Status.NOT_FOUND);
+  }
+}
+
+/** The call is valid but the system is not in a state to accept it. */
+export class FailedPreconditionError extends MezzError {
+  override name = 'FailedPreconditionError';
+  constructor(message: string) {
+    super(message, Status.FAILED_PRECONDITION);
+  }
+}
+
+export class UnavailableError extends MezzError {
+  override name = 'UnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, Status.UNAVAILABLE, options);
+  }
+}
+
+/** The durable store could not be read or written. */
+export class StoreError extends MezzError {
+  override name = 'StoreError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, Status.UNAVAILABLE, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,71 @@
+/**
+ * What the master hands the allocator and what it gets back. The snapshot is
+ * read-only and complete: `allocate` reads nothing else, so any round can be
+ * replayed from a recorded snapshot, `now` and seed.
+ */
+import type { Resources } from '../../lib/resources';
+import type { SorterKind } from './sorter';
+
+export interface AllocatorAgent {
+  id: string;
+  /** What is neither used by tasks nor held in outstanding offers: what a proposal hands out. */
+  free: Resources;
+  /** Everything the agent has; `total.gpus > 0` makes it a GPU agent. */
+  total: Resources;
+}
+
+export interface AllocatorFramework {
+  id: string;
+  /** Role paths it subscribed with, e.g. ['eng/ml', 'dev']; '/' separates levels. */
+  roles: readonly string[];
+  /** Declared capability GPU_RESOURCES: only such frameworks are offered GPU agents. */
+  gpuCapable: boolean;
+  /** Roles for which it wants no offers (it keeps what it holds there). */
+  suppressedRoles: ReadonlySet<string>;
+  /**
+   * Per role: resources offered to or used by it now. May name a role it no
+   * longer holds; that still counts towards the role's share.
+   */
+  allocated: ReadonlyMap<string, Resources>;
+}
+
+export interface AllocatorSnapshot {
+  agents: readonly AllocatorAgent[];
+  frameworks: readonly AllocatorFramework[];
+  /** Role path -> weight (> 0); missing = 1. */
+  weights: ReadonlyMap<string, number>;
+  /**
+   * Decline filters: frameworkId -> agentId -> expiry (seconds since epoch).
+   * The agent is not proposed to that framework while expiry > now; expired
+   * entries are ignored, so the master may prune them lazily.
+   */
+  filters: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Cluster total: the denominator of every share. */
+  total: Resources;
+}
+
+/** One agent's free resources, proposed whole to one framework for one role. The leader checks and commits it. */
+export interface Proposal {
+  frameworkId: string;
+  agentId: string;
+  role: string;
+  /**
+   * The agent's `free` from the snapshot — the same object, not a copy. Like
+   * the snapshot it is read-only: resource arithmetic (lib/resources) never
+   * mutates, and callers must not either.
+   */
+  resources: Resources;
+}
+
+export interface AllocateOptions {
+  /** Seconds since epoch; compared with filter expiries. */
+  now: number;
+  /** Uniform in [0, 1); seeded by the caller (see `seededRng`). Shuffles agents and drives the random sorter. */
+  rng: () => number;
+  /** Default 'drf'. */
+  sorter?: SorterKind;
+  /** An agent is offered only if free cpus >= cpus OR free mem >= mem. Default {cpus: 0.01, mem: 32} (Mesos' MIN_CPUS, MIN_MEM). */
+  minAllocatable?: { cpus: number; mem: number };
+}
+
+export const DEFAULT_MIN_ALLOCATABLE: Readonly<{ cpus: number; mem: number }> = Object.freeze({ cpus: 0.01, mem: 32 });

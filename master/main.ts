@@ -1,0 +1,77 @@
+/**
+ * `mezz-master`: the command line of the master process.
+ */
+import { Command, InvalidArgumentError as CommanderArgError } from 'commander';
+import path from 'node:path';
+import { parseDuration } from '../lib/duration';
+import { errorMessage } from '../lib/errors';
+import { createLogger } from '../lib/log';
+import { EmbeddedStore } from '../lib/store-embedded';
+import { VERSION } from '../lib/version';
+import { startMaster } from './server';
+
+const seconds = (flag: string) => (v: string) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new CommanderArgError(`${flag}: ${errorMessage(err)}`);
+  }
+};
+
+const program = new Command('mezz-master')
+  .description('The Mezzanine master: pools agents\' resources and offers them to frameworks.')
+  .version(VERSION)
+  .option('--host <host>', 'address to listen on', '0.0.0.0')
+  .option('--port <port>', 'gRPC port (0: any free port)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderArgError('--port must be 0-65535');
+    return n;
+  }, 5050)
+  .option('--data-dir <dir>', 'where the embedded registry lives', path.join('.mezz', 'master'))
+  .option('--cluster <name>', 'cluster name (prefix of every registry key)', 'mezzanine')
+  .option('--agent-ping-timeout <duration>', 'silence after which an agent is unreachable', seconds('--agent-ping-timeout'), 5)
+  .option('--agent-ping-interval <duration>', 'how often agents ping', seconds('--agent-ping-interval'), 1)
+  .option('--agent-removal-timeout <duration>', 'how long an unreachable agent is kept before it is GONE', seconds('--agent-removal-timeout'), 600)
+  .option('--agent-reregister-timeout <duration>', 'after a master restart, how long admitted agents have to re-register', seconds('--agent-reregister-timeout'), 60)
+  .option('--heartbeat-interval <duration>', 'HEARTBEAT interval to frameworks', seconds('--heartbeat-interval'), 5)
+  .option('--offer-timeout <duration>', 'rescind offers held longer than this (0: never)', seconds('--offer-timeout'), 0)
+  .option('--allocation-interval <duration>', 'periodic allocation round', seconds('--allocation-interval'), 1)
+  .showHelpAfterError();
+
+program.exitOverride();
+try {
+  program.parse();
+} catch (err) {
+  const code = (err as { exitCode?: number }).exitCode ?? 2;
+  process.exit(code === 0 ? 0 : 2);
+}
+const o = program.opts<{
+  host: string; port: number; dataDir: string; cluster: string; agentPingTimeout: number; agentPingInterval: number;
+  agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
+}>();
+
+const logger = createLogger('master');
+try {
+  const store = new EmbeddedStore(path.resolve(o.dataDir));
+  const server = await startMaster({
+    store, host: o.host, port: o.port, logger, cluster: o.cluster,
+    agentPingTimeout: o.agentPingTimeout, agentPingInterval: o.agentPingInterval, agentRemovalTimeout: o.agentRemovalTimeout,
+    agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
+    allocationInterval: o.allocationInterval, allocationBatchMs: 5,
+  });
+  const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+  process.stdout.write(`mezz-master listening on ${shown}:${server.port}\n`);
+  logger.info(`master ${server.master.id} of cluster ${o.cluster} serving on ${o.host}:${server.port}, registry in ${path.resolve(o.dataDir)}`);
+  let stopping = false;
+  const shutdown = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${sig}: shutting down (tasks keep running; agents and frameworks reconnect to the next master)`);
+    void server.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (err) {
+  process.stderr.write(`mezz-master: ${errorMessage(err)}\n`);
+  process.exit(1);
+}

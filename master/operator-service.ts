@@ -1,0 +1,169 @@
+/**
+ * gRPC glue for the Operator service: read-only views of the master's state
+ * for the CLI, weight updates, and sandbox file reads proxied to agents.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, describeGrpcError, unary } from '../lib/grpc';
+import { InvalidArgumentError, UnavailableError } from '../lib/errors';
+import { mezzProto, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
+import * as res from '../lib/resources';
+import { VERSION } from '../lib/version';
+import type { OperatorHandlers } from '../lib/proto/generated/mezzanine/v1/Operator';
+import { dominantShare } from './allocator';
+import { UnknownTaskError } from './errors';
+import type { Master } from './master';
+import type { TaskRecord } from './state';
+
+const STATES: ReadonlySet<string> = new Set(
+  (mezzProto().TaskState as unknown as { type: { value: { name: string }[] } }).type.value.map((v) => v.name),
+);
+
+export interface OperatorContext {
+  master: Master;
+  cluster: string;
+  address: () => string;
+}
+
+function taskSummary(t: TaskRecord): TaskSummary {
+  return {
+    id: t.id, name: t.info.name, frameworkId: t.frameworkId, agentId: t.agentId, state: String(t.status.state ?? 'TASK_UNKNOWN'),
+    resources: res.scalars(t.resources), message: t.status.message ?? '', exitCode: t.status.exitCode ?? undefined,
+    updatedAt: Number(t.status.timestamp ?? 0), command: t.info.command?.value ?? '', role: t.role,
+  };
+}
+
+export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
+  const { master } = ctx;
+  const fileClients = new Map<string, AgentFilesClient>();
+  const filesClient = (address: string) => {
+    let c = fileClients.get(address);
+    if (!c) {
+      c = new (mezzProto().AgentFiles)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      fileClients.set(address, c);
+    }
+    return c;
+  };
+
+  return {
+    GetState: unary(() => {
+      let total = res.empty();
+      let used = res.empty();
+      let offered = res.empty();
+      const agents = [...master.agents.values()];
+      for (const a of agents) {
+        if (a.status !== 'ACTIVE') continue;
+        total = res.add(total, a.total);
+        used = res.add(used, a.used);
+        offered = res.add(offered, a.offered);
+      }
+      const tasksByState: Record<string, number> = {};
+      for (const t of master.allTasks()) {
+        const s = String(t.status.state ?? 'TASK_UNKNOWN');
+        tasksByState[s] = (tasksByState[s] ?? 0) + 1;
+      }
+      const fws = [...master.frameworks.values()];
+      return {
+        masterId: master.id, version: VERSION, cluster: ctx.cluster, address: ctx.address(), startedAt: master.startedAt / 1000,
+        leader: true, agentsActive: agents.filter((a) => a.status === 'ACTIVE').length,
+        agentsUnreachable: agents.filter((a) => a.status !== 'ACTIVE').length,
+        frameworksActive: fws.filter((f) => f.status === 'ACTIVE').length,
+        frameworksInactive: fws.filter((f) => f.status !== 'ACTIVE').length,
+        tasksByState, total: res.scalars(total), used: res.scalars(used), offered: res.scalars(offered),
+      };
+    }),
+    ListAgents: unary(() => ({
+      agents: [...master.agents.values()].map((a) => ({
+        id: a.id, hostname: a.hostname, address: a.address, state: a.status, resources: res.scalars(a.total),
+        used: res.scalars(a.used), offered: res.scalars(a.offered), attributes: a.attributes,
+        ports: res.formatRanges(a.total.ports), tasks: a.tasks.size, isolation: a.isolation, registeredAt: a.registeredAt / 1000,
+      })),
+    })),
+    ListFrameworks: unary(() => ({
+      frameworks: [...master.frameworks.values()].map((f) => {
+        let used = res.empty();
+        for (const t of f.tasks.values()) used = res.add(used, t.resources);
+        let offered = res.empty();
+        for (const id of f.offers) {
+          const o = master.offers.get(id);
+          if (o) offered = res.add(offered, o.resources);
+        }
+        return {
+          id: f.id, name: f.info.name, roles: f.roles, state: f.status, failoverTimeout: f.failoverTimeout,
+          capabilities: [...f.capabilities], used: res.scalars(used), offered: res.scalars(offered), tasks: f.tasks.size,
+          suppressed: f.roles.every((r) => f.suppressedRoles.has(r)), registeredAt: f.registeredAt / 1000,
+        };
+      }),
+    })),
+    ListTasks: unary((req) => {
+      const state = req.state.trim();
+      if (state && !STATES.has(state)) {
+        throw new InvalidArgumentError(`unknown task state "${state}"; valid: ${[...STATES].join(', ')}`);
+      }
+      const tasks: TaskSummary[] = [];
+      for (const t of master.allTasks()) {
+        if (req.frameworkId && t.frameworkId !== req.frameworkId) continue;
+        if (req.agentId && t.agentId !== req.agentId) continue;
+        if (state && String(t.status.state) !== state) continue;
+        tasks.push(taskSummary(t));
+      }
+      return { tasks };
+    }),
+    ListRoles: unary(() => rolesView(master)),
+    UpdateWeights: unary(async (req) => {
+      if (!req.weights.length) throw new InvalidArgumentError('no weights given; e.g. role=dev weight=2');
+      for (const w of req.weights) {
+        if (!w.role.trim()) throw new InvalidArgumentError('a weight names no role');
+        if (!(Number.isFinite(w.weight) && w.weight > 0)) {
+          throw new InvalidArgumentError(`weight of role ${w.role} must be a positive number, got ${w.weight}`);
+        }
+      }
+      await master.setWeights(req.weights);
+      return rolesView(master);
+    }),
+    GetVersion: unary(() => ({ version: VERSION, masterId: master.id })),
+    ReadTaskFile: unary(async (req): Promise<ReadFileResponse> => {
+      if (!req.taskId) throw new InvalidArgumentError('no task id given');
+      const task = master.findTask(req.taskId);
+      if (!task) throw new UnknownTaskError(req.taskId);
+      const agent = master.agents.get(task.agentId);
+      if (!agent?.address) throw new UnavailableError(`agent ${task.agentId} of task ${task.id} is not known or not connected`);
+      const client = filesClient(agent.address);
+      return new Promise((resolve, reject) => {
+        client.readFile(
+          { ...req, frameworkId: task.frameworkId },
+          { deadline: Date.now() + 10_000 },
+          (err, out) => {
+            if (err) {
+              const e = new UnavailableError(`reading ${req.path || 'stdout'} of task ${task.id} from agent ${agent.id} at ${agent.address} failed: ${describeGrpcError(err)}`);
+              // Keep the agent's own verdict for a caller's mistake (bad path, unknown file).
+              if (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND) Object.assign(e, { code: err.code, message: err.details });
+              reject(e);
+            } else resolve(out!);
+          },
+        );
+      });
+    }),
+  };
+}
+
+function rolesView(master: Master) {
+  const roles = new Map<string, { allocated: res.Resources; frameworks: string[] }>();
+  const entry = (name: string) => {
+    let e = roles.get(name);
+    if (!e) roles.set(name, (e = { allocated: res.empty(), frameworks: [] }));
+    return e;
+  };
+  for (const name of master.weights.keys()) entry(name);
+  for (const fw of master.frameworks.values()) {
+    for (const role of fw.roles) entry(role).frameworks.push(fw.id);
+    for (const [role, r] of fw.allocated) entry(role).allocated = res.add(entry(role).allocated, r);
+  }
+  let total = res.empty();
+  for (const a of master.agents.values()) if (a.status === 'ACTIVE') total = res.add(total, a.total);
+  return {
+    roles: [...roles].sort(([a], [b]) => a.localeCompare(b)).map(([name, e]) => ({
+      name, weight: master.weights.get(name) ?? 1, allocated: res.scalars(e.allocated),
+      share: dominantShare(e.allocated, total), frameworks: e.frameworks,
+    })),
+  };
+}

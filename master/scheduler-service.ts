@@ -1,0 +1,49 @@
+/**
+ * gRPC glue for Scheduler.Subscribe: one bidirectional stream per framework
+ * connection. The first call must be SUBSCRIBE; calls are handled in order.
+ */
+import { errorMessage } from '../lib/errors';
+import type { SchedulerHandlers } from '../lib/proto/generated/mezzanine/v1/Scheduler';
+import type { Master } from './master';
+import type { FrameworkRecord, SchedulerStream } from './state';
+
+export function schedulerHandlers(master: Master): SchedulerHandlers {
+  return {
+    Subscribe(stream: SchedulerStream) {
+      let fw: FrameworkRecord | undefined;
+      let chain: Promise<void> = Promise.resolve();
+      let first = true;
+      stream.on('data', (call) => {
+        const isFirst = first;
+        first = false;
+        chain = chain.then(async () => {
+          try {
+            if (isFirst) {
+              if (call.call !== 'subscribe') {
+                stream.write({ error: { message: `the first call on a stream must be SUBSCRIBE, got ${String(call.call)}`, fatal: true, call: 'SUBSCRIBE', code: 'FAILED_PRECONDITION' } });
+                stream.end();
+                return;
+              }
+              fw = await master.subscribe(stream, call.subscribe?.framework ?? null);
+              return;
+            }
+            if (fw && master.frameworks.get(fw.id) === fw && fw.stream === stream) await master.call(fw, call);
+          } catch (err) {
+            stream.write({ error: { message: `internal error handling ${String(call.call)}: ${errorMessage(err)}`, fatal: false, call: String(call.call ?? ''), code: 'INTERNAL' } });
+          }
+        });
+      });
+      const gone = () => {
+        void chain.then(() => {
+          if (fw) master.frameworkDisconnected(fw, stream);
+        });
+      };
+      stream.on('end', () => {
+        gone();
+        stream.end();
+      });
+      stream.on('error', gone);
+      stream.on('cancelled', gone);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The leader's in-memory view of the cluster: agents, frameworks, tasks and
+ * outstanding offers. Only `master.ts` mutates it; the operator view and the
+ * allocator read it.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type {
+  AgentMessage__Output, Attribute__Output, Call__Output, Event, FrameworkInfo__Output, MasterMessage,
+  TaskInfo__Output, TaskStatus,
+} from '../lib/proto';
+import type { Resources } from '../lib/resources';
+
+export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, MasterMessage>;
+export type SchedulerStream = grpc.ServerDuplexStream<Call__Output, Event>;
+
+/**
+ * ACTIVE: connected and offered. DISCONNECTED: its stream closed, not
+ * offered, waiting for pings to time out. UNREACHABLE: missed pings; its
+ * tasks were reported UNREACHABLE/LOST. RECOVERING: admitted in the
+ * registry, not yet re-registered with a restarted master.
+ */
+export type AgentStatus = 'ACTIVE' | 'DISCONNECTED' | 'UNREACHABLE' | 'RECOVERING';
+
+export interface AgentRecord {
+  id: string;
+  hostname: string;
+  /** host:port of the agent's files service. */
+  address: string;
+  status: AgentStatus;
+  total: Resources;
+  /** Resources of non-terminal tasks. */
+  used: Resources;
+  /** Resources in outstanding offers. */
+  offered: Resources;
+  attributes: Attribute__Output[];
+  isolation: string[];
+  stream?: AgentStream;
+  /** ms since the epoch of the last message from the agent. */
+  lastSeen: number;
+  unreachableSince?: number;
+  registeredAt: number;
+  tasks: Map<string, TaskRecord>;
+  offers: Set<string>;
+}
+
+/** ACTIVE: subscribed. INACTIVE: disconnected, within its failover timeout. */
+export type FrameworkStatus = 'ACTIVE' | 'INACTIVE';
+
+export interface FrameworkRecord {
+  id: string;
+  info: FrameworkInfo__Output;
+  roles: string[];
+  capabilities: Set<string>;
+  failoverTimeout: number;
+  status: FrameworkStatus;
+  stream?: SchedulerStream;
+  disconnectedAt?: number;
+  failoverTimer?: NodeJS.Timeout;
+  suppressedRoles: Set<string>;
+  /** Per role: offered + used. */
+  allocated: Map<string, Resources>;
+  /** agentId → expiry (seconds since the epoch) of a decline filter. */
+  filters: Map<string, number>;
+  tasks: Map<string, TaskRecord>;
+  /** Recently ended tasks, oldest first, bounded. */
+  completed: TaskRecord[];
+  offers: Set<string>;
+  registeredAt: number;
+  /** Tasks reported LOST while their agent was unreachable: killed if the agent returns with them. */
+  lostTaskIds: Set<string>;
+}
+
+export interface TaskRecord {
+  id: string;
+  frameworkId: string;
+  agentId: string;
+  role: string;
+  info: TaskInfo__Output;
+  resources: Resources;
+  status: TaskStatus;
+  /** uuids of agent updates already applied, so resends change nothing twice. */
+  seenUpdates: Set<string>;
+}
+
+export interface OfferRecord {
+  id: string;
+  frameworkId: string;
+  agentId: string;
+  role: string;
+  resources: Resources;
+  createdAt: number;
+  timer?: NodeJS.Timeout;
+}

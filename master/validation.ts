@@ -1,0 +1,110 @@
+/**
+ * Checks an ACCEPT before anything is committed, after Mesos' master
+ * validation: the offers must exist, belong to the caller and sit on one
+ * agent; each task must be well formed, have a fresh id and fit in what
+ * the offers hold (tasks are fitted in order, so the one that over-commits
+ * is the one refused). Pure: it reads the records and returns verdicts.
+ */
+import * as res from '../lib/resources';
+import type { Operation__Output, TaskInfo__Output } from '../lib/proto';
+import type { OfferRecord } from './state';
+
+export interface TaskVerdict {
+  task: TaskInfo__Output;
+  /** Empty when the task may launch. */
+  reasons: string[];
+  resources: res.Resources;
+  /** Index of the LAUNCH_GROUP the task belongs to, if any. */
+  group?: number;
+}
+
+export interface AcceptVerdict {
+  /** Set when the offers themselves are unusable: no task may launch. */
+  offerError?: string;
+  /** Offers that exist and belong to the caller: they are consumed either way. */
+  offers: OfferRecord[];
+  agentId?: string;
+  tasks: TaskVerdict[];
+}
+
+export interface AcceptContext {
+  frameworkId: string;
+  offerIds: readonly string[];
+  operations: readonly Operation__Output[];
+  findOffer(id: string): OfferRecord | undefined;
+  /** True when the framework already has a live task with this id. */
+  taskIdInUse(id: string): boolean;
+}
+
+const TASK_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
+
+export function validateAccept(ctx: AcceptContext): AcceptVerdict {
+  const offers: OfferRecord[] = [];
+  const problems: string[] = [];
+  if (ctx.offerIds.length === 0) problems.push('accept names no offer ids');
+  const seen = new Set<string>();
+  for (const id of ctx.offerIds) {
+    if (seen.has(id)) { problems.push(`offer ${id} is named twice`); continue; }
+    seen.add(id);
+    const offer = ctx.findOffer(id);
+    if (!offer) problems.push(`offer ${id} is unknown or no longer valid (accepted, declined, rescinded or timed out); wait for a new offer`);
+    else if (offer.frameworkId !== ctx.frameworkId) problems.push(`offer ${id} was made to another framework`);
+    else offers.push(offer);
+  }
+  const agents = new Set(offers.map((o) => o.agentId));
+  if (agents.size > 1) problems.push(`offers ${offers.map((o) => o.id).join(', ')} are on different agents (${[...agents].join(', ')}); one accept may use offers of one agent only`);
+  const agentId = agents.size === 1 ? [...agents][0] : undefined;
+
+  const tasks: TaskVerdict[] = [];
+  ctx.operations.forEach((op, index) => {
+    const list = op.launch?.taskInfos ?? op.launchGroup?.taskInfos;
+    if (!list) {
+      problems.push(`operation ${index} is empty or of an unsupported type; use LAUNCH or LAUNCH_GROUP`);
+      return;
+    }
+    for (const task of list) tasks.push({ task, reasons: [], resources: res.empty(), group: op.launchGroup ? index : undefined });
+  });
+  const offerError = problems.length ? problems.join('; ') : undefined;
+  if (offerError) {
+    for (const t of tasks) t.reasons.push(offerError);
+    return { offerError, offers, agentId, tasks };
+  }
+
+  let remaining = offers.reduce((acc, o) => res.add(acc, o.resources), res.empty());
+  const idsInAccept = new Set<string>();
+  for (const t of tasks) {
+    const id = t.task.taskId;
+    if (!TASK_ID.test(id)) t.reasons.push(`task id "${id}" is invalid: use 1-200 characters of letters, digits and . _ : @ -`);
+    else if (idsInAccept.has(id)) t.reasons.push(`task id ${id} appears twice in this accept`);
+    else if (ctx.taskIdInUse(id)) t.reasons.push(`task id ${id} is already used by a live task of this framework`);
+    idsInAccept.add(id);
+    if (t.task.agentId && t.task.agentId !== agentId) {
+      t.reasons.push(`task ${id} names agent ${t.task.agentId} but the offers are on agent ${agentId}`);
+    }
+    const cmd = t.task.command;
+    if (!cmd || !cmd.value.trim()) t.reasons.push(`task ${id} has an empty command`);
+    try {
+      t.resources = res.fromProto(t.task.resources);
+    } catch (err) {
+      t.reasons.push(`task ${id}: ${(err as Error).message}`);
+      continue;
+    }
+    if (t.resources.cpus <= 0 && t.resources.mem <= 0) t.reasons.push(`task ${id} asks for no cpus and no mem; give it at least one`);
+    if (t.reasons.length) continue;
+    const lack = res.shortfall(remaining, t.resources);
+    if (lack.length) {
+      t.reasons.push(`task ${id} does not fit in offer${offers.length > 1 ? 's' : ''} ${offers.map((o) => o.id).join(', ')} ` +
+        `on agent ${agentId} (${res.format(remaining)} left): ${lack.join('; ')}`);
+      continue;
+    }
+    remaining = res.subtract(remaining, t.resources);
+  }
+  // A group launches whole or not at all.
+  const badGroups = new Set(tasks.filter((t) => t.group !== undefined && t.reasons.length).map((t) => t.group));
+  for (const t of tasks) {
+    if (t.group !== undefined && badGroups.has(t.group) && !t.reasons.length) {
+      t.reasons.push('another task of its LAUNCH_GROUP is invalid, so none of the group launches');
+    }
+  }
+  return { offers, agentId, tasks };
+}

@@ -1,0 +1,98 @@
+/**
+ * Launching through the whole offer loop: real master, real agents, real
+ * processes. Tasks finish, fail with their exit code, and die with their
+ * whole process tree when killed; their output is readable through the
+ * master.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alive, Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
+import type { ReadFileResponse__Output } from '../../lib/proto';
+
+describe('launch', () => {
+  const cluster = new Cluster();
+  let master: Proc;
+  let agents: Proc[];
+  let fw: TestScheduler;
+
+  before(async () => {
+    master = await cluster.startMaster();
+    agents = await Promise.all([cluster.startAgent(master.address), cluster.startAgent(master.address)]);
+    fw = cluster.scheduler(master.address);
+    await fw.subscribe({ name: 'launch-test', failoverTimeout: 60 });
+    fw.autoAck();
+  });
+  after(() => cluster.teardown());
+
+  /** Launches `make(i)` for i < n on whatever offers come, at most `perOffer` per offer. */
+  async function launchAll(ids: string[], cmd: (id: string) => string, perOffer = ids.length) {
+    const todo = [...ids];
+    let seen = 0;
+    await waitFor(`offers for ${todo.length} more tasks`, () => {
+      const fresh = fw.offers().slice(seen);
+      seen += fresh.length;
+      for (const offer of fresh) {
+        const batch = todo.splice(0, perOffer);
+        if (!batch.length) {
+          fw.send({ decline: { offerIds: [offer.id], filters: { refuseSeconds: 0 } } });
+          continue;
+        }
+        fw.send({ accept: { offerIds: [offer.id], operations: [{ launch: { taskInfos: batch.map((id) => task(id, cmd(id))) } }], filters: { refuseSeconds: 0 } } });
+      }
+      return todo.length === 0;
+    });
+  }
+
+  const finalState = (id: string) => fw.updates(id).map((s) => s.state).find((s) => !['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING'].includes(s));
+
+  test('20 tasks run to TASK_FINISHED across both agents', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `ok-${i}`);
+    await launchAll(ids, (id) => `echo hello from ${id}`, 10);
+    await waitFor('20 tasks FINISHED', () => ids.every((id) => finalState(id)), 60_000);
+    for (const id of ids) assert.equal(finalState(id), 'TASK_FINISHED', `${id}: ${JSON.stringify(fw.updates(id))}`);
+    const used = new Set(ids.map((id) => fw.updates(id).find((s) => s.state === 'TASK_FINISHED')!.agentId));
+    assert.equal(used.size, 2, `tasks ran on ${[...used].join(', ')}; want both agents`);
+    // Every update the agent sent carried a uuid and went through RUNNING first.
+    for (const id of ids) {
+      const states = fw.updates(id).filter((s) => s.uuid).map((s) => s.state);
+      assert.ok(states.indexOf('TASK_RUNNING') < states.indexOf('TASK_FINISHED'), `${id}: ${states.join(' → ')}`);
+    }
+  });
+
+  test('the output of a task is readable through the operator API', async () => {
+    const client = cluster.operator(master.address);
+    const out = await op<object, ReadFileResponse__Output>(client, 'readTaskFile', { taskId: 'ok-7', path: 'stdout', offset: 0, length: 0 });
+    assert.equal(out.data.toString(), 'hello from ok-7\n');
+    await assert.rejects(op(client, 'readTaskFile', { taskId: 'ok-7', path: '../../../etc/passwd' }), /INVALID_ARGUMENT|outside|\.\./);
+    await assert.rejects(op(client, 'readTaskFile', { taskId: 'no-such-task', path: 'stdout' }), /not known/);
+  });
+
+  test('a failing command reports TASK_FAILED with its exit code', async () => {
+    await launchAll(['fails'], () => 'echo oops >&2; exit 3');
+    await waitFor('fails to end', () => finalState('fails'));
+    const last = fw.updates('fails').find((s) => s.state === 'TASK_FAILED');
+    assert.ok(last, JSON.stringify(fw.updates('fails')));
+    assert.equal(last.exitCode, 3);
+    assert.match(last.message, /3/);
+    const tasks = await op<object, ListTasksResponse__Output>(cluster.operator(master.address), 'listTasks', { state: 'TASK_FAILED' });
+    assert.deepEqual(tasks.tasks.map((t) => [t.id, t.exitCode]), [['fails', 3]]);
+  });
+
+  test('KILL ends the task and its whole process tree', async () => {
+    await launchAll(['tree'], () => 'sleep 300 & echo child=$!; echo self=$$; wait');
+    await waitFor('tree RUNNING', () => fw.updates('tree').some((s) => s.state === 'TASK_RUNNING'));
+    const client = cluster.operator(master.address);
+    const pids = await waitFor('tree to print its pids', async () => {
+      const out = await op<object, ReadFileResponse__Output>(client, 'readTaskFile', { taskId: 'tree', path: 'stdout' });
+      const m = /child=(\d+)\s+self=(\d+)/.exec(out.data.toString());
+      return m ? [Number(m[1]), Number(m[2])] : undefined;
+    });
+    assert.ok(pids.every(alive), 'both processes run before the kill');
+    const agentId = fw.updates('tree')[0]!.agentId;
+    fw.send({ kill: { taskId: 'tree', agentId } });
+    await waitFor('tree KILLED', () => fw.updates('tree').some((s) => s.state === 'TASK_KILLED'));
+    await waitFor(`pids ${pids.join(', ')} to be gone`, () => !pids.some(alive), 10_000);
+    assert.ok(agents.length === 2);
+  });
+});
