@@ -150,6 +150,8 @@ export class Agent extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private resetting = false;
   private stopped = false;
+  /** Consecutive attempts that ended before registration; only the first is logged loudly. */
+  private failedAttempts = 0;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -273,7 +275,7 @@ export class Agent extends EventEmitter {
     };
     this.conn = conn;
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
-    call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
+    call.on('error', (e) => this.lose(conn, describeGrpcError(e).replace(/\s*Resolution note:\s*$/, '')));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
@@ -312,7 +314,10 @@ export class Agent extends EventEmitter {
   /** Ends `conn` (if current) and schedules the next attempt, on the next master, after the backoff. */
   private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn'): void {
     if (conn.gen !== this.gen || this.stopped) return;
-    this.log[level](`connection to master ${conn.master} lost: ${why}`);
+    if (conn.registered) this.failedAttempts = 0;
+    const quiet = level === 'warn' && this.failedAttempts++ > 0;
+    this.log[quiet ? 'debug' : level](`${conn.registered ? 'connection to' : 'cannot register with'} master ${conn.master}: ${why}`
+      + (quiet || conn.registered ? '' : ' (retrying in the background)'));
     this.dropConnection();
     this.emit('disconnected', why);
     this.masterIndex++;
@@ -387,6 +392,7 @@ export class Agent extends EventEmitter {
     const wasRegistered = conn.registered;
     conn.registered = true;
     this.backoffMs = this.backoffInitialMs;
+    this.failedAttempts = 0;
     conn.pingMs = r.pingIntervalSeconds > 0 ? r.pingIntervalSeconds * 1000 : this.pingIntervalMs;
     clearInterval(conn.pingTimer);
     conn.pingTimer = setInterval(() => {

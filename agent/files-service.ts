@@ -4,10 +4,10 @@
  * served on the agent's own port. Reads are confined to the sandbox
  * (sandbox.ts); errors become gRPC statuses once, in `unary`.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError } from '../lib/errors';
 import { unary } from '../lib/grpc';
 import type { ReadFileRequest__Output, ReadFileResponse } from '../lib/proto';
-import type { AgentFilesHandlers } from '../lib/proto/generated/mezzanine/v1/AgentFiles';
 import { UnknownTaskError } from './errors';
 import { readSandboxFile } from './sandbox';
 
@@ -23,7 +23,9 @@ export interface SandboxLookup {
  * for a path that is empty, absolute, holds `..` or resolves (through
  * symlinks) outside the sandbox, and NOT_FOUND for an unknown task or file.
  */
-export function filesHandlers(lookup: SandboxLookup): AgentFilesHandlers {
+export function filesHandlers(lookup: SandboxLookup): {
+  ReadFile: grpc.handleUnaryCall<ReadFileRequest__Output, ReadFileResponse>;
+} {
   return {
     ReadFile: unary<ReadFileRequest__Output, ReadFileResponse>(async (req) => {
       if (!req.taskId) throw new InvalidArgumentError('task_id is required');

@@ -50,14 +50,14 @@ function describe(exit: TaskExit): string {
  * then KILLED.
  */
 export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
-  const exitCode = exit.kind === 'exited' ? exit.code : undefined;
   const message = describe(exit);
-  if (killedFor) return { state: 'TASK_KILLED', reason: killedFor, message: `killed: ${message}`, exitCode };
+  const code = exit.kind === 'exited' ? { exitCode: exit.code } : {};
+  if (killedFor) return { state: 'TASK_KILLED', reason: killedFor, message: `killed: ${message}`, ...code };
   switch (exit.kind) {
     case 'exited':
       return exit.code === 0
-        ? { state: 'TASK_FINISHED', reason: Reason.COMMAND_EXITED, message, exitCode }
-        : { state: 'TASK_FAILED', reason: Reason.COMMAND_EXITED, message, exitCode };
+        ? { state: 'TASK_FINISHED', reason: Reason.COMMAND_EXITED, message, ...code }
+        : { state: 'TASK_FAILED', reason: Reason.COMMAND_EXITED, message, ...code };
     case 'signaled':
       return { state: 'TASK_FAILED', reason: Reason.COMMAND_SIGNALED, message };
     case 'executor-terminated':

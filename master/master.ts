@@ -54,6 +54,7 @@ export const DEFAULT_FAILOVER_TIMEOUT = 7 * 24 * 3600;
 /** Used when a decline sets no refuse_seconds (as in Mesos). */
 export const DEFAULT_REFUSE_SECONDS = 5;
 const COMPLETED_TASKS_KEPT = 1000;
+const REMOVED_FRAMEWORKS_KEPT = 50;
 const ROLE_NAME = /^(\*|[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)$/;
 
 export class Master extends EventEmitter {
@@ -63,6 +64,8 @@ export class Master extends EventEmitter {
   readonly frameworks = new Map<string, FrameworkRecord>();
   readonly offers = new Map<string, OfferRecord>();
   readonly weights = new Map<string, number>();
+  /** Recently removed frameworks, oldest first, kept for the operator's view of their tasks. */
+  readonly removedFrameworkRecords: FrameworkRecord[] = [];
   private removedAgents = new Set<string>();
   private removedFrameworks = new Set<string>();
   private offerSeq = 0;
@@ -415,6 +418,8 @@ export class Master extends EventEmitter {
     }
     this.frameworks.delete(fw.id);
     this.removedFrameworks.add(fw.id);
+    this.removedFrameworkRecords.push(fw);
+    if (this.removedFrameworkRecords.length > REMOVED_FRAMEWORKS_KEPT) this.removedFrameworkRecords.shift();
     if (fw.stream) {
       this.send(fw, { error: { message: `framework ${fw.id} was removed: ${why}`, fatal: true, call: 'TEARDOWN', code: 'OK' } });
       fw.stream.end();
@@ -777,6 +782,7 @@ export class Master extends EventEmitter {
 
   /** Live and recently ended tasks, for the operator API. */
   *allTasks(): Iterable<TaskRecord> {
+    for (const fw of this.removedFrameworkRecords) yield* fw.completed;
     for (const fw of this.frameworks.values()) {
       yield* fw.completed;
       yield* fw.tasks.values();
@@ -787,7 +793,7 @@ export class Master extends EventEmitter {
   }
 
   findTask(taskId: string): TaskRecord | undefined {
-    for (const fw of this.frameworks.values()) {
+    for (const fw of [...this.frameworks.values(), ...this.removedFrameworkRecords]) {
       const t = fw.tasks.get(taskId) ?? fw.completed.findLast((c) => c.id === taskId);
       if (t) return t;
     }

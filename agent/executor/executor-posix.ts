@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../lib/errors';
@@ -84,41 +84,36 @@ export class PosixExecutor implements Executor {
     const command = spec.task.command;
     if (!command?.value) throw new LaunchError(`task ${spec.task.taskId} has no command`);
 
-    const out = await open(join(spec.sandbox, 'stdout'), 'a');
-    let child: ChildProcess;
+    let launchDone!: () => void;
+    const launched = new Promise<void>((resolve) => { launchDone = resolve; });
+    let proc: Running;
+    const fds: FileHandle[] = [];
     try {
-      const err = await open(join(spec.sandbox, 'stderr'), 'a');
-      try {
-        child = spawn(SHELL, [WRAPPER_PATH, spec.sandbox, ...commandArgv(command)], {
-          cwd: spec.sandbox,
-          env: spec.environment,
-          detached: true,
-          stdio: ['ignore', out.fd, err.fd],
-        });
-      } finally {
-        await err.close();
+      for (const name of ['stdout', 'stderr']) fds.push(await open(join(spec.sandbox, name), 'a'));
+      const child = spawn(SHELL, [WRAPPER_PATH, spec.sandbox, ...commandArgv(command)], {
+        cwd: spec.sandbox,
+        env: spec.environment,
+        detached: true,
+        stdio: ['ignore', fds[0]!.fd, fds[1]!.fd],
+      });
+      if (child.pid === undefined) {
+        const [e] = (await once(child, 'error')) as [Error];
+        throw e;
       }
+      // Listen before anything else is awaited: a short command may already be gone.
+      proc = { key: spec.key, pid: child.pid, sandbox: spec.sandbox, child, killing: false, launched };
+      const p = proc;
+      child.once('exit', (code, signal) => void this.exited(p, code, signal));
+      child.on('error', (e) => this.log.warn(`task ${spec.task.taskId}: ${e.message}`));
+      // The agent must be free to exit while tasks run on.
+      child.unref();
+      this.running.set(spec.key, proc);
     } catch (e) {
       throw new LaunchError(`cannot start task ${spec.task.taskId}: ${errorMessage(e)}`, { cause: e });
     } finally {
-      await out.close();
+      await Promise.all(fds.map((fd) => fd.close()));
     }
-    const pid = child.pid;
-    if (pid === undefined) {
-      const [e] = (await once(child, 'error')) as [Error];
-      throw new LaunchError(`cannot start task ${spec.task.taskId}: ${e.message}`, { cause: e });
-    }
-    child.on('error', (e) => this.log.warn(`task ${spec.task.taskId}: ${e.message}`));
-    // The agent must be free to exit while tasks run on.
-    child.unref();
-
-    let launchDone!: () => void;
-    const proc: Running = {
-      key: spec.key, pid, sandbox: spec.sandbox, child, killing: false,
-      launched: new Promise((resolve) => { launchDone = resolve; }),
-    };
-    this.running.set(spec.key, proc);
-    child.once('exit', (code, signal) => void this.exited(proc, code, signal));
+    const pid = proc.pid;
 
     try {
       const path = await writeCheckpoint(this.opts.workDir, {

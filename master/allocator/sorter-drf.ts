@@ -52,33 +52,35 @@ export class DrfSorter extends RoleTree implements Sorter {
   }
 
   first(accept: (client: string) => boolean): string | undefined {
-    return this.search(this.root, accept);
+    return this.search(this.root, accept, 0);
   }
+
+  /** One reusable frontier per tree depth, so skipping rejected clients allocates nothing. */
+  private readonly frontiers: number[][] = [];
 
   /**
    * The first accepted client under `node`, in order. The heap is walked
    * best-first without being modified: the top is tried first (the common
-   * case: one look), then a small frontier heap of array positions yields the
-   * rest in order — position i's children 2i+1 and 2i+2 follow i, so a node
-   * enters the frontier only after its heap parent was rejected. Rejected
-   * clients therefore cost O(log n) each and nothing needs restoring.
+   * case: one look), then a frontier heap of array positions yields the rest
+   * in order — position i's children 2i+1 and 2i+2 never precede i, so they
+   * enter the frontier only once i was rejected. A rejected client costs
+   * O(log n) and nothing needs restoring afterwards.
    */
-  private search(node: RoleNode, accept: (client: string) => boolean): string | undefined {
+  private search(node: RoleNode, accept: (client: string) => boolean, depth: number): string | undefined {
     const heap = node.order;
     const n = heap.length;
     if (n === 0) return undefined;
-    const top = this.visit(heap[0]!, accept);
+    const top = this.visit(heap[0]!, accept, depth);
     if (top !== undefined || n === 1) return top;
-    if (n === 2) return this.visit(heap[1]!, accept);
+    if (n === 2) return this.visit(heap[1]!, accept, depth);
 
-    const frontier: number[] = [1, 2];
-    if (before(heap[2]!, heap[1]!)) {
-      frontier[0] = 2;
-      frontier[1] = 1;
-    }
+    const frontier = (this.frontiers[depth] ??= []);
+    frontier.length = 0;
+    pushIndex(frontier, heap, 1);
+    pushIndex(frontier, heap, 2);
     while (frontier.length > 0) {
       const i = popIndex(frontier, heap);
-      const found = this.visit(heap[i]!, accept);
+      const found = this.visit(heap[i]!, accept, depth);
       if (found !== undefined) return found;
       const l = 2 * i + 1;
       if (l < n) pushIndex(frontier, heap, l);
@@ -87,9 +89,9 @@ export class DrfSorter extends RoleTree implements Sorter {
     return undefined;
   }
 
-  private visit(node: RoleNode, accept: (client: string) => boolean): string | undefined {
+  private visit(node: RoleNode, accept: (client: string) => boolean, depth: number): string | undefined {
     if (node.client !== null) return accept(node.client) ? node.client : undefined;
-    return this.search(node, accept);
+    return this.search(node, accept, depth + 1);
   }
 
   protected keyOf(node: RoleNode): number {

@@ -31,13 +31,10 @@ describe('weighted roles', () => {
     }
     // Each framework takes one task's worth of every offer and returns the rest at once,
     // so the allocator decides, offer by offer, who is furthest below its fair share.
-    const seen: Record<string, number> = { light: 0, heavy: 0 };
     await waitFor('the cluster to fill up', () => {
       for (const role of ['light', 'heavy']) {
         const fw = fws[role]!;
-        const fresh = fw.offers().slice(seen[role]);
-        seen[role]! += fresh.length;
-        for (const o of fresh) {
+        for (const o of fw.outstanding()) {
           const cpus = o.resources.find((r) => r.name === 'cpus')?.scalar ?? 0;
           if (cpus >= 1) {
             const id = `${role}-${launched[role]!++}`;

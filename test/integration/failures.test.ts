@@ -11,13 +11,10 @@ import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/m
 import type { ReadFileResponse__Output } from '../../lib/proto';
 
 /** Accepts the next offers (on `agentId` if given) with one long task each, until `ids` are launched. */
-async function launchOn(fw: TestScheduler, ids: string[], agentId?: string, from = 0) {
+async function launchOn(fw: TestScheduler, ids: string[], agentId?: string) {
   const todo = [...ids];
-  let seen = from;
   await waitFor(`offers to launch ${ids.join(', ')}`, () => {
-    const fresh = fw.offers().slice(seen);
-    seen += fresh.length;
-    for (const o of fresh) {
+    for (const o of fw.outstanding()) {
       const id = (!agentId || o.agentId === agentId) ? todo.shift() : undefined;
       if (id) fw.send({ accept: { offerIds: [o.id], operations: [{ launch: { taskInfos: [task(id, 'echo pid=$$; exec sleep 600')] } }], filters: { refuseSeconds: 0 } } });
       else fw.send({ decline: { offerIds: [o.id], filters: { refuseSeconds: 0 } } });
@@ -25,6 +22,9 @@ async function launchOn(fw: TestScheduler, ids: string[], agentId?: string, from
     return todo.length === 0;
   });
   await waitFor(`${ids.join(', ')} RUNNING`, () => ids.every((id) => fw.updates(id).some((s) => s.state === 'TASK_RUNNING')));
+  // Hand back what is left for a moment, so that other frameworks are offered it.
+  const left = fw.outstanding().map((o) => o.id);
+  if (left.length) fw.send({ decline: { offerIds: left, filters: { refuseSeconds: 1 } } });
 }
 
 const listTasks = (c: Cluster, address: string, req: object = {}) =>

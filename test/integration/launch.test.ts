@@ -28,11 +28,8 @@ describe('launch', () => {
   /** Launches `make(i)` for i < n on whatever offers come, at most `perOffer` per offer. */
   async function launchAll(ids: string[], cmd: (id: string) => string, perOffer = ids.length) {
     const todo = [...ids];
-    let seen = 0;
     await waitFor(`offers for ${todo.length} more tasks`, () => {
-      const fresh = fw.offers().slice(seen);
-      seen += fresh.length;
-      for (const offer of fresh) {
+      for (const offer of fw.outstanding()) {
         const batch = todo.splice(0, perOffer);
         if (!batch.length) {
           fw.send({ decline: { offerIds: [offer.id], filters: { refuseSeconds: 0 } } });

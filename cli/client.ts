@@ -1,0 +1,124 @@
+/**
+ * The CLI's view of the master: unary Operator calls with a deadline,
+ * trying each given master in turn and following "the leader is HOST:PORT"
+ * hints. gRPC failures become CliErrors with a message a person can act on.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS } from '../lib/grpc';
+import { mezzProto, type OperatorClient } from '../lib/proto';
+import { CliError } from './errors';
+
+/** The Operator methods, by their camelCase client names. */
+export type OperatorMethod =
+  | 'getState' | 'getVersion' | 'listAgents' | 'listFrameworks' | 'listTasks' | 'listRoles' | 'updateWeights' | 'readTaskFile';
+
+// Request and response types read off the generated client, whose last
+// overload of each method is `(argument, callback)`.
+type LastOverload<M extends OperatorMethod> = Parameters<OperatorClient[M]>;
+export type RequestOf<M extends OperatorMethod> = LastOverload<M>[0];
+export type ResponseOf<M extends OperatorMethod> = LastOverload<M>[1] extends grpc.requestCallback<infer R> ? R : never;
+
+/**
+ * Codes after which another master may do better: it is down, slow, or a
+ * standby. (FAILED_PRECONDITION is not one: masters use it for "this task
+ * has not started yet" and the like, which another master would say too.)
+ */
+const TRY_NEXT = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
+
+/** `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
+export function tidyDetails(details: string): string {
+  return details
+    .replace(/\s*Resolution note:\s*$/, '')
+    .replace(/^No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.$/, '')
+    .trim();
+}
+
+function describe(err: grpc.ServiceError): string {
+  return `${grpc.status[err.code] ?? err.code}: ${tidyDetails(err.details || err.message)}`;
+}
+
+/** The one sentence for "no master answered". */
+export function unreachableMessage(failures: { address: string; reason: string }[]): string {
+  if (failures.length === 1) {
+    const f = failures[0]!;
+    return `cannot reach the master at ${f.address} (${f.reason}); is it running? start one with 'mezz up'`;
+  }
+  const list = failures.map((f) => `${f.address}: ${f.reason}`).join('; ');
+  return `cannot reach any master (${list}); is one running? start one with 'mezz up'`;
+}
+
+/**
+ * Operator calls against a list of masters. The first master that answers
+ * is remembered for later calls. Call `close()` when done so that the
+ * process can exit.
+ */
+export class OperatorConnection {
+  readonly #masters: string[];
+  readonly #timeoutMs: number;
+  readonly #clients = new Map<string, OperatorClient>();
+  #preferred: string | undefined;
+
+  constructor(masters: string[], timeoutMs: number) {
+    this.#masters = masters;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Calls `method` on the first master that answers. Throws CliError: with
+   * the master's own message when it refused the call (e.g.
+   * `INVALID_ARGUMENT: …`), or "cannot reach" when none answered.
+   */
+  async call<M extends OperatorMethod>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+    const order = this.#preferred ? [this.#preferred, ...this.#masters.filter((m) => m !== this.#preferred)] : [...this.#masters];
+    const failures: { address: string; reason: string }[] = [];
+    for (let i = 0; i < order.length; i++) {
+      const address = order[i]!;
+      try {
+        const response = await this.#unary(address, method, request);
+        this.#preferred = address;
+        return response;
+      } catch (e) {
+        const err = e as grpc.ServiceError;
+        if (typeof err.code !== 'number') throw e;
+        const hint = /the leader is\s+([^\s,;()]+:\d+)/i.exec(err.details ?? '')?.[1];
+        if (hint && !order.includes(hint)) {
+          order.splice(i + 1, 0, hint);
+          continue;
+        }
+        if (TRY_NEXT.has(err.code)) {
+          failures.push({ address, reason: describe(err) });
+          continue;
+        }
+        throw new CliError(describe(err), 1, { cause: err });
+      }
+    }
+    throw new CliError(unreachableMessage(failures));
+  }
+
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
+  }
+
+  #client(address: string): OperatorClient {
+    let c = this.#clients.get(address);
+    if (!c) {
+      c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      this.#clients.set(address, c);
+    }
+    return c;
+  }
+
+  #unary<M extends OperatorMethod>(address: string, method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+    const client = this.#client(address);
+    // The generated overloads cannot be called through a union of method
+    // names, so call the one shape every method shares.
+    const fn = client[method] as unknown as (
+      req: RequestOf<M>, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: ResponseOf<M>) => void,
+    ) => grpc.ClientUnaryCall;
+    return new Promise((resolve, reject) => {
+      fn.call(client, request, { deadline: Date.now() + this.#timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!)));
+    });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What every command shares: the global flags, a connection to the master
+ * and the two ways of printing (a table or one JSON document).
+ */
+import type { Command } from 'commander';
+import { parseMasterList } from '../lib/address';
+import { parseDuration } from '../lib/duration';
+import { errorMessage } from '../lib/errors';
+import { OperatorConnection } from './client';
+import { UsageError } from './errors';
+
+/** The global flags, parsed and checked. */
+export interface Globals {
+  masters: string[];
+  json: boolean;
+  timeoutMs: number;
+}
+
+export const DEFAULT_MASTER = '127.0.0.1:5050';
+
+/** Reads the global flags from any (sub)command; UsageError when one is malformed. */
+export function globals(cmd: Command): Globals {
+  const o = cmd.optsWithGlobals<{ master?: string; json?: boolean; timeout?: string }>();
+  let masters: string[];
+  let timeoutMs: number;
+  try {
+    masters = parseMasterList(o.master ?? process.env.MEZZ_MASTER ?? DEFAULT_MASTER);
+  } catch (err) {
+    throw new UsageError(`--master: ${errorMessage(err)}`);
+  }
+  try {
+    timeoutMs = parseDuration(o.timeout ?? '5s') * 1000;
+  } catch (err) {
+    throw new UsageError(`--timeout: ${errorMessage(err)}`);
+  }
+  if (!(timeoutMs > 0)) throw new UsageError('--timeout must be more than 0, e.g. 5s');
+  return { masters, json: Boolean(o.json), timeoutMs };
+}
+
+/** Runs `fn` with a connection to the master, closed afterwards whatever happens. */
+export async function withMaster<T>(cmd: Command, fn: (conn: OperatorConnection, g: Globals) => Promise<T>): Promise<T> {
+  const g = globals(cmd);
+  const conn = new OperatorConnection(g.masters, g.timeoutMs);
+  try {
+    return await fn(conn, g);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Prints one JSON document (with --json) or the text. */
+export function print(g: Globals, json: unknown, text: () => string): void {
+  process.stdout.write(g.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+}
