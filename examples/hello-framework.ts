@@ -16,18 +16,14 @@ const { values: opt } = parseArgs({ options: {
   role: { type: 'string', default: '*' }, name: { type: 'string', default: 'hello' },
 } });
 const total = Number(opt.tasks);
-if (!Number.isInteger(total) || total < 1) fail(`--tasks must be a positive integer, got ${opt.tasks}`, 2);
+if (!(Number.isInteger(total) && total > 0)) { console.error(`--tasks must be a positive integer, got ${opt.tasks}`); process.exit(2); }
 const run = Date.now().toString(36); // task ids must be unique: prefix them with this run
 let launched = 0;
 const finished = new Set<string>(); // a set: updates arrive at least once
 let exiting = false;
 
-function fail(why: string, code = 1): never {
-  console.error(why);
-  process.exit(code);
-}
 const fw = await connectFramework({ master: opt.master, name: opt.name, roles: [opt.role], failoverTimeout: '5m' })
-  .catch((e: Error) => fail(e.message));
+  .catch((e: Error) => { console.error(e.message); return process.exit(1); }); // e.g. no master reachable within 30 s
 console.log(`framework ${fw.frameworkId} subscribed; launching ${total} × '${opt.cmd}'`);
 
 async function exit(code: number, why: string): Promise<void> {

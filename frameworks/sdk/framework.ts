@@ -146,6 +146,11 @@ const FATAL_STATUSES = new Set([
   grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED,
 ]);
 
+/** grpc-js's `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
+function tidy(details: string): string {
+  return details.replace(/\s*Resolution note:\s*$/, '').replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.$/, '').trim();
+}
+
 /** `… not the leader; the leader is 10.0.0.2:5050` → `10.0.0.2:5050`. */
 export function leaderHint(message: string): string | undefined {
   return /the leader is\s+([^\s,;()]+:\d+)/i.exec(message)?.[1];
@@ -397,7 +402,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     const address = this.#address;
     this.#dropConnection();
     if (this.#phase === 'closed') return;
-    const reason = `${grpc.status[code] ?? code}: ${details}`;
+    const reason = `${grpc.status[code] ?? code}: ${tidy(details)}`;
     this.#lastFailure = `${address}: ${reason}`;
 
     const hint = leaderHint(details);
