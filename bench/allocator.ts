@@ -119,6 +119,8 @@ function runDeclining(fixture: Fixture, rounds: number, refuseSeconds: number): 
     times.push(performance.now() - t0);
     counts.push(proposals.length);
     for (const p of proposals) filters.get(p.frameworkId)!.set(p.agentId, now + refuseSeconds);
+    // Expired filters lapse: the master drops them, as Mesos does when a filter's timer fires.
+    for (const byAgent of filters.values()) for (const [agentId, until] of byAgent) if (until <= now + 1) byAgent.delete(agentId);
   }
   return { times, counts };
 }

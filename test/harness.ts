@@ -138,7 +138,7 @@ export class Cluster {
   }
 }
 
-/** SIGKILLs the process group of every process whose cwd is under `dir`. */
+/** SIGKILLs the process group of every process `pidsUnder(dir)` finds. */
 export function killProcessesUnder(dir: string): void {
   for (const pid of pidsUnder(dir)) {
     try {
@@ -153,12 +153,15 @@ export function killProcessesUnder(dir: string): void {
   }
 }
 
+/** Processes working in `dir`, or started with it on their command line (e.g. `--work-dir DIR/...`). */
 export function pidsUnder(dir: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) out.push(Number(entry));
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(dir) || readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) {
+        out.push(Number(entry));
+      }
     } catch {
       /* exited or not ours */
     }

@@ -416,6 +416,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     }
 
     this.#phase = 'connecting';
+    const attempt = this.#attempt;
     const delay = this.#leaderHint && this.#redirects++ < FREE_REDIRECTS
       ? 0
       : backoffDelay(this.#attempt++, this.#random, this.#backoff);
@@ -424,7 +425,10 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       this.#log.warn(`disconnected from the master at ${address} (${reason}); reconnecting to ${where} in ${delay} ms`);
       this.emit('disconnected', reason);
     } else {
-      this.#log.warn(`cannot subscribe at ${address} (${reason}); retrying ${where} in ${delay} ms`);
+      // Every failed attempt at debug level, but only every fifth at warn: the cap of 5 s
+      // would otherwise print a line every few seconds for as long as the master is away.
+      const level = attempt % 5 === 0 ? 'warn' : 'debug';
+      this.#log[level](`cannot subscribe at ${address} (${reason}); retrying ${where} in ${delay} ms`);
     }
     this.#retry = setTimeout(() => this.#connect(), delay);
   }
