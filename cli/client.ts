@@ -4,7 +4,7 @@
  * hints. gRPC failures become CliErrors with a message a person can act on.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import { CHANNEL_OPTIONS, describeGrpcError } from '../lib/grpc';
 import { mezzProto, type OperatorClient } from '../lib/proto';
 import { CliError } from './errors';
 
@@ -26,18 +26,6 @@ export type ResponseOf<M extends OperatorMethod> = LastOverload<M>[1] extends gr
 const TRY_NEXT = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
 
 /** `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
-export function tidyDetails(details: string): string {
-  return details
-    .replace(/\s*Resolution note:\s*$/, '')
-    .replace(/^No connection established\. Last error: (Error: )?/, '')
-    .replace(/\.$/, '')
-    .trim();
-}
-
-function describe(err: grpc.ServiceError): string {
-  return `${grpc.status[err.code] ?? err.code}: ${tidyDetails(err.details || err.message)}`;
-}
-
 /** The one sentence for "no master answered". */
 export function unreachableMessage(failures: { address: string; reason: string }[]): string {
   if (failures.length === 1) {
@@ -87,10 +75,10 @@ export class OperatorConnection {
           continue;
         }
         if (TRY_NEXT.has(err.code)) {
-          failures.push({ address, reason: describe(err) });
+          failures.push({ address, reason: describeGrpcError(err) });
           continue;
         }
-        throw new CliError(describe(err), 1, { cause: err });
+        throw new CliError(describeGrpcError(err), 1, { cause: err });
       }
     }
     throw new CliError(unreachableMessage(failures));

@@ -11,12 +11,12 @@ import type {
   ScalarResources__Output,
   TaskSummary__Output,
 } from '../lib/proto';
-import { TaskState } from '../lib/proto/generated/mezzanine/v1/TaskState';
+import { TASK_STATES } from '../lib/proto';
 import { UsageError } from './errors';
 import { duration, formatTable, megabytes, num, truncate, usedOf } from './table';
 
 /** Every task state name, in the proto's order. */
-export const TASK_STATES: readonly string[] = Object.values(TaskState);
+export { TASK_STATES };
 
 /** `running`, `RUNNING`, `task_running` → `TASK_RUNNING`; UsageError listing the valid names otherwise. */
 export function normalizeTaskState(input: string): string {

@@ -55,12 +55,21 @@ export function peerHost(peer: string): string {
   return m ? m[1]! : p;
 }
 
-/** `14 UNAVAILABLE: No connection established` → the part a person needs. */
+/** grpc-js connection details without their noise: `No connection established. Last error: Error: connect ECONNREFUSED …` → `connect ECONNREFUSED …`. */
+export function tidyDetails(details: string): string {
+  return details
+    .replace(/\s*Resolution note:\s*$/, '')
+    .replace(/^No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.$/, '')
+    .trim();
+}
+
+/** `14 UNAVAILABLE: No connection established …` → `UNAVAILABLE: connect ECONNREFUSED …`, the part a person needs. */
 export function describeGrpcError(err: unknown): string {
   const e = err as Partial<grpc.ServiceError>;
   if (e && typeof e.code === 'number') {
     const name = grpc.status[e.code] ?? String(e.code);
-    return `${name}: ${e.details || e.message}`;
+    return `${name}: ${tidyDetails(e.details || e.message || '')}`;
   }
   return errorMessage(err);
 }

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
+import { TaskState as TaskStateNames } from './proto/generated/mezzanine/v1/TaskState';
 import type { ProtoGrpcType as AgentProto } from './proto/generated/agent';
 import type { ProtoGrpcType as OperatorProto } from './proto/generated/operator';
 import type { ProtoGrpcType as SchedulerProto } from './proto/generated/scheduler';
@@ -66,6 +67,9 @@ export type { OperatorClient } from './proto/generated/mezzanine/v1/Operator';
 export type { SchedulerClient } from './proto/generated/mezzanine/v1/Scheduler';
 export type { AgentGatewayClient } from './proto/generated/mezzanine/v1/AgentGateway';
 export type { AgentFilesClient } from './proto/generated/mezzanine/v1/AgentFiles';
+
+/** Every task state name, in proto order. */
+export const TASK_STATES: readonly string[] = Object.values(TaskStateNames);
 
 /** Task states after which a task never runs again. */
 export const TERMINAL_STATES: ReadonlySet<string> = new Set([

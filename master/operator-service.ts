@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, describeGrpcError, unary } from '../lib/grpc';
 import { InvalidArgumentError, UnavailableError } from '../lib/errors';
-import { mezzProto, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
+import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
 import * as res from '../lib/resources';
 import { VERSION } from '../lib/version';
 import type { OperatorHandlers } from '../lib/proto/generated/mezzanine/v1/Operator';
@@ -14,9 +14,7 @@ import { UnknownTaskError } from './errors';
 import type { Master } from './master';
 import type { TaskRecord } from './state';
 
-const STATES: ReadonlySet<string> = new Set(
-  (mezzProto().TaskState as unknown as { type: { value: { name: string }[] } }).type.value.map((v) => v.name),
-);
+const STATES: ReadonlySet<string> = new Set(TASK_STATES);
 
 export interface OperatorContext {
   master: Master;

@@ -18,7 +18,7 @@ import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { parseMasterList } from '../../lib/address';
 import { parseDuration } from '../../lib/duration';
-import { CHANNEL_OPTIONS } from '../../lib/grpc';
+import { CHANNEL_OPTIONS, tidyDetails } from '../../lib/grpc';
 import { createLogger } from '../../lib/log';
 import {
   mezzProto,
@@ -147,10 +147,6 @@ const FATAL_STATUSES = new Set([
 ]);
 
 /** grpc-js's `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
-function tidy(details: string): string {
-  return details.replace(/\s*Resolution note:\s*$/, '').replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.$/, '').trim();
-}
-
 /** `… not the leader; the leader is 10.0.0.2:5050` → `10.0.0.2:5050`. */
 export function leaderHint(message: string): string | undefined {
   return /the leader is\s+([^\s,;()]+:\d+)/i.exec(message)?.[1];
@@ -402,7 +398,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     const address = this.#address;
     this.#dropConnection();
     if (this.#phase === 'closed') return;
-    const reason = `${grpc.status[code] ?? code}: ${tidy(details)}`;
+    const reason = `${grpc.status[code] ?? code}: ${tidyDetails(details)}`;
     this.#lastFailure = `${address}: ${reason}`;
 
     const hint = leaderHint(details);

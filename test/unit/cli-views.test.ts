@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tidyDetails, unreachableMessage } from '../../cli/client';
+import { unreachableMessage } from '../../cli/client';
+import { tidyDetails } from '../../lib/grpc';
 import { UsageError } from '../../cli/errors';
 import { duration, formatTable, megabytes, num, truncate } from '../../cli/table';
 import {

@@ -395,8 +395,8 @@ describe('random sorter', () => {
 // ---------------------------------------------------------------------------
 // A by-hand model of the sorter contract, for the property tests.
 
-const UNIVERSE = ['a', 'b', 'a/x', 'a/y', 'a/x/p', 'c/z'] as const;
-const WEIGHT_PATHS = ['a', 'b', 'a/x', 'c', 'c/z'] as const;
+const UNIVERSE: readonly string[] = ['a', 'b', 'a/x', 'a/y', 'a/x/p', 'c/z'];
+const WEIGHT_PATHS: readonly string[] = ['a', 'b', 'a/x', 'c', 'c/z'];
 
 type Op =
   | { kind: 'add' | 'remove' | 'activate' | 'deactivate'; client: string }
@@ -437,68 +437,42 @@ class Model {
     return sum;
   }
 
-  /** Hierarchical DRF by definition: at each level, sort subtrees by (share / weight, name). */
+  /**
+   * Hierarchical DRF by definition: the children of a node are the distinct
+   * next path segments of the clients below it, plus '.' (weight 1) for the
+   * node's own client when it has clients below; each level is sorted by
+   * (subtree share / weight, name) and expanded depth first.
+   */
   drfOrder(total: Quantities): string[] {
     const share = (a: Quantities) =>
       Math.max(0, ...(['cpus', 'mem', 'disk', 'gpus'] as const).filter((k) => total[k] > 0).map((k) => a[k] / total[k]));
-    const level = (prefix: string): string[] => {
-      const under = [...this.clients.keys()].filter((n) => prefix === '' || n.startsWith(`${prefix}/`));
-      type Entry = { name: string; key: number; clients: string[] };
-      const groups = new Map<string, Entry>();
-      for (const n of under) {
-        const rest = prefix === '' ? n : n.slice(prefix.length + 1);
-        const seg = rest.split('/')[0]!;
-        const path = prefix === '' ? seg : `${prefix}/${seg}`;
-        if (!groups.has(seg)) groups.set(seg, { name: seg, key: 0, clients: [] });
-        groups.get(seg)!.clients.push(n);
-        void path;
+    const names = [...this.clients.keys()];
+    const hasBelow = (path: string) => names.some((n) => n.startsWith(`${path}/`));
+    const join = (prefix: string, seg: string) => (prefix === '' ? seg : `${prefix}/${seg}`);
+    const order = (prefix: string): string[] => {
+      const segments = new Set<string>();
+      for (const n of names) {
+        if (prefix === '') segments.add(n.split('/')[0]!);
+        else if (n.startsWith(`${prefix}/`)) segments.add(n.slice(prefix.length + 1).split('/')[0]!);
       }
-      const entries: Entry[] = [];
-      for (const g of groups.values()) {
-        const path = prefix === '' ? g.name : `${prefix}/${g.name}`;
-        const own = this.clients.get(path);
-        const hasChildren = g.clients.some((c) => c !== path);
-        if (own && hasChildren) {
-          // The client itself competes inside its subtree as '.', weight 1.
-          entries.push({ name: g.name, key: share(this.subtree(path)) / (this.weights.get(path) ?? 1), clients: [path] });
-        } else {
-          entries.push({ name: g.name, key: share(this.subtree(path)) / (this.weights.get(path) ?? 1), clients: [path] });
-        }
-      }
+      const entries = [...segments].map((seg) => {
+        const path = join(prefix, seg);
+        return { name: seg, path, key: share(this.subtree(path)) / (this.weights.get(path) ?? 1) };
+      });
+      const own = prefix === '' ? undefined : this.clients.get(prefix);
+      if (own) entries.push({ name: '.', path: prefix, key: share(own.alloc) });
       entries.sort((x, y) => (x.key !== y.key ? x.key - y.key : x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       const out: string[] = [];
-      for (const e of entries) out.push(...this.expand(prefix === '' ? e.name : `${prefix}/${e.name}`, total, share, level));
+      for (const e of entries) {
+        if (e.name === '.' || !hasBelow(e.path)) {
+          if (this.clients.get(e.path)?.active) out.push(e.path);
+        } else {
+          out.push(...order(e.path));
+        }
+      }
       return out;
     };
-    return level('');
-  }
-
-  private expand(path: string, total: Quantities, share: (a: Quantities) => number, level: (p: string) => string[]): string[] {
-    const own = this.clients.get(path);
-    const hasChildren = [...this.clients.keys()].some((c) => c.startsWith(`${path}/`));
-    if (!hasChildren) return own?.active ? [path] : [];
-    const below = level(path); // children subtrees, already ordered
-    if (!own) return below;
-    // Merge the '.' leaf into the children's order at its place by (key, name).
-    const dotKey = share(own.alloc);
-    const children = new Map<string, number>();
-    for (const c of this.clients.keys()) {
-      if (!c.startsWith(`${path}/`)) continue;
-      const seg = c.slice(path.length + 1).split('/')[0]!;
-      const childPath = `${path}/${seg}`;
-      children.set(seg, share(this.subtree(childPath)) / (this.weights.get(childPath) ?? 1));
-    }
-    const entries: { name: string; key: number }[] = [{ name: '.', key: dotKey }, ...[...children].map(([name, key]) => ({ name, key }))];
-    entries.sort((x, y) => (x.key !== y.key ? x.key - y.key : x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-    const out: string[] = [];
-    for (const e of entries) {
-      if (e.name === '.') {
-        if (own.active) out.push(path);
-      } else {
-        out.push(...below.filter((c) => c === `${path}/${e.name}` || c.startsWith(`${path}/${e.name}/`)));
-      }
-    }
-    return out;
+    return order('');
   }
 }
 
