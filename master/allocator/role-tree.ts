@@ -123,15 +123,7 @@ export abstract class RoleTree {
       node.parent.children.delete(node.name);
       node = node.parent;
     }
-    // A client left with only its virtual leaf becomes a plain leaf again.
-    const virtual = node.children.get(VIRTUAL_LEAF);
-    if (node !== this.root && node.children.size === 1 && virtual !== undefined) {
-      if (virtual.orderIndex >= 0) this.detach(node, virtual);
-      node.children.delete(VIRTUAL_LEAF);
-      node.client = virtual.client;
-      node.active = virtual.active;
-      this.clients.set(node.client!, node);
-    }
+    // A virtual leaf left without siblings stays: it orders exactly as the plain leaf would.
   }
 
   contains(client: string): boolean {

@@ -256,10 +256,19 @@ describe('allocate', () => {
   describe('the random sorter', () => {
     it('proposes each agent once, replayably', () => {
       const snapshot = fixtures.snapshot({ agents: fixtures.agents(50), frameworks: ['a', 'b', 'c'].map((id) => fixtures.framework(id)) });
-      const run = (seed: number) => allocate(snapshot, opts({ sorter: 'random', rng: seededRng(seed) }));
+      const run = (seed: number) => allocate(snapshot, { now: 1000, rng: seededRng(seed), sorter: 'random' });
       assert.deepEqual(run(5), run(5));
       assert.equal(new Set(run(5).map((p) => p.agentId)).size, 50);
-      assert.notDeepEqual(counts(run(5)), counts(allocate(snapshot, opts({ rng: seededRng(5) }))), 'random is not DRF');
+    });
+    it('ignores shares, where DRF does not', () => {
+      // rich holds 1000 cpus and 100000 mem, poor nothing; 50 agents of 1 cpu, 1024 mem.
+      // total = 1050 cpus, 151200 mem: rich = 1000/1050 = 0.95; poor after all 50 agents =
+      // max(50/1050, 51200/151200) = 0.34 < 0.95, so DRF gives poor all 50; random gives each about half
+      const frameworks = [fixtures.framework('rich', { allocated: { '*': { cpus: 1000, mem: 100000 } } }), fixtures.framework('poor')];
+      const snapshot = fixtures.snapshot({ agents: fixtures.agents(50), frameworks });
+      assert.deepEqual(counts(allocate(snapshot, opts())), { poor: 50 });
+      const random = counts(allocate(snapshot, opts({ sorter: 'random' })));
+      assert.ok(random.rich! > 10 && random.poor! > 10, JSON.stringify(random));
     });
   });
 
@@ -327,7 +336,7 @@ const snapshotArb: fc.Arbitrary<{ snapshot: AllocatorSnapshot; now: number }> = 
         gpus: fc.constantFrom(0, 0, 0, 1),
         gpuBusy: fc.boolean(),
       }),
-      { maxLength: 25 },
+      { maxLength: 25, size: 'max' },
     ),
     frameworks: fc.array(
       fc.record({
@@ -337,7 +346,7 @@ const snapshotArb: fc.Arbitrary<{ snapshot: AllocatorSnapshot; now: number }> = 
         held: fc.nat(20),
         filterSeeds: fc.array(fc.tuple(fc.nat(24), fc.integer({ min: 900, max: 1100 })), { maxLength: 10 }),
       }),
-      { maxLength: 8 },
+      { maxLength: 8, size: 'max' },
     ),
     weights: fc.dictionary(fc.constantFrom(...ROLES), fc.integer({ min: 1, max: 5 })),
     now: fc.constantFrom(950, 1000, 1050),

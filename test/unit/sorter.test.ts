@@ -184,7 +184,7 @@ for (const { name, make } of implementations) {
 
     it('keeps order and accounting consistent under random operations (property)', () => {
       fc.assert(
-        fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(fc.constantFrom(...UNIVERSE), { maxLength: 3 }), (ops, acceptable) => {
+        fc.property(fc.array(opArb, { maxLength: 60, size: 'max' }), fc.array(fc.constantFrom(...UNIVERSE), { maxLength: 3 }), (ops, acceptable) => {
           const s = make();
           s.setTotal(TOTAL);
           const model = new Model();
@@ -204,12 +204,23 @@ for (const { name, make } of implementations) {
 }
 
 describe('DRF sorter', () => {
+  /** Every active client in the order first() visits them (first() walks the heaps; sort() sorts copies). */
+  const walk = (s: Sorter) => {
+    const asked: string[] = [];
+    s.first((c) => (asked.push(c), false));
+    return asked;
+  };
   const drf = (clients: string[], allocations: Record<string, Partial<Quantities>>, total = TOTAL) => {
     const s = new DrfSorter();
     s.setTotal(total);
     for (const c of clients) s.add(c);
     for (const [c, a] of Object.entries(allocations)) s.allocated(c, q(a));
     return s;
+  };
+
+  const assertOrder = (s: Sorter, want: string[]) => {
+    assert.deepEqual(s.sort(), want);
+    assert.deepEqual(walk(s), want);
   };
 
   const cases: { name: string; clients: string[]; alloc: Record<string, Partial<Quantities>>; weights?: Record<string, number>; want: string[] }[] = [
@@ -269,7 +280,7 @@ describe('DRF sorter', () => {
       const s = drf(c.clients, c.alloc);
       for (const [path, w] of Object.entries(c.weights ?? {})) s.setWeight(path, w);
       assert.deepEqual(s.sort(), c.want);
-      assert.equal(s.first(() => true), c.want[0]);
+      assert.deepEqual(walk(s), c.want);
     });
   }
 
@@ -284,28 +295,28 @@ describe('DRF sorter', () => {
 
   it('re-orders incrementally as allocations change', () => {
     const s = drf(['a', 'b', 'c'], {});
-    assert.deepEqual(s.sort(), ['a', 'b', 'c']); // all 0: by name
+    assertOrder(s, ['a', 'b', 'c']); // all 0: by name
     s.allocated('a', q({ cpus: 10 })); // a 0.1
-    assert.deepEqual(s.sort(), ['b', 'c', 'a']);
+    assertOrder(s, ['b', 'c', 'a']);
     s.allocated('b', q({ cpus: 20 })); // b 0.2
-    assert.deepEqual(s.sort(), ['c', 'a', 'b']);
+    assertOrder(s, ['c', 'a', 'b']);
     s.unallocated('b', q({ cpus: 20 })); // b back to 0
-    assert.deepEqual(s.sort(), ['b', 'c', 'a']);
+    assertOrder(s, ['b', 'c', 'a']);
     s.setWeight('a', 100); // a 0.1 / 100 = 0.001 > 0
-    assert.deepEqual(s.sort(), ['b', 'c', 'a']);
+    assertOrder(s, ['b', 'c', 'a']);
     s.unallocated('a', q({ cpus: 10 }));
-    assert.deepEqual(s.sort(), ['a', 'b', 'c']);
+    assertOrder(s, ['a', 'b', 'c']);
   });
 
   it('re-keys everything when the total changes', () => {
     const s = drf(['a', 'b'], { a: { cpus: 5 }, b: { mem: 50 } }, q({ cpus: 10, mem: 100 }));
-    assert.deepEqual(s.sort(), ['a', 'b']); // a 5/10 = 0.5, b 50/100 = 0.5: tie, by name
+    assertOrder(s, ['a', 'b']); // a 5/10 = 0.5, b 50/100 = 0.5: tie, by name
     s.setTotal(q({ cpus: 20, mem: 100 })); // a 0.25, b 0.5
-    assert.deepEqual(s.sort(), ['a', 'b']);
+    assertOrder(s, ['a', 'b']);
     s.setTotal(q({ cpus: 10, mem: 200 })); // a 0.5, b 0.25
-    assert.deepEqual(s.sort(), ['b', 'a']);
+    assertOrder(s, ['b', 'a']);
     s.setTotal(q({})); // no resources at all: every share 0, by name
-    assert.deepEqual(s.sort(), ['a', 'b']);
+    assertOrder(s, ['a', 'b']);
   });
 
   it('DRF paper example: A ⟨1 cpu, 4 GB⟩ and B ⟨3 cpus, 1 GB⟩ on 9 cpus, 18 GB get 3 and 2 tasks', () => {
@@ -335,9 +346,86 @@ describe('DRF sorter', () => {
     assert.equal(s.share('B'), 2 / 3);
   });
 
+  it('keeps a wide flat heap in (share, name) order through add, remove, activate and allocate (property)', () => {
+    const wideOp = fc.record({
+      kind: fc.constantFrom('add', 'remove', 'activate', 'deactivate', 'allocate', 'unallocate'),
+      client: fc.nat(39),
+      cpus: fc.nat(20),
+      mem: fc.nat(200),
+    });
+    fc.assert(
+      fc.property(fc.array(wideOp, { minLength: 20, maxLength: 200, size: 'max' }), (ops) => {
+        const s = new DrfSorter({ hierarchical: false });
+        s.setTotal(TOTAL);
+        const model = new Map<string, { active: boolean; cpus: number; mem: number }>();
+        for (const op of ops) {
+          const name = `fw-${op.client}`;
+          const c = model.get(name);
+          if (op.kind === 'add' && !c) {
+            s.add(name);
+            model.set(name, { active: true, cpus: 0, mem: 0 });
+          } else if (op.kind === 'remove' && c) {
+            s.remove(name);
+            model.delete(name);
+          } else if ((op.kind === 'activate' || op.kind === 'deactivate') && c) {
+            s[op.kind](name);
+            c.active = op.kind === 'activate';
+          } else if (op.kind === 'allocate' && c) {
+            s.allocated(name, q({ cpus: op.cpus, mem: op.mem }));
+            c.cpus += op.cpus;
+            c.mem += op.mem;
+          } else if (op.kind === 'unallocate' && c) {
+            s.unallocated(name, q({ cpus: c.cpus, mem: 0 }));
+            c.cpus = 0;
+          }
+        }
+        const key = (c: { cpus: number; mem: number }) => Math.max(c.cpus / TOTAL.cpus, c.mem / TOTAL.mem);
+        const want = [...model]
+          .filter(([, c]) => c.active)
+          .sort(([an, a], [bn, b]) => key(a) - key(b) || (an < bn ? -1 : 1))
+          .map(([name]) => name);
+        assert.deepEqual(s.sort(), want);
+        // first() walks the heap itself (sort() sorts a copy), so a broken heap shows here
+        const asked: string[] = [];
+        s.first((c) => (asked.push(c), false));
+        assert.deepEqual(asked, want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('first(accept) asks clients in sort() order, skipping rejected ones, in a wide flat heap (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ cpus: fc.nat(20), mem: fc.nat(200) }), { minLength: 1, maxLength: 60, size: 'max' }),
+        fc.array(fc.boolean(), { maxLength: 60, size: 'max' }),
+        (allocs, accepts) => {
+          const s = new DrfSorter({ hierarchical: false });
+          s.setTotal(TOTAL);
+          allocs.forEach((a, i) => {
+            s.add(`fw-${i}`);
+            s.allocated(`fw-${i}`, q(a));
+          });
+          const takes = (c: string) => accepts[Number(c.slice(3))] ?? false;
+          const asked: string[] = [];
+          const got = s.first((c) => {
+            asked.push(c);
+            return takes(c);
+          });
+          const order = s.sort();
+          const want = order.find(takes);
+          assert.equal(got, want);
+          // every client before the winner was asked, in order, and nobody after it
+          assert.deepEqual(asked, want === undefined ? order : order.slice(0, order.indexOf(want) + 1));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('first(accept) is sort().find(accept), and sort() matches a by-hand reference order (property)', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 60 }), fc.array(fc.constantFrom(...UNIVERSE), { maxLength: 4 }), (ops, acceptable) => {
+      fc.property(fc.array(opArb, { maxLength: 60, size: 'max' }), fc.array(fc.constantFrom(...UNIVERSE), { maxLength: 4 }), (ops, acceptable) => {
         const s = new DrfSorter();
         s.setTotal(TOTAL);
         const model = new Model();
