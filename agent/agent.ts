@@ -9,6 +9,7 @@
  * and the executor. Tasks outlive the agent: stop() closes the connection
  * and the server and leaves every task running.
  */
+import { leaderHint } from '../lib/address';
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
@@ -23,17 +24,26 @@ import {
   type AgentGatewayClient, type AgentMessage, type AgentTask, type Attribute, type FrameworkInfo__Output,
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
-import { format as formatResources, toProto, type Resources } from '../lib/resources';
+import { format as formatResources, fromProto, toProto, type Resources } from '../lib/resources';
+import { portList, resolveHealthCheck } from '../lib/health-check-spec';
 import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
-import { PosixExecutor } from './executor/executor-posix';
+import { createExecutor } from './executor/executor-cgroups';
+import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
 import type { Executor, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
-import { writeJsonAtomic } from './executor/checkpoint';
+import {
+  removeStatusCheckpoint, STATUS_CHECKPOINT_VERSION, writeJsonAtomic, writeStatusCheckpoint,
+} from './executor/checkpoint';
+import { fetchUris } from './fetcher';
+import { HealthChecker, probeFor } from './health-check';
+import { cleanupTasks, killGroup, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
 import { detectResources } from './resources-detect';
 import { Sandboxes } from './sandbox';
+import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
 import { StatusUpdateQueue } from './status-updates';
 import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
@@ -62,7 +72,30 @@ export interface AgentOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Environment for finding nvidia-smi and for tasks' HOME and PATH. Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Replaces the process-group executor (cgroups, recovery, tests). */
+  /**
+   * After a restart: `reconnect` (default) re-attaches to the tasks the
+   * checkpoints name, `cleanup` kills them and starts with none.
+   */
+  recover?: RecoverMode;
+  /** Fetching a task's URIs: per-URI time limit (default 300000 ms) and largest file (default 1 GiB). */
+  fetcher?: { timeoutMs?: number; maxBytes?: number };
+  /**
+   * `auto`: cgroups where the host allows; `cgroups`: start() fails without
+   * them; `none` (the default here, so that embedding code and unit tests
+   * touch no cgroups): process groups only. mezz-agent's flag defaults to auto.
+   */
+  isolation?: IsolationMode;
+  /** pids.max of each task's cgroup. Default 4096. */
+  pidsMax?: number;
+  /** Finished sandboxes are removed this long after their task ended. Default 1 h. */
+  sandboxGcDelayMs?: number;
+  /** Below this free fraction of the work dir's disk, finished sandboxes go early, oldest first; 0: never. Default 0.1. */
+  gcDiskHeadroom?: number;
+  /** Tasks' stdout and stderr are rotated past this size; 0: never. Default 10 MiB. */
+  logMaxBytes?: number;
+  /** Rotated copies kept per log (stdout.1 …). Default 2. */
+  logMaxFiles?: number;
+  /** Replaces the executor (tests); by default the process-group executor, in cgroups per `isolation`. */
   executor?: (ctx: { workDir: string; logger: Logger }) => Executor;
   logger?: Logger;
 }
@@ -93,6 +126,14 @@ interface TaskRecord {
   silent?: boolean;
   /** An exit that arrived before RUNNING was recorded. */
   pendingExit?: TaskExit;
+  /** Aborts the fetch of the task's URIs (a kill during the fetch). */
+  fetching?: AbortController;
+  /** The task's health check, while it runs. */
+  health?: HealthChecker;
+  /** Last health reported (stamped on later updates). */
+  healthy?: boolean;
+  /** Why the agent killed the task, for the KILLED message (e.g. its health check). */
+  killMessage?: string;
   /** Resolves when the task's process is gone (or never started). */
   ended: Promise<void>;
   markEnded: () => void;
@@ -138,6 +179,8 @@ export class Agent extends EventEmitter {
   private executor?: Executor;
   private sandboxes?: Sandboxes;
   private readonly updates: StatusUpdateQueue;
+  private gc?: SandboxGc;
+  private logRotator?: LogRotator;
 
   private readonly tasksByKey = new Map<string, TaskRecord>();
   private readonly recentSandboxes = new Map<string, string>();
@@ -145,6 +188,8 @@ export class Agent extends EventEmitter {
   private conn?: Connection;
   private gen = 0;
   private masterIndex = 0;
+  /** A standby's "the leader is HOST:PORT", tried on the next attempt. */
+  private leaderHint: string | undefined;
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
@@ -164,7 +209,7 @@ export class Agent extends EventEmitter {
     this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
     this.backoffMs = this.backoffInitialMs;
     this.env = opts.env ?? process.env;
-    this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000);
+    this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key) => this.persistStatus(key));
   }
 
   /** The files server's bound port (0 before start). */
@@ -205,8 +250,9 @@ export class Agent extends EventEmitter {
       this.dir = this.opts.workDir ?? `/tmp/mezz/agent-${this.boundPort}`;
       await mkdir(this.dir, { recursive: true });
       this.sandboxes = new Sandboxes(this.dir);
-      this.executor = this.opts.executor?.({ workDir: this.dir, logger: this.log })
-        ?? new PosixExecutor({ workDir: this.dir, logger: this.log });
+      this.executor = this.opts.executor?.({ workDir: this.dir, logger: this.log }) ?? await createExecutor({
+        workDir: this.dir, logger: this.log, isolation: this.opts.isolation ?? 'none', pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX,
+      });
       this.executor.onExit((key, exit) => this.onTaskExit(key, exit));
       const found = await detectResources({
         workDir: this.dir, overrides: this.opts.resources, env: this.env, logger: this.log,
@@ -214,6 +260,7 @@ export class Agent extends EventEmitter {
       this.detected = found.resources;
       this.gpuList = found.gpus;
       this.id = await this.loadAgentId();
+      await this.recover();
     } catch (err) {
       server.forceShutdown();
       this.server = undefined;
@@ -222,7 +269,23 @@ export class Agent extends EventEmitter {
     this.log.info(`agent ${this.id || '(new)'} on port ${this.boundPort}, work dir ${this.dir}, resources ${formatResources(this.detected)}`);
     this.retryTimer = setInterval(() => { if (this.conn?.registered) this.updates.retry(); }, this.opts.statusRetryMs ?? 2000);
     this.retryTimer.unref();
+    this.startSandboxHygiene();
     this.connect();
+  }
+
+  /** Sandbox GC and log rotation, over the sandboxes of the tasks tracked now. */
+  private startSandboxHygiene(): void {
+    const tracked = () => [...this.tasksByKey.values()].flatMap((r) => (r.sandbox ? [r.sandbox] : []));
+    this.gc = new SandboxGc({
+      workDir: this.dir, delayMs: this.opts.sandboxGcDelayMs ?? DEFAULT_SANDBOX_GC_DELAY_MS,
+      diskHeadroom: this.opts.gcDiskHeadroom ?? DEFAULT_GC_DISK_HEADROOM, inUse: tracked, logger: this.log,
+    });
+    this.gc.start();
+    this.logRotator = new LogRotator({
+      maxBytes: this.opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: this.opts.logMaxFiles ?? DEFAULT_LOG_MAX_FILES,
+      sandboxes: tracked, logger: this.log,
+    });
+    this.logRotator.start();
   }
 
   /**
@@ -236,6 +299,10 @@ export class Agent extends EventEmitter {
     clearInterval(this.retryTimer);
     this.dropConnection();
     this.executor?.close();
+    this.gc?.stop();
+    this.logRotator?.stop();
+    for (const r of this.tasksByKey.values()) r.health?.stop();
+    await this.updates.settled();
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -260,7 +327,8 @@ export class Agent extends EventEmitter {
 
   private connect(): void {
     if (this.stopped || this.resetting) return;
-    const master = this.masters[this.masterIndex % this.masters.length]!;
+    const master = this.leaderHint ?? this.masters[this.masterIndex % this.masters.length]!;
+    this.leaderHint = undefined;
     const AgentGateway = mezzProto().AgentGateway;
     const client = new AgentGateway(master, grpc.credentials.createInsecure(), {
       ...CHANNEL_OPTIONS,
@@ -320,7 +388,8 @@ export class Agent extends EventEmitter {
       + (quiet || conn.registered ? '' : ' (retrying in the background)'));
     this.dropConnection();
     this.emit('disconnected', why);
-    this.masterIndex++;
+    this.leaderHint = leaderHint(why);
+    if (!this.leaderHint) this.masterIndex++;
     this.scheduleReconnect();
   }
 
@@ -440,6 +509,7 @@ export class Agent extends EventEmitter {
     }
     const rec = this.tasksByKey.get(key);
     if (rec && isTerminal(rec.latest.state as string) && rec.latest.uuid === uuid) this.forget(rec);
+    else void this.updates.checkpoint(key);
   }
 
   private onShutdownFramework(frameworkId: string): void {
@@ -498,13 +568,14 @@ export class Agent extends EventEmitter {
       uuid: newUuid(), timestamp: Date.now() / 1000,
     };
     if (o.exitCode !== undefined) s.exitCode = o.exitCode;
+    if (o.healthy !== undefined) s.healthy = o.healthy;
     return s;
   }
 
   /** Records and queues a new status of a tracked task. */
   private update(rec: TaskRecord, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR'): void {
     if (rec.silent) return;
-    const s = this.status(rec.frameworkId, rec.task.taskId, o, source);
+    const s = this.status(rec.frameworkId, rec.task.taskId, { healthy: rec.healthy, ...o }, source);
     rec.latest = s;
     this.updates.add(rec.key, s);
     this.emit('status', s);
@@ -527,7 +598,7 @@ export class Agent extends EventEmitter {
     };
     this.tasksByKey.set(key, rec);
 
-    const problems = taskProblems(frameworkId, task);
+    const problems = taskProblems(frameworkId, task, this.gpuList);
     if (problems.length) {
       this.log.warn(`task ${task.taskId} rejected: ${problems.join('; ')}`);
       rec.phase = 'done';
@@ -542,11 +613,28 @@ export class Agent extends EventEmitter {
       return this.launchFailed(rec, `cannot create sandbox: ${errorMessage(err)}`);
     }
     if (rec.killReason) return this.endUnlaunched(rec);
-    this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}` });
+    const uris = task.command?.uris ?? [];
+    if (uris.length) {
+      rec.fetching = new AbortController();
+      const fetched = await fetchUris(uris, {
+        sandbox: rec.sandbox, signal: rec.fetching.signal,
+        timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
+      });
+      rec.fetching = undefined;
+      if (rec.killReason) return this.endUnlaunched(rec);
+      if (!fetched.ok) {
+        const message = `cannot fetch ${fetched.uri}: ${fetched.reason}`;
+        this.log.warn(`task ${task.taskId}: ${message}`);
+        rec.phase = 'done';
+        rec.markEnded();
+        return this.update(rec, { state: 'TASK_FAILED', reason: Reason.FETCHER_FAILED, message });
+      }
+    }
+    this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
 
     let pid: number;
     try {
-      const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env });
+      const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
       ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
     } catch (err) {
       return this.launchFailed(rec, errorMessage(err));
@@ -555,6 +643,7 @@ export class Agent extends EventEmitter {
     rec.phase = 'running';
     this.log.info(`task ${task.taskId} of framework ${frameworkId} running as pid ${pid}`);
     this.update(rec, { state: 'TASK_RUNNING', reason: Reason.COMMAND_STARTED, message: `command started (pid ${pid})` });
+    this.startHealthCheck(rec, Date.now());
     if (rec.pendingExit) {
       const exit = rec.pendingExit;
       rec.pendingExit = undefined;
@@ -586,12 +675,15 @@ export class Agent extends EventEmitter {
     if (rec.phase === 'preparing') {
       // Acted on as soon as the launch reaches a point where it can stop.
       rec.killReason ??= reason;
+      rec.fetching?.abort();
       return;
     }
     if (rec.killReason) return;
     rec.killReason = reason;
+    rec.health?.stop();
     const graceMs = rec.task.killGraceSeconds > 0 ? rec.task.killGraceSeconds * 1000 : this.killGraceMs;
-    this.update(rec, { state: 'TASK_KILLING', reason, message: `SIGTERM sent to the task's processes; SIGKILL after ${graceMs} ms` });
+    const why = rec.killMessage ? `${rec.killMessage}; ` : '';
+    this.update(rec, { state: 'TASK_KILLING', reason, message: `${why}SIGTERM sent to the task's processes; SIGKILL after ${graceMs} ms` });
     this.executor!.kill(rec.key, graceMs);
   }
 
@@ -605,7 +697,9 @@ export class Agent extends EventEmitter {
     if (rec.phase === 'done') return;
     rec.phase = 'done';
     rec.markEnded();
+    rec.health?.stop();
     const outcome = outcomeOf(exit, rec.killReason);
+    if (rec.killMessage) outcome.message = `${rec.killMessage}; ${outcome.message}`;
     this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${outcome.state} (${outcome.message})`);
     if (rec.silent) return;
     this.update(rec, outcome);
@@ -615,7 +709,10 @@ export class Agent extends EventEmitter {
   private forget(rec: TaskRecord): void {
     if (this.tasksByKey.get(rec.key) !== rec) return;
     this.tasksByKey.delete(rec.key);
+    rec.health?.stop();
     this.updates.drop(rec.key);
+    // With the task forgotten, the checkpoint write removes its status checkpoint.
+    void this.updates.checkpoint(rec.key);
     void this.executor!.release(rec.key);
     if (rec.sandbox) {
       for (const k of [rec.key, rec.task.taskId]) {
@@ -626,6 +723,158 @@ export class Agent extends EventEmitter {
         this.recentSandboxes.delete(this.recentSandboxes.keys().next().value!);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- health checks
+
+  /** Starts the task's health check, if it has one; `startedAt` (ms) is when its command started. */
+  private startHealthCheck(rec: TaskRecord, startedAt: number): void {
+    const spec = rec.task.healthCheck;
+    if (!spec || !rec.sandbox || rec.health) return;
+    let ports: number[] = [];
+    try {
+      ports = portList(fromProto(rec.task.resources ?? []).ports);
+    } catch {
+      // Refused at validation; nothing to check against.
+    }
+    const resolved = resolveHealthCheck(spec, ports);
+    if (!resolved.ok) return; // refused at validation, before the launch
+    const environment = taskEnvironment({ task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env });
+    const checker = new HealthChecker({
+      check: resolved.check,
+      probe: probeFor(resolved.check, { sandbox: rec.sandbox, environment }),
+      startedAt,
+      healthy: rec.healthy,
+      log: this.log,
+      onChange: (healthy, message) => {
+        if (rec.phase !== 'running' || rec.killReason) return;
+        this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${message}`);
+        rec.healthy = healthy;
+        this.update(rec, { state: 'TASK_RUNNING', reason: Reason.HEALTH_CHECK, message, healthy });
+      },
+      onKill: (message) => {
+        if (rec.phase !== 'running' || rec.killReason) return;
+        this.log.warn(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${message}; killing it`);
+        rec.healthy = false;
+        rec.killMessage = message;
+        this.kill(rec, Reason.HEALTH_CHECK);
+      },
+    });
+    rec.health = checker;
+    checker.start();
+  }
+
+  // ---------------------------------------------------------------- checkpoints and recovery
+
+  /**
+   * The status-update queue's persist hook: writes the task's status
+   * checkpoint as it is now (synchronously captured), or removes it once
+   * the task is forgotten.
+   */
+  private persistStatus(key: string): Promise<void> {
+    const rec = this.tasksByKey.get(key);
+    if (!rec) {
+      const [frameworkId, taskId, extra] = key.split('\u0000');
+      // Keys of updates about tasks this agent never had are not checkpointed.
+      if (!frameworkId || !taskId || extra !== undefined) return Promise.resolve();
+      return removeStatusCheckpoint(this.dir, frameworkId, taskId).catch((err) => {
+        this.log.warn(`cannot remove the status checkpoint of task ${taskId}: ${errorMessage(err)}`);
+      });
+    }
+    return writeStatusCheckpoint(this.dir, {
+      version: STATUS_CHECKPOINT_VERSION, frameworkId: rec.frameworkId, task: rec.task, sandbox: rec.sandbox,
+      latest: rec.latest, pending: this.updates.pending(key),
+    }).catch((err) => {
+      this.log.error(`cannot checkpoint the status updates of task ${rec.task.taskId}: ${errorMessage(err)}; ` +
+        'sending them anyway (a restart before the next checkpoint may resend them with new uuids)');
+    });
+  }
+
+  /**
+   * Before the first registration: finds the tasks an earlier run of this
+   * agent left (see recovery.ts). `cleanup` kills them all; `reconnect`
+   * re-attaches to the live ones, reports those that ended meanwhile, and
+   * queues their unacknowledged updates for the registration.
+   */
+  private async recover(): Promise<void> {
+    if (this.opts.recover === 'cleanup') {
+      const { tasks, groups } = await cleanupTasks(this.dir, this.log);
+      if (tasks) this.log.warn(`--recover cleanup: forgot ${tasks} checkpointed task(s), killed ${groups} process group(s)`);
+      return;
+    }
+    const found = await readRecoveredTasks(this.dir);
+    if (!found.length) return;
+    let live = 0;
+    const gone: Promise<void>[] = [];
+    for (const t of found) {
+      const r = await this.recoverTask(t);
+      if (r.live) live++;
+      else gone.push(r.ended);
+    }
+    // Tasks that ended while the agent was down are reported in the
+    // registration: their exits (read from their sandboxes) are on the way.
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(gone), new Promise<void>((resolve) => { wait = setTimeout(resolve, 5000); })]);
+    clearTimeout(wait);
+    this.log.info(`recovered ${found.length} task(s) from checkpoints: ${live} still running`);
+  }
+
+  /** Rebuilds one task's record; `live` when its process still runs, else `ended` resolves once its end is recorded. */
+  private async recoverTask(t: RecoveredTask): Promise<{ live: boolean; ended: Promise<void> }> {
+    const key = taskKey(t.frameworkId, t.task.taskId);
+    let markEnded!: () => void;
+    const rec: TaskRecord = {
+      key, frameworkId: t.frameworkId, task: t.task, phase: 'done', sandbox: t.sandbox,
+      latest: t.latest ?? { taskId: t.task.taskId, frameworkId: t.frameworkId, agentId: this.id, state: 'TASK_STAGING', source: 'SOURCE_AGENT', uuid: '', timestamp: Date.now() / 1000 },
+      healthy: t.latest?.healthy,
+      ended: new Promise<void>((resolve) => { markEnded = resolve; }),
+      markEnded: () => markEnded(),
+    };
+    this.tasksByKey.set(key, rec);
+    this.updates.restore(key, t.pending);
+    const state = rec.latest.state as string;
+    const dropLaunch = () => t.launch && rm(t.launch.path, { force: true }).catch((err) => {
+      this.log.warn(`cannot remove checkpoint ${t.launch!.path}: ${errorMessage(err)}`);
+    });
+    if (isTerminal(state)) {
+      // Ended before the restart; only its last updates await acknowledgement.
+      await dropLaunch();
+      rec.markEnded();
+      return { live: false, ended: rec.ended };
+    }
+    const c = t.launch?.checkpoint;
+    if (!c || !this.executor!.reattach) {
+      // The command never started (or cannot be watched): what was started of it goes.
+      for (const g of await liveGroupsOf(t)) killGroup(g);
+      await dropLaunch();
+      rec.markEnded();
+      this.update(rec, {
+        state: 'TASK_FAILED', reason: c ? Reason.EXECUTOR_TERMINATED : Reason.LAUNCH_FAILED,
+        message: c ? 'the agent restarted and this executor cannot re-attach to tasks' : 'the agent restarted before the task\'s command started',
+      });
+      return { live: false, ended: rec.ended };
+    }
+    rec.phase = 'running';
+    rec.pid = c.pid;
+    rec.sandbox = c.sandbox;
+    if (state === 'TASK_KILLING') rec.killReason = rec.latest.reason || Reason.TASK_KILLED;
+    const alive = await this.executor!.reattach({
+      key, frameworkId: t.frameworkId, taskId: t.task.taskId, pid: c.pid, sandbox: c.sandbox, startTime: c.startTime, checkpointPath: t.launch!.path,
+    });
+    // A gone task's exit comes through onExit, with the status its wrapper recorded.
+    if (!alive) return { live: false, ended: rec.ended };
+    this.log.info(`task ${t.task.taskId} of framework ${t.frameworkId} still runs as pid ${c.pid}: re-attached`);
+    if (rec.killReason) {
+      // The kill was under way: finish it (its SIGKILL timer died with the old agent).
+      const graceMs = rec.task.killGraceSeconds > 0 ? rec.task.killGraceSeconds * 1000 : this.killGraceMs;
+      this.executor!.kill(key, graceMs);
+      return { live: true, ended: rec.ended };
+    }
+    if (state !== 'TASK_RUNNING') {
+      this.update(rec, { state: 'TASK_RUNNING', reason: Reason.AGENT_RECOVERED, message: `command running (pid ${c.pid}), found after an agent restart` });
+    }
+    this.startHealthCheck(rec, c.launchedAt * 1000);
+    return { live: true, ended: rec.ended };
   }
 
   // ---------------------------------------------------------------- agent id

@@ -2,7 +2,7 @@
  * The agent's named errors. Each maps to a gRPC status once, in the server
  * layer (lib/grpc.ts `toServiceError`), through the code it carries.
  */
-import { InvalidArgumentError, MezzError, NotFoundError } from '../lib/errors';
+import { InvalidArgumentError, MezzError, NotFoundError, PermissionDeniedError } from '../lib/errors';
 import { status as Status } from '@grpc/grpc-js';
 
 /** A malformed `--attributes` value; the message names the bad part. */
@@ -10,7 +10,7 @@ export class AttributeParseError extends InvalidArgumentError {
   override name = 'AttributeParseError';
 }
 
-/** A sandbox read asked for a path outside the sandbox, or for something that is not a file. */
+/** A sandbox read asked for a malformed path (empty, NUL, bad offset) or for something that is not a file. */
 export class SandboxPathError extends InvalidArgumentError {
   override name = 'SandboxPathError';
   constructor(
@@ -18,6 +18,36 @@ export class SandboxPathError extends InvalidArgumentError {
     readonly path: string,
   ) {
     super(message);
+  }
+}
+
+/** A sandbox read asked for a file outside the sandbox: `..`, an absolute path, or a symlink leading out. */
+export class SandboxEscapeError extends PermissionDeniedError {
+  override name = 'SandboxEscapeError';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `--isolation cgroups` was asked for but this host does not allow it; the
+ * message says which controller or file failed and what to do.
+ */
+export class IsolationUnavailableError extends MezzError {
+  override name = 'IsolationUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, Status.FAILED_PRECONDITION, options);
+  }
+}
+
+/** A task's cgroup could not be made or limited (the OS error is the cause). */
+export class CgroupError extends MezzError {
+  override name = 'CgroupError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, Status.INTERNAL, options);
   }
 }
 

@@ -19,9 +19,10 @@ export interface SandboxLookup {
 }
 
 /**
- * Handlers for `mezzanine.v1.AgentFiles`. ReadFile answers INVALID_ARGUMENT
- * for a path that is empty, absolute, holds `..` or resolves (through
- * symlinks) outside the sandbox, and NOT_FOUND for an unknown task or file.
+ * Handlers for `mezzanine.v1.AgentFiles`. ReadFile answers PERMISSION_DENIED
+ * for a path that is absolute, holds `..` or resolves (through symlinks)
+ * outside the sandbox, INVALID_ARGUMENT for one that is empty or names no
+ * regular file, and NOT_FOUND for an unknown task or file.
  */
 export function filesHandlers(lookup: SandboxLookup): {
   ReadFile: grpc.handleUnaryCall<ReadFileRequest__Output, ReadFileResponse>;

@@ -57,5 +57,7 @@ export async function detectResources(opts: DetectOptions): Promise<DetectedReso
     gpuCount = gpus.length;
   }
   const ports = o.ports ?? [DEFAULT_PORTS];
-  return { resources: make({ cpus, mem, disk, gpus: gpuCount, ports }), gpus };
+  // Detected GPUs are named by uuid, in index order, so offers say which are free.
+  const gpuIds = gpus.map((g) => g.uuid);
+  return { resources: make({ cpus, mem, disk, gpus: gpuCount, ports, ...(gpuIds.length ? { gpuIds } : {}) }), gpus };
 }

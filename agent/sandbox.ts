@@ -12,7 +12,7 @@ import { constants as FS } from 'node:fs';
 import { mkdir, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { newUuid } from '../lib/ids';
-import { SandboxFileNotFoundError, SandboxPathError } from './errors';
+import { SandboxEscapeError, SandboxFileNotFoundError, SandboxPathError } from './errors';
 
 export const DEFAULT_READ_LENGTH = 64 * 1024;
 export const MAX_READ_LENGTH = 1024 * 1024;
@@ -76,16 +76,17 @@ export interface SandboxRead {
 
 /**
  * Checks a caller's path before it is joined to a sandbox: relative, no
- * `..` segment, no NUL. Returns the normalised path; throws SandboxPathError.
+ * `..` segment, no NUL. Returns the normalised path; throws SandboxPathError
+ * (malformed) or SandboxEscapeError (absolute, or `..`).
  */
 export function checkRelativePath(path: string): string {
   if (!path) throw new SandboxPathError('path is empty; name a file in the sandbox, e.g. stdout', path);
   if (path.includes('\0')) throw new SandboxPathError('path holds a NUL character', path);
   if (isAbsolute(path)) {
-    throw new SandboxPathError(`path ${path} is absolute; give a path relative to the sandbox, e.g. stdout`, path);
+    throw new SandboxEscapeError(`path ${path} is absolute: only files inside the sandbox can be read; give a path relative to it, e.g. stdout`, path);
   }
   if (path.split(/[/\\]/).includes('..')) {
-    throw new SandboxPathError(`path ${path} leaves the sandbox: ".." segments are not allowed`, path);
+    throw new SandboxEscapeError(`path ${path} leaves the sandbox: ".." segments are not allowed; give a path inside it, e.g. stdout`, path);
   }
   return normalize(path);
 }
@@ -99,8 +100,9 @@ function inside(root: string, real: string): boolean {
  * `<sandbox>/<path>`. The path must stay inside the sandbox once every
  * symlink is resolved; the check is repeated on the opened file descriptor
  * (/proc/self/fd) so that a task swapping a directory for a symlink between
- * the check and the open gains nothing. Throws SandboxPathError (bad path,
- * escape, not a regular file) or SandboxFileNotFoundError.
+ * the check and the open gains nothing. Throws SandboxEscapeError (a path
+ * that leads out: PERMISSION_DENIED), SandboxPathError (malformed, or not a
+ * regular file) or SandboxFileNotFoundError.
  */
 export async function readSandboxFile(
   sandbox: string,
@@ -126,14 +128,14 @@ export async function readSandboxFile(
     throw err;
   }
   if (!inside(root, real)) {
-    throw new SandboxPathError(`path ${path} resolves outside ${what} (through a symlink); only files inside it can be read`, path);
+    throw new SandboxEscapeError(`path ${path} resolves outside ${what} (through a symlink); only files inside it can be read`, path);
   }
   // O_NONBLOCK: a FIFO planted in the sandbox must not hang the reader.
   const fh = await open(real, FS.O_RDONLY | FS.O_NONBLOCK | FS.O_NOCTTY);
   try {
     const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => real);
     if (!inside(root, opened)) {
-      throw new SandboxPathError(`path ${path} resolves outside ${what} (through a symlink); only files inside it can be read`, path);
+      throw new SandboxEscapeError(`path ${path} resolves outside ${what} (through a symlink); only files inside it can be read`, path);
     }
     const st = await fh.stat();
     if (!st.isFile()) throw new SandboxPathError(`path ${path} in ${what} is not a regular file`, path);

@@ -4,6 +4,12 @@
  * queue is resent on every (re)registration and, for updates that have gone
  * unanswered for a retry interval, on every retry tick. A stream that is
  * down loses nothing: updates wait here until one is up.
+ *
+ * With a `persist` hook (the agent's status checkpoint), an update is sent
+ * only once a checkpoint that holds it is on disk, so an agent killed at
+ * any moment never sent an update that it will not resend (with the same
+ * uuid) after its restart. Writes of one task never overlap; updates made
+ * while one is under way are covered together by the next.
  */
 import type { TaskStatus } from '../lib/proto';
 
@@ -11,7 +17,16 @@ interface Pending {
   status: TaskStatus;
   /** ms since the epoch of the last send; 0 when never sent. */
   sentAt: number;
+  /** On disk (or no persist hook): may be sent. */
+  durable: boolean;
 }
+
+/**
+ * Writes the checkpoint of task `key` as it stands when called (the queue's
+ * `pending(key)` included). Failures are logged by the hook; the queue then
+ * sends anyway, preferring availability to a crash-proof record.
+ */
+export type PersistStatus = (key: string) => Promise<void>;
 
 /** Sends one update on the current stream; false when there is no registered stream. */
 export type SendStatus = (status: TaskStatus) => boolean;
@@ -19,20 +34,62 @@ export type SendStatus = (status: TaskStatus) => boolean;
 export class StatusUpdateQueue {
   /** Per task key, in the order the updates were made. Map order keeps tasks in first-update order. */
   private readonly queues = new Map<string, Pending[]>();
+  /** Tasks with a checkpoint write under way; `again`: another is needed when it ends. */
+  private readonly writing = new Map<string, { again: boolean; done: Promise<void> }>();
 
   constructor(
     private readonly send: SendStatus,
     private readonly retryMs: number,
     private readonly now: () => number = Date.now,
+    private readonly persist?: PersistStatus,
   ) {}
 
-  /** Queues an update for `key` and sends it at once if a stream is up. */
+  /** Queues an update for `key` and sends it at once if a stream is up (once persisted, with a persist hook). */
   add(key: string, status: TaskStatus): void {
-    const p: Pending = { status, sentAt: 0 };
+    const p: Pending = { status, sentAt: 0, durable: !this.persist };
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
     q.push(p);
-    if (this.send(status)) p.sentAt = this.now();
+    if (!this.persist) {
+      if (this.send(status)) p.sentAt = this.now();
+      return;
+    }
+    this.checkpoint(key);
+  }
+
+  /** Puts back updates read from a checkpoint (already on disk), unsent, to be resent on registration. */
+  restore(key: string, statuses: readonly TaskStatus[]): void {
+    if (!statuses.length) return;
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    for (const status of statuses) q.push({ status, sentAt: 0, durable: true });
+  }
+
+  /**
+   * Writes task `key`'s checkpoint again (after an acknowledgement, or to
+   * remove it once the task is forgotten: the hook decides), in turn with
+   * the writes of its updates. Resolves when a write that started after
+   * this call has ended.
+   */
+  checkpoint(key: string): Promise<void> {
+    const persist = this.persist;
+    if (!persist) return Promise.resolve();
+    const busy = this.writing.get(key);
+    if (busy) {
+      busy.again = true;
+      // The write after the one under way covers this call.
+      return busy.done.then(() => this.writing.get(key)?.done);
+    }
+    const covered = (this.queues.get(key) ?? []).filter((p) => !p.durable);
+    const state = { again: false, done: Promise.resolve() };
+    state.done = persist(key).catch(() => undefined).then(() => {
+      for (const p of covered) p.durable = true;
+      this.writing.delete(key);
+      this.sendDurable(key);
+      if (state.again) void this.checkpoint(key);
+    });
+    this.writing.set(key, state);
+    return state.done;
   }
 
   /**
@@ -66,6 +123,11 @@ export class StatusUpdateQueue {
     this.queues.delete(key);
   }
 
+  /** Resolves once no checkpoint write is under way (for a clean stop). */
+  async settled(): Promise<void> {
+    while (this.writing.size) await Promise.all([...this.writing.values()].map((w) => w.done));
+  }
+
   clear(): void {
     this.queues.clear();
   }
@@ -76,9 +138,21 @@ export class StatusUpdateQueue {
     return [...this.queues.values()].flatMap((q) => q.map((p) => p.status));
   }
 
+  /** Sends a task's updates that became durable and were never sent, in order. */
+  private sendDurable(key: string): void {
+    for (const p of this.queues.get(key) ?? []) {
+      if (!p.durable) return;
+      if (p.sentAt) continue;
+      if (!this.send(p.status)) return;
+      p.sentAt = this.now();
+    }
+  }
+
   private sendWhere(pred: (p: Pending) => boolean): void {
     for (const q of this.queues.values()) {
       for (const p of q) {
+        // A task's updates go in order: none after one not yet on disk.
+        if (!p.durable) break;
         if (!pred(p)) continue;
         if (!this.send(p.status)) return;
         p.sentAt = this.now();

@@ -27,6 +27,14 @@ export const Reason = {
   TASK_INVALID: 'REASON_TASK_INVALID',
   /** LOST: the master named a task this agent does not know. */
   TASK_UNKNOWN: 'REASON_TASK_UNKNOWN',
+  /** RUNNING: the task's health changed (`healthy`); KILLING or KILLED: its health check failed too often. */
+  HEALTH_CHECK: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
+  /** FAILED: a URI of the command could not be fetched into the sandbox. */
+  FETCHER_FAILED: 'REASON_FETCHER_FAILED',
+  /** RUNNING: the agent restarted and found the task's process still running. */
+  AGENT_RECOVERED: 'REASON_AGENT_RECOVERED',
+  /** FAILED: the task used more memory than its `mem` and the OOM killer ended it (cgroups isolation). */
+  CONTAINER_LIMITATION_MEMORY: 'REASON_CONTAINER_LIMITATION_MEMORY',
 } as const;
 
 export interface Outcome {
@@ -34,6 +42,8 @@ export interface Outcome {
   message: string;
   reason: string;
   exitCode?: number;
+  /** The task's health, when a health check has reported one. */
+  healthy?: boolean;
 }
 
 function describe(exit: TaskExit): string {
@@ -41,18 +51,21 @@ function describe(exit: TaskExit): string {
     case 'exited': return `command exited with status ${exit.code}`;
     case 'signaled': return `terminated by signal ${exit.signal}`;
     case 'executor-terminated': return `task wrapper terminated by signal ${exit.signal} before the command's end was recorded`;
+    case 'vanished': return 'the task wrapper ended while the agent was down and left no exit status';
   }
 }
 
 /**
  * The final state of a task whose process ended. `killedFor` is the reason
  * of the agent's own kill, if it sent one: whatever the exit, the task was
- * then KILLED.
+ * then KILLED. Otherwise a limit that ended the task (`exit.limitation`, e.g.
+ * the OOM killer) makes it FAILED with the limitation's reason.
  */
 export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
   const message = describe(exit);
   const code = exit.kind === 'exited' ? { exitCode: exit.code } : {};
   if (killedFor) return { state: 'TASK_KILLED', reason: killedFor, message: `killed: ${message}`, ...code };
+  if (exit.limitation) return { state: 'TASK_FAILED', reason: exit.limitation.reason, message: `${exit.limitation.message}; ${message}`, ...code };
   switch (exit.kind) {
     case 'exited':
       return exit.code === 0
@@ -61,6 +74,7 @@ export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
     case 'signaled':
       return { state: 'TASK_FAILED', reason: Reason.COMMAND_SIGNALED, message };
     case 'executor-terminated':
+    case 'vanished':
       return { state: 'TASK_FAILED', reason: Reason.EXECUTOR_TERMINATED, message };
   }
 }

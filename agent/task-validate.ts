@@ -4,11 +4,17 @@
  * reasons, never throws.
  */
 import type { TaskInfo__Output } from '../lib/proto';
-import { fromProto } from '../lib/resources';
+import { fromProto, gpuIdsOf } from '../lib/resources';
 import { errorMessage } from '../lib/errors';
+import { healthCheckProblems, portList } from '../lib/health-check-spec';
 import { idProblem } from './sandbox';
 
-export function taskProblems(frameworkId: string, task: TaskInfo__Output): string[] {
+/**
+ * `hostGpus`: the GPUs this agent found; a task naming a GPU id not among
+ * them (a master working from stale resources, or a hand-made TaskInfo) is
+ * refused rather than run without it.
+ */
+export function taskProblems(frameworkId: string, task: TaskInfo__Output, hostGpus: readonly { uuid: string }[] = []): string[] {
   const out: string[] = [];
   const fw = idProblem('framework id', frameworkId);
   if (fw) out.push(fw);
@@ -16,7 +22,14 @@ export function taskProblems(frameworkId: string, task: TaskInfo__Output): strin
   if (id) out.push(id);
   if (!task.command?.value) out.push('the task has no command (command.value is empty)');
   try {
-    fromProto(task.resources ?? []);
+    const resources = fromProto(task.resources ?? []);
+    out.push(...healthCheckProblems(task.healthCheck, portList(resources.ports)));
+    const have = new Set(hostGpus.map((g) => g.uuid));
+    const unknown = gpuIdsOf(resources).filter((g) => !have.has(g));
+    if (unknown.length) {
+      out.push(`the task names GPU${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, which this agent does not have ` +
+        `(it has ${hostGpus.map((g) => g.uuid).join(', ') || 'none'})`);
+    }
   } catch (e) {
     out.push(`bad resources: ${errorMessage(e)}`);
   }

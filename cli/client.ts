@@ -4,13 +4,15 @@
  * hints. gRPC failures become CliErrors with a message a person can act on.
  */
 import * as grpc from '@grpc/grpc-js';
+import { leaderHint } from '../lib/address';
 import { CHANNEL_OPTIONS, describeGrpcError } from '../lib/grpc';
 import { mezzProto, type OperatorClient } from '../lib/proto';
 import { CliError } from './errors';
 
 /** The Operator methods, by their camelCase client names. */
 export type OperatorMethod =
-  | 'getState' | 'getVersion' | 'listAgents' | 'listFrameworks' | 'listTasks' | 'listRoles' | 'updateWeights' | 'readTaskFile';
+  | 'getState' | 'getVersion' | 'listAgents' | 'listFrameworks' | 'listTasks' | 'listRoles' | 'updateWeights' | 'readTaskFile'
+  | 'getLeader';
 
 // Request and response types read off the generated client, whose last
 // overload of each method is `(argument, callback)`.
@@ -69,7 +71,7 @@ export class OperatorConnection {
       } catch (e) {
         const err = e as grpc.ServiceError;
         if (typeof err.code !== 'number') throw e;
-        const hint = /the leader is\s+([^\s,;()]+:\d+)/i.exec(err.details ?? '')?.[1];
+        const hint = leaderHint(err.details ?? '');
         if (hint && !order.includes(hint)) {
           order.splice(i + 1, 0, hint);
           continue;
@@ -82,6 +84,11 @@ export class OperatorConnection {
       }
     }
     throw new CliError(unreachableMessage(failures));
+  }
+
+  /** Calls `method` on exactly this master: no failover, no hints. Rejects with the gRPC error. */
+  callAt<M extends OperatorMethod>(address: string, method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
+    return this.#unary(address, method, request);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import { errorMessage } from '../lib/errors';
 import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
 import { registerFrameworks } from './commands/frameworks';
+import { registerLeader } from './commands/leader';
 import { registerLogs } from './commands/logs';
 import { registerRoles } from './commands/roles';
 import { registerStatus } from './commands/status';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTasks(program);
   registerRoles(program);
   registerLogs(program);
+  registerLeader(program);
   registerVersion(program);
   registerUp(program);
   return program;

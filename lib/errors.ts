@@ -24,6 +24,14 @@ export class InvalidArgumentError extends MezzError {
   }
 }
 
+/** The caller may not have what it asked for (e.g. a file outside a task's sandbox). */
+export class PermissionDeniedError extends MezzError {
+  override name = 'PermissionDeniedError';
+  constructor(message: string) {
+    super(message, Status.PERMISSION_DENIED);
+  }
+}
+
 export class NotFoundError extends MezzError {
   override name = 'NotFoundError';
   constructor(message: string) {

@@ -1,7 +1,14 @@
 /**
  * Resource arithmetic. Inside Mezzanine a bag of resources is a plain
- * object of scalars plus port ranges; on the wire it is a list of
- * `Resource` messages (Mesos style). Conversions live here and nowhere else.
+ * object of scalars plus port ranges and, for GPUs, the ids of the GPUs it
+ * names; on the wire it is a list of `Resource` messages (Mesos style).
+ * Conversions live here and nowhere else.
+ *
+ * GPUs are counted by `gpus` and named by `gpuIds` (nvidia-smi uuids). A
+ * bag names at most `gpus` of them: an agent's total names all of its GPUs
+ * (in index order), a task's request may name none ("any 2 GPUs") and the
+ * master then names them when it commits the launch. On the wire both sit in
+ * one resource: `{name: 'gpus', scalar: 2, set: ['GPU-…', 'GPU-…']}`.
  */
 import type { Resource, Resource__Output } from './proto';
 
@@ -18,6 +25,14 @@ export interface Resources {
   disk: number;
   gpus: number;
   ports: PortRange[];
+  /**
+   * Ids of the GPUs counted in `gpus` (at most `gpus` of them), unique, in
+   * the order first seen: an agent lists them in index order, and since
+   * every free bag is its total less something, offers list free GPUs
+   * lowest index first. Absent (never `[]`) when the bag names no GPU, so
+   * bags without GPUs compare equal to plain literals.
+   */
+  gpuIds?: string[];
 }
 
 export const SCALARS = ['cpus', 'mem', 'disk', 'gpus'] as const;
@@ -30,16 +45,45 @@ export function empty(): Resources {
   return { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] };
 }
 
+/**
+ * A bag from some of its parts. Naming GPU ids without a count counts them
+ * (`{gpuIds: [a, b]}` is 2 GPUs); a count below the number of ids is raised
+ * to it.
+ */
 export function make(partial: Partial<Resources>): Resources {
-  return { ...empty(), ...partial, ports: normalizeRanges(partial.ports ?? []) };
+  const { gpuIds, ...rest } = partial;
+  const out: Resources = { ...empty(), ...rest, ports: normalizeRanges(partial.ports ?? []) };
+  return withGpuIds(out, uniqueIds(gpuIds ?? []), Math.max(out.gpus, 0));
 }
 
 export function clone(r: Resources): Resources {
-  return { cpus: r.cpus, mem: r.mem, disk: r.disk, gpus: r.gpus, ports: r.ports.map((p) => ({ ...p })) };
+  const out: Resources = { cpus: r.cpus, mem: r.mem, disk: r.disk, gpus: r.gpus, ports: r.ports.map((p) => ({ ...p })) };
+  if (r.gpuIds?.length) out.gpuIds = [...r.gpuIds];
+  return out;
 }
 
 export function isEmpty(r: Resources): boolean {
   return SCALARS.every((k) => r[k] <= EPSILON) && r.ports.length === 0;
+}
+
+/** The GPU ids a bag names ([] when none). */
+export function gpuIdsOf(r: Resources): readonly string[] {
+  return r.gpuIds ?? [];
+}
+
+function uniqueIds(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+/**
+ * Sets `r.gpuIds` to `ids` (left out when empty) and `r.gpus` to at least
+ * their number, keeping the invariant |gpuIds| ≤ gpus.
+ */
+function withGpuIds(r: Resources, ids: string[], gpus: number): Resources {
+  r.gpus = Math.max(gpus, ids.length);
+  if (ids.length) r.gpuIds = ids;
+  else delete r.gpuIds;
+  return r;
 }
 
 /** Sorts and merges overlapping or adjacent ranges. */
@@ -72,30 +116,74 @@ function subtractRanges(from: readonly PortRange[], take: readonly PortRange[]):
   return out;
 }
 
+/** a + b. GPU ids: a's, then b's that a lacks. */
 export function add(a: Resources, b: Resources): Resources {
-  return {
+  const out: Resources = {
     cpus: a.cpus + b.cpus,
     mem: a.mem + b.mem,
     disk: a.disk + b.disk,
     gpus: a.gpus + b.gpus,
     ports: normalizeRanges([...a.ports, ...b.ports]),
   };
+  if (a.gpuIds?.length || b.gpuIds?.length) withGpuIds(out, uniqueIds([...gpuIdsOf(a), ...gpuIdsOf(b)]), out.gpus);
+  return out;
 }
 
-/** a - b; callers check `contains(a, b)` first where going negative would be a bug. */
+/**
+ * a - b; callers check `contains(a, b)` first where going negative would be a bug.
+ *
+ * GPU ids: b's ids leave a's. GPUs that b counts without naming them are
+ * taken from a's named ones lowest first — the same choice the master makes
+ * when it assigns GPUs to a task (master/validation.ts), so that a
+ * framework's own bookkeeping of an offer agrees with what it is given.
+ */
 export function subtract(a: Resources, b: Resources): Resources {
   const clamp = (x: number) => (Math.abs(x) < EPSILON ? 0 : x);
-  return {
+  const out: Resources = {
     cpus: clamp(a.cpus - b.cpus),
     mem: clamp(a.mem - b.mem),
     disk: clamp(a.disk - b.disk),
     gpus: clamp(a.gpus - b.gpus),
     ports: subtractRanges(a.ports, b.ports),
   };
+  if (a.gpuIds?.length) {
+    const taken = new Set(gpuIdsOf(b));
+    let left = a.gpuIds.filter((id) => !taken.has(id));
+    // |left| ≤ gpus must hold: unnamed GPUs of b came out of a's named ones.
+    const excess = left.length - Math.max(0, Math.floor(out.gpus + EPSILON));
+    if (excess > 0) left = left.slice(excess);
+    withGpuIds(out, left, out.gpus);
+  }
+  return out;
 }
 
 export function contains(a: Resources, b: Resources): boolean {
-  return SCALARS.every((k) => a[k] + EPSILON >= b[k]) && rangesContain(a.ports, b.ports);
+  return SCALARS.every((k) => a[k] + EPSILON >= b[k]) && rangesContain(a.ports, b.ports) && idsContain(a, b);
+}
+
+function idsContain(a: Resources, b: Resources): boolean {
+  if (!b.gpuIds?.length) return true;
+  const have = new Set(gpuIdsOf(a));
+  return b.gpuIds.every((id) => have.has(id));
+}
+
+/**
+ * Names every GPU that `want` counts, choosing from `have`: the ids `want`
+ * names already, then the lowest of `have`'s other ids for the GPUs it only
+ * counts. Undefined when `have` does not name enough of them (GPUs without
+ * ids, or too few free). `want.gpus` is rounded up to a whole GPU.
+ */
+export function pickGpuIds(have: Resources, want: Resources): string[] | undefined {
+  const named = gpuIdsOf(want);
+  const n = Math.ceil(want.gpus - EPSILON);
+  const chosen = new Set(named);
+  const more = gpuIdsOf(have).filter((id) => !chosen.has(id)).slice(0, Math.max(0, n - named.length));
+  return named.length + more.length >= n ? [...named, ...more] : undefined;
+}
+
+/** `want` with its GPUs named by `ids` (see pickGpuIds). */
+export function withGpus(want: Resources, ids: readonly string[]): Resources {
+  return withGpuIds(clone(want), uniqueIds(ids), want.gpus);
 }
 
 /**
@@ -109,6 +197,11 @@ export function shortfall(have: Resources, want: Resources): string[] {
   }
   if (!rangesContain(have.ports, want.ports)) {
     out.push(`needs ports ${formatRanges(want.ports)}, available ${formatRanges(have.ports) || 'none'}`);
+  }
+  if (!idsContain(have, want)) {
+    const free = new Set(gpuIdsOf(have));
+    const missing = gpuIdsOf(want).filter((id) => !free.has(id));
+    out.push(`needs GPU${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, available ${gpuIdsOf(have).join(', ') || 'none'}`);
   }
   return out;
 }
@@ -125,9 +218,10 @@ export function portCount(ranges: readonly PortRange[]): number {
   return ranges.reduce((n, r) => n + r.end - r.begin + 1, 0);
 }
 
-/** `cpus:2 mem:1024 disk:0 gpus:0 ports:[31000-32000]`, for logs and errors. */
+/** `cpus:2 mem:1024 gpus:2[GPU-a,GPU-b] ports:[31000-32000]`, for logs and errors. */
 export function format(r: Resources): string {
-  const parts = SCALARS.filter((k) => r[k] > 0).map((k) => `${k}:${fmt(r[k])}`);
+  const parts = SCALARS.filter((k) => r[k] > 0).map((k) => (k === 'gpus' && r.gpuIds?.length
+    ? `gpus:${fmt(r.gpus)}[${r.gpuIds.join(',')}]` : `${k}:${fmt(r[k])}`));
   if (r.ports.length) parts.push(`ports:[${formatRanges(r.ports)}]`);
   return parts.join(' ') || 'nothing';
 }
@@ -173,10 +267,13 @@ export function parse(text: string): Partial<Resources> {
   return out;
 }
 
-/** Bag → wire. Zero scalars are left out. */
+/** Bag → wire. Zero scalars are left out; GPU ids go in the `set` of the gpus resource. */
 export function toProto(r: Resources, role = '*'): Resource[] {
   const out: Resource[] = [];
-  for (const k of SCALARS) if (r[k] > 0) out.push({ name: k, scalar: r[k], role });
+  for (const k of SCALARS) {
+    if (!(r[k] > 0)) continue;
+    out.push(k === 'gpus' && r.gpuIds?.length ? { name: k, scalar: r[k], set: [...r.gpuIds], role } : { name: k, scalar: r[k], role });
+  }
   if (r.ports.length) out.push({ name: 'ports', ranges: r.ports.map((p) => ({ begin: p.begin, end: p.end })), role });
   return out;
 }
@@ -187,11 +284,32 @@ export class InvalidResourceError extends Error {
 
 /**
  * Wire → bag. Throws InvalidResourceError for what no agent could hold:
- * unknown names, negative, NaN or infinite scalars, inverted ranges.
+ * unknown names, negative, NaN or infinite scalars, inverted ranges, a
+ * `set` on anything but gpus, empty or repeated GPU ids, or fewer GPUs
+ * counted than named. A gpus resource with a `set` and no scalar counts
+ * the ids it names.
  */
 export function fromProto(list: readonly (Resource | Resource__Output)[]): Resources {
   const r = empty();
+  const ids: string[] = [];
   for (const res of list) {
+    const set = res.set ?? [];
+    if (set.length) {
+      if (res.name !== 'gpus') throw new InvalidResourceError(`resource ${res.name} has a set of ids; only gpus may name ids`);
+      for (const id of set) {
+        if (typeof id !== 'string' || !id.trim()) throw new InvalidResourceError('a GPU id is empty; name GPUs by their uuid, e.g. GPU-d7514950-…');
+        if (ids.includes(id)) throw new InvalidResourceError(`GPU ${id} is named twice`);
+        ids.push(id);
+      }
+      // Ids without a count count themselves.
+      if (res.scalar === undefined || res.scalar === null || Number(res.scalar) === 0) {
+        r.gpus += set.length;
+        continue;
+      }
+      if (Number(res.scalar) < set.length) {
+        throw new InvalidResourceError(`gpus is ${Number(res.scalar)} but names ${set.length} GPU ids (${set.join(', ')}); count at least the GPUs you name`);
+      }
+    }
     const name = res.name ?? '';
     if (name === 'ports') {
       for (const p of res.ranges ?? []) {
@@ -210,6 +328,7 @@ export function fromProto(list: readonly (Resource | Resource__Output)[]): Resou
     }
   }
   r.ports = normalizeRanges(r.ports);
+  if (ids.length) r.gpuIds = ids;
   return r;
 }
 

@@ -5,6 +5,13 @@
  * previous or the new content, never a mix. Writes that arrive while one is
  * being flushed are coalesced into the next flush.
  *
+ *   put/delete/txn ──apply in memory──▶ flush (one file write for all pending) ──durable──▶ watch listeners
+ *
+ * The file also holds the store revision, and each key its create and
+ * modification revisions, so that a createRevision compare means the same
+ * after a restart. A file written before revisions existed (no `revision`
+ * field) is read with revisions assigned in key order.
+ *
  * A file that exists but cannot be read or parsed stops the caller with a
  * StoreError naming the file: starting empty would silently forget every
  * agent and framework.
@@ -12,19 +19,57 @@
 import { promises as fs, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError, errorMessage } from './errors';
-import type { KeyValue, Store, TxnCompare, TxnOp } from './store';
+import { assertTxn, compareKeys, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
+
+const FORMAT = 'mezzanine-store/1';
+
+interface FileEntry {
+  value: unknown;
+  version: number;
+  createRevision?: number;
+  modRevision?: number;
+}
 
 interface FileFormat {
-  format: 'mezzanine-store/1';
-  entries: Record<string, { value: unknown; version: number }>;
+  format: typeof FORMAT;
+  /** The store revision; absent in files written before revisions existed. */
+  revision?: number;
+  entries: Record<string, FileEntry>;
+}
+
+interface Entry {
+  /** The value as JSON: what is stored is a copy, and every read parses a fresh one. */
+  json: string;
+  version: number;
+  createRevision: number;
+  modRevision: number;
+}
+
+/** A change waiting for its flush, then for delivery to the watchers. */
+interface PendingEvent {
+  revision: number;
+  type: 'put' | 'delete';
+  key: string;
+  json?: string;
+  version: number;
+}
+
+interface Watcher {
+  prefix: string;
+  /** Only changes at or after this revision: those made after `watch()` resolved. */
+  fromRevision: number;
+  listener: (e: WatchEvent) => void;
 }
 
 export class EmbeddedStore implements Store {
-  private readonly entries = new Map<string, { value: unknown; version: number }>();
+  private readonly entries = new Map<string, Entry>();
   private readonly file: string;
+  private revision = 0;
   private flushing: Promise<void> | undefined;
   private dirty = false;
   private closed = false;
+  private pending: PendingEvent[] = [];
+  private readonly watchers = new Set<Watcher>();
 
   /** Opens (or creates) `<dataDir>/registry.json`. Throws StoreError if it is unreadable or corrupt. */
   constructor(dataDir: string) {
@@ -48,56 +93,117 @@ export class EmbeddedStore implements Store {
         { cause: err },
       );
     }
-    if (parsed?.format !== 'mezzanine-store/1' || typeof parsed.entries !== 'object') {
+    if (parsed?.format !== FORMAT || typeof parsed.entries !== 'object' || parsed.entries === null) {
       throw new StoreError(`the registry ${this.file} is not a Mezzanine store file (format ${String(parsed?.format)})`);
     }
-    for (const [k, v] of Object.entries(parsed.entries)) this.entries.set(k, v);
+    let revision = typeof parsed.revision === 'number' ? parsed.revision : 0;
+    const legacy: string[] = [];
+    for (const [key, e] of Object.entries(parsed.entries)) {
+      if (typeof e?.version !== 'number') {
+        throw new StoreError(`the registry ${this.file} is corrupt: key ${key} has no version; restore it from a backup`);
+      }
+      if (typeof e.createRevision === 'number' && typeof e.modRevision === 'number') {
+        this.entries.set(key, { json: JSON.stringify(e.value), version: e.version, createRevision: e.createRevision, modRevision: e.modRevision });
+        revision = Math.max(revision, e.modRevision);
+      } else {
+        legacy.push(key);
+      }
+    }
+    // Keys from before revisions existed: distinct revisions after every known one.
+    for (const key of legacy.sort(compareKeys)) {
+      const e = parsed.entries[key]!;
+      revision++;
+      this.entries.set(key, { json: JSON.stringify(e.value), version: e.version, createRevision: revision, modRevision: revision });
+    }
+    this.revision = revision;
   }
 
   async get<T>(key: string): Promise<KeyValue<T> | undefined> {
+    this.checkOpen();
     const e = this.entries.get(key);
-    return e && { key, value: e.value as T, version: e.version };
+    return e && toKeyValue<T>(key, e);
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    this.apply({ op: 'put', key, value });
+    this.checkOpen();
+    this.applyAll([{ op: 'put', key, value }]);
     await this.flush();
   }
 
   async delete(key: string): Promise<void> {
+    this.checkOpen();
     if (!this.entries.has(key)) return;
-    this.apply({ op: 'delete', key });
+    this.applyAll([{ op: 'delete', key }]);
     await this.flush();
   }
 
   async list<T>(prefix: string): Promise<KeyValue<T>[]> {
-    const out: KeyValue<T>[] = [];
-    for (const [key, e] of this.entries) if (key.startsWith(prefix)) out.push({ key, value: e.value as T, version: e.version });
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.checkOpen();
+    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    return keys.map((key) => toKeyValue<T>(key, this.entries.get(key)!));
   }
 
   async txn(compares: readonly TxnCompare[], ops: readonly TxnOp[]): Promise<boolean> {
-    for (const c of compares) if ((this.entries.get(c.key)?.version ?? 0) !== c.version) return false;
-    for (const op of ops) this.apply(op);
+    this.checkOpen();
+    assertTxn(compares, ops);
+    for (const c of compares) {
+      const e = this.entries.get(c.key);
+      const holds = 'createRevision' in c ? e !== undefined && e.createRevision === c.createRevision : (e?.version ?? 0) === c.version;
+      if (!holds) return false;
+    }
+    this.applyAll(ops);
     await this.flush();
     return true;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    this.closed = true;
+  async watch(prefix: string, listener: (e: WatchEvent) => void): Promise<StoreWatch> {
+    this.checkOpen();
+    // The embedded store cannot lose history, so a watch never ends by itself: no onError.
+    const w: Watcher = { prefix, fromRevision: this.revision + 1, listener };
+    this.watchers.add(w);
+    return {
+      close: async () => {
+        this.watchers.delete(w);
+      },
+    };
   }
 
-  private apply(op: TxnOp): void {
-    if (this.closed) throw new StoreError('the store is closed');
-    if (op.op === 'put') {
-      const version = (this.entries.get(op.key)?.version ?? 0) + 1;
-      // Stored as JSON so that later mutation of the caller's object cannot change the store.
-      this.entries.set(op.key, { value: JSON.parse(JSON.stringify(op.value)), version });
-    } else {
-      this.entries.delete(op.key);
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.watchers.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError(`the store ${this.file} is closed`);
+  }
+
+  /** Applies `ops` in memory as one write: one new revision if anything changes. */
+  private applyAll(ops: readonly TxnOp[]): void {
+    // Serialised first, so that a value that cannot be stored leaves the transaction unapplied.
+    // Stored as JSON so that later mutation of the caller's object cannot change the store.
+    const jsons = ops.map((op) => (op.op === 'put' ? toJson(op.key, op.value) : undefined));
+    const revision = this.revision + 1;
+    let changed = false;
+    for (const [i, op] of ops.entries()) {
+      const old = this.entries.get(op.key);
+      if (op.op === 'put') {
+        const json = jsons[i]!;
+        const version = (old?.version ?? 0) + 1;
+        this.entries.set(op.key, { json, version, createRevision: old?.createRevision ?? revision, modRevision: revision });
+        this.pending.push({ revision, type: 'put', key: op.key, json, version });
+        changed = true;
+      } else if (old) {
+        this.entries.delete(op.key);
+        this.pending.push({ revision, type: 'delete', key: op.key, version: 0 });
+        changed = true;
+      }
     }
-    this.dirty = true;
+    if (changed) {
+      this.revision = revision;
+      this.dirty = true;
+    }
   }
 
   /** Resolves once everything applied so far is on disk. */
@@ -108,20 +214,45 @@ export class EmbeddedStore implements Store {
         continue;
       }
       this.dirty = false;
-      this.flushing = this.writeFile().finally(() => {
-        this.flushing = undefined;
-      });
+      // The file is rendered synchronously when writeFile starts: it holds exactly the first `upto` pending events.
+      const upto = this.pending.length;
+      this.flushing = this.writeFile()
+        .then(() => this.deliver(upto))
+        .finally(() => {
+          this.flushing = undefined;
+        });
       await this.flushing;
     }
   }
 
+  /** Hands the first `count` pending events, now durable, to the watchers, in order. */
+  private deliver(count: number): void {
+    const events = this.pending.splice(0, count);
+    if (this.watchers.size === 0) return;
+    for (const ev of events) {
+      for (const w of this.watchers) {
+        if (ev.revision < w.fromRevision || !ev.key.startsWith(w.prefix)) continue;
+        const e: WatchEvent = { type: ev.type, key: ev.key, version: ev.version };
+        if (ev.json !== undefined) e.value = JSON.parse(ev.json);
+        try {
+          w.listener(e);
+        } catch (err) {
+          // A listener that throws is a bug: fail loudly, but not inside the store's write path.
+          setImmediate(() => {
+            throw err;
+          });
+        }
+      }
+    }
+  }
+
   private async writeFile(): Promise<void> {
-    const body: FileFormat = { format: 'mezzanine-store/1', entries: Object.fromEntries(this.entries) };
+    const body = this.render();
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {
       const fh = await fs.open(tmp, 'w');
       try {
-        await fh.writeFile(JSON.stringify(body));
+        await fh.writeFile(body);
         await fh.sync();
       } finally {
         await fh.close();
@@ -139,4 +270,28 @@ export class EmbeddedStore implements Store {
       throw new StoreError(`cannot write the registry ${this.file}: ${errorMessage(err)}`, { cause: err });
     }
   }
+
+  /** The file's content, built from the stored JSON without parsing it again. */
+  private render(): string {
+    const parts: string[] = [];
+    for (const [key, e] of this.entries) {
+      parts.push(`${JSON.stringify(key)}:{"value":${e.json},"version":${e.version},"createRevision":${e.createRevision},"modRevision":${e.modRevision}}`);
+    }
+    return `{"format":"${FORMAT}","revision":${this.revision},"entries":{${parts.join(',')}}}`;
+  }
+}
+
+function toJson(key: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new StoreError(`cannot store the value at ${key}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (json === undefined) throw new StoreError(`cannot store ${String(value)} at ${key}: the value is not JSON-serialisable`);
+  return json;
+}
+
+function toKeyValue<T>(key: string, e: Entry): KeyValue<T> {
+  return { key, value: JSON.parse(e.json) as T, version: e.version, createRevision: e.createRevision, modRevision: e.modRevision };
 }

@@ -3,14 +3,22 @@
  * The first message registers; the rest are pings and status updates.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { peerHost } from '../lib/grpc';
+import { peerHost, toServiceError } from '../lib/grpc';
 import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/AgentGateway';
-import type { Master } from './master';
+import type { LeaderSource } from './node';
 import type { AgentStream } from './state';
 
-export function agentGatewayHandlers(master: Master): AgentGatewayHandlers {
+export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   return {
     Connect(stream: AgentStream) {
+      // A stream belongs to the Master that leads when it opens; a standby refuses it with the leader's address.
+      const master = node.leading();
+      if (!master) {
+        stream.on('data', () => undefined);
+        stream.emit('error', toServiceError(node.notLeader()));
+        return;
+      }
+      master.ownStream(stream);
       let agentId: string | undefined;
       let registering: Promise<void> | undefined;
       stream.on('data', (msg) => {

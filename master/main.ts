@@ -6,9 +6,14 @@ import path from 'node:path';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import { createLogger } from '../lib/log';
+import { EmbeddedElection } from '../lib/election-embedded';
+import { EtcdElection } from '../lib/election-etcd';
+import type { Election } from '../lib/election';
+import type { Store } from '../lib/store';
 import { EmbeddedStore } from '../lib/store-embedded';
+import { EtcdStore } from '../lib/store-etcd';
 import { VERSION } from '../lib/version';
-import { startMaster } from './server';
+import { MasterNode } from './node';
 
 const seconds = (flag: string) => (v: string) => {
   try {
@@ -27,7 +32,14 @@ const program = new Command('mezz-master')
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderArgError('--port must be 0-65535');
     return n;
   }, 5050)
-  .option('--data-dir <dir>', 'where the embedded registry lives', path.join('.mezz', 'master'))
+  .option('--data-dir <dir>', 'where the embedded registry lives (without --etcd)', path.join('.mezz', 'master'))
+  .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group')
+  .option('--lease-ttl <seconds>', 'with --etcd: the leadership lease; a dead leader is replaced about this long after it stopped', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CommanderArgError('--lease-ttl must be a whole number of seconds, at least 1');
+    return n;
+  }, 2)
+  .option('--advertise <host:port>', 'the address other processes reach this master at (default: host and bound port)')
   .option('--cluster <name>', 'cluster name (prefix of every registry key)', 'mezzanine')
   .option('--agent-ping-timeout <duration>', 'silence after which an agent is unreachable', seconds('--agent-ping-timeout'), 5)
   .option('--agent-ping-interval <duration>', 'how often agents ping', seconds('--agent-ping-interval'), 1)
@@ -46,28 +58,41 @@ try {
   process.exit(code === 0 ? 0 : 2);
 }
 const o = program.opts<{
-  host: string; port: number; dataDir: string; cluster: string; agentPingTimeout: number; agentPingInterval: number;
+  host: string; port: number; dataDir: string; cluster: string; etcd?: string; leaseTtl: number; advertise?: string; agentPingTimeout: number; agentPingInterval: number;
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
 }>();
 
 const logger = createLogger('master');
 try {
-  const store = new EmbeddedStore(path.resolve(o.dataDir));
-  const server = await startMaster({
-    store, host: o.host, port: o.port, logger, cluster: o.cluster,
+  let store: Store;
+  let election: Election;
+  let where: string;
+  if (o.etcd) {
+    const endpoints = o.etcd.split(',').map((e) => e.trim()).filter(Boolean).map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
+    const etcdStore = await EtcdStore.open({ endpoints });
+    store = etcdStore;
+    election = new EtcdElection({ connection: etcdStore.connection, cluster: o.cluster, ttlSeconds: o.leaseTtl, logger });
+    where = `etcd ${endpoints.join(',')} (lease ${o.leaseTtl}s)`;
+  } else {
+    store = new EmbeddedStore(path.resolve(o.dataDir));
+    election = new EmbeddedElection();
+    where = `registry in ${path.resolve(o.dataDir)}`;
+  }
+  const node = new MasterNode({
+    store, election, host: o.host, port: o.port, advertise: o.advertise, logger, cluster: o.cluster,
     agentPingTimeout: o.agentPingTimeout, agentPingInterval: o.agentPingInterval, agentRemovalTimeout: o.agentRemovalTimeout,
     agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
     allocationInterval: o.allocationInterval, allocationBatchMs: 5,
   });
-  const shown = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
-  process.stdout.write(`mezz-master listening on ${shown}:${server.port}\n`);
-  logger.info(`master ${server.master.id} of cluster ${o.cluster} serving on ${o.host}:${server.port}, registry in ${path.resolve(o.dataDir)}`);
+  await node.start();
+  process.stdout.write(`mezz-master listening on ${node.address}\n`);
+  logger.info(`master of cluster ${o.cluster} serving on ${o.host}:${node.port} as ${node.address}, ${where}`);
   let stopping = false;
   const shutdown = (sig: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${sig}: shutting down (tasks keep running; agents and frameworks reconnect to the next master)`);
-    void server.stop().finally(() => process.exit(0));
+    logger.info(`${sig}: shutting down (tasks keep running; agents and frameworks reconnect to the next leader)`);
+    void node.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -121,16 +121,40 @@ export class Master extends EventEmitter {
     }
   }
 
+  /**
+   * Stops acting at once: timers cleared, every stream this Master owns
+   * ended (clients reconnect to whoever leads next), nothing sent after.
+   * Idempotent.
+   */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     if (this.allocationTimer) clearTimeout(this.allocationTimer);
     for (const fw of this.frameworks.values()) {
       if (fw.failoverTimer) clearTimeout(fw.failoverTimer);
-      fw.stream?.end();
+      fw.stream = undefined;
     }
     for (const o of this.offers.values()) if (o.timer) clearTimeout(o.timer);
-    for (const a of this.agents.values()) a.stream?.end();
+    for (const a of this.agents.values()) a.stream = undefined;
+    for (const s of this.streams) s.end();
+    this.streams.clear();
+  }
+
+  /** Streams opened while this Master led; ended when it stops. */
+  private readonly streams = new Set<AgentStream | SchedulerStream>();
+
+  /** Ties a stream's life to this Master's leadership. */
+  ownStream(stream: AgentStream | SchedulerStream): void {
+    if (this.stopped) {
+      stream.end();
+      return;
+    }
+    this.streams.add(stream);
+    const drop = () => this.streams.delete(stream);
+    stream.once('close', drop);
+    stream.once('error', drop);
+    stream.once('finish', drop);
   }
 
   // ─── agents ───────────────────────────────────────────────────────────
@@ -803,7 +827,7 @@ export class Master extends EventEmitter {
   // ─── sending ──────────────────────────────────────────────────────────
 
   private send(fw: FrameworkRecord, event: Event): void {
-    if (!fw.stream) return;
+    if (!fw.stream || this.stopped) return;
     fw.stream.write(event);
   }
 

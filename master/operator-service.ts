@@ -12,15 +12,10 @@ import type { OperatorHandlers } from '../lib/proto/generated/mezzanine/v1/Opera
 import { dominantShare } from './allocator';
 import { UnknownTaskError } from './errors';
 import type { Master } from './master';
+import type { LeaderSource } from './node';
 import type { TaskRecord } from './state';
 
 const STATES: ReadonlySet<string> = new Set(TASK_STATES);
-
-export interface OperatorContext {
-  master: Master;
-  cluster: string;
-  address: () => string;
-}
 
 function taskSummary(t: TaskRecord): TaskSummary {
   return {
@@ -30,8 +25,13 @@ function taskSummary(t: TaskRecord): TaskSummary {
   };
 }
 
-export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
-  const { master } = ctx;
+export function operatorHandlers(node: LeaderSource): OperatorHandlers {
+  /** The leading Master, or UNAVAILABLE naming the leader. */
+  const leader = (): Master => {
+    const m = node.leading();
+    if (!m) throw node.notLeader();
+    return m;
+  };
   const fileClients = new Map<string, AgentFilesClient>();
   const filesClient = (address: string) => {
     let c = fileClients.get(address);
@@ -43,7 +43,8 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
   };
 
   return {
-    GetState: unary(() => {
+    GetState: unary(async () => {
+      const master = leader();
       let total = res.empty();
       let used = res.empty();
       let offered = res.empty();
@@ -61,7 +62,8 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
       }
       const fws = [...master.frameworks.values()];
       return {
-        masterId: master.id, version: VERSION, cluster: ctx.cluster, address: ctx.address(), startedAt: master.startedAt / 1000,
+        masterId: master.id, version: VERSION, cluster: node.cluster, address: node.address, startedAt: master.startedAt / 1000,
+        masters: await node.candidates(),
         leader: true, agentsActive: agents.filter((a) => a.status === 'ACTIVE').length,
         agentsUnreachable: agents.filter((a) => a.status !== 'ACTIVE').length,
         frameworksActive: fws.filter((f) => f.status === 'ACTIVE').length,
@@ -70,14 +72,15 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
       };
     }),
     ListAgents: unary(() => ({
-      agents: [...master.agents.values()].map((a) => ({
+      agents: [...leader().agents.values()].map((a) => ({
         id: a.id, hostname: a.hostname, address: a.address, state: a.status, resources: res.scalars(a.total),
         used: res.scalars(a.used), offered: res.scalars(a.offered), attributes: a.attributes,
         ports: res.formatRanges(a.total.ports), tasks: a.tasks.size, isolation: a.isolation, registeredAt: a.registeredAt / 1000,
       })),
     })),
-    ListFrameworks: unary(() => ({
-      frameworks: [...master.frameworks.values()].map((f) => {
+    ListFrameworks: unary(() => {
+      const master = leader();
+      return { frameworks: [...master.frameworks.values()].map((f) => {
         let used = res.empty();
         for (const t of f.tasks.values()) used = res.add(used, t.resources);
         let offered = res.empty();
@@ -90,9 +93,10 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
           capabilities: [...f.capabilities], used: res.scalars(used), offered: res.scalars(offered), tasks: f.tasks.size,
           suppressed: f.roles.every((r) => f.suppressedRoles.has(r)), registeredAt: f.registeredAt / 1000,
         };
-      }),
-    })),
+      }) };
+    }),
     ListTasks: unary((req) => {
+      const master = leader();
       const state = req.state.trim();
       if (state && !STATES.has(state)) {
         throw new InvalidArgumentError(`unknown task state "${state}"; valid: ${[...STATES].join(', ')}`);
@@ -106,7 +110,7 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
       }
       return { tasks };
     }),
-    ListRoles: unary(() => rolesView(master)),
+    ListRoles: unary(() => rolesView(leader())),
     UpdateWeights: unary(async (req) => {
       if (!req.weights.length) throw new InvalidArgumentError('no weights given; e.g. role=dev weight=2');
       for (const w of req.weights) {
@@ -115,12 +119,18 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
           throw new InvalidArgumentError(`weight of role ${w.role} must be a positive number, got ${w.weight}`);
         }
       }
+      const master = leader();
       await master.setWeights(req.weights);
       return rolesView(master);
     }),
-    GetVersion: unary(() => ({ version: VERSION, masterId: master.id })),
+    GetVersion: unary(() => ({ version: VERSION, masterId: node.leading()?.id ?? '' })),
+    GetLeader: unary(async () => ({
+      leader: node.leaderAddress() ?? '', self: node.address, isLeader: !!node.leading(), candidates: await node.candidates(),
+      masterId: node.leading()?.id ?? '',
+    })),
     ReadTaskFile: unary(async (req): Promise<ReadFileResponse> => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
+      const master = leader();
       const task = master.findTask(req.taskId);
       if (!task) throw new UnknownTaskError(req.taskId);
       const agent = master.agents.get(task.agentId);
@@ -133,8 +143,8 @@ export function operatorHandlers(ctx: OperatorContext): OperatorHandlers {
           (err, out) => {
             if (err) {
               const e = new UnavailableError(`reading ${req.path || 'stdout'} of task ${task.id} from agent ${agent.id} at ${agent.address} failed: ${describeGrpcError(err)}`);
-              // Keep the agent's own verdict for a caller's mistake (bad path, unknown file).
-              if (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND) Object.assign(e, { code: err.code, message: err.details });
+              // Keep the agent's own verdict for a caller's mistake (bad path, a path out of the sandbox, unknown file).
+              if (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND || err.code === grpc.status.PERMISSION_DENIED) Object.assign(e, { code: err.code, message: err.details });
               reject(e);
             } else resolve(out!);
           },

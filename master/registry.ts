@@ -8,8 +8,18 @@
  * Writes happen on changes of membership only; an agent that re-registers
  * and is already admitted costs no write.
  */
-import type { Store } from '../lib/store';
+import { MezzError } from '../lib/errors';
+import type { Store, TxnCompare, TxnOp } from '../lib/store';
 import type { FrameworkInfo__Output } from '../lib/proto';
+import { status as Status } from '@grpc/grpc-js';
+
+/** A registry write was refused because this master no longer leads. */
+export class FencedError extends MezzError {
+  override name = 'FencedError';
+  constructor() {
+    super('this master is no longer the leader: its registry write was fenced off', Status.UNAVAILABLE);
+  }
+}
 
 export interface AdmittedAgent {
   id: string;
@@ -31,11 +41,28 @@ export interface RegistrySnapshot {
   weights: Map<string, number>;
 }
 
+/**
+ * Every write is a transaction guarded by the leadership's fence (empty for
+ * the embedded store), so a deposed leader can never overwrite what its
+ * successor wrote. A fenced write calls `onFenced` and throws FencedError.
+ */
 export class Registry {
   private readonly prefix: string;
 
-  constructor(private readonly store: Store, cluster: string) {
+  constructor(
+    private readonly store: Store,
+    cluster: string,
+    private readonly fence: readonly TxnCompare[] = [],
+    private readonly onFenced: () => void = () => undefined,
+  ) {
     this.prefix = `/mezzanine/${cluster}/registry/`;
+  }
+
+  private async write(ops: TxnOp[]): Promise<void> {
+    if (!(await this.store.txn(this.fence, ops))) {
+      this.onFenced();
+      throw new FencedError();
+    }
   }
 
   async load(): Promise<RegistrySnapshot> {
@@ -57,30 +84,30 @@ export class Registry {
   }
 
   admitAgent(agent: AdmittedAgent): Promise<void> {
-    return this.store.put(`${this.prefix}agents/${agent.id}`, agent);
+    return this.write([{ op: 'put', key: `${this.prefix}agents/${agent.id}`, value: agent }]);
   }
 
   /** Removes an agent for good; if it comes back it is told to shut down. */
   async removeAgent(id: string, at: number): Promise<void> {
-    await this.store.txn([], [
+    await this.write([
       { op: 'delete', key: `${this.prefix}agents/${id}` },
       { op: 'put', key: `${this.prefix}removed-agents/${id}`, value: at },
     ]);
   }
 
   putFramework(fw: RegisteredFramework): Promise<void> {
-    return this.store.put(`${this.prefix}frameworks/${fw.id}`, fw);
+    return this.write([{ op: 'put', key: `${this.prefix}frameworks/${fw.id}`, value: fw }]);
   }
 
   async removeFramework(id: string, at: number): Promise<void> {
-    await this.store.txn([], [
+    await this.write([
       { op: 'delete', key: `${this.prefix}frameworks/${id}` },
       { op: 'put', key: `${this.prefix}removed-frameworks/${id}`, value: at },
     ]);
   }
 
   async putWeights(weights: ReadonlyMap<string, number>): Promise<void> {
-    await this.store.txn([], [...weights].map(([role, w]) => ({
+    await this.write([...weights].map(([role, w]) => ({
       op: 'put' as const, key: `${this.prefix}weights/${encodeURIComponent(role)}`, value: w,
     })));
   }

@@ -4,12 +4,20 @@
  * agent; each task must be well formed, have a fresh id and fit in what
  * the offers hold (tasks are fitted in order, so the one that over-commits
  * is the one refused). Pure: it reads the records and returns verdicts.
+ *
+ * GPUs: a task that counts GPUs without naming them (`gpus: 2`) is given
+ * concrete ones here, the lowest-index free GPUs of the offers, and its
+ * verdict's TaskInfo carries their ids (`set` of the gpus resource), so the
+ * agent knows which to expose and the ids stay used until the task ends.
+ * This is the one place where GPUs are committed.
  */
 import * as res from '../lib/resources';
-import type { Operation__Output, TaskInfo__Output } from '../lib/proto';
+import { healthCheckProblems, portList } from '../lib/health-check-spec';
+import type { Operation__Output, Resource__Output, TaskInfo__Output } from '../lib/proto';
 import type { OfferRecord } from './state';
 
 export interface TaskVerdict {
+  /** The task as it launches: GPUs it only counted are named (see above). */
   task: TaskInfo__Output;
   /** Empty when the task may launch. */
   reasons: string[];
@@ -90,12 +98,27 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
       continue;
     }
     if (t.resources.cpus <= 0 && t.resources.mem <= 0) t.reasons.push(`task ${id} asks for no cpus and no mem; give it at least one`);
+    for (const p of healthCheckProblems(t.task.healthCheck, portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
+    if (t.resources.gpus > 0 && res.gpuIdsOf(remaining).length && !Number.isInteger(t.resources.gpus)) {
+      t.reasons.push(`task ${id} asks for ${t.resources.gpus} gpus; GPUs are whole devices, ask for a whole number`);
+    }
     if (t.reasons.length) continue;
     const lack = res.shortfall(remaining, t.resources);
     if (lack.length) {
       t.reasons.push(`task ${id} does not fit in offer${offers.length > 1 ? 's' : ''} ${offers.map((o) => o.id).join(', ')} ` +
         `on agent ${agentId} (${res.format(remaining)} left): ${lack.join('; ')}`);
       continue;
+    }
+    if (t.resources.gpus > res.gpuIdsOf(t.resources).length && res.gpuIdsOf(remaining).length) {
+      // The agent names its GPUs: name the ones this task gets.
+      const ids = res.pickGpuIds(remaining, t.resources);
+      if (!ids) {
+        t.reasons.push(`task ${id} asks for ${t.resources.gpus} gpus but offer${offers.length > 1 ? 's' : ''} ${offers.map((o) => o.id).join(', ')} ` +
+          `name only ${res.gpuIdsOf(remaining).join(', ')} as free`);
+        continue;
+      }
+      t.resources = res.withGpus(t.resources, ids);
+      t.task = { ...t.task, resources: withGpuSet(t.task.resources, ids) };
     }
     remaining = res.subtract(remaining, t.resources);
   }
@@ -107,4 +130,13 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
     }
   }
   return { offers, agentId, tasks };
+}
+
+/** `resources` with their gpus resources replaced by one that names `ids` (and counts them). */
+function withGpuSet(resources: readonly Resource__Output[], ids: readonly string[]): Resource__Output[] {
+  const first = resources.find((r) => r.name === 'gpus');
+  return [
+    ...resources.filter((r) => r.name !== 'gpus'),
+    { name: 'gpus', scalar: ids.length, ranges: [], set: [...ids], role: first?.role ?? '' },
+  ];
 }

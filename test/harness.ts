@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS } from '../lib/grpc';
+import { removeAgentCgroups } from '../agent/executor/cgroups';
 import { mezzProto, type Call, type Event__Output, type OperatorClient } from '../lib/proto';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,6 +52,8 @@ export class Cluster {
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
+  /** Work dirs of the agents started, whose task cgroups teardown removes. */
+  private agentWorkDirs = new Set<string>();
 
   /** Starts a process from bin/ and waits for its `listening on` line. */
   async spawn(name: string, bin: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
@@ -97,19 +100,21 @@ export class Cluster {
     return proc;
   }
 
-  async startMaster(opts: { name?: string; dataDir?: string; args?: string[]; port?: number } = {}): Promise<Proc> {
+  async startMaster(opts: { name?: string; dataDir?: string; args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Proc> {
     const dataDir = opts.dataDir ?? path.join(this.dir, opts.name ?? 'master');
     return this.spawn(opts.name ?? 'master', 'mezz-master.mjs', [
       '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data-dir', dataDir,
       '--agent-ping-timeout', '3', '--agent-ping-interval', '0.5', '--heartbeat-interval', '1', '--allocation-interval', '0.5',
       ...(opts.args ?? []),
-    ]);
+    ], opts.env);
   }
 
   async startAgent(master: string, opts: { name?: string; resources?: string; args?: string[]; workDir?: string; env?: Record<string, string> } = {}): Promise<Proc> {
     const name = opts.name ?? `agent-${this.procs.length}`;
+    const workDir = opts.workDir ?? path.join(this.dir, name);
+    this.agentWorkDirs.add(workDir);
     return this.spawn(name, 'mezz-agent.mjs', [
-      '--master', master, '--port', '0', '--work-dir', opts.workDir ?? path.join(this.dir, name),
+      '--master', master, '--port', '0', '--work-dir', workDir,
       '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:4096;gpus:0;ports:[31000-31100]',
       ...(opts.args ?? []),
     ], opts.env);
@@ -134,6 +139,8 @@ export class Cluster {
     // Tasks run in process groups of their own and outlive their agent by design:
     // end every process whose working directory lies in this cluster's directory.
     killProcessesUnder(this.dir);
+    // Agents on a host with cgroups leave the cgroups of tasks that outlived them.
+    for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,16 +1,20 @@
 /**
- * Per-task checkpoints: what a restarted agent needs to find a task it
- * launched (which framework, the TaskInfo, pid and process group, sandbox).
+ * Checkpoints: what a restarted agent needs to find and report the tasks it
+ * ran. Two records per task, each with one writer:
  *
- *   <work-dir>/meta/tasks/<framework_id>/<task_id>.json
+ *   <work-dir>/meta/tasks/<framework_id>/<task_id>.json     TaskCheckpoint (the executor, at launch):
+ *                                                          TaskInfo, pid, pgid, process start time, sandbox
+ *   <work-dir>/meta/updates/<framework_id>/<task_id>.json   StatusCheckpoint (the agent, on every update
+ *                                                          and acknowledgement): latest status, unacknowledged updates
  *
- * Written once at launch, atomically (temporary file, then rename), removed
- * when the agent forgets the task. Reading them back is the recovery work of
- * a later change; `readCheckpoints` is here so that the format has one owner.
+ * Every write is atomic and durable: a temporary file, fsync, rename, so a
+ * reader (the agent after kill -9 or a crash) sees the old record or the
+ * new one, never half of one. Both are removed when the agent forgets the
+ * task (its terminal update acknowledged). `agent/recovery.ts` reads them.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { TaskInfo__Output } from '../../lib/proto';
+import type { TaskInfo__Output, TaskStatus } from '../../lib/proto';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -25,17 +29,47 @@ export interface TaskCheckpoint {
   sandbox: string;
   /** Seconds since the epoch. */
   launchedAt: number;
+  /** The wrapper's start time in /proc (clock ticks after boot), to tell it from a process that reuses its pid. */
+  startTime?: number;
+  /** The task's cgroups (controller → directory), when it runs in cgroups (executor-cgroups.ts). */
+  cgroups?: Record<string, string>;
+}
+
+export const STATUS_CHECKPOINT_VERSION = 1;
+
+/** A task's status-update stream, as the agent last knew it. */
+export interface StatusCheckpoint {
+  version: number;
+  frameworkId: string;
+  task: TaskInfo__Output;
+  sandbox?: string;
+  /** The latest status: what a re-registration reports. */
+  latest: TaskStatus;
+  /** Updates not yet acknowledged, oldest first: resent after a restart with their uuids. */
+  pending: TaskStatus[];
 }
 
 export function checkpointPath(workDir: string, frameworkId: string, taskId: string): string {
   return join(workDir, 'meta', 'tasks', frameworkId, `${taskId}.json`);
 }
 
-/** Writes `value` as JSON so that readers see the old file or the new one, never half of one. */
+let tmpSeq = 0;
+
+/**
+ * Writes `value` as JSON so that readers see the old file or the new one,
+ * never half of one, and the new one survives a crash once this resolves
+ * (temporary file, fsync, rename).
+ */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
   await rename(tmp, path);
 }
 
@@ -49,18 +83,38 @@ export async function removeCheckpoint(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
+export function statusCheckpointPath(workDir: string, frameworkId: string, taskId: string): string {
+  return join(workDir, 'meta', 'updates', frameworkId, `${taskId}.json`);
+}
+
+export async function writeStatusCheckpoint(workDir: string, cp: StatusCheckpoint): Promise<void> {
+  await writeJsonAtomic(statusCheckpointPath(workDir, cp.frameworkId, cp.task.taskId), cp);
+}
+
+export async function removeStatusCheckpoint(workDir: string, frameworkId: string, taskId: string): Promise<void> {
+  await rm(statusCheckpointPath(workDir, frameworkId, taskId), { force: true });
+}
+
+/** Every readable status checkpoint under `<work-dir>/meta/updates`; unreadable ones are skipped. */
+export async function readStatusCheckpoints(workDir: string): Promise<StatusCheckpoint[]> {
+  return readAll(join(workDir, 'meta', 'updates'), (v) => (v as StatusCheckpoint).version === STATUS_CHECKPOINT_VERSION);
+}
+
 /** Every readable checkpoint under `<work-dir>/meta/tasks`; unreadable ones are skipped. */
 export async function readCheckpoints(workDir: string): Promise<TaskCheckpoint[]> {
-  const root = join(workDir, 'meta', 'tasks');
-  const out: TaskCheckpoint[] = [];
+  return readAll(join(workDir, 'meta', 'tasks'), (v) => (v as TaskCheckpoint).version === CHECKPOINT_VERSION);
+}
+
+async function readAll<T>(root: string, valid: (v: unknown) => boolean): Promise<T[]> {
+  const out: T[] = [];
   for (const fw of await readdir(root).catch(() => [] as string[])) {
     for (const name of await readdir(join(root, fw)).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
       try {
-        const cp = JSON.parse(await readFile(join(root, fw, name), 'utf8')) as TaskCheckpoint;
-        if (cp.version === CHECKPOINT_VERSION) out.push(cp);
+        const v = JSON.parse(await readFile(join(root, fw, name), 'utf8')) as unknown;
+        if (valid(v)) out.push(v as T);
       } catch {
-        // A torn or foreign file: recovery treats the task as unknown.
+        // A foreign file (a torn one cannot exist: writes are renamed into place).
       }
     }
   }

@@ -2,9 +2,14 @@
  * A task's environment: a clean one, not the agent's. The task gets HOME
  * and PATH from the agent, then its command's own variables, then the
  * Mezzanine variables, which it cannot override.
+ *
+ * On a host with GPUs, a task sees only the GPUs the master assigned it, as
+ * nvidia-docker does: CUDA_VISIBLE_DEVICES lists their indexes and
+ * NVIDIA_VISIBLE_DEVICES their uuids; a task without GPUs gets an empty
+ * CUDA_VISIBLE_DEVICES (CUDA then sees none) and NVIDIA_VISIBLE_DEVICES=none.
  */
 import type { TaskInfo__Output } from '../../lib/proto';
-import { fromProto } from '../../lib/resources';
+import { fromProto, gpuIdsOf } from '../../lib/resources';
 
 export interface TaskEnvironmentInput {
   task: TaskInfo__Output;
@@ -13,7 +18,17 @@ export interface TaskEnvironmentInput {
   sandbox: string;
   /** Where HOME and PATH come from (the agent's environment). */
   base?: NodeJS.ProcessEnv;
+  /** The host's GPUs (index and uuid), for the GPU variables; none: no GPU variables. */
+  gpus?: readonly { index: number; uuid: string }[];
 }
+
+/**
+ * Reserved: the executor puts here the cgroup files the task wrapper joins
+ * before it starts the command (it unsets the variable for the command). A
+ * task's own value is always replaced, so a task cannot make the wrapper
+ * write to files of its choosing.
+ */
+export const CGROUP_PROCS_VAR = 'MEZZ_CGROUP_PROCS';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -33,8 +48,11 @@ export function taskEnvironment(input: TaskEnvironmentInput): Record<string, str
   env.MEZZ_FRAMEWORK_ID = input.frameworkId;
   env.MEZZ_AGENT_ID = input.agentId;
   env.MEZZ_SANDBOX = input.sandbox;
+  env[CGROUP_PROCS_VAR] = '';
+  const resources = fromProto(input.task.resources ?? []);
+  if (input.gpus?.length) Object.assign(env, gpuVariables(gpuIdsOf(resources), input.gpus));
   const ports: number[] = [];
-  for (const r of fromProto(input.task.resources ?? []).ports) {
+  for (const r of resources.ports) {
     for (let p = r.begin; p <= r.end; p++) ports.push(p);
   }
   ports.forEach((p, i) => { env[`PORT${i}`] = String(p); });
@@ -43,4 +61,18 @@ export function taskEnvironment(input: TaskEnvironmentInput): Record<string, str
     env.PORTS = ports.join(',');
   }
   return env;
+}
+
+/**
+ * CUDA_VISIBLE_DEVICES (indexes, in index order) and NVIDIA_VISIBLE_DEVICES
+ * (uuids) for a task given GPUs `ids` on a host with `hostGpus`. Ids the host
+ * does not have are left out (task-validate refuses such tasks first).
+ */
+export function gpuVariables(ids: readonly string[], hostGpus: readonly { index: number; uuid: string }[]): Record<string, string> {
+  const wanted = new Set(ids);
+  const mine = hostGpus.filter((g) => wanted.has(g.uuid)).sort((a, b) => a.index - b.index);
+  return {
+    CUDA_VISIBLE_DEVICES: mine.map((g) => String(g.index)).join(','),
+    NVIDIA_VISIBLE_DEVICES: mine.length ? mine.map((g) => g.uuid).join(',') : 'none',
+  };
 }

@@ -15,7 +15,11 @@ import type { Logger } from '../../lib/log';
 import type { CommandInfo__Output } from '../../lib/proto';
 import { LaunchError } from '../errors';
 import { removeCheckpoint, writeCheckpoint } from './checkpoint';
-import type { ExitListener, Executor, Launched, LaunchSpec, TaskExit } from './executor';
+import type { ExitListener, Executor, Launched, LaunchSpec, ReattachSpec, TaskExit } from './executor';
+import { isTaskWrapper, readProcStat } from './proc-fs';
+
+/** How often a re-attached task (not our child: no exit event) is looked for in /proc. */
+const REATTACH_POLL_MS = 250;
 
 export const WRAPPER_PATH = fileURLToPath(new URL('./mezz-task-wrapper.sh', import.meta.url));
 const SHELL = '/bin/sh';
@@ -30,11 +34,14 @@ interface Running {
   key: string;
   pid: number;
   sandbox: string;
-  child: ChildProcess;
+  /** Absent for a task re-attached after an agent restart: it is polled instead. */
+  child?: ChildProcess;
   killing: boolean;
   killTimer?: NodeJS.Timeout;
   /** Settles when launch() is done, so that an exit is never reported before its launch. */
   launched: Promise<void>;
+  /** A re-attached task's pid now names another process: its group number is not ours to signal. */
+  foreign?: boolean;
 }
 
 /** argv of a task's command: `/bin/sh -c VALUE` for shell commands, else VALUE and its arguments. */
@@ -73,6 +80,7 @@ export class PosixExecutor implements Executor {
   private readonly checkpoints = new Map<string, string>();
   private readonly listeners = new Set<ExitListener>();
   private readonly lingering = new Set<NodeJS.Timeout>();
+  private closed = false;
   private readonly log: Logger;
 
   constructor(private readonly opts: PosixExecutorOptions) {
@@ -103,7 +111,7 @@ export class PosixExecutor implements Executor {
       // Listen before anything else is awaited: a short command may already be gone.
       proc = { key: spec.key, pid: child.pid, sandbox: spec.sandbox, child, killing: false, launched };
       const p = proc;
-      child.once('exit', (code, signal) => void this.exited(p, code, signal));
+      child.once('exit', (code, signal) => void this.exited(p, signal ? { kind: 'executor-terminated', signal } : { kind: 'exited', code: code ?? 0 }));
       child.on('error', (e) => this.log.warn(`task ${spec.task.taskId}: ${e.message}`));
       // The agent must be free to exit while tasks run on.
       child.unref();
@@ -116,9 +124,11 @@ export class PosixExecutor implements Executor {
     const pid = proc.pid;
 
     try {
+      const startTime = (await readProcStat(pid))?.startTime;
       const path = await writeCheckpoint(this.opts.workDir, {
         version: 1, frameworkId: spec.frameworkId, agentId: spec.agentId, task: spec.task,
-        pid, pgid: pid, sandbox: spec.sandbox, launchedAt: Date.now() / 1000,
+        pid, pgid: pid, sandbox: spec.sandbox, launchedAt: Date.now() / 1000, startTime,
+        ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
       });
       this.checkpoints.set(spec.key, path);
     } catch (e) {
@@ -159,21 +169,59 @@ export class PosixExecutor implements Executor {
     if (path) await removeCheckpoint(path).catch((e) => this.log.warn(`cannot remove checkpoint ${path}: ${errorMessage(e)}`));
   }
 
+  async reattach(spec: ReattachSpec): Promise<boolean> {
+    if (this.running.has(spec.key)) throw new LaunchError(`task ${spec.taskId} is already running`);
+    const proc: Running = { key: spec.key, pid: spec.pid, sandbox: spec.sandbox, killing: false, launched: Promise.resolve() };
+    this.running.set(spec.key, proc);
+    this.checkpoints.set(spec.key, spec.checkpointPath);
+    const gone = { kind: 'vanished' } as const;
+    const alive = await isTaskWrapper(spec.pid, spec.sandbox, spec.startTime);
+    if (!alive) {
+      // A live process under that pid is another one (the pid was reused, which
+      // the kernel does only once our group is empty): leave its group alone.
+      const st = await readProcStat(spec.pid);
+      proc.foreign = !!st && st.state !== 'Z';
+      setImmediate(() => void this.exited(proc, gone));
+      return false;
+    }
+    // Not our child: no exit event. Its pid is polled (and checked against its
+    // start time, so that a reused pid is not mistaken for it).
+    const poll = async () => {
+      this.lingering.delete(timer);
+      const st = await readProcStat(spec.pid);
+      const live = !!st && st.state !== 'Z';
+      if (live && (spec.startTime === undefined || st.startTime === spec.startTime)) {
+        if (this.closed) return;
+        timer = setTimeout(() => void poll(), REATTACH_POLL_MS);
+        this.lingering.add(timer);
+        return;
+      }
+      proc.foreign = live;
+      void this.exited(proc, gone);
+    };
+    let timer = setTimeout(() => void poll(), REATTACH_POLL_MS);
+    this.lingering.add(timer);
+    return true;
+  }
+
   close(): void {
+    this.closed = true;
     for (const t of this.lingering) clearTimeout(t);
     this.lingering.clear();
     this.listeners.clear();
   }
 
-  private async exited(proc: Running, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  /** `fallback`: how the task ended when its wrapper recorded nothing. */
+  private async exited(proc: Running, fallback: TaskExit): Promise<void> {
+    // Closed: the agent is gone as far as its tasks are concerned (a restarted one takes over).
+    if (this.closed) return;
     await proc.launched;
     this.running.delete(proc.key);
     const recorded = await readFile(join(proc.sandbox, 'exit_status'), 'utf8').then(parseExitStatus, () => undefined);
-    const exit: TaskExit = recorded
-      ?? (signal ? { kind: 'executor-terminated', signal } : { kind: 'exited', code: code ?? 0 });
+    const exit: TaskExit = recorded ?? fallback;
 
-    if (!signalGroup(proc.pid, 0)) {
-      // Nothing left: no SIGKILL escalation needed.
+    if (proc.foreign || !signalGroup(proc.pid, 0)) {
+      // Nothing left (of ours): no SIGKILL escalation needed.
       if (proc.killTimer) { clearTimeout(proc.killTimer); this.lingering.delete(proc.killTimer); }
     } else if (!proc.killing) {
       // The task's main process ended but some of its children did not: the

@@ -16,20 +16,53 @@ export interface LaunchSpec {
   sandbox: string;
   /** The complete environment of the task (see `taskEnvironment`). */
   environment: Record<string, string>;
+  /**
+   * The task's cgroups (controller → directory), set by the cgroups executor
+   * once it has made them; recorded in the checkpoint so that accounting and
+   * a restarted agent can find them. The wrapper joins them through
+   * `MEZZ_CGROUP_PROCS` in `environment`.
+   */
+  cgroups?: Record<string, string>;
+}
+
+/** A resource limit the task hit, which ended it (e.g. the OOM killer in its memory cgroup). */
+export interface Limitation {
+  /** The limited resource, as named in TaskInfo resources: `mem`. */
+  resource: 'mem';
+  /** The TaskStatus reason, e.g. REASON_CONTAINER_LIMITATION_MEMORY. */
+  reason: string;
+  /** For people: `task exceeded its memory limit of 64 MB; the OOM killer ended it`. */
+  message: string;
 }
 
 export interface Launched {
   pid: number;
 }
 
-/** How a task's process ended. */
-export type TaskExit =
+/** A task started by an earlier run of the agent, as its launch checkpoint records it. */
+export interface ReattachSpec {
+  key: string;
+  frameworkId: string;
+  taskId: string;
+  pid: number;
+  sandbox: string;
+  /** The wrapper's start time in /proc when recorded: guards against a reused pid. */
+  startTime?: number;
+  /** Where the launch checkpoint lies, so that release() removes it. */
+  checkpointPath: string;
+}
+
+/** How a task's process ended, and the limit it hit if one ended it. */
+export type TaskExit = (
   /** The command exited with `code`. */
   | { kind: 'exited'; code: number }
   /** The command was terminated by `signal` (e.g. SIGTERM). */
   | { kind: 'signaled'; signal: string }
   /** The supervising process itself died (e.g. SIGKILL) before it could record the command's end. */
-  | { kind: 'executor-terminated'; signal: string };
+  | { kind: 'executor-terminated'; signal: string }
+  /** A re-attached task's wrapper was gone, and left no record of the command's end. */
+  | { kind: 'vanished' }
+) & { limitation?: Limitation };
 
 export type ExitListener = (key: string, exit: TaskExit) => void;
 
@@ -52,6 +85,17 @@ export interface Executor {
    * is under way changes nothing. Returns false when no such task runs.
    */
   kill(key: string, graceMs: number): boolean;
+
+  /**
+   * Adopts a task that an earlier run of the agent launched (after a
+   * restart): from now on it is watched, killed and released like one this
+   * executor started. Resolves true when its process is still the task's
+   * and alive; false when it is gone. Either way exactly one exit is
+   * reported, after this resolves: for a gone task, the one its wrapper
+   * recorded in the sandbox. Optional: an executor without it cannot
+   * recover tasks, and the agent reports them gone.
+   */
+  reattach?(spec: ReattachSpec): Promise<boolean>;
 
   /** Subscribes to task exits; returns the unsubscribe function. */
   onExit(listener: ExitListener): () => void;

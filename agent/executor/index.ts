@@ -1,5 +1,12 @@
 /** The agent's executors: the contract and its implementations. */
-export type { Executor, ExitListener, Launched, LaunchSpec, TaskExit } from './executor';
+export type { Executor, ExitListener, Launched, LaunchSpec, Limitation, ReattachSpec, TaskExit } from './executor';
 export { PosixExecutor, WRAPPER_PATH, commandArgv, parseExitStatus, type PosixExecutorOptions } from './executor-posix';
-export { taskEnvironment, type TaskEnvironmentInput } from './environment';
-export { checkpointPath, readCheckpoints, writeJsonAtomic, type TaskCheckpoint } from './checkpoint';
+export { taskEnvironment, gpuVariables, CGROUP_PROCS_VAR, type TaskEnvironmentInput } from './environment';
+export { CgroupsExecutor, createExecutor, type CgroupsExecutorOptions, type CreateExecutorOptions } from './executor-cgroups';
+export { detectIsolator, type DetectIsolatorOptions } from './isolator-detect';
+export { DEFAULT_PIDS_MAX, ISOLATION_MODES, type IsolationMode, type Isolator, type TaskCgroups, type TaskLimits } from './isolator';
+export {
+  checkpointPath, readCheckpoints, readStatusCheckpoints, removeStatusCheckpoint, statusCheckpointPath, writeJsonAtomic,
+  writeStatusCheckpoint, type StatusCheckpoint, type TaskCheckpoint,
+} from './checkpoint';
+export { findTaskWrappers, groupMembers, isTaskWrapper, readProcStat } from './proc-fs';

@@ -12,8 +12,28 @@
 # (this agent, or a restarted one) never sees half a line. It then exits with
 # the program's status. The agent kills the whole process group; SIGTERM
 # forwarding only matters when someone signals this script alone.
+#
+# With cgroup isolation the agent passes, in MEZZ_CGROUP_PROCS, the
+# colon-separated `cgroup.procs` files of the task's cgroups: the script
+# writes its own pid to each before it starts PROGRAM, so PROGRAM and all its
+# descendants are inside from their first instruction. A failed join fails
+# the task (status 125, message on stderr) rather than run it unconfined.
 sandbox=$1
 shift
+
+if [ -n "$MEZZ_CGROUP_PROCS" ]; then
+  old_ifs=$IFS
+  IFS=:
+  for procs in $MEZZ_CGROUP_PROCS; do
+    if ! echo $$ 2>/dev/null >"$procs"; then
+      echo "mezz-task-wrapper: cannot join cgroup ${procs%/*}; the task did not start" >&2
+      printf 'exit 125\n' >"$sandbox/exit_status.tmp" && mv -f "$sandbox/exit_status.tmp" "$sandbox/exit_status"
+      exit 125
+    fi
+  done
+  IFS=$old_ifs
+fi
+unset MEZZ_CGROUP_PROCS
 
 child=
 interrupted=

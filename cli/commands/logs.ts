@@ -83,6 +83,11 @@ async function followFile(conn: OperatorConnection, taskId: string, path: string
     let any = false;
     while (!stop.stopped) {
       const res = await conn.call('readTaskFile', { taskId, path, offset, length: CHUNK });
+      if (!res.data.length && Number(res.size) < offset) {
+        // The agent rotated the log (copied it to PATH.1 and truncated it): read it from its start.
+        offset = 0;
+        continue;
+      }
       if (!res.data.length) break;
       any = true;
       await write(res.data);

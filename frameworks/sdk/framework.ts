@@ -16,7 +16,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import { parseMasterList } from '../../lib/address';
+import { leaderHint, parseMasterList } from '../../lib/address';
 import { parseDuration } from '../../lib/duration';
 import { CHANNEL_OPTIONS, tidyDetails } from '../../lib/grpc';
 import { createLogger } from '../../lib/log';
@@ -147,10 +147,6 @@ const FATAL_STATUSES = new Set([
 ]);
 
 /** grpc-js's `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
-/** `… not the leader; the leader is 10.0.0.2:5050` → `10.0.0.2:5050`. */
-export function leaderHint(message: string): string | undefined {
-  return /the leader is\s+([^\s,;()]+:\d+)/i.exec(message)?.[1];
-}
 
 type Phase = 'connecting' | 'subscribed' | 'closed';
 

@@ -8,9 +8,9 @@
  * Shipped frameworks use exactly this surface; nothing here reaches into
  * the master.
  */
+export { leaderHint } from '../../lib/address';
 export {
   connectFramework,
-  leaderHint,
   type Acknowledgeable,
   type Framework,
   type FrameworkErrorEvent,

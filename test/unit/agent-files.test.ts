@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SandboxFileNotFoundError, SandboxPathError } from '../../agent/errors';
+import { SandboxEscapeError, SandboxFileNotFoundError, SandboxPathError } from '../../agent/errors';
 import { filesHandlers } from '../../agent/files-service';
 import { DEFAULT_READ_LENGTH, MAX_READ_LENGTH, readSandboxFile, Sandboxes } from '../../agent/sandbox';
 import { bindServer } from '../../lib/grpc';
@@ -68,17 +68,17 @@ describe('readSandboxFile', () => {
   });
 
   const rejected = [
-    { name: '..', path: '../x', want: /leaves the sandbox/ },
-    { name: '.. in the middle', path: 'logs/../../x', want: /leaves the sandbox/ },
-    { name: 'an absolute path', path: '/etc/passwd', want: /is absolute/ },
-    { name: 'a symlink to /etc/passwd', path: 'passwd', want: /resolves outside/ },
-    { name: 'a path through a symlinked directory', path: 'etc/hostname', want: /resolves outside/ },
-    { name: 'a directory', path: 'logs', want: /not a regular file/ },
-    { name: 'an empty path', path: '', want: /path is empty/ },
+    { name: '..', path: '../x', want: /leaves the sandbox/, error: SandboxEscapeError },
+    { name: '.. in the middle', path: 'logs/../../x', want: /leaves the sandbox/, error: SandboxEscapeError },
+    { name: 'an absolute path', path: '/etc/passwd', want: /is absolute/, error: SandboxEscapeError },
+    { name: 'a symlink to /etc/passwd', path: 'passwd', want: /resolves outside/, error: SandboxEscapeError },
+    { name: 'a path through a symlinked directory', path: 'etc/hostname', want: /resolves outside/, error: SandboxEscapeError },
+    { name: 'a directory', path: 'logs', want: /not a regular file/, error: SandboxPathError },
+    { name: 'an empty path', path: '', want: /path is empty/, error: SandboxPathError },
   ];
   for (const c of rejected) {
-    it(`rejects ${c.name}`, () => assert.rejects(readSandboxFile(sandbox, c.path),
-      (e: Error) => e instanceof SandboxPathError && c.want.test(e.message)));
+    it(`rejects ${c.name} with ${c.error.name}`, () => assert.rejects(readSandboxFile(sandbox, c.path),
+      (e: Error) => e instanceof c.error && c.want.test(e.message)));
   }
 
   it('says when a file does not exist', () => assert.rejects(readSandboxFile(sandbox, 'nope'),
@@ -99,9 +99,12 @@ describe('AgentFiles.ReadFile', () => {
     { name: 'a symlink to /etc/passwd', path: 'passwd' },
   ];
   for (const c of rejected) {
-    it(`answers INVALID_ARGUMENT for ${c.name}`, () => assert.rejects(readFile({ taskId: 'web', path: c.path }),
-      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && e.details.includes(c.path)));
+    it(`answers PERMISSION_DENIED for ${c.name}`, () => assert.rejects(readFile({ taskId: 'web', path: c.path }),
+      (e: grpc.ServiceError) => e.code === grpc.status.PERMISSION_DENIED && e.details.includes(c.path)));
   }
+
+  it('answers INVALID_ARGUMENT for a path that names a directory', () => assert.rejects(readFile({ taskId: 'web', path: 'logs' }),
+    (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && /not a regular file/.test(e.details)));
 
   it('answers NOT_FOUND naming an unknown task', () => assert.rejects(readFile({ taskId: 'ghost', path: 'stdout' }),
     (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND && e.details === 'task ghost is not known on agent agent-7'));

@@ -120,7 +120,7 @@ describe('views', () => {
 
   it('status text', () => {
     const s: ClusterState__Output = {
-      masterId: 'm-1', version: '0.1.0', cluster: '', address: '127.0.0.1:5050', startedAt: 1000, leader: true,
+      masterId: 'm-1', version: '0.1.0', cluster: '', address: '127.0.0.1:5050', startedAt: 1000, leader: true, masters: [],
       agentsActive: 2, agentsUnreachable: 0, frameworksActive: 1, frameworksInactive: 0,
       tasksByState: { TASK_FINISHED: 10, TASK_RUNNING: 3, TASK_FAILED: 0 },
       total: { cpus: 8, mem: 16384, disk: 0, gpus: 0 }, used: { cpus: 1.5, mem: 512, disk: 0, gpus: 0 }, offered: zero,

@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore } from '../../lib/store-embedded';
 import { StoreError } from '../../lib/errors';
+import type { WatchEvent } from '../../lib/store';
+import { storeContract } from './store-contract';
 
 const dir = () => mkdtempSync(path.join(tmpdir(), 'mezz-store-'));
+
+storeContract('embedded', async (t) => {
+  const d = dir();
+  t.after(() => rmSync(d, { recursive: true, force: true }));
+  return new EmbeddedStore(d);
+});
 
 test('values survive a reopen; list is by prefix in key order', async () => {
   const d = dir();
@@ -86,6 +94,99 @@ test('a write that cannot reach the disk is refused loudly and retried with the 
     await s.close();
     const again = new EmbeddedStore(d);
     assert.deepEqual((await again.list('/')).map((kv) => kv.key), ['/x', '/y'], 'the failed write was kept and written next time');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('revisions survive a reopen: a fence taken before a restart still holds, and new keys get later revisions', async () => {
+  const d = dir();
+  try {
+    const s = new EmbeddedStore(d);
+    await s.put('/leader', 'me');
+    await s.put('/other', 1);
+    const before = (await s.get('/leader'))!;
+    await s.close();
+    const again = new EmbeddedStore(d);
+    const after = (await again.get('/leader'))!;
+    assert.deepEqual([after.createRevision, after.modRevision, after.version], [before.createRevision, before.modRevision, 1]);
+    assert.equal(await again.txn([{ key: '/leader', createRevision: before.createRevision }], [{ op: 'put', key: '/x', value: 1 }]), true);
+    const x = (await again.get('/x'))!;
+    // revisions: /leader 1, /other 2, /x 3
+    assert.deepEqual([before.createRevision, x.createRevision], [1, 3]);
+    await again.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a registry written before revisions existed is read, with revisions assigned in key order', async () => {
+  const d = dir();
+  try {
+    writeFileSync(path.join(d, 'registry.json'), JSON.stringify({
+      format: 'mezzanine-store/1',
+      entries: { '/b': { value: 'b', version: 3 }, '/a': { value: { n: 1 }, version: 1 } },
+    }));
+    const s = new EmbeddedStore(d);
+    const [a, b] = await s.list('/');
+    assert.deepEqual([a!.key, a!.value, a!.version, a!.createRevision], ['/a', { n: 1 }, 1, 1]);
+    assert.deepEqual([b!.key, b!.value, b!.version, b!.createRevision], ['/b', 'b', 3, 2]);
+    await s.put('/c', 1);
+    assert.equal((await s.get('/c'))!.createRevision, 3);
+    await s.close();
+    const file = JSON.parse(readFileSync(path.join(d, 'registry.json'), 'utf8')) as { revision: number };
+    assert.equal(file.revision, 3);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('watch listeners run only once the change is on disk', async () => {
+  const d = dir();
+  try {
+    const s = new EmbeddedStore(d);
+    const onDisk: boolean[] = [];
+    const w = await s.watch('/', (e: WatchEvent) => {
+      const file = JSON.parse(readFileSync(path.join(d, 'registry.json'), 'utf8')) as { entries: Record<string, unknown> };
+      onDisk.push(e.type === 'put' ? e.key in file.entries : !(e.key in file.entries));
+    });
+    // Concurrent writes are coalesced into fewer file writes; each event still waits for its own.
+    await Promise.all([s.put('/a', 1), s.put('/b', 2), s.delete('/a'), s.put('/c', 3)]);
+    assert.deepEqual(onDisk, [true, true, true, true]);
+    await w.close();
+    await s.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a write that failed to reach the disk is announced to watchers when a later write succeeds, in order', async () => {
+  const d = dir();
+  try {
+    const s = new EmbeddedStore(d);
+    const seen: string[] = [];
+    await s.watch('/', (e) => seen.push(`${e.type} ${e.key}`));
+    mkdirSync(path.join(d, 'registry.json'));
+    await assert.rejects(s.put('/x', 1), /cannot write the registry/);
+    assert.deepEqual(seen, [], 'not durable, not announced');
+    rmSync(path.join(d, 'registry.json'), { recursive: true });
+    await s.put('/y', 2);
+    assert.deepEqual(seen, ['put /x', 'put /y']);
+    await s.close();
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('a closed store refuses calls with StoreError; close is idempotent', async () => {
+  const d = dir();
+  try {
+    const s = new EmbeddedStore(d);
+    await s.put('/a', 1);
+    await s.close();
+    await s.close();
+    await assert.rejects(s.get('/a'), (err: unknown) => err instanceof StoreError && /is closed/.test(err.message));
+    await assert.rejects(s.put('/b', 1), StoreError);
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

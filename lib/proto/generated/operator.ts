@@ -13,8 +13,11 @@ import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _
 import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1_Filters__Output } from './mezzanine/v1/Filters';
 import type { FrameworkInfo as _mezzanine_v1_FrameworkInfo, FrameworkInfo__Output as _mezzanine_v1_FrameworkInfo__Output } from './mezzanine/v1/FrameworkInfo';
 import type { FrameworkSummary as _mezzanine_v1_FrameworkSummary, FrameworkSummary__Output as _mezzanine_v1_FrameworkSummary__Output } from './mezzanine/v1/FrameworkSummary';
+import type { GetLeaderRequest as _mezzanine_v1_GetLeaderRequest, GetLeaderRequest__Output as _mezzanine_v1_GetLeaderRequest__Output } from './mezzanine/v1/GetLeaderRequest';
 import type { GetStateRequest as _mezzanine_v1_GetStateRequest, GetStateRequest__Output as _mezzanine_v1_GetStateRequest__Output } from './mezzanine/v1/GetStateRequest';
 import type { GetVersionRequest as _mezzanine_v1_GetVersionRequest, GetVersionRequest__Output as _mezzanine_v1_GetVersionRequest__Output } from './mezzanine/v1/GetVersionRequest';
+import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from './mezzanine/v1/HealthCheck';
+import type { LeaderInfo as _mezzanine_v1_LeaderInfo, LeaderInfo__Output as _mezzanine_v1_LeaderInfo__Output } from './mezzanine/v1/LeaderInfo';
 import type { ListAgentsRequest as _mezzanine_v1_ListAgentsRequest, ListAgentsRequest__Output as _mezzanine_v1_ListAgentsRequest__Output } from './mezzanine/v1/ListAgentsRequest';
 import type { ListAgentsResponse as _mezzanine_v1_ListAgentsResponse, ListAgentsResponse__Output as _mezzanine_v1_ListAgentsResponse__Output } from './mezzanine/v1/ListAgentsResponse';
 import type { ListFrameworksRequest as _mezzanine_v1_ListFrameworksRequest, ListFrameworksRequest__Output as _mezzanine_v1_ListFrameworksRequest__Output } from './mezzanine/v1/ListFrameworksRequest';
@@ -36,6 +39,7 @@ import type { ScalarResources as _mezzanine_v1_ScalarResources, ScalarResources_
 import type { TaskInfo as _mezzanine_v1_TaskInfo, TaskInfo__Output as _mezzanine_v1_TaskInfo__Output } from './mezzanine/v1/TaskInfo';
 import type { TaskStatus as _mezzanine_v1_TaskStatus, TaskStatus__Output as _mezzanine_v1_TaskStatus__Output } from './mezzanine/v1/TaskStatus';
 import type { TaskSummary as _mezzanine_v1_TaskSummary, TaskSummary__Output as _mezzanine_v1_TaskSummary__Output } from './mezzanine/v1/TaskSummary';
+import type { URI as _mezzanine_v1_URI, URI__Output as _mezzanine_v1_URI__Output } from './mezzanine/v1/URI';
 import type { UpdateWeightsRequest as _mezzanine_v1_UpdateWeightsRequest, UpdateWeightsRequest__Output as _mezzanine_v1_UpdateWeightsRequest__Output } from './mezzanine/v1/UpdateWeightsRequest';
 import type { Version as _mezzanine_v1_Version, Version__Output as _mezzanine_v1_Version__Output } from './mezzanine/v1/Version';
 
@@ -58,8 +62,11 @@ export interface ProtoGrpcType {
       Filters: MessageTypeDefinition<_mezzanine_v1_Filters, _mezzanine_v1_Filters__Output>
       FrameworkInfo: MessageTypeDefinition<_mezzanine_v1_FrameworkInfo, _mezzanine_v1_FrameworkInfo__Output>
       FrameworkSummary: MessageTypeDefinition<_mezzanine_v1_FrameworkSummary, _mezzanine_v1_FrameworkSummary__Output>
+      GetLeaderRequest: MessageTypeDefinition<_mezzanine_v1_GetLeaderRequest, _mezzanine_v1_GetLeaderRequest__Output>
       GetStateRequest: MessageTypeDefinition<_mezzanine_v1_GetStateRequest, _mezzanine_v1_GetStateRequest__Output>
       GetVersionRequest: MessageTypeDefinition<_mezzanine_v1_GetVersionRequest, _mezzanine_v1_GetVersionRequest__Output>
+      HealthCheck: MessageTypeDefinition<_mezzanine_v1_HealthCheck, _mezzanine_v1_HealthCheck__Output>
+      LeaderInfo: MessageTypeDefinition<_mezzanine_v1_LeaderInfo, _mezzanine_v1_LeaderInfo__Output>
       ListAgentsRequest: MessageTypeDefinition<_mezzanine_v1_ListAgentsRequest, _mezzanine_v1_ListAgentsRequest__Output>
       ListAgentsResponse: MessageTypeDefinition<_mezzanine_v1_ListAgentsResponse, _mezzanine_v1_ListAgentsResponse__Output>
       ListFrameworksRequest: MessageTypeDefinition<_mezzanine_v1_ListFrameworksRequest, _mezzanine_v1_ListFrameworksRequest__Output>
@@ -83,6 +90,7 @@ export interface ProtoGrpcType {
       TaskState: EnumTypeDefinition
       TaskStatus: MessageTypeDefinition<_mezzanine_v1_TaskStatus, _mezzanine_v1_TaskStatus__Output>
       TaskSummary: MessageTypeDefinition<_mezzanine_v1_TaskSummary, _mezzanine_v1_TaskSummary__Output>
+      URI: MessageTypeDefinition<_mezzanine_v1_URI, _mezzanine_v1_URI__Output>
       UpdateWeightsRequest: MessageTypeDefinition<_mezzanine_v1_UpdateWeightsRequest, _mezzanine_v1_UpdateWeightsRequest__Output>
       Version: MessageTypeDefinition<_mezzanine_v1_Version, _mezzanine_v1_Version__Output>
     }

@@ -7,6 +7,7 @@ import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _
 import type { Event as _mezzanine_v1_Event, Event__Output as _mezzanine_v1_Event__Output } from './mezzanine/v1/Event';
 import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1_Filters__Output } from './mezzanine/v1/Filters';
 import type { FrameworkInfo as _mezzanine_v1_FrameworkInfo, FrameworkInfo__Output as _mezzanine_v1_FrameworkInfo__Output } from './mezzanine/v1/FrameworkInfo';
+import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from './mezzanine/v1/HealthCheck';
 import type { Offer as _mezzanine_v1_Offer, Offer__Output as _mezzanine_v1_Offer__Output } from './mezzanine/v1/Offer';
 import type { Operation as _mezzanine_v1_Operation, Operation__Output as _mezzanine_v1_Operation__Output } from './mezzanine/v1/Operation';
 import type { Range as _mezzanine_v1_Range, Range__Output as _mezzanine_v1_Range__Output } from './mezzanine/v1/Range';
@@ -14,6 +15,7 @@ import type { Resource as _mezzanine_v1_Resource, Resource__Output as _mezzanine
 import type { SchedulerClient as _mezzanine_v1_SchedulerClient, SchedulerDefinition as _mezzanine_v1_SchedulerDefinition } from './mezzanine/v1/Scheduler';
 import type { TaskInfo as _mezzanine_v1_TaskInfo, TaskInfo__Output as _mezzanine_v1_TaskInfo__Output } from './mezzanine/v1/TaskInfo';
 import type { TaskStatus as _mezzanine_v1_TaskStatus, TaskStatus__Output as _mezzanine_v1_TaskStatus__Output } from './mezzanine/v1/TaskStatus';
+import type { URI as _mezzanine_v1_URI, URI__Output as _mezzanine_v1_URI__Output } from './mezzanine/v1/URI';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -28,6 +30,7 @@ export interface ProtoGrpcType {
       Event: MessageTypeDefinition<_mezzanine_v1_Event, _mezzanine_v1_Event__Output>
       Filters: MessageTypeDefinition<_mezzanine_v1_Filters, _mezzanine_v1_Filters__Output>
       FrameworkInfo: MessageTypeDefinition<_mezzanine_v1_FrameworkInfo, _mezzanine_v1_FrameworkInfo__Output>
+      HealthCheck: MessageTypeDefinition<_mezzanine_v1_HealthCheck, _mezzanine_v1_HealthCheck__Output>
       Offer: MessageTypeDefinition<_mezzanine_v1_Offer, _mezzanine_v1_Offer__Output>
       Operation: MessageTypeDefinition<_mezzanine_v1_Operation, _mezzanine_v1_Operation__Output>
       Range: MessageTypeDefinition<_mezzanine_v1_Range, _mezzanine_v1_Range__Output>
@@ -37,6 +40,7 @@ export interface ProtoGrpcType {
       TaskInfo: MessageTypeDefinition<_mezzanine_v1_TaskInfo, _mezzanine_v1_TaskInfo__Output>
       TaskState: EnumTypeDefinition
       TaskStatus: MessageTypeDefinition<_mezzanine_v1_TaskStatus, _mezzanine_v1_TaskStatus__Output>
+      URI: MessageTypeDefinition<_mezzanine_v1_URI, _mezzanine_v1_URI__Output>
     }
   }
 }

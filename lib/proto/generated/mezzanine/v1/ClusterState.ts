@@ -17,6 +17,7 @@ export interface ClusterState {
   'total'?: (_mezzanine_v1_ScalarResources | null);
   'used'?: (_mezzanine_v1_ScalarResources | null);
   'offered'?: (_mezzanine_v1_ScalarResources | null);
+  'masters'?: (string)[];
 }
 
 export interface ClusterState__Output {
@@ -34,4 +35,5 @@ export interface ClusterState__Output {
   'total': (_mezzanine_v1_ScalarResources__Output | null);
   'used': (_mezzanine_v1_ScalarResources__Output | null);
   'offered': (_mezzanine_v1_ScalarResources__Output | null);
+  'masters': (string)[];
 }

@@ -3,8 +3,10 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ClusterState as _mezzanine_v1_ClusterState, ClusterState__Output as _mezzanine_v1_ClusterState__Output } from '../../mezzanine/v1/ClusterState';
+import type { GetLeaderRequest as _mezzanine_v1_GetLeaderRequest, GetLeaderRequest__Output as _mezzanine_v1_GetLeaderRequest__Output } from '../../mezzanine/v1/GetLeaderRequest';
 import type { GetStateRequest as _mezzanine_v1_GetStateRequest, GetStateRequest__Output as _mezzanine_v1_GetStateRequest__Output } from '../../mezzanine/v1/GetStateRequest';
 import type { GetVersionRequest as _mezzanine_v1_GetVersionRequest, GetVersionRequest__Output as _mezzanine_v1_GetVersionRequest__Output } from '../../mezzanine/v1/GetVersionRequest';
+import type { LeaderInfo as _mezzanine_v1_LeaderInfo, LeaderInfo__Output as _mezzanine_v1_LeaderInfo__Output } from '../../mezzanine/v1/LeaderInfo';
 import type { ListAgentsRequest as _mezzanine_v1_ListAgentsRequest, ListAgentsRequest__Output as _mezzanine_v1_ListAgentsRequest__Output } from '../../mezzanine/v1/ListAgentsRequest';
 import type { ListAgentsResponse as _mezzanine_v1_ListAgentsResponse, ListAgentsResponse__Output as _mezzanine_v1_ListAgentsResponse__Output } from '../../mezzanine/v1/ListAgentsResponse';
 import type { ListFrameworksRequest as _mezzanine_v1_ListFrameworksRequest, ListFrameworksRequest__Output as _mezzanine_v1_ListFrameworksRequest__Output } from '../../mezzanine/v1/ListFrameworksRequest';
@@ -19,6 +21,15 @@ import type { UpdateWeightsRequest as _mezzanine_v1_UpdateWeightsRequest, Update
 import type { Version as _mezzanine_v1_Version, Version__Output as _mezzanine_v1_Version__Output } from '../../mezzanine/v1/Version';
 
 export interface OperatorClient extends grpc.Client {
+  GetLeader(argument: _mezzanine_v1_GetLeaderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  GetLeader(argument: _mezzanine_v1_GetLeaderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  GetLeader(argument: _mezzanine_v1_GetLeaderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  GetLeader(argument: _mezzanine_v1_GetLeaderRequest, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  getLeader(argument: _mezzanine_v1_GetLeaderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  getLeader(argument: _mezzanine_v1_GetLeaderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  getLeader(argument: _mezzanine_v1_GetLeaderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  getLeader(argument: _mezzanine_v1_GetLeaderRequest, callback: grpc.requestCallback<_mezzanine_v1_LeaderInfo__Output>): grpc.ClientUnaryCall;
+  
   GetState(argument: _mezzanine_v1_GetStateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_ClusterState__Output>): grpc.ClientUnaryCall;
   GetState(argument: _mezzanine_v1_GetStateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_mezzanine_v1_ClusterState__Output>): grpc.ClientUnaryCall;
   GetState(argument: _mezzanine_v1_GetStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_mezzanine_v1_ClusterState__Output>): grpc.ClientUnaryCall;
@@ -94,6 +105,8 @@ export interface OperatorClient extends grpc.Client {
 }
 
 export interface OperatorHandlers extends grpc.UntypedServiceImplementation {
+  GetLeader: grpc.handleUnaryCall<_mezzanine_v1_GetLeaderRequest__Output, _mezzanine_v1_LeaderInfo>;
+  
   GetState: grpc.handleUnaryCall<_mezzanine_v1_GetStateRequest__Output, _mezzanine_v1_ClusterState>;
   
   GetVersion: grpc.handleUnaryCall<_mezzanine_v1_GetVersionRequest__Output, _mezzanine_v1_Version>;
@@ -113,6 +126,7 @@ export interface OperatorHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface OperatorDefinition extends grpc.ServiceDefinition {
+  GetLeader: MethodDefinition<_mezzanine_v1_GetLeaderRequest, _mezzanine_v1_LeaderInfo, _mezzanine_v1_GetLeaderRequest__Output, _mezzanine_v1_LeaderInfo__Output>
   GetState: MethodDefinition<_mezzanine_v1_GetStateRequest, _mezzanine_v1_ClusterState, _mezzanine_v1_GetStateRequest__Output, _mezzanine_v1_ClusterState__Output>
   GetVersion: MethodDefinition<_mezzanine_v1_GetVersionRequest, _mezzanine_v1_Version, _mezzanine_v1_GetVersionRequest__Output, _mezzanine_v1_Version__Output>
   ListAgents: MethodDefinition<_mezzanine_v1_ListAgentsRequest, _mezzanine_v1_ListAgentsResponse, _mezzanine_v1_ListAgentsRequest__Output, _mezzanine_v1_ListAgentsResponse__Output>

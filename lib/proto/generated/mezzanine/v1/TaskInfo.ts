@@ -2,6 +2,7 @@
 
 import type { Resource as _mezzanine_v1_Resource, Resource__Output as _mezzanine_v1_Resource__Output } from '../../mezzanine/v1/Resource';
 import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from '../../mezzanine/v1/CommandInfo';
+import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from '../../mezzanine/v1/HealthCheck';
 
 export interface TaskInfo {
   'taskId'?: (string);
@@ -11,6 +12,7 @@ export interface TaskInfo {
   'command'?: (_mezzanine_v1_CommandInfo | null);
   'labels'?: ({[key: string]: string});
   'killGraceSeconds'?: (number | string);
+  'healthCheck'?: (_mezzanine_v1_HealthCheck | null);
 }
 
 export interface TaskInfo__Output {
@@ -21,4 +23,5 @@ export interface TaskInfo__Output {
   'command': (_mezzanine_v1_CommandInfo__Output | null);
   'labels': ({[key: string]: string});
   'killGraceSeconds': (number);
+  'healthCheck': (_mezzanine_v1_HealthCheck__Output | null);
 }

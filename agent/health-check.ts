@@ -1,0 +1,160 @@
+/**
+ * Health checks, run by the agent next to each task that declares one: a
+ * timer per task inside the agent process (no process per task; a COMMAND
+ * check spawns its command only for the check). The agent starts a checker
+ * when the task runs, and again when it re-attaches to the task after a
+ * restart, with the task's original start time and last reported health.
+ *
+ *   start ─(delay)─► probe ─► observe() ─► change? ─► TASK_RUNNING{healthy}
+ *                      ▲         │          kill?  ─► agent kills the task
+ *                      └(interval)┘
+ *
+ * `observe` is the whole policy, pure: failures within the grace period
+ * (counted from the task's start, and ended early by the first success) are
+ * ignored; health is reported when it changes; with kill_on_failure, the
+ * `consecutive_failures`-th failure in a row kills the task.
+ */
+import type { Logger } from '../lib/log';
+import type { ResolvedHealthCheck } from '../lib/health-check-spec';
+import { commandProbe } from './health-check-command';
+import type { Probe, ProbeResult } from './health-check-probe';
+import { httpProbe } from './health-check-http';
+import { tcpProbe } from './health-check-tcp';
+
+export type { Probe, ProbeResult } from './health-check-probe';
+
+export interface HealthState {
+  /** Last reported health; undefined until the first report. */
+  healthy?: boolean;
+  /** A success ends the grace period early. */
+  everHealthy: boolean;
+  /** Failures in a row that counted (outside the grace period). */
+  failures: number;
+}
+
+export interface Observation {
+  state: HealthState;
+  /** Health to report, when it changed. */
+  change?: { healthy: boolean; message: string };
+  /** Set when the task must be killed: why. */
+  kill?: string;
+  /** A failure within the grace period: not counted. */
+  ignored?: boolean;
+}
+
+/** The policy: the next state after `result`, at `now` (ms), for a task started at `startedAt` (ms). Pure. */
+export function observe(check: ResolvedHealthCheck, state: HealthState, result: ProbeResult, now: number, startedAt: number): Observation {
+  if (result.ok) {
+    const next: HealthState = { healthy: true, everHealthy: true, failures: 0 };
+    return state.healthy === true ? { state: next } : { state: next, change: { healthy: true, message: `health check passed: ${result.detail}` } };
+  }
+  if (!state.everHealthy && now < startedAt + check.gracePeriodMs) {
+    return { state, ignored: true };
+  }
+  const failures = state.failures + 1;
+  const next: HealthState = { healthy: false, everHealthy: state.everHealthy, failures };
+  const of = `${failures} of ${check.consecutiveFailures} in a row`;
+  const out: Observation = { state: next };
+  if (state.healthy !== false) out.change = { healthy: false, message: `health check failed (${of}): ${result.reason}` };
+  if (check.killOnFailure && failures >= check.consecutiveFailures) {
+    out.kill = `${failures} consecutive health checks failed; last: ${result.reason}`;
+  }
+  return out;
+}
+
+/** Where a task's checks run. */
+export interface ProbeContext {
+  sandbox: string;
+  /** The task's environment (COMMAND checks run with it, plus the check's own variables). */
+  environment: Record<string, string>;
+}
+
+/** The probe for a resolved check. */
+export function probeFor(check: ResolvedHealthCheck, ctx: ProbeContext): Probe {
+  switch (check.type) {
+    case 'HTTP': return httpProbe(check.port!, check.path ?? '/');
+    case 'TCP': return tcpProbe(check.port!);
+    case 'COMMAND': return commandProbe(check.command!, { cwd: ctx.sandbox, env: { ...ctx.environment, ...(check.command!.environment ?? {}) } });
+  }
+}
+
+export interface HealthCheckerOptions {
+  check: ResolvedHealthCheck;
+  probe: Probe;
+  /** When the task started (ms since the epoch): the delay and the grace period count from here. */
+  startedAt: number;
+  /** Health last reported for the task (after an agent restart). */
+  healthy?: boolean;
+  onChange(healthy: boolean, message: string): void;
+  onKill(message: string): void;
+  log?: Logger;
+  now?: () => number;
+}
+
+/**
+ * Runs one task's check on timers until stopped or until it asks for the
+ * kill. Checks never overlap: the next one is scheduled `interval` after
+ * the previous one ends. Callbacks are not called after stop().
+ */
+export class HealthChecker {
+  private state: HealthState;
+  private timer?: NodeJS.Timeout;
+  private inFlight?: AbortController;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HealthCheckerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.state = { healthy: opts.healthy, everHealthy: opts.healthy === true, failures: 0 };
+  }
+
+  get healthy(): boolean | undefined { return this.state.healthy; }
+
+  start(): void {
+    const first = Math.max(0, this.opts.startedAt + this.opts.check.delayMs - this.now());
+    this.schedule(first);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.inFlight?.abort(new Error('the health check was stopped'));
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.runOnce(), ms);
+    this.timer.unref();
+  }
+
+  private async runOnce(): Promise<void> {
+    const { check } = this.opts;
+    const ac = new AbortController();
+    this.inFlight = ac;
+    const seconds = check.timeoutMs / 1000;
+    const timeout = setTimeout(() => ac.abort(new Error(`no result within the ${seconds} s timeout`)), check.timeoutMs);
+    // A probe that ignores its signal must still not stall the checker.
+    const aborted = new Promise<ProbeResult>((resolve) => ac.signal.addEventListener('abort', () =>
+      resolve({ ok: false, reason: (ac.signal.reason as Error)?.message ?? 'aborted' }), { once: true }));
+    let result: ProbeResult;
+    try {
+      result = await Promise.race([this.opts.probe(ac.signal), aborted]);
+    } catch (err) {
+      result = { ok: false, reason: (err as Error)?.message ?? String(err) };
+    } finally {
+      clearTimeout(timeout);
+      this.inFlight = undefined;
+    }
+    if (this.stopped) return;
+    const o = observe(check, this.state, result, this.now(), this.opts.startedAt);
+    this.state = o.state;
+    if (o.ignored) this.opts.log?.debug(`health check failed within the grace period (ignored): ${result.ok ? '' : result.reason}`);
+    if (o.change) this.opts.onChange(o.change.healthy, o.change.message);
+    if (o.kill) {
+      this.stopped = true;
+      this.opts.onKill(o.kill);
+      return;
+    }
+    this.schedule(check.intervalMs);
+  }
+}

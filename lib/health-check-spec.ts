@@ -1,0 +1,120 @@
+/**
+ * The `HealthCheck` message's defaults and checks, in one place for the
+ * master (accept validation: a bad check is TASK_ERROR before anything
+ * launches) and the agent (which resolves a check into what it runs).
+ *
+ * Defaults are Mesos': the first check 15 s after the task starts, one
+ * every 10 s, each allowed 20 s, failures ignored for the first 10 s
+ * (until the first success), and 3 failures in a row make it unhealthy
+ * enough to kill when `kill_on_failure` is set.
+ */
+import type { CommandInfo__Output } from './proto';
+import type { HealthCheck__Output } from './proto/generated/mezzanine/v1/HealthCheck';
+
+export const HEALTH_CHECK_DEFAULTS = {
+  delaySeconds: 15,
+  intervalSeconds: 10,
+  timeoutSeconds: 20,
+  consecutiveFailures: 3,
+  gracePeriodSeconds: 10,
+} as const;
+
+/** A valid check with every default filled in and its port resolved. */
+export interface ResolvedHealthCheck {
+  type: 'COMMAND' | 'HTTP' | 'TCP';
+  /** COMMAND only. */
+  command?: CommandInfo__Output;
+  /** HTTP and TCP: the port on 127.0.0.1. */
+  port?: number;
+  /** HTTP only: starts with "/". */
+  path?: string;
+  delayMs: number;
+  intervalMs: number;
+  timeoutMs: number;
+  gracePeriodMs: number;
+  consecutiveFailures: number;
+  killOnFailure: boolean;
+}
+
+/** The port of an HTTP or TCP check: a number, or an index into `ports`; a problem otherwise. */
+function portOf(kind: string, p: { port: number; portIndex?: number } | null, ports: readonly number[]): number | string {
+  if (!p) return `a ${kind} health check needs its ${kind.toLowerCase()} settings (port or port_index)`;
+  if (p.port && p.portIndex !== undefined) return `the ${kind} health check sets both port ${p.port} and port_index ${p.portIndex}; set one`;
+  if (p.port) return p.port > 65535 ? `the ${kind} health check's port ${p.port} is not a port number (1-65535)` : p.port;
+  if (p.portIndex === undefined) return `the ${kind} health check names no port: set port, or port_index into the task's ports`;
+  if (p.portIndex >= ports.length) {
+    return `the ${kind} health check's port_index ${p.portIndex} is out of range: the task has ${ports.length} port(s)` +
+      (ports.length ? ` (${ports.join(', ')})` : '; give it a ports resource');
+  }
+  return ports[p.portIndex]!;
+}
+
+function seconds(name: string, v: number | undefined, fallback: number, min: 'positive' | 'non-negative', out: string[]): number {
+  const s = v ?? fallback;
+  if (!Number.isFinite(s) || (min === 'positive' ? s <= 0 : s < 0)) {
+    out.push(`health check ${name} ${s} must be a finite number ${min === 'positive' ? '> 0' : '≥ 0'} (seconds)`);
+  }
+  return s;
+}
+
+/**
+ * Resolves `check` against the task's assigned ports (in order, as
+ * PORT0, PORT1, … in its environment). Returns the check, or the reasons
+ * it cannot run, each saying what to change.
+ */
+export function resolveHealthCheck(check: HealthCheck__Output, ports: readonly number[]): { ok: true; check: ResolvedHealthCheck } | { ok: false; reasons: string[] } {
+  const reasons: string[] = [];
+  const d = HEALTH_CHECK_DEFAULTS;
+  const out: ResolvedHealthCheck = {
+    type: 'COMMAND',
+    delayMs: seconds('delay_seconds', check.delaySeconds, d.delaySeconds, 'non-negative', reasons) * 1000,
+    intervalMs: seconds('interval_seconds', check.intervalSeconds, d.intervalSeconds, 'positive', reasons) * 1000,
+    timeoutMs: seconds('timeout_seconds', check.timeoutSeconds, d.timeoutSeconds, 'positive', reasons) * 1000,
+    gracePeriodMs: seconds('grace_period_seconds', check.gracePeriodSeconds, d.gracePeriodSeconds, 'non-negative', reasons) * 1000,
+    consecutiveFailures: check.consecutiveFailures ?? d.consecutiveFailures,
+    killOnFailure: !!check.killOnFailure,
+  };
+  if (!(out.consecutiveFailures >= 1)) reasons.push(`health check consecutive_failures ${out.consecutiveFailures} must be ≥ 1`);
+  switch (check.type) {
+    case 'COMMAND':
+      out.type = 'COMMAND';
+      if (!check.command?.value?.trim()) reasons.push('the COMMAND health check has an empty command (set command.value)');
+      else out.command = check.command;
+      break;
+    case 'HTTP': {
+      out.type = 'HTTP';
+      const port = portOf('HTTP', check.http, ports);
+      if (typeof port === 'string') reasons.push(port);
+      else out.port = port;
+      const path = check.http?.path || '/';
+      if (!path.startsWith('/')) reasons.push(`the HTTP health check's path "${path}" must start with "/"`);
+      else if (/[\s\u0000-\u001f]/.test(path)) reasons.push(`the HTTP health check's path "${path}" holds a space or a control character`);
+      out.path = path;
+      break;
+    }
+    case 'TCP': {
+      out.type = 'TCP';
+      const port = portOf('TCP', check.tcp, ports);
+      if (typeof port === 'string') reasons.push(port);
+      else out.port = port;
+      break;
+    }
+    default:
+      reasons.push(`health check type ${String(check.type || 'UNKNOWN')} is not supported; set type to COMMAND, HTTP or TCP`);
+  }
+  return reasons.length ? { ok: false, reasons } : { ok: true, check: out };
+}
+
+/** Why the task's health check (if any) cannot run; empty when it can or there is none. */
+export function healthCheckProblems(check: HealthCheck__Output | null | undefined, ports: readonly number[]): string[] {
+  if (!check) return [];
+  const r = resolveHealthCheck(check, ports);
+  return r.ok ? [] : r.reasons;
+}
+
+/** Every port of `ranges`, in order: what PORT0, PORT1, … are set to. */
+export function portList(ranges: readonly { begin: number; end: number }[]): number[] {
+  const out: number[] = [];
+  for (const r of ranges) for (let p = r.begin; p <= r.end; p++) out.push(p);
+  return out;
+}

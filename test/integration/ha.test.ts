@@ -1,0 +1,180 @@
+/**
+ * High availability on a real etcd: three masters, agents and a framework
+ * that follow the leader by themselves; a leader killed -9, an etcd outage
+ * and a partitioned leader. Nothing is lost and nothing runs twice.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
+import { connectFramework, pack, type Framework } from '../../frameworks/sdk';
+import type { LeaderInfo__Output } from '../../lib/proto/generated/mezzanine/v1/LeaderInfo';
+import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
+import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
+import type { ReadFileResponse__Output, TaskStatus__Output } from '../../lib/proto';
+import { alive, Cluster, op, waitFor, type Proc } from '../harness';
+import { requireEtcd, startProxy, type Proxy } from '../etcd';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const TTL = '2';
+
+describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
+  const c = new Cluster();
+  let etcd: EtcdProcess;
+  let masters: Proc[];
+  let fw: Framework;
+  const updates: TaskStatus__Output[] = [];
+  let subscriptions = 0;
+
+  const leaderInfo = async (m: Proc) => op<object, LeaderInfo__Output>(c.operator(m.address), 'getLeader', {});
+  /** The leader as the live masters see it, once they agree on one. */
+  const leader = async (among: Proc[]): Promise<Proc> => waitFor('the masters to agree on a leader', async () => {
+    const infos = await Promise.all(among.map((m) => leaderInfo(m).catch(() => undefined)));
+    const leaders = new Set(infos.map((i) => i?.leader));
+    const [only] = leaders;
+    const proc = among.find((m) => m.address === only);
+    return leaders.size === 1 && proc && infos.find((i) => i?.self === only)?.isLeader ? proc : undefined;
+  }, 30_000);
+  const tasksOn = async (m: Proc, state = 'TASK_RUNNING') =>
+    (await op<object, ListTasksResponse__Output>(c.operator(m.address), 'listTasks', { state })).tasks;
+  const pidOf = async (m: Proc, id: string) => {
+    const out = await op<object, ReadFileResponse__Output>(c.operator(m.address), 'readTaskFile', { taskId: id, path: 'stdout' });
+    return Number(/pid=(\d+)/.exec(out.data.toString())?.[1]);
+  };
+
+  before(async () => {
+    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
+    masters = [];
+    for (const name of ['m0', 'm1', 'm2']) {
+      masters.push(await c.startMaster({ name, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL, '--agent-reregister-timeout', '20'] }));
+    }
+  });
+  after(async () => {
+    await fw?.close();
+    await c.teardown();
+    await etcd?.stop();
+  });
+
+  test('kill -9 of the leader: a standby leads, agents and the framework follow, every task keeps running', async () => {
+    const list = masters.map((m) => m.address).join(',');
+    const first = await leader(masters);
+    await c.startAgent(list, { name: 'a1' });
+    await c.startAgent(list, { name: 'a2' });
+    fw = await connectFramework({ master: list, name: 'ha', failoverTimeout: '1h', logger: quiet });
+    fw.on('subscribed', (sub) => sub.resubscribed && subscriptions++);
+    fw.on('update', (s) => updates.push(s));
+    let wanted = 4;
+    fw.on('offers', (offers) => {
+      const plan = pack(offers, wanted, { cpus: 0.1, mem: 16 }, (i) => ({ taskId: `ha-${4 - wanted + i}`, command: { value: 'echo pid=$$; exec sleep 600' } }));
+      fw.launchAll(plan);
+      fw.decline(plan.unused, { refuseSeconds: 1 });
+      wanted = plan.remaining;
+      if (!wanted) fw.suppress();
+    });
+    const ids = ['ha-0', 'ha-1', 'ha-2', 'ha-3'];
+    await waitFor('4 tasks RUNNING', async () => (await tasksOn(first)).length === 4)
+      .catch((err: Error) => { throw new Error(`${err.message}; updates: ${JSON.stringify(updates.map((u) => [u.taskId, u.state, u.message]))}`); });
+    const pids = await Promise.all(ids.map((id) => pidOf(first, id)));
+    assert.ok(pids.every((p) => p > 0 && alive(p)));
+
+    await first.kill9();
+    const rest = masters.filter((m) => m !== first);
+    const next = await leader(rest);
+    assert.notEqual(next.address, first.address);
+    await waitFor('both agents re-registered with the new leader', async () => {
+      const a = await op<object, ListAgentsResponse__Output>(c.operator(next.address), 'listAgents', {});
+      return a.agents.filter((x) => x.state === 'ACTIVE').length === 2;
+    }, 30_000);
+    await waitFor('the framework re-subscribed', () => subscriptions >= 1, 30_000);
+    const from = updates.length;
+    fw.reconcile();
+    await waitFor('reconciliation says every task is RUNNING', () =>
+      ids.every((id) => updates.slice(from).some((s) => s.taskId === id && s.state === 'TASK_RUNNING')));
+    assert.deepEqual((await tasksOn(next)).map((t) => t.id).sort(), ids);
+    assert.deepEqual(await Promise.all(ids.map((id) => pidOf(next, id))), pids, 'the same processes run');
+    assert.ok(pids.every(alive));
+    // No task was launched twice: each was STARTING once, under one update uuid.
+    for (const id of ids) {
+      const starts = new Set(updates.filter((s) => s.taskId === id && s.state === 'TASK_STARTING').map((s) => s.uuid));
+      assert.equal(starts.size, 1, `${id} started ${starts.size} times`);
+    }
+
+    // The old leader, restarted, joins as a standby.
+    const back = await c.startMaster({ name: 'm-back', port: first.port, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] });
+    masters[masters.indexOf(first)] = back;
+    await waitFor('the restarted master to follow the leader', async () => {
+      const info = await leaderInfo(back);
+      return !info.isLeader && info.leader === next.address;
+    });
+  });
+
+  test('etcd down: the leader steps down and nothing launches; etcd back: a leader is elected and the cluster resumes', async () => {
+    const before = await leader(masters);
+    await etcd.stop();
+    await waitFor('every master to stop leading', async () => {
+      const infos = await Promise.all(masters.map((m) => leaderInfo(m)));
+      return infos.every((i) => !i.isLeader);
+    }, 15_000);
+    // A standby refuses schedulers: no launch can happen without etcd.
+    const refused = await new Promise<string>((resolve) => {
+      void connectFramework({ master: before.address, name: 'too-early', logger: quiet, connectTimeout: '2s' })
+        .then(() => resolve('subscribed'), (err: Error) => resolve(err.message));
+    });
+    assert.match(refused, /not the leader|no leader|could not subscribe/);
+
+    await etcd.restart();
+    const now = await leader(masters);
+    await waitFor('agents back with the leader', async () => {
+      const a = await op<object, ListAgentsResponse__Output>(c.operator(now.address), 'listAgents', {});
+      return a.agents.filter((x) => x.state === 'ACTIVE').length === 2;
+    }, 30_000);
+    await waitFor('the 4 tasks RUNNING', async () => (await tasksOn(now)).length === 4, 30_000);
+    // The cluster resumes: a new task launches.
+    fw.removeAllListeners('offers');
+    const from = updates.length;
+    let launched = false;
+    fw.on('offers', (offers) => {
+      if (launched) return fw.decline(offers.map((o) => o.id));
+      launched = fw.launch(offers[0]!, [{ taskId: 'after-outage', resources: [{ name: 'cpus', scalar: 0.1 }, { name: 'mem', scalar: 16 }], command: { value: 'true', shell: true } }]);
+    });
+    fw.revive();
+    await waitFor('after-outage FINISHED', () => updates.slice(from).some((s) => s.taskId === 'after-outage' && s.state === 'TASK_FINISHED'), 30_000);
+  });
+});
+
+describe('a partitioned leader', { skip: requireEtcd() }, () => {
+  const c = new Cluster();
+  let etcd: EtcdProcess;
+  let proxy: Proxy;
+  after(async () => {
+    await proxy?.close();
+    await c.teardown();
+    await etcd?.stop();
+  });
+
+  test('stops acting before the new leader starts', async () => {
+    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
+    proxy = await startProxy(etcd.endpoint);
+    const env = { MEZZ_LOG_FORMAT: 'json' };
+    const partitioned = await c.startMaster({ name: 'cut-off', env, args: ['--etcd', `http://127.0.0.1:${proxy.port}`, '--lease-ttl', TTL] });
+    await waitFor('cut-off to lead', async () => (await op<object, LeaderInfo__Output>(c.operator(partitioned.address), 'getLeader', {})).isLeader);
+    const others = [
+      await c.startMaster({ name: 'other-1', env, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] }),
+      await c.startMaster({ name: 'other-2', env, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] }),
+    ];
+    proxy.pause();
+    const elected = await waitFor('a new leader', () => others.find((m) => /elected leader/.test(m.output())), 30_000);
+    const at = (proc: Proc, re: RegExp) => {
+      const line = proc.output().split('\n').find((l) => re.test(l));
+      assert.ok(line, `${proc.name} logged nothing matching ${re}:\n${proc.output().slice(-2000)}`);
+      return Date.parse((JSON.parse(line) as { timestamp: string }).timestamp);
+    };
+    const stepped = await waitFor('the partitioned leader to say it stepped down', () => /lost leadership/.test(partitioned.output()));
+    assert.ok(stepped);
+    const lostAt = at(partitioned, /lost leadership/);
+    const electedAt = at(elected, /elected leader/);
+    assert.ok(lostAt < electedAt, `the old leader stopped at ${new Date(lostAt).toISOString()}, the new one started at ${new Date(electedAt).toISOString()}`);
+    // Still running, it now answers as a standby.
+    const info = await op<object, LeaderInfo__Output>(c.operator(partitioned.address), 'getLeader', {});
+    assert.equal(info.isLeader, false);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The fetcher against a loopback HTTP server and local files: plain files,
+ * tarballs and zips extracted, executables, output names, and each way a
+ * fetch fails, with the reason a framework will read.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fetchUris, uriProblem } from '../../agent/fetcher';
+import { tempDir } from '../fixtures/agent-harness';
+
+let dir: string;
+let files: string;
+let server: http.Server;
+let base = '';
+const sockets = new Set<import('node:net').Socket>();
+
+before(async () => {
+  dir = await tempDir('mezz-fetcher-test-');
+  files = join(dir, 'served');
+  await mkdir(join(files, 'pkg'), { recursive: true });
+  await writeFile(join(files, 'pkg', 'run.sh'), '#!/bin/sh\necho from the tarball\n', { mode: 0o755 });
+  await writeFile(join(files, 'hello.txt'), 'hello\n');
+  execFileSync('tar', ['-czf', join(files, 'pkg.tar.gz'), '-C', files, 'pkg']);
+  execFileSync('zip', ['-q', '-r', join(files, 'pkg.zip'), 'pkg'], { cwd: files });
+  server = http.createServer((req, res) => {
+    if (req.url === '/hang') return; // never answers
+    if (req.url === '/big') { res.writeHead(200, { 'content-length': String(10_000) }); res.end(Buffer.alloc(10_000)); return; }
+    readFile(join(files, decodeURIComponent(req.url!.slice(1)))).then(
+      (data) => { res.writeHead(200); res.end(data); },
+      () => { res.writeHead(404, 'Not Found'); res.end(); },
+    );
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+async function sandbox(): Promise<string> {
+  const d = join(dir, `sandbox-${n++}`);
+  await mkdir(d);
+  return d;
+}
+const opts = (sb: string, o: Partial<Parameters<typeof fetchUris>[1]> = {}) => ({ sandbox: sb, timeoutMs: 5000, maxBytes: 1 << 20, ...o });
+
+describe('fetchUris', () => {
+  it('downloads over HTTP and extracts a tarball into the sandbox', async () => {
+    const sb = await sandbox();
+    const r = await fetchUris([{ value: `${base}/pkg.tar.gz` }, { value: `${base}/hello.txt` }], opts(sb));
+    assert.deepEqual(r, { ok: true, files: [join(sb, 'pkg.tar.gz'), join(sb, 'hello.txt')] });
+    assert.equal(execFileSync(join(sb, 'pkg', 'run.sh')).toString(), 'from the tarball\n');
+    assert.equal(await readFile(join(sb, 'hello.txt'), 'utf8'), 'hello\n');
+  });
+
+  it('extracts zips, and leaves archives alone with extract: false', async () => {
+    const sb = await sandbox();
+    assert.equal((await fetchUris([{ value: `${base}/pkg.zip` }], opts(sb))).ok, true);
+    await stat(join(sb, 'pkg', 'run.sh'));
+    const sb2 = await sandbox();
+    assert.equal((await fetchUris([{ value: `${base}/pkg.zip`, extract: false }], opts(sb2))).ok, true);
+    await assert.rejects(stat(join(sb2, 'pkg')));
+  });
+
+  it('copies local files (absolute path and file://), names them by output_file, and chmods executables', async () => {
+    const sb = await sandbox();
+    const r = await fetchUris([
+      { value: join(files, 'hello.txt'), outputFile: 'conf/greeting' },
+      { value: `file://${join(files, 'hello.txt')}`, executable: true },
+    ], opts(sb));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(await readFile(join(sb, 'conf', 'greeting'), 'utf8'), 'hello\n');
+    assert.equal((await stat(join(sb, 'hello.txt'))).mode & 0o777, 0o755);
+  });
+
+  const failures: { name: string; uri: () => string; o?: object; want: RegExp }[] = [
+    { name: 'a 404', uri: () => `${base}/missing.tar.gz`, want: /^HTTP 404 Not Found$/ },
+    { name: 'a missing local file', uri: () => '/nonexistent/file', want: /^no such file$/ },
+    { name: 'a file over the size limit', uri: () => `${base}/big`, o: { maxBytes: 1000 }, want: /10000 bytes, over the fetcher's limit of 1000 \(agent flag --fetcher-max-size\)/ },
+    { name: 'a server that never answers', uri: () => `${base}/hang`, o: { timeoutMs: 200 }, want: /gave up after the fetcher timeout of 0.2 s \(agent flag --fetcher-timeout\)/ },
+    { name: 'an unsupported scheme', uri: () => 'ftp://example.com/x', want: /scheme ftp: is not supported: use http:\/\/, https:\/\/, file:\/\/ or an absolute path/ },
+  ];
+  for (const f of failures) {
+    it(`fails on ${f.name}, naming the URI`, async () => {
+      const uri = f.uri();
+      const r = await fetchUris([{ value: `${base}/hello.txt` }, { value: uri }], opts(await sandbox(), f.o));
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.equal(r.uri, uri);
+      assert.match(r.reason, f.want);
+    });
+  }
+
+  it('fails on an archive that cannot be extracted, saying why', async () => {
+    await writeFile(join(files, 'broken.tar.gz'), 'not a tarball');
+    const r = await fetchUris([{ value: `${base}/broken.tar.gz` }], opts(await sandbox()));
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /^cannot extract broken\.tar\.gz: tar exited with status 2: /);
+  });
+
+  it('stops when aborted (the task was killed)', async () => {
+    const ac = new AbortController();
+    const p = fetchUris([{ value: `${base}/hang` }], opts(await sandbox(), { signal: ac.signal }));
+    ac.abort();
+    const r = await p;
+    assert.deepEqual(r, { ok: false, uri: `${base}/hang`, reason: 'the task was killed while fetching' });
+  });
+});
+
+describe('uriProblem', () => {
+  const cases = [
+    { value: '', want: 'the URI is empty' },
+    { value: 'relative/path', want: 'not a URI: use http://, https://, file:// or an absolute path' },
+    { value: 'http://h/', want: 'cannot name the file from the URI (its path has no last segment); set output_file' },
+    { value: 'http://h/x', outputFile: '../escape', want: 'output_file "../escape" must name a file inside the sandbox: a relative path without ".." segments' },
+    { value: 'https://h/a.tgz', want: undefined },
+  ];
+  for (const c of cases) it(`${c.value || '(empty)'} ${c.outputFile ?? ''}`, () => assert.equal(uriProblem(c), c.want));
+});

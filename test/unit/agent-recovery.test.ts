@@ -1,0 +1,228 @@
+/**
+ * Agent restart recovery in-process, against a fake master: a second Agent
+ * on the same work directory re-attaches to the first one's live tasks,
+ * resends its unacknowledged updates with the same uuids, reports a task
+ * that ended meanwhile with its true exit status, and can kill what it
+ * re-attached to; `--recover cleanup` kills everything instead. (The
+ * kill -9 version, through a real master, is test/integration/agent-restart.)
+ * Also: the status-update queue writes a checkpoint before it sends.
+ */
+import assert from 'node:assert/strict';
+import { access, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Agent } from '../../agent/index';
+import { StatusUpdateQueue } from '../../agent/status-updates';
+import type { TaskStatus, TaskStatus__Output } from '../../lib/proto';
+import { FakeMaster, groupMembers, killGroups, tempDir, testLogger, waitFor, type FakeAgentStream } from '../fixtures/agent-harness';
+
+const FW = { id: 'fw-r', name: 'recovery', roles: ['*'] };
+
+function newAgent(master: FakeMaster, workDir: string, recover?: 'reconnect' | 'cleanup'): Agent {
+  return new Agent({
+    masters: [master.address], port: 0, bindHost: '127.0.0.1', workDir, recover,
+    resources: { cpus: 2, mem: 1024, disk: 1000, gpus: 0 },
+    pingIntervalMs: 200, statusRetryMs: 60_000, killGraceMs: 1000, backoff: { initialMs: 20, maxMs: 200 },
+    logger: testLogger('agent'),
+  });
+}
+
+function updatesOf(s: FakeAgentStream, taskId: string): TaskStatus__Output[] {
+  const seen = new Set<string>();
+  return s.statuses().filter((u) => u.taskId === taskId && !seen.has(u.uuid) && seen.add(u.uuid));
+}
+const waitState = (s: FakeAgentStream, taskId: string, state: string) =>
+  s.waitFor(`${taskId} ${state}`, () => updatesOf(s, taskId).find((u) => u.state === state));
+
+async function register(master: FakeMaster, n: number, agent: Agent): Promise<FakeAgentStream> {
+  const s = await master.stream(n);
+  s.send({ registered: { agentId: 'agent-r', pingIntervalSeconds: 0.2, masterId: 'fake' } });
+  await waitFor('registration', () => agent.connected);
+  return s;
+}
+
+describe('an agent restarted on the same work directory (--recover reconnect)', () => {
+  let master: FakeMaster;
+  let workDir: string;
+  const agents: Agent[] = [];
+  const pgids = new Set<number>();
+  before(async () => {
+    master = await new FakeMaster().start();
+    workDir = await tempDir();
+  });
+  after(async () => {
+    killGroups(pgids);
+    for (const a of agents) await a.stop();
+    master.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('re-attaches to live tasks, resends unacknowledged updates with their uuids, and reports what ended meanwhile', async () => {
+    const a = newAgent(master, workDir);
+    agents.push(a);
+    await a.start();
+    const s0 = await register(master, 0, a);
+    s0.send({ runTasks: { framework: FW, tasks: [
+      { taskId: 'live', command: { value: 'sleep 1000' } },
+      { taskId: 'acked', command: { value: 'sleep 1000' } },
+      { taskId: 'ends', command: { value: 'while [ ! -e go ]; do sleep 0.05; done; exit 3' } },
+      { taskId: 'done', command: { value: 'true' } },
+    ] } });
+    for (const id of ['live', 'acked', 'ends']) await waitState(s0, id, 'TASK_RUNNING');
+    const doneFinished = await waitState(s0, 'done', 'TASK_FINISHED');
+    for (const t of a.tasks()) if (t.pid) pgids.add(t.pid);
+    for (const u of updatesOf(s0, 'acked')) s0.send({ acknowledge: { taskId: 'acked', uuid: u.uuid } });
+    const liveStarting = updatesOf(s0, 'live')[0]!;
+    s0.send({ acknowledge: { taskId: 'live', uuid: liveStarting.uuid } });
+    await waitFor('the acknowledgements', () => a.pendingUpdates().length === 1 + 2 + 3); // live: RUNNING; ends: STARTING, RUNNING; done: all three
+    const livePid = a.tasks().find((t) => t.taskId === 'live')!.pid!;
+    const endsSandbox = a.tasks().find((t) => t.taskId === 'ends')!.sandbox!;
+
+    // The agent goes away (its tasks do not), and one task ends meanwhile.
+    await a.stop();
+    s0.drop();
+    await writeFile(join(endsSandbox, 'go'), '');
+    await waitFor('ends to record its exit', () => access(join(endsSandbox, 'exit_status')).then(() => true, () => false));
+
+    const b = newAgent(master, workDir);
+    agents.push(b);
+    await b.start();
+    const s1 = await master.stream(1);
+    const reg = s1.of('register')[0]!;
+    assert.equal(reg.info!.id, 'agent-r', 're-registers under the same id');
+    const reported = Object.fromEntries(reg.tasks.map((t) => [t.task!.taskId, [t.status!.state, t.status!.exitCode]]));
+    assert.deepEqual(reported, {
+      live: ['TASK_RUNNING', undefined], acked: ['TASK_RUNNING', undefined], ends: ['TASK_FAILED', 3], done: ['TASK_FINISHED', 0],
+    });
+    assert.equal(b.tasks().find((t) => t.taskId === 'live')!.pid, livePid, 'same process');
+
+    await register(master, 1, b);
+    const ends = await waitState(s1, 'ends', 'TASK_FAILED');
+    assert.equal(ends.exitCode, 3);
+    assert.equal(ends.message, 'command exited with status 3');
+    await s1.waitFor('the resent updates', () => updatesOf(s1, 'live').length && updatesOf(s1, 'done').length);
+    // Unacknowledged updates come again with the uuids they had; acknowledged ones never.
+    assert.deepEqual(updatesOf(s1, 'live').map((u) => [u.state, u.uuid]), [['TASK_RUNNING', updatesOf(s0, 'live')[1]!.uuid]]);
+    assert.deepEqual(updatesOf(s1, 'done').map((u) => u.uuid), updatesOf(s0, 'done').map((u) => u.uuid));
+    assert.equal(updatesOf(s1, 'done')[2]!.uuid, doneFinished.uuid);
+    assert.deepEqual(updatesOf(s1, 'acked'), []);
+    assert.deepEqual(updatesOf(s1, 'ends').map((u) => u.state), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+    assert.deepEqual(updatesOf(s1, 'ends').slice(0, 2).map((u) => u.uuid), updatesOf(s0, 'ends').slice(0, 2).map((u) => u.uuid));
+
+    // The re-attached task is watched and can be killed, whole group.
+    s1.send({ killTask: { frameworkId: 'fw-r', taskId: 'live' } });
+    await waitState(s1, 'live', 'TASK_KILLED');
+    assert.deepEqual(await groupMembers(livePid), []);
+
+    // Acknowledged terminal updates make the agent forget the task and its checkpoints.
+    for (const id of ['ends', 'done', 'live']) for (const u of updatesOf(s1, id)) s1.send({ acknowledge: { taskId: id, uuid: u.uuid } });
+    await waitFor('ends, done and live to be forgotten', () => b.tasks().length === 1);
+    await waitFor('their checkpoints to go', async () => {
+      const left = (dir: string) => readdir(join(workDir, 'meta', dir, 'fw-r')).catch(() => [] as string[]);
+      return (await left('tasks')).join() === 'acked.json' && (await left('updates')).join() === 'acked.json';
+    });
+  });
+
+  it('a task whose wrapper died without an exit status is reported FAILED, its leftovers killed', async () => {
+    const b = agents[1]!;
+    const s1 = master.streams[1]!;
+    s1.send({ runTasks: { framework: FW, tasks: [{ taskId: 'orphan', command: { value: 'sleep 1000 & sleep 1000; wait' } }] } });
+    await waitState(s1, 'orphan', 'TASK_RUNNING');
+    const pid = b.tasks().find((t) => t.taskId === 'orphan')!.pid!;
+    pgids.add(pid);
+    await waitFor('the task\'s processes', async () => (await groupMembers(pid)).length === 4);
+    await b.stop();
+    s1.drop();
+    process.kill(pid, 'SIGKILL'); // the wrapper alone: its children stay in the group
+    await waitFor('the wrapper to go', async () => (await groupMembers(pid)).length === 3);
+
+    const c = newAgent(master, workDir);
+    agents.push(c);
+    await c.start();
+    const s2 = await register(master, 2, c);
+    const failed = await waitState(s2, 'orphan', 'TASK_FAILED');
+    assert.equal(failed.reason, 'REASON_EXECUTOR_TERMINATED');
+    assert.equal(failed.message, 'the task wrapper ended while the agent was down and left no exit status');
+    await waitFor('the leftovers to be killed', async () => (await groupMembers(pid)).length === 0);
+  });
+});
+
+describe('an agent restarted with --recover cleanup', () => {
+  let master: FakeMaster;
+  let workDir: string;
+  const agents: Agent[] = [];
+  const pgids = new Set<number>();
+  before(async () => {
+    master = await new FakeMaster().start();
+    workDir = await tempDir();
+  });
+  after(async () => {
+    killGroups(pgids);
+    for (const ag of agents) await ag.stop();
+    master.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('kills the tasks it finds, forgets their checkpoints and registers with none, under the same id', async () => {
+    const a = newAgent(master, workDir);
+    agents.push(a);
+    await a.start();
+    const s0 = await register(master, 0, a);
+    s0.send({ runTasks: { framework: FW, tasks: [{ taskId: 'tree', command: { value: 'sleep 1000 & sleep 1000; wait' } }] } });
+    await waitState(s0, 'tree', 'TASK_RUNNING');
+    const pid = a.tasks()[0]!.pid!;
+    pgids.add(pid);
+    await waitFor('the tree', async () => (await groupMembers(pid)).length === 4);
+    await a.stop();
+    s0.drop();
+
+    const b = newAgent(master, workDir, 'cleanup');
+    agents.push(b);
+    await b.start();
+    const s1 = await master.stream(1);
+    assert.deepEqual(await groupMembers(pid), [], 'the whole group is gone before the registration');
+    const reg = s1.of('register')[0]!;
+    assert.equal(reg.info!.id, 'agent-r');
+    assert.deepEqual(reg.tasks, []);
+    await assert.rejects(access(join(workDir, 'meta', 'tasks')));
+    await assert.rejects(access(join(workDir, 'meta', 'updates')));
+  });
+});
+
+describe('StatusUpdateQueue with a checkpoint', () => {
+  const st = (uuid: string): TaskStatus => ({ taskId: 't', uuid, state: 'TASK_RUNNING' });
+
+  it('sends an update only once a checkpoint holding it is written, in order, coalescing writes', async () => {
+    const sent: string[] = [];
+    const writes: { snapshot: string[]; done: () => void }[] = [];
+    let q!: StatusUpdateQueue;
+    q = new StatusUpdateQueue((s) => (sent.push(s.uuid!), true), 1000, Date.now, (key) => new Promise<void>((resolve) => {
+      writes.push({ snapshot: q.pending(key).map((s) => s.uuid!), done: resolve });
+    }));
+    q.add('k', st('a'));
+    q.add('k', st('b')); // while a's write is under way
+    q.add('k', st('c'));
+    assert.deepEqual(sent, [], 'nothing is sent before it is on disk');
+    assert.deepEqual(writes.map((w) => w.snapshot), [['a']]);
+    q.resendAll();
+    assert.deepEqual(sent, [], 'not even on a resend');
+    writes[0]!.done();
+    await waitFor('a to be sent', () => sent.length === 1);
+    assert.deepEqual(sent, ['a']);
+    // One write covers b and c together.
+    await waitFor('the second write', () => writes.length === 2);
+    assert.deepEqual(writes[1]!.snapshot, ['a', 'b', 'c']);
+    writes[1]!.done();
+    await waitFor('b and c', () => sent.length === 3);
+    assert.deepEqual(sent, ['a', 'b', 'c']);
+    await q.settled();
+  });
+
+  it('restored updates are durable and go out on the next resend', () => {
+    const sent: string[] = [];
+    const q = new StatusUpdateQueue((s) => (sent.push(s.uuid!), true), 1000, Date.now, async () => undefined);
+    q.restore('k', [st('x'), st('y')]);
+    q.resendAll();
+    assert.deepEqual(sent, ['x', 'y']);
+  });
+});
