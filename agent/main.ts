@@ -9,6 +9,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseMasterList } from '../lib/address';
+import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import { createLogger } from '../lib/log';
@@ -117,8 +118,8 @@ function program(): Command {
   return new Command('mezz-agent')
     .description('Mezzanine agent: offers this host\'s resources to the master and runs tasks in sandboxes.')
     .version(VERSION)
-    .addOption(new Option('--master <host:port,...>', 'master address(es), tried in turn')
-      .env('MEZZ_MASTER').default(parseMasterList('127.0.0.1:5050'), '127.0.0.1:5050').argParser(arg((t) => parseMasterList(t))))
+    .addOption(new Option('--master <host:port,...>', 'master address(es), tried in turn, or etcd://HOST:PORT[/CLUSTER] to find them in etcd')
+      .env('MEZZ_MASTER').default(parseMasterList('127.0.0.1:5050'), '127.0.0.1:5050').argParser(arg((t) => parseMasterSpec(t))))
     .option('--port <port>', 'port of the agent\'s files server (0: any free port)', arg(port), 5051)
     .option('--bind <host>', 'address the files server binds', '0.0.0.0')
     .option('--work-dir <dir>', 'sandboxes, checkpoints and agent.json (default /tmp/mezz/agent-<port>)')
@@ -174,8 +175,15 @@ async function main(argv: string[]): Promise<void> {
       workDir: flags.workDir, taskDurationMs: flags.taskDuration, pingIntervalMs: flags.pingInterval, statusRetryMs: flags.statusRetry,
     }, log);
   }
+  let masters: string[];
+  try {
+    masters = await resolveMasters(flags.master);
+  } catch (err) {
+    process.stderr.write(`mezz-agent: --master: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const agent = new Agent({
-    masters: flags.master,
+    masters,
     port: flags.port,
     bindHost: flags.bind,
     workDir: flags.workDir,

@@ -51,6 +51,8 @@ export interface BenchProc {
   output(): string;
   /** Lines of output seen so far that start with `prefix`. */
   lines(prefix: string): string[];
+  /** CPU time the process has used so far (user + system), in seconds. */
+  cpuSeconds(): number;
   kill9(): Promise<void>;
   stop(): Promise<void>;
   exited: Promise<number | null>;
@@ -65,7 +67,9 @@ export class BenchCluster {
 
   /** Starts `bin/<bin>` under node with `nodeArgs`, and waits for `ready` in its output. */
   async spawn(name: string, bin: string, args: string[], opts: { nodeArgs?: string[]; env?: Record<string, string>; ready?: RegExp; timeoutMs?: number } = {}): Promise<BenchProc> {
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), path.join(BIN, bin), ...args], {
+    // MEZZ_BENCH_PROFILE=DIR: every process writes a CPU profile under DIR/<name>/ when it exits.
+    const profile = process.env.MEZZ_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.MEZZ_BENCH_PROFILE, name)}`] : [];
+    const child = spawn(process.execPath, [...profile, ...(opts.nodeArgs ?? []), path.join(BIN, bin), ...args], {
       cwd: this.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEZZ_LOG_LEVEL: 'warn', ...opts.env },
     });
@@ -100,6 +104,7 @@ export class BenchCluster {
       name, child, port: 0, address: '', exited,
       output: () => out.slice(-KEEP),
       lines: (prefix) => marks.filter((l) => l.startsWith(prefix)),
+      cpuSeconds: () => cpuSecondsOf(child.pid!),
       kill9: async () => {
         signal('SIGKILL');
         await exited;
@@ -167,6 +172,23 @@ export function op<Res>(client: OperatorClient, method: string, req: object = {}
       req, { deadline: Date.now() + timeoutMs }, (err, r) => (err ? reject(err) : resolve(r)),
     );
   });
+}
+
+/** utime + stime of a process from /proc/PID/stat, in seconds (clock ticks of 1/100 s); 0 once it is gone. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds this process has used so far. */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** Tasks outlive their agent by design: SIGKILL the group of every process working under `dir`. */

@@ -23,9 +23,11 @@ export function formatTable(rows: readonly BenchRow[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** Reads goals of the form "≤ N" against the value in the row's own unit. */
+/** Reads goals of the form "≤ N" or "≥ N" against the value in the row's own unit; a figure that could not be measured (NaN) misses. */
 export function meets(row: BenchRow): boolean {
-  const m = /^≤\s*([\d.]+)/.exec(row.goal ?? '');
-  return m ? row.value <= Number(m[1]) : true;
+  const m = /^([≤≥])\s*([\d.,]+)/.exec(row.goal ?? '');
+  if (!m) return true;
+  const bound = Number(m[2]!.replace(/,/g, ''));
+  return m[1] === '≤' ? row.value <= bound : row.value >= bound;
 }
 

@@ -3,11 +3,11 @@
  * and the two ways of printing (a table or one JSON document).
  */
 import type { Command } from 'commander';
-import { parseMasterList } from '../lib/address';
+import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import { OperatorConnection } from './client';
-import { UsageError } from './errors';
+import { CliError, UsageError } from './errors';
 
 /** The global flags, parsed and checked. */
 export interface Globals {
@@ -24,7 +24,7 @@ export function globals(cmd: Command): Globals {
   let masters: string[];
   let timeoutMs: number;
   try {
-    masters = parseMasterList(o.master ?? process.env.MEZZ_MASTER ?? DEFAULT_MASTER);
+    masters = parseMasterSpec(o.master ?? process.env.MEZZ_MASTER ?? DEFAULT_MASTER);
   } catch (err) {
     throw new UsageError(`--master: ${errorMessage(err)}`);
   }
@@ -40,6 +40,11 @@ export function globals(cmd: Command): Globals {
 /** Runs `fn` with a connection to the master, closed afterwards whatever happens. */
 export async function withMaster<T>(cmd: Command, fn: (conn: OperatorConnection, g: Globals) => Promise<T>): Promise<T> {
   const g = globals(cmd);
+  try {
+    g.masters = await resolveMasters(g.masters);
+  } catch (err) {
+    throw new CliError(`cannot find the masters: ${errorMessage(err)}`, 1);
+  }
   const conn = new OperatorConnection(g.masters, g.timeoutMs);
   try {
     return await fn(conn, g);

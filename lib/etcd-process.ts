@@ -137,8 +137,21 @@ export function freePort(): Promise<number> {
  */
 export async function startEtcd(opts: EtcdProcessOptions): Promise<EtcdProcess> {
   const bin = findEtcd(opts.bin);
-  const clientPort = opts.clientPort ?? (await freePort());
-  const peerPort = opts.peerPort ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    const clientPort = opts.clientPort ?? (await freePort());
+    const peerPort = opts.peerPort ?? (await freePort());
+    try {
+      return await launchEtcd(opts, bin, clientPort, peerPort);
+    } catch (err) {
+      // A port the OS gave us was taken before etcd bound it: pick others (only if we picked them).
+      const ours = opts.clientPort === undefined && opts.peerPort === undefined;
+      if (ours && attempt < 3 && err instanceof EtcdStartError && /address already in use/.test(err.message)) continue;
+      throw err;
+    }
+  }
+}
+
+async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: number, peerPort: number): Promise<EtcdProcess> {
   const name = opts.name ?? 'mezzanine';
   const dataDir = path.resolve(opts.dataDir);
   const startTimeoutMs = opts.startTimeoutMs ?? 20_000;

@@ -99,8 +99,8 @@ export class EmbeddedStore implements Store {
     let revision = typeof parsed.revision === 'number' ? parsed.revision : 0;
     const legacy: string[] = [];
     for (const [key, e] of Object.entries(parsed.entries)) {
-      if (typeof e?.version !== 'number') {
-        throw new StoreError(`the registry ${this.file} is corrupt: key ${key} has no version; restore it from a backup`);
+      if (typeof e?.version !== 'number' || !('value' in e)) {
+        throw new StoreError(`the registry ${this.file} is corrupt: key ${key} has no value or version; restore it from a backup`);
       }
       if (typeof e.createRevision === 'number' && typeof e.modRevision === 'number') {
         this.entries.set(key, { json: JSON.stringify(e.value), version: e.version, createRevision: e.createRevision, modRevision: e.modRevision });
@@ -139,8 +139,10 @@ export class EmbeddedStore implements Store {
 
   async list<T>(prefix: string): Promise<KeyValue<T>[]> {
     this.checkOpen();
-    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
-    return keys.map((key) => toKeyValue<T>(key, this.entries.get(key)!));
+    // Sorted by UTF-8 bytes, as etcd sorts; each key encoded once.
+    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).map((k) => ({ k, b: Buffer.from(k) }));
+    keys.sort((x, y) => Buffer.compare(x.b, y.b));
+    return keys.map(({ k }) => toKeyValue<T>(k, this.entries.get(k)!));
   }
 
   async txn(compares: readonly TxnCompare[], ops: readonly TxnOp[]): Promise<boolean> {

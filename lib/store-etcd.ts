@@ -331,6 +331,11 @@ export async function etcdWatch(
 /** EtcdStore's options: how to reach etcd, or a connection to share. */
 export type EtcdStoreOptions = EtcdOptions | { connection: EtcdConnection };
 
+/**
+ * A Store on etcd. Every method may reject with StoreError (unreachable
+ * within `callTimeoutMs`, or refused by etcd); see the Store interface for
+ * the contract, and the file comment for failure handling.
+ */
 export class EtcdStore implements Store {
   readonly connection: EtcdConnection;
   private readonly ownsClient: boolean;

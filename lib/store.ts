@@ -13,7 +13,7 @@
  *
  * Errors: every method may reject with StoreError (lib/errors.ts) when the
  * store cannot be reached or written — for etcd within a bounded time
- * (`EtcdStoreOptions.callTimeoutMs`), never by hanging. A write that
+ * (`EtcdOptions.callTimeoutMs`, 3 s by default), never by hanging. A write that
  * rejected may or may not have been applied (a timeout is ambiguous):
  * callers that must know re-read, or make the write a `txn` with a version
  * compare so that a retry is safe.

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { errorMessage } from '../../lib/errors';
 import { parse as parseResources } from '../../lib/resources';
+import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
 import { CliError, UsageError } from '../errors';
 
 const MASTER_BIN = fileURLToPath(new URL('../../bin/mezz-master.mjs', import.meta.url));
@@ -33,6 +34,7 @@ const TAIL_LINES = 15;
 const LISTENING = /listening on\s+(\S+)/i;
 
 interface UpOptions {
+  ha?: boolean;
   port: string;
   agents: string;
   dataDir: string;
@@ -46,6 +48,7 @@ export function registerUp(program: Command): void {
     .option('--port <port>', "the master's port", '5050')
     .option('--agents <n>', 'how many agents to start', '2')
     .option('--data-dir <dir>', 'where state, sandboxes and logs go', './.mezz')
+    .option('--ha', 'high availability: a local etcd (Debian package etcd-server) and three masters on ports PORT..PORT+2')
     .option('--agent-resources <resources>', "each agent's resources instead of detecting them, e.g. 'cpus:2;mem:2048;ports:[31000-31999]'")
     .action((opts: UpOptions) => up(opts));
 }
@@ -108,7 +111,7 @@ class Child {
 }
 
 /** Checks the flags; UsageError naming the bad one. */
-function validate(opts: UpOptions): { port: number; agents: number; dataDir: string; resources?: string } {
+function validate(opts: UpOptions): { port: number; agents: number; dataDir: string; resources?: string; ha: boolean } {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port}"`);
   const agents = Number(opts.agents);
@@ -120,7 +123,7 @@ function validate(opts: UpOptions): { port: number; agents: number; dataDir: str
       throw new UsageError(`--agent-resources: ${errorMessage(err)}`);
     }
   }
-  return { port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources };
+  return { port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha) };
 }
 
 async function up(opts: UpOptions): Promise<void> {
@@ -185,15 +188,35 @@ async function up(opts: UpOptions): Promise<void> {
     }
     await Promise.all(children.map((c) => c.exited));
     for (const c of children) c.closeLog();
+    await etcd?.stop();
     for (const s of signals) process.off(s, onSignal);
   };
+  let etcd: EtcdProcess | undefined;
 
   try {
-    const master = start('master', MASTER_BIN, ['--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
-    const masterReady = await allReady([master]);
-    if (!masterReady) return await stopAll();
-    // The port we asked for is the gRPC one; the line tells us only when we asked for any free port.
-    const masterAddress = cfg.port ? `127.0.0.1:${cfg.port}` : masterReady[0]!;
+    let masterAddress: string;
+    let masters: Child[];
+    if (cfg.ha) {
+      // etcd first: the masters campaign on it. Its data stays in DIR/etcd, so a restart keeps the registry.
+      try {
+        etcd = await startEtcd({ dataDir: path.join(cfg.dataDir, 'etcd') });
+      } catch (err) {
+        throw new CliError(`cannot start etcd for --ha: ${errorMessage(err)}`);
+      }
+      if (!cfg.port) throw new UsageError('--ha needs a fixed --port (the masters use PORT, PORT+1 and PORT+2)');
+      masters = [0, 1, 2].map((i) => start(`master-${i + 1}`, MASTER_BIN, [
+        '--port', String(cfg.port + i), '--etcd', etcd!.endpoint, '--advertise', `127.0.0.1:${cfg.port + i}`,
+      ]));
+      if (!(await allReady(masters))) return await stopAll();
+      masterAddress = masters.map((_, i) => `127.0.0.1:${cfg.port + i}`).join(',');
+    } else {
+      const master = start('master', MASTER_BIN, ['--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
+      const masterReady = await allReady([master]);
+      if (!masterReady) return await stopAll();
+      masters = [master];
+      // The port we asked for is the gRPC one; the line tells us only when we asked for any free port.
+      masterAddress = cfg.port ? `127.0.0.1:${cfg.port}` : masterReady[0]!;
+    }
 
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
       '--master', masterAddress, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
@@ -202,7 +225,7 @@ async function up(opts: UpOptions): Promise<void> {
     const agentAddresses = await allReady(agents);
     if (!agentAddresses) return await stopAll();
 
-    process.stdout.write(banner(masterAddress, master, agents, agentAddresses, shown(cfg.dataDir), shown(logDir)));
+    process.stdout.write(banner(masterAddress, masters, agents, agentAddresses, shown(cfg.dataDir), shown(logDir), etcd?.endpoint));
     const signal = await ended;
     process.stderr.write(`mezz: ${signal}: stopping the cluster\n`);
     await stopAll();
@@ -212,17 +235,21 @@ async function up(opts: UpOptions): Promise<void> {
   }
 }
 
-function banner(master: string, m: Child, agents: Child[], addresses: string[], dataDir: string, logDir: string): string {
+function banner(master: string, masters: Child[], agents: Child[], addresses: string[], dataDir: string, logDir: string, etcd?: string): string {
   const flag = master === '127.0.0.1:5050' ? '' : ` --master ${master}`;
+  const list = master.split(',');
   const rows = [
-    `  master    ${master.padEnd(22)} pid ${m.proc.pid}`,
+    ...(etcd ? [`  etcd      ${etcd.replace(/^http:\/\//, '').padEnd(22)}`] : []),
+    ...masters.map((m, i) => `  ${(masters.length > 1 ? m.name : 'master').padEnd(9)} ${list[i]!.padEnd(22)} pid ${m.proc.pid}`),
     ...agents.map((a, i) => `  ${a.name.padEnd(9)} ${addresses[i]!.padEnd(22)} pid ${a.proc.pid}`),
   ];
+  const what = masters.length > 1 ? `${masters.length} masters on etcd (HA)` : '1 master';
   return [
-    `Mezzanine is up: 1 master, ${agents.length} agent${agents.length === 1 ? '' : 's'}. State in ${dataDir}; logs in ${logDir}/<name>.log.`,
+    `Mezzanine is up: ${what}, ${agents.length} agent${agents.length === 1 ? '' : 's'}. State in ${dataDir}; logs in ${logDir}/<name>.log.`,
     ...rows,
     '',
     'Next:',
+    ...(masters.length > 1 ? [`  mezz leader${flag}`] : []),
     `  mezz agents${flag}`,
     `  npx tsx examples/hello-framework.ts --master ${master} --tasks 5 --cmd 'echo hello'`,
     `  mezz tasks${flag}`,

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { leaderHint, parseMasterList } from '../../lib/address';
+import { parseMasterSpec, resolveMasters } from '../../lib/master-locator';
 import { parseDuration } from '../../lib/duration';
 import { CHANNEL_OPTIONS, tidyDetails } from '../../lib/grpc';
 import { createLogger } from '../../lib/log';
@@ -664,7 +665,10 @@ function currentUser(): string {
  * address or duration.
  */
 export async function connectFramework(opts: FrameworkOptions): Promise<Framework> {
-  const fw = new Framework(opts);
+  const spec = opts.master ?? process.env.MEZZ_MASTER;
+  const list = spec === undefined ? undefined : Array.isArray(spec) ? spec : parseMasterSpec(spec);
+  // An etcd://… spec becomes the masters campaigning there, leader first.
+  const fw = new Framework(list ? { ...opts, master: await resolveMasters(list) } : opts);
   await fw.start();
   return fw;
 }

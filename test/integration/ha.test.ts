@@ -11,7 +11,9 @@ import type { LeaderInfo__Output } from '../../lib/proto/generated/mezzanine/v1/
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import type { ReadFileResponse__Output, TaskStatus__Output } from '../../lib/proto';
-import { alive, Cluster, op, waitFor, type Proc } from '../harness';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { alive, Cluster, op, ROOT, waitFor, type Proc } from '../harness';
 import { requireEtcd, startProxy, type Proxy } from '../etcd';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -57,8 +59,9 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
   test('kill -9 of the leader: a standby leads, agents and the framework follow, every task keeps running', async () => {
     const list = masters.map((m) => m.address).join(',');
     const first = await leader(masters);
+    // One agent is given the masters, the other finds them in etcd.
     await c.startAgent(list, { name: 'a1' });
-    await c.startAgent(list, { name: 'a2' });
+    await c.startAgent(`etcd://${etcd.endpoint.replace('http://', '')}`, { name: 'a2' });
     fw = await connectFramework({ master: list, name: 'ha', failoverTimeout: '1h', logger: quiet });
     fw.on('subscribed', (sub) => sub.resubscribed && subscriptions++);
     fw.on('update', (s) => updates.push(s));
@@ -97,6 +100,13 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
       const starts = new Set(updates.filter((s) => s.taskId === id && s.state === 'TASK_STARTING').map((s) => s.uuid));
       assert.equal(starts.size, 1, `${id} started ${starts.size} times`);
     }
+
+    // The operator sees the new leader too.
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz.mjs'), 'leader', '--json', '--master', list], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    const group = JSON.parse(cli.stdout) as { leader: string; masters: { address: string; role: string }[] };
+    assert.equal(group.leader, next.address);
+    assert.equal(group.masters.find((m) => m.address === first.address)?.role, 'unreachable');
 
     // The old leader, restarted, joins as a standby.
     const back = await c.startMaster({ name: 'm-back', port: first.port, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] });

@@ -147,6 +147,52 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
   });
 });
 
+describe('a re-attached task with a health check', () => {
+  let master: FakeMaster;
+  let workDir: string;
+  const agents: Agent[] = [];
+  const pgids = new Set<number>();
+  before(async () => {
+    master = await new FakeMaster().start();
+    workDir = await tempDir();
+  });
+  after(async () => {
+    killGroups(pgids);
+    for (const ag of agents) await ag.stop();
+    master.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('keeps being checked by the restarted agent, which starts from the health reported before', async () => {
+    const a = newAgent(master, workDir);
+    agents.push(a);
+    await a.start();
+    const s0 = await register(master, 0, a);
+    s0.send({ runTasks: { framework: FW, tasks: [{
+      taskId: 'checked', command: { value: 'touch ok; exec sleep 1000' },
+      healthCheck: { type: 'COMMAND', command: { value: 'test -e ok' }, delaySeconds: 0, intervalSeconds: 0.1, gracePeriodSeconds: 30, consecutiveFailures: 1 },
+    }] } });
+    const healthy = await s0.waitFor('healthy', () => updatesOf(s0, 'checked').find((u) => u.healthy === true));
+    assert.equal(healthy.reason, 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED');
+    for (const u of updatesOf(s0, 'checked')) s0.send({ acknowledge: { taskId: 'checked', uuid: u.uuid } });
+    await waitFor('the acknowledgements', () => a.pendingUpdates().length === 0);
+    const { pid, sandbox } = a.tasks()[0]!;
+    pgids.add(pid!);
+    await a.stop();
+    s0.drop();
+
+    const b = newAgent(master, workDir);
+    agents.push(b);
+    await b.start();
+    const s1 = await register(master, 1, b);
+    assert.equal(s1.of('register')[0]!.tasks[0]!.status!.healthy, true, 'reported healthy at re-registration');
+    await rm(join(sandbox!, 'ok'));
+    const sick = await s1.waitFor('unhealthy', () => updatesOf(s1, 'checked').find((u) => u.healthy === false));
+    assert.equal(sick.state, 'TASK_RUNNING');
+    assert.equal(updatesOf(s1, 'checked').length, 1, 'no healthy=true again: the health before the restart carried over');
+  });
+});
+
 describe('an agent restarted with --recover cleanup', () => {
   let master: FakeMaster;
   let workDir: string;
