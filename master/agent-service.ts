@@ -5,7 +5,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { peerHost, toServiceError } from '../lib/grpc';
 import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/AgentGateway';
-import type { LeaderSource } from './node';
+import type { LeaderSource } from './leader-source';
 import type { AgentStream } from './state';
 
 export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {

@@ -20,6 +20,7 @@ import type { Store } from '../lib/store';
 import { agentGatewayHandlers } from './agent-service';
 import { Master, type MasterOptions } from './master';
 import { operatorHandlers } from './operator-service';
+import type { LeaderSource } from './leader-source';
 import { Registry } from './registry';
 import { schedulerHandlers } from './scheduler-service';
 
@@ -30,16 +31,6 @@ export interface MasterNodeOptions extends Omit<MasterOptions, 'registry'> {
   port: number;
   /** host:port that others use to reach this master; default from host and the bound port. */
   advertise?: string;
-}
-
-/** What the gRPC services need from a node: the Master while leading, and the answer otherwise. */
-export interface LeaderSource {
-  leading(): Master | undefined;
-  notLeader(): UnavailableError;
-  readonly address: string;
-  readonly cluster: string;
-  leaderAddress(): string | undefined;
-  candidates(): Promise<string[]>;
 }
 
 export class MasterNode implements LeaderSource {

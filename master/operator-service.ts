@@ -12,7 +12,7 @@ import type { OperatorHandlers } from '../lib/proto/generated/mezzanine/v1/Opera
 import { dominantShare } from './allocator';
 import { UnknownTaskError } from './errors';
 import type { Master } from './master';
-import type { LeaderSource } from './node';
+import type { LeaderSource } from './leader-source';
 import type { TaskRecord } from './state';
 
 const STATES: ReadonlySet<string> = new Set(TASK_STATES);

@@ -5,7 +5,7 @@
 import { errorMessage } from '../lib/errors';
 import { toServiceError } from '../lib/grpc';
 import type { SchedulerHandlers } from '../lib/proto/generated/mezzanine/v1/Scheduler';
-import type { LeaderSource } from './node';
+import type { LeaderSource } from './leader-source';
 import type { FrameworkRecord, SchedulerStream } from './state';
 
 export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {

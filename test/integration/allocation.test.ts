@@ -86,3 +86,21 @@ describe('decline filters', () => {
     assert.ok(Date.now() - declinedAt >= 4000 - 50, 'first was re-offered only after 4 s');
   });
 });
+
+describe('offer timeout', () => {
+  const c = new Cluster();
+  after(() => c.teardown());
+
+  test('an offer held longer than --offer-timeout is rescinded and offered again', async () => {
+    const master = await c.startMaster({ args: ['--offer-timeout', '1'] });
+    await c.startAgent(master.address);
+    const hoarder = c.scheduler(master.address);
+    await hoarder.subscribe({ name: 'hoarder' });
+    const first = (await hoarder.waitEvent('an offer', (e) => !!e.offers?.offers.length)).offers!.offers[0]!;
+    const heldFrom = Date.now();
+    await hoarder.waitEvent(`RESCIND of ${first.id}`, (e) => e.rescind?.offerId === first.id, 0, 10_000);
+    assert.ok(Date.now() - heldFrom >= 900, 'not before the timeout');
+    // The resources come back in a new offer.
+    await hoarder.waitEvent('a new offer', (e) => !!e.offers?.offers.some((o) => o.id !== first.id && o.agentId === first.agentId));
+  });
+});

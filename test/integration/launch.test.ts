@@ -78,6 +78,31 @@ describe('launch', () => {
     assert.deepEqual(tasks.tasks.map((t) => [t.id, t.exitCode]), [['fails', 3]]);
   });
 
+  test('RECONCILE answers the state of named tasks, and LOST for unknown ones', async () => {
+    const from = fw.events.length;
+    fw.send({ reconcile: { tasks: [{ taskId: 'ok-1', agentId: '' }, { taskId: 'never-launched', agentId: '' }] } });
+    const ok = await fw.waitEvent('ok-1 reconciled', (e) => e.update?.status?.taskId === 'ok-1', from);
+    assert.equal(ok.update!.status!.state, 'TASK_FINISHED');
+    assert.equal(ok.update!.status!.reason, 'REASON_RECONCILIATION');
+    assert.equal(ok.update!.status!.uuid, '', 'reconciliation answers need no acknowledgement');
+    const ghost = await fw.waitEvent('never-launched reconciled', (e) => e.update?.status?.taskId === 'never-launched', from);
+    assert.equal(ghost.update!.status!.state, 'TASK_LOST');
+  });
+
+  test('MESSAGE delivers data to a running task', async () => {
+    await launchAll(['listener'], () => 'while [ ! -s messages ]; do sleep 0.05; done; base64 -d messages');
+    await waitFor('listener RUNNING', () => fw.updates('listener').some((s) => s.state === 'TASK_RUNNING'));
+    const agentId = fw.updates('listener')[0]!.agentId;
+    fw.send({ message: { agentId, taskId: 'listener', data: Buffer.from('hello, task') } });
+    await waitFor('listener FINISHED', () => fw.updates('listener').some((s) => s.state === 'TASK_FINISHED'));
+    const out = await op<object, ReadFileResponse__Output>(cluster.operator(master.address), 'readTaskFile', { taskId: 'listener', path: 'stdout' });
+    assert.equal(out.data.toString(), 'hello, task');
+    const from = fw.events.length;
+    fw.send({ message: { agentId, taskId: 'listener', data: Buffer.from('too late') } });
+    const err = await fw.waitEvent('MESSAGE refused', (e) => e.error?.call === 'MESSAGE', from);
+    assert.match(err.error!.message, /listener is not a live task/);
+  });
+
   test('KILL ends the task and its whole process tree', async () => {
     await launchAll(['tree'], () => 'sleep 300 & echo child=$!; echo self=$$; wait');
     await waitFor('tree RUNNING', () => fw.updates('tree').some((s) => s.state === 'TASK_RUNNING'));
