@@ -3,22 +3,16 @@
  * The first message registers; the rest are pings and status updates.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { peerHost, toServiceError } from '../lib/grpc';
+import { peerHost } from '../lib/grpc';
 import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/AgentGateway';
-import type { LeaderSource } from './leader-source';
+import { streamMaster, type LeaderSource } from './leader-source';
 import type { AgentStream } from './state';
 
 export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   return {
     Connect(stream: AgentStream) {
-      // A stream belongs to the Master that leads when it opens; a standby refuses it with the leader's address.
-      const master = node.leading();
-      if (!master) {
-        stream.on('data', () => undefined);
-        stream.emit('error', toServiceError(node.notLeader()));
-        return;
-      }
-      master.ownStream(stream);
+      const master = streamMaster(node, stream);
+      if (!master) return;
       let agentId: string | undefined;
       let registering: Promise<void> | undefined;
       stream.on('data', (msg) => {

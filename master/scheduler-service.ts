@@ -3,22 +3,15 @@
  * connection. The first call must be SUBSCRIBE; calls are handled in order.
  */
 import { errorMessage } from '../lib/errors';
-import { toServiceError } from '../lib/grpc';
 import type { SchedulerHandlers } from '../lib/proto/generated/mezzanine/v1/Scheduler';
-import type { LeaderSource } from './leader-source';
+import { streamMaster, type LeaderSource } from './leader-source';
 import type { FrameworkRecord, SchedulerStream } from './state';
 
 export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
   return {
     Subscribe(stream: SchedulerStream) {
-      // A stream belongs to the Master that leads when it opens; a standby refuses it with the leader's address.
-      const master = node.leading();
-      if (!master) {
-        stream.on('data', () => undefined);
-        stream.emit('error', toServiceError(node.notLeader()));
-        return;
-      }
-      master.ownStream(stream);
+      const master = streamMaster(node, stream);
+      if (!master) return;
       let fw: FrameworkRecord | undefined;
       let chain: Promise<void> = Promise.resolve();
       let first = true;
