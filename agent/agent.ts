@@ -739,7 +739,7 @@ export class Agent extends EventEmitter {
     }
     const resolved = resolveHealthCheck(spec, ports);
     if (!resolved.ok) return; // refused at validation, before the launch
-    const environment = taskEnvironment({ task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env });
+    const environment = taskEnvironment({ task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
     const checker = new HealthChecker({
       check: resolved.check,
       probe: probeFor(resolved.check, { sandbox: rec.sandbox, environment }),
@@ -786,7 +786,7 @@ export class Agent extends EventEmitter {
       latest: rec.latest, pending: this.updates.pending(key),
     }).catch((err) => {
       this.log.error(`cannot checkpoint the status updates of task ${rec.task.taskId}: ${errorMessage(err)}; ` +
-        'sending them anyway (a restart before the next checkpoint may resend them with new uuids)');
+        'sending them anyway; if the agent restarts before a checkpoint succeeds, it may report these changes again under new uuids');
     });
   }
 
@@ -858,9 +858,21 @@ export class Agent extends EventEmitter {
     rec.pid = c.pid;
     rec.sandbox = c.sandbox;
     if (state === 'TASK_KILLING') rec.killReason = rec.latest.reason || Reason.TASK_KILLED;
-    const alive = await this.executor!.reattach({
-      key, frameworkId: t.frameworkId, taskId: t.task.taskId, pid: c.pid, sandbox: c.sandbox, startTime: c.startTime, checkpointPath: t.launch!.path,
-    });
+    let alive: boolean;
+    try {
+      alive = await this.executor!.reattach({
+        key, frameworkId: t.frameworkId, taskId: t.task.taskId, pid: c.pid, sandbox: c.sandbox, startTime: c.startTime, checkpointPath: t.launch!.path,
+      });
+    } catch (err) {
+      // Unwatchable: better ended and reported than left running unseen.
+      this.log.error(`cannot re-attach to task ${t.task.taskId} (pid ${c.pid}): ${errorMessage(err)}; killing it`);
+      for (const g of await liveGroupsOf(t)) killGroup(g);
+      await dropLaunch();
+      rec.phase = 'done';
+      rec.markEnded();
+      this.update(rec, { state: 'TASK_FAILED', reason: Reason.EXECUTOR_TERMINATED, message: `the restarted agent could not re-attach to the task: ${errorMessage(err)}` });
+      return { live: false, ended: rec.ended };
+    }
     // A gone task's exit comes through onExit, with the status its wrapper recorded.
     if (!alive) return { live: false, ended: rec.ended };
     this.log.info(`task ${t.task.taskId} of framework ${t.frameworkId} still runs as pid ${c.pid}: re-attached`);

@@ -553,6 +553,8 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
           // A pool of its own per channel: one connection each, and no scan of a
           // global pool that grows with every channel (quadratic in the agents).
           'grpc.use_local_subchannel_pool': 1,
+          // The agent resends what is not acknowledged itself; grpc-js's own retry layer would only copy every message.
+          'grpc.enable_retries': 0,
         });
         clients.set(key, c);
       }

@@ -7,15 +7,17 @@ export interface BenchRow {
   unit: string;
   goal?: string;
   note?: string;
+  /** Why the figure could not be measured here (e.g. etcd is not installed); the row then shows "skipped". */
+  skipped?: string;
 }
 
 export function formatTable(rows: readonly BenchRow[]): string {
   const cells = rows.map((r) => [
     r.name,
-    `${r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1)} ${r.unit}`,
+    r.skipped ? 'skipped' : `${r.value < 10 ? r.value.toFixed(2) : r.value.toFixed(1)} ${r.unit}`,
     r.goal ?? '',
-    r.goal ? (meets(r) ? 'ok' : 'MISSED') : '',
-    r.note ?? '',
+    r.skipped ? '' : r.goal ? (meets(r) ? 'ok' : 'MISSED') : '',
+    r.skipped ?? r.note ?? '',
   ]);
   const head = ['figure', 'value', 'goal', '', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -25,6 +27,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
 
 /** Reads goals of the form "≤ N" or "≥ N" against the value in the row's own unit; a figure that could not be measured (NaN) misses. */
 export function meets(row: BenchRow): boolean {
+  if (row.skipped) return true;
   const m = /^([≤≥])\s*([\d.,]+)/.exec(row.goal ?? '');
   if (!m) return true;
   const bound = Number(m[2]!.replace(/,/g, ''));

@@ -23,7 +23,7 @@ export class WireScheduler {
 
   constructor(readonly address: string) {
     this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), {
-      ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1,
+      ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_retries': 0,
     }) as never;
   }
 

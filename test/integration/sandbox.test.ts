@@ -44,9 +44,9 @@ describe('sandboxes', () => {
   });
   const ended = (id: string, state = 'TASK_FINISHED') => fw.updates(id).some((s) => s.state === state);
   const read = (taskId: string, p: string) => op<object, ReadFileResponse__Output>(cluster.operator(master.address), 'readTaskFile', { taskId, path: p });
-  const sandboxOf = (id: string) => waitFor(`${id}'s checkpoint`, () => {
+  const sandboxOf = (id: string): Promise<string> => waitFor(`${id}'s checkpoint`, () => {
     const f = path.join(workDir, 'meta', 'tasks', fw.frameworkId, `${id}.json`);
-    return existsSync(f) && (JSON.parse(readFileSync(f, 'utf8')) as { sandbox: string }).sandbox;
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { sandbox: string }).sandbox : undefined;
   });
 
   test('a task sees MEZZ_TASK_ID, MEZZ_AGENT_ID, MEZZ_SANDBOX, PORT0…, PORTS and its own variables', async () => {

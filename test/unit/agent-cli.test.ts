@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { removeAgentCgroups } from '../../agent/executor/cgroups';
 import { readCheckpoints } from '../../agent/executor/checkpoint';
 import { FakeMaster, groupMembers, killGroups, REPO, waitFor } from '../fixtures/agent-harness';
 
@@ -21,6 +22,8 @@ after(async () => {
   killGroups(pgids);
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   master?.stop();
+  // On a host with cgroups the agent ran its task in one: it outlived the agent, and goes now.
+  for (const d of dirs) await removeAgentCgroups(d);
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -42,6 +45,11 @@ describe('mezz-agent command line', () => {
     { args: ['--attributes', 'rack'], flag: '--attributes' },
     { args: ['--resources', 'cpus:-1'], flag: '--resources' },
     { args: ['--bogus'], flag: '--bogus' },
+    { args: ['--isolation', 'docker'], flag: '--isolation' },
+    { args: ['--pids-max', '0'], flag: '--pids-max' },
+    { args: ['--log-max-size', 'lots'], flag: '--log-max-size' },
+    { args: ['--gc-disk-headroom', '150%'], flag: '--gc-disk-headroom' },
+    { args: ['--sandbox-gc-delay', 'soon'], flag: '--sandbox-gc-delay' },
   ];
   it('rejects bad flags with one line naming the flag and exit status 2', async () => {
     await Promise.all(bad.map(async (c) => {
