@@ -136,7 +136,7 @@ function program(): Command {
     .addOption(new Option('--fetcher-max-size <MB>', 'largest file the fetcher accepts')
       .argParser(arg(megabytes)).default(1024 * 1024 * 1024, '1024'))
     .addOption(new Option('--isolation <mode>', 'auto: cgroups (cpu, memory, pids) where the host allows, else process groups; cgroups: refuse to start without them; none: process groups only')
-      .choices(ISOLATION_MODES).default('auto'))
+      .choices(ISOLATION_MODES).default('auto').env('MEZZ_ISOLATION'))
     .addOption(new Option('--pids-max <n>', 'most processes and threads one task may have (cgroup pids.max)')
       .argParser(arg(pidsMax)).default(DEFAULT_PIDS_MAX))
     .addOption(new Option('--sandbox-gc-delay <duration>', 'remove a finished task\'s sandbox this long after it ended')

@@ -152,6 +152,8 @@ const REGISTER_TIMEOUT_MS = 15_000;
 const MAX_REDIRECTS = 3;
 /** Between attempts while a standby answers (an election is under way), before jitter. */
 const STANDBY_RETRY_MS = 400;
+/** How long hints naming a leader that could not be reached are ignored: about a leader lease, after which standbys name the new one. */
+const SHUN_MS = 3000;
 
 /** A delay drawn from [50 %, 100 %] of `ms`, so that thousands of agents do not retry in step. */
 function jitter(ms: number): number {
@@ -177,6 +179,8 @@ export class SimulatedAgent {
   private hint: string | undefined;
   /** Leader hints followed in a row without a delay. */
   private redirects = 0;
+  /** A hinted leader that could not be reached, and until when its hints are ignored. */
+  private shunned?: { master: string; until: number };
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
   private resetting = false;
@@ -268,17 +272,21 @@ export class SimulatedAgent {
    * standby answers, the leader is being elected: retry it (or the leader it
    * named, if that one is already gone) every STANDBY_RETRY_MS, jittered,
    * without growing the backoff, so that agents arrive soon after a new
-   * leader is elected. Anything else moves to the next master after the
-   * (jittered, doubling) backoff.
+   * leader is elected; a named leader that turns out to be unreachable is
+   * not tried again for SHUN_MS. Anything else moves to the next master
+   * after the (jittered, doubling) backoff.
    */
   private lose(conn: Connection, why: string): void {
     if (conn.gen !== this.gen || this.g.stopped) return;
     const wasRegistered = conn.registered;
     this.dropConnection();
     this.g.lost(this, conn.master, why, wasRegistered);
+    // A leader named by a standby that cannot be reached is dead (the standby has not noticed yet): stop following hints to it for a while.
+    if (conn.viaHint && !wasRegistered && !/not the leader/i.test(why)) this.shunned = { master: conn.master, until: Date.now() + SHUN_MS };
     const hint = leaderHint(why);
+    const shunned = hint !== undefined && this.shunned?.master === hint && Date.now() < this.shunned.until;
     let delay: number;
-    if (hint && hint !== conn.master && this.redirects < MAX_REDIRECTS) {
+    if (hint && hint !== conn.master && !shunned && this.redirects < MAX_REDIRECTS) {
       this.hint = hint;
       this.redirects++;
       delay = 0;

@@ -71,7 +71,8 @@ export class BenchCluster {
     const profile = process.env.MEZZ_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.MEZZ_BENCH_PROFILE, name)}`] : [];
     const child = spawn(process.execPath, [...profile, ...(opts.nodeArgs ?? []), path.join(BIN, bin), ...args], {
       cwd: this.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MEZZ_LOG_LEVEL: 'warn', ...opts.env },
+      // MEZZ_BENCH_LOG_LEVEL=info: more of each process's log in its output (for a bench that fails).
+      env: { ...process.env, MEZZ_LOG_LEVEL: process.env.MEZZ_BENCH_LOG_LEVEL ?? 'warn', ...opts.env },
     });
     groups.add(child.pid!);
     let out = '';

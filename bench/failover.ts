@@ -48,19 +48,25 @@ export async function benchFailover(opts: { quick?: boolean } = {}): Promise<Ben
       ],
     });
     const masters: BenchProc[] = [await c.master(masterArgs('m0')), await c.master(masterArgs('m1'))];
-    const leaderOf = async (): Promise<BenchProc> => until('one leader', async () => {
-      for (const m of masters) {
-        const info = await op<LeaderInfo__Output>(c.operator(m.address), 'getLeader', {}, 2000).catch(() => undefined);
-        if (info?.isLeader) return m;
-      }
-      return undefined;
+    // The leader once every master names the same one and it says it leads.
+    const leaderOf = async (): Promise<BenchProc> => until('the masters to agree on a leader', async () => {
+      const infos = await Promise.all(masters.map((m) => op<LeaderInfo__Output>(c.operator(m.address), 'getLeader', {}, 2000).catch(() => undefined)));
+      const named = new Set(infos.map((i) => i?.leader));
+      const [only] = named;
+      const leading = masters.find((m, i) => m.address === only && infos[i]?.isLeader);
+      return named.size === 1 ? leading : undefined;
     }, 60_000, 100);
     let leader = await leaderOf();
     sim = await startSimulatedAgents({
       masters: masters.map((m) => m.address), count: agents, taskDurationMs: 0, statusRetryMs: 10_000, pingIntervalMs: 2000, logger: quiet,
     });
     await sim.waitRegistered({ timeoutMs: 120_000 });
-    await launchFleet(leader.address, 10, (2 * agents) / 10, 'failover');
+    try {
+      await launchFleet(leader.address, 10, (2 * agents) / 10, 'failover');
+    } catch (err) {
+      if (process.env.MEZZ_BENCH_LOG_LEVEL) for (const m of masters) process.stderr.write(`--- ${m.name}\n${m.output().split('\n').filter((l) => !/registered from/.test(l)).slice(-40).join('\n')}\n`);
+      throw err;
+    }
 
     const totals: number[] = [];
     const elected: number[] = [];
@@ -69,16 +75,25 @@ export async function benchFailover(opts: { quick?: boolean } = {}): Promise<Ben
       await sim.waitRegistered({ timeoutMs: 60_000 });
       const oldMaster = sim.agents[0]!.masterId;
       const killedAt = Date.now();
+      process.stderr.write(`failover: killing ${leader.name} at ${new Date(killedAt).toISOString()}\n`);
       const t0 = performance.now();
       await leader.kill9();
       const s = sim;
       await until(`all ${agents} agents to re-register with a new leader`, () => s.agents.every((a) => a.connected && a.masterId !== oldMaster), 60_000, 10);
       const after = s.agents.map((a) => (a.registeredAt - killedAt) / 1000);
+      if (process.env.MEZZ_BENCH_PROFILE) {
+        // The failover window on the monotonic clock in µs, the clock of CPU profiles.
+        const nowUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+        process.stderr.write(`failover: profile window ${Math.round(nowUs + t0 * 1000)} ${Math.round(nowUs + performance.now() * 1000)}\n`);
+      }
       totals.push(Math.max(...after));
       elected.push(Math.min(...after));
       spreads.push(`p50 ${percentile(after, 50).toFixed(2)} s`);
       process.stderr.write(`failover: trial ${t + 1}: all re-registered ${Math.max(...after).toFixed(2)} s after the kill (first ${Math.min(...after).toFixed(2)} s; ${((performance.now() - t0) / 1000).toFixed(2)} s observed)\n`);
       // The killed master comes back as a standby for the next trial.
+      if (process.env.MEZZ_BENCH_LOG_LEVEL) {
+        for (const m of masters) process.stderr.write(`--- ${m.name}\n${m.output().split('\n').filter((l) => !/registered from/.test(l)).slice(-40).join('\n')}\n`);
+      }
       const i = masters.indexOf(leader);
       masters[i] = await c.master(masterArgs(`m${i}-${t + 1}`, leader.port));
       leader = await leaderOf();

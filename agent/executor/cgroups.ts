@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../lib/errors';
 import { CgroupError } from '../errors';
@@ -118,13 +118,16 @@ export async function readNumber(file: string): Promise<number | undefined> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Removes the cgroups under `parents` that are empty and not in `keep`
- * (those of checkpointed tasks, whose counters a restarted agent still
- * reads). rmdir refuses a cgroup that holds processes, so a live task's
- * cgroup is never removed. Resolves the directories removed and those
- * left because they are busy.
+ * Removes the cgroups under `parents` that are empty, not in `keep` (those
+ * of tracked or checkpointed tasks, whose counters are still to be read)
+ * and made more than `minAgeMs` ago (one being set up for a launch is
+ * young). rmdir refuses a cgroup that holds processes, so a live task's
+ * cgroup is never removed. Resolves the directories removed and those left
+ * because they are busy.
  */
-export async function removeStaleCgroups(parents: readonly string[], keep: ReadonlySet<string>): Promise<{ removed: string[]; busy: string[] }> {
+export async function removeStaleCgroups(
+  parents: readonly string[], keep: ReadonlySet<string>, minAgeMs = 0,
+): Promise<{ removed: string[]; busy: string[] }> {
   const removed: string[] = [];
   const busy: string[] = [];
   for (const parent of parents) {
@@ -133,6 +136,10 @@ export async function removeStaleCgroups(parents: readonly string[], keep: Reado
       if (!e.isDirectory()) continue;
       const dir = join(parent, e.name);
       if (keep.has(dir)) continue;
+      if (minAgeMs > 0) {
+        const st = await stat(dir).catch(() => undefined);
+        if (!st || Date.now() - st.mtimeMs < minAgeMs) continue;
+      }
       try {
         await rmdir(dir);
         removed.push(dir);

@@ -38,6 +38,10 @@ const KILL_TIMEOUT_MS = 5000;
 
 export interface CgroupsExecutorOptions {
   logger: Logger;
+  /** Where launch checkpoints are (their cgroups are kept by the sweep). */
+  workDir?: string;
+  /** How often cgroups that no task owns any more are swept. Default 5 min. */
+  sweepMs?: number;
   /** How often running tasks' OOM counts are read. Default 1000 ms. */
   oomPollMs?: number;
 }
@@ -68,12 +72,15 @@ export class CgroupsExecutor implements Executor {
   private readonly listeners = new Set<ExitListener>();
   private readonly log: Logger;
   private readonly oomTimer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout;
   private polling = false;
+  /** Stray cgroups already reported, so each is said once. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly inner: Executor,
     private readonly isolator: AdoptingIsolator,
-    opts: CgroupsExecutorOptions,
+    private readonly opts: CgroupsExecutorOptions,
   ) {
     this.log = opts.logger;
     this.isolation = [...isolator.isolation];
@@ -81,6 +88,30 @@ export class CgroupsExecutor implements Executor {
     if (inner.reattach) this.reattach = (spec) => this.reattachTask(spec);
     this.oomTimer = setInterval(() => void this.pollOom(), opts.oomPollMs ?? 1000);
     this.oomTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweep(), opts.sweepMs ?? 5 * 60_000);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * Removes empty cgroups under this agent's parents that no tracked task
+   * and no launch checkpoint owns: left by an agent that died between making
+   * a cgroup and checkpointing it, or by `--recover cleanup`. Those younger
+   * than `minAgeMs` are spared (a launch may be setting one up). Never throws.
+   */
+  async sweep(minAgeMs = 60_000): Promise<void> {
+    try {
+      const keep = new Set([...this.tracked.values()].flatMap((t) => Object.values(t.cg.paths)));
+      if (this.opts.workDir) {
+        for (const cp of await readCheckpoints(this.opts.workDir)) for (const d of Object.values(cp.cgroups ?? {})) keep.add(d);
+      }
+      const { removed, busy } = await removeStaleCgroups(this.isolator.parents, keep, minAgeMs);
+      if (removed.length) this.log.info(`removed ${removed.length} empty cgroup(s) that no task owns`);
+      const strays = busy.filter((d) => basename(d) !== AGENT_LEAF && !this.reported.has(d));
+      for (const d of strays) this.reported.add(d);
+      if (strays.length) this.log.warn(`cgroups ${strays.join(', ')} hold processes that no task of this agent owns; leaving them`);
+    } catch (err) {
+      this.log.warn(`cgroup sweep failed: ${errorMessage(err)}`);
+    }
   }
 
   /** The cgroups of a task this executor watches (for accounting and tests). */
@@ -162,6 +193,7 @@ export class CgroupsExecutor implements Executor {
 
   close(): void {
     clearInterval(this.oomTimer);
+    clearInterval(this.sweepTimer);
     for (const t of this.tracked.values()) clearTimeout(t.killTimer);
     this.listeners.clear();
     this.inner.close();
@@ -277,12 +309,7 @@ export async function createExecutor(opts: CreateExecutorOptions): Promise<Execu
     mode: opts.isolation ?? 'auto', workDir: opts.workDir, pidsMax: opts.pidsMax, logger: opts.logger,
   });
   if (!isolator) return posix;
-  // Cgroups of tasks that no checkpoint names (an agent that died between
-  // making a cgroup and checkpointing, `--recover cleanup`) are left over.
-  const keep = new Set((await readCheckpoints(opts.workDir)).flatMap((cp) => Object.values(cp.cgroups ?? {})));
-  const { removed, busy } = await removeStaleCgroups(isolator.parents, keep);
-  if (removed.length) opts.logger.info(`removed ${removed.length} empty cgroup(s) left by an earlier run`);
-  const strays = busy.filter((d) => basename(d) !== AGENT_LEAF);
-  if (strays.length) opts.logger.warn(`cgroups ${strays.join(', ')} hold processes that no checkpoint names; leaving them`);
-  return new CgroupsExecutor(posix, isolator, { logger: opts.logger });
+  const executor = new CgroupsExecutor(posix, isolator, { logger: opts.logger, workDir: opts.workDir });
+  await executor.sweep(0);
+  return executor;
 }

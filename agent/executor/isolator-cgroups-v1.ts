@@ -56,7 +56,7 @@ export class CgroupsV1Isolator implements Isolator {
     this.isolation = [
       ...(p.cpu ? ['cgroups/cpu'] : []), ...(p.memory ? ['cgroups/mem'] : []), ...(p.pids ? ['cgroups/pids'] : []),
     ];
-    this.description = `cgroup v1, tasks under ${Object.entries(p).map(([c, d]) => `${d} (${c})`).join(', ')}`;
+    this.description = `cgroup v1, tasks under ${describeParents(this.parents)}`;
   }
 
   async prepare(name: string, limits: TaskLimits): Promise<TaskCgroups> {
@@ -65,9 +65,11 @@ export class CgroupsV1Isolator implements Isolator {
       const parent = this.opts.parents[c];
       if (parent) paths[c] = join(parent, name);
     }
+    const dirs = [...new Set(Object.values(paths))];
     const made: string[] = [];
     try {
-      for (const dir of new Set(Object.values(paths))) {
+      // Hierarchies are independent: made and limited side by side (a task launch waits on this).
+      await Promise.all(dirs.map(async (dir) => {
         try {
           // Recursive: the agent's parent may have been removed while it had no task (its close()).
           await mkdir(dir, { recursive: true });
@@ -75,24 +77,9 @@ export class CgroupsV1Isolator implements Isolator {
           throw new CgroupError(`cannot make cgroup ${dir}: ${errorMessage(err)}`, { cause: err });
         }
         made.push(dir);
-      }
-      if (paths.cpu) {
-        await writeControl(paths.cpu, 'cpu.shares', String(cpuShares(limits.cpus)));
-        const quota = cpuQuotaUs(limits.cpus);
-        if (quota !== undefined) {
-          await writeControl(paths.cpu, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
-          await writeControl(paths.cpu, 'cpu.cfs_quota_us', String(quota));
-        }
-      }
-      if (paths.memory && limits.memMb > 0) {
-        const bytes = String(Math.round(limits.memMb * MB));
-        // memsw (memory + swap) may not be below the memory limit: memory first.
-        await writeControl(paths.memory, 'memory.limit_in_bytes', bytes);
-        if (existsSync(join(paths.memory, 'memory.memsw.limit_in_bytes'))) {
-          await writeControl(paths.memory, 'memory.memsw.limit_in_bytes', bytes);
-        }
-      }
-      if (paths.pids) await writeControl(paths.pids, 'pids.max', String(this.opts.pidsMax));
+      }));
+      await Promise.all([this.limitCpu(paths.cpu, limits.cpus), this.limitMemory(paths.memory, limits.memMb),
+        paths.pids ? writeControl(paths.pids, 'pids.max', String(this.opts.pidsMax)) : undefined]);
     } catch (err) {
       await Promise.all(made.map((d) => removeCgroupDir(d, 200)));
       throw err;
@@ -100,10 +87,38 @@ export class CgroupsV1Isolator implements Isolator {
     return new TaskCgroupsV1(paths, limits.memMb);
   }
 
+  private async limitCpu(dir: string | undefined, cpus: number): Promise<void> {
+    if (!dir) return;
+    await writeControl(dir, 'cpu.shares', String(cpuShares(cpus)));
+    const quota = cpuQuotaUs(cpus);
+    if (quota !== undefined) {
+      await writeControl(dir, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
+      await writeControl(dir, 'cpu.cfs_quota_us', String(quota));
+    }
+  }
+
+  private async limitMemory(dir: string | undefined, memMb: number): Promise<void> {
+    if (!dir || !(memMb > 0)) return;
+    const bytes = String(Math.round(memMb * MB));
+    // memsw (memory + swap) may not be below the memory limit: memory first.
+    await writeControl(dir, 'memory.limit_in_bytes', bytes);
+    if (existsSync(join(dir, 'memory.memsw.limit_in_bytes'))) await writeControl(dir, 'memory.memsw.limit_in_bytes', bytes);
+  }
+
   /** A task's cgroups made by an earlier run of the agent (from its checkpoint). */
   adopt(paths: Record<string, string>, limits: TaskLimits): TaskCgroups {
     return new TaskCgroupsV1(paths, limits.memMb);
   }
+}
+
+/** `/sys/fs/cgroup/{cpu,memory,pids}/mezzanine/3f2a…` when the hierarchies sit side by side, else the list. */
+function describeParents(parents: readonly string[]): string {
+  const split = parents.map((d) => { const m = /^(.*)\/([^/]+)(\/mezzanine\/[^/]+)$/.exec(d); return m ? [m[1]!, m[2]!, m[3]!] : undefined; });
+  const first = split[0];
+  if (first && split.every((s) => s && s[0] === first[0] && s[2] === first[2])) {
+    return parents.length > 1 ? `${first[0]}/{${split.map((s) => s![1]).join(',')}}${first[2]}` : parents[0]!;
+  }
+  return parents.join(', ');
 }
 
 class TaskCgroupsV1 extends TaskCgroupsBase {

@@ -30,7 +30,7 @@ describe('cgroups isolation', () => {
     master = await cluster.startMaster();
     workDir = path.join(cluster.dir, 'cg-agent');
     await cluster.startAgent(master.address, {
-      name: 'cg-agent', workDir, resources: 'cpus:2;mem:2048;disk:1000;gpus:0;ports:[31000-31010]', args: ['--pids-max', '64'],
+      name: 'cg-agent', workDir, resources: 'cpus:2;mem:2048;disk:1000;gpus:0;ports:[31000-31010]', args: ['--isolation', 'auto', '--pids-max', '64'],
     });
     const agents = await waitFor('the agent to register', async () => {
       const r = await op<object, ListAgentsResponse__Output>(cluster.operator(master.address), 'listAgents', {});

@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IsolationUnavailableError } from '../../agent/errors';
-import { agentCgroupKey, parseMountinfo, parseProcCgroup, readPids } from '../../agent/executor/cgroups';
+import { agentCgroupKey, parseMountinfo, parseProcCgroup, readPids, removeStaleCgroups } from '../../agent/executor/cgroups';
 import { taskEnvironment } from '../../agent/executor/environment';
 import type { Limitation, TaskExit } from '../../agent/executor/executor';
 import { CgroupsExecutor } from '../../agent/executor/executor-cgroups';
@@ -70,6 +70,20 @@ describe('parsing /proc', () => {
       { id: 2, controllers: ['cpu', 'cpuacct'], path: '/' },
       { id: 0, controllers: [], path: '/user.slice/x.scope' },
     ]);
+  });
+});
+
+describe('removeStaleCgroups', () => {
+  it('removes empty cgroups nobody owns; keeps owned, busy and young ones', async () => {
+    const parent = join(root, 'stale');
+    for (const d of ['orphan', 'owned', 'busy', 'young']) await mkdir(join(parent, d), { recursive: true });
+    // A plain file makes rmdir fail, as processes do in a real cgroup.
+    await writeFile(join(parent, 'busy', 'cgroup.procs'), '123\n');
+    const old = (Date.now() - 120_000) / 1000;
+    for (const d of ['orphan', 'owned', 'busy']) await utimes(join(parent, d), old, old);
+    const r = await removeStaleCgroups([parent], new Set([join(parent, 'owned')]), 60_000);
+    assert.deepEqual(r, { removed: [join(parent, 'orphan')], busy: [join(parent, 'busy')] });
+    assert.ok(existsSync(join(parent, 'young')) && existsSync(join(parent, 'owned')));
   });
 });
 
