@@ -17,7 +17,8 @@
  * registration may go unanswered for 15 s (thousands of agents registering
  * at one instant queue up at the master), and while a standby answers
  * "not the leader" the agent retries it every 200–400 ms without growing
- * its backoff, so agents arrive soon after a new leader is elected.
+ * its backoff (and ignores, for 3 s, hints naming the leader it just lost),
+ * so that agents arrive soon after a new leader is elected.
  * A task's labels may override the simulation: `sim.duration` (e.g. "2s",
  * "0" for until killed) and `sim.exit-code` (non-zero: TASK_FAILED).
  *
@@ -152,7 +153,7 @@ const REGISTER_TIMEOUT_MS = 15_000;
 const MAX_REDIRECTS = 3;
 /** Between attempts while a standby answers (an election is under way), before jitter. */
 const STANDBY_RETRY_MS = 400;
-/** How long hints naming a leader that could not be reached are ignored: about a leader lease, after which standbys name the new one. */
+/** How long hints naming a leader that dropped us or could not be reached are ignored: about a leader lease, after which standbys name the new one. */
 const SHUN_MS = 3000;
 
 /** A delay drawn from [50 %, 100 %] of `ms`, so that thousands of agents do not retry in step. */
@@ -272,17 +273,20 @@ export class SimulatedAgent {
    * standby answers, the leader is being elected: retry it (or the leader it
    * named, if that one is already gone) every STANDBY_RETRY_MS, jittered,
    * without growing the backoff, so that agents arrive soon after a new
-   * leader is elected; a named leader that turns out to be unreachable is
-   * not tried again for SHUN_MS. Anything else moves to the next master
-   * after the (jittered, doubling) backoff.
+   * leader is elected. Standbys name a dead leader until its lease lapses,
+   * so hints naming a leader that just dropped this agent, or that could
+   * not be reached, are ignored for SHUN_MS (a live leader whose stream
+   * merely blipped is then rejoined a few seconds late). Anything else moves
+   * to the next master after the (jittered, doubling) backoff.
    */
   private lose(conn: Connection, why: string): void {
     if (conn.gen !== this.gen || this.g.stopped) return;
     const wasRegistered = conn.registered;
     this.dropConnection();
     this.g.lost(this, conn.master, why, wasRegistered);
-    // A leader named by a standby that cannot be reached is dead (the standby has not noticed yet): stop following hints to it for a while.
-    if (conn.viaHint && !wasRegistered && !/not the leader/i.test(why)) this.shunned = { master: conn.master, until: Date.now() + SHUN_MS };
+    // A leader that dropped us, or one named by a standby but unreachable, is likely dead while standbys
+    // still name it (until its lease lapses): stop following hints to it for a while.
+    if ((wasRegistered || conn.viaHint) && !/not the leader/i.test(why)) this.shunned = { master: conn.master, until: Date.now() + SHUN_MS };
     const hint = leaderHint(why);
     const shunned = hint !== undefined && this.shunned?.master === hint && Date.now() < this.shunned.until;
     let delay: number;

@@ -83,6 +83,11 @@ export async function benchLaunchReal(opts: { quick?: boolean } = {}): Promise<B
     await fw.subscribe({ name: 'launch-real' });
     await until(`${n} tasks to end (${agent.name})`, () => outcome.size >= n, 300_000);
     fw.close();
+    if (process.env.MEZZ_BENCH_PROFILE) {
+      // The launch window on the monotonic clock in µs, the clock of CPU profiles.
+      const nowUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+      process.stderr.write(`launch-real: profile window ${Math.round(nowUs + first * 1000)} ${Math.round(nowUs + last * 1000)}\n`);
+    }
     const failed = [...outcome.values()].filter((s) => s !== 'TASK_FINISHED').length;
     if (failed) throw new Error(`${failed} of ${n} tasks did not finish: ${[...new Set(outcome.values())].join(', ')}`);
     const rate = n / ((last - first) / 1000);

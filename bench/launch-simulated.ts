@@ -117,7 +117,7 @@ export async function benchLaunchSimulated(opts: { quick?: boolean } = {}): Prom
   const c = new BenchCluster();
   try {
     const master = await c.master({ args: ['--agent-ping-interval', '5', '--agent-ping-timeout', '30'] });
-    const sim = await c.simulatedAgents(master.address, agents, ['--task-duration', '0', ...(process.env.SIMARGS ? process.env.SIMARGS.split(' ') : [])]);
+    const sim = await c.simulatedAgents(master.address, agents, ['--task-duration', '0', '--status-retry', '10s']);
     const run = await launchFleet(master.address, frameworks, perFramework, 'sim', [
       { name: 'master', cpuSeconds: master.cpuSeconds }, { name: 'agents', cpuSeconds: sim.cpuSeconds }, { name: 'frameworks', cpuSeconds: ownCpuSeconds },
     ]);
