@@ -2,8 +2,11 @@
  * The agent's half of at-least-once status updates. Every update stays in
  * its task's queue, in order, until the master acknowledges its uuid; the
  * queue is resent on every (re)registration and, for updates that have gone
- * unanswered for a retry interval, on every retry tick. A stream that is
- * down loses nothing: updates wait here until one is up.
+ * unanswered, on retry ticks with exponential backoff (the retry interval,
+ * doubling with each unanswered resend up to 64 × the interval, as Mesos'
+ * status update manager does), so a master that is merely slow is not buried
+ * under resends of a backlog. A stream that is down loses nothing: updates
+ * wait here until one is up.
  *
  * With a `persist` hook (the agent's status checkpoint), an update is sent
  * only once a checkpoint that holds it is on disk, so an agent killed at
@@ -13,10 +16,15 @@
  */
 import type { TaskStatus } from '../lib/proto';
 
+/** The backoff stops doubling at 2^6 = 64 retry intervals (about 2 minutes with the 2 s default). */
+const MAX_DOUBLINGS = 6;
+
 interface Pending {
   status: TaskStatus;
   /** ms since the epoch of the last send; 0 when never sent. */
   sentAt: number;
+  /** Sends since the last (re)registration; each unanswered one doubles the wait before the next. */
+  sends: number;
   /** On disk (or no persist hook): may be sent. */
   durable: boolean;
 }
@@ -46,12 +54,12 @@ export class StatusUpdateQueue {
 
   /** Queues an update for `key` and sends it at once if a stream is up (once persisted, with a persist hook). */
   add(key: string, status: TaskStatus): void {
-    const p: Pending = { status, sentAt: 0, durable: !this.persist };
+    const p: Pending = { status, sentAt: 0, sends: 0, durable: !this.persist };
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
     q.push(p);
     if (!this.persist) {
-      if (this.send(status)) p.sentAt = this.now();
+      if (this.send(status)) this.sent(p);
       return;
     }
     this.checkpoint(key);
@@ -62,7 +70,7 @@ export class StatusUpdateQueue {
     if (!statuses.length) return;
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
-    for (const status of statuses) q.push({ status, sentAt: 0, durable: true });
+    for (const status of statuses) q.push({ status, sentAt: 0, sends: 0, durable: true });
   }
 
   /**
@@ -107,15 +115,16 @@ export class StatusUpdateQueue {
     return undefined;
   }
 
-  /** Sends every unacknowledged update, each task's in order (after a (re)registration). */
+  /** Sends every unacknowledged update, each task's in order (after a (re)registration, which also resets the backoff). */
   resendAll(): void {
+    for (const q of this.queues.values()) for (const p of q) p.sends = 0;
     this.sendWhere(() => true);
   }
 
-  /** Resends the updates that have waited a full retry interval since their last send. */
+  /** Resends the updates whose backoff has passed since their last send. */
   retry(): void {
-    const due = this.now() - this.retryMs;
-    this.sendWhere((p) => p.sentAt <= due);
+    const now = this.now();
+    this.sendWhere((p) => now - p.sentAt >= this.retryMs * 2 ** Math.min(Math.max(p.sends - 1, 0), MAX_DOUBLINGS));
   }
 
   /** Forgets the task's updates, acknowledged or not. */
@@ -144,7 +153,7 @@ export class StatusUpdateQueue {
       if (!p.durable) return;
       if (p.sentAt) continue;
       if (!this.send(p.status)) return;
-      p.sentAt = this.now();
+      this.sent(p);
     }
   }
 
@@ -155,8 +164,13 @@ export class StatusUpdateQueue {
         if (!p.durable) break;
         if (!pred(p)) continue;
         if (!this.send(p.status)) return;
-        p.sentAt = this.now();
+        this.sent(p);
       }
     }
+  }
+
+  private sent(p: Pending): void {
+    p.sentAt = this.now();
+    p.sends++;
   }
 }

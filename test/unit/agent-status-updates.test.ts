@@ -18,6 +18,26 @@ function harness(retryMs = 1000) {
 const st = (taskId: string, uuid: string, state = 'TASK_RUNNING'): TaskStatus => ({ taskId, uuid, state: state as TaskStatus['state'] });
 
 describe('StatusUpdateQueue', () => {
+  it('backs off exponentially between unanswered resends, and starts over after a re-registration', () => {
+    const h = harness(1000);
+    h.connect();
+    h.q.add('k1', st('t1', 'u1'));
+    // Sent at 0; resends due at 1 s, then 2 s later, then 4 s later: at 1, 3 and 7 s.
+    const resendsAt: number[] = [];
+    for (let t = 0; t < 8000; t += 100) {
+      h.advance(100);
+      const before = h.sent.length;
+      h.q.retry();
+      if (h.sent.length > before) resendsAt.push(t + 100);
+    }
+    assert.deepEqual(resendsAt, [1000, 3000, 7000]);
+    h.q.resendAll();
+    const n = h.sent.length;
+    h.advance(1000);
+    h.q.retry();
+    assert.equal(h.sent.length, n + 1, 'one interval after a re-registration');
+  });
+
   it('sends at once when connected and keeps the update until acknowledged', () => {
     const h = harness();
     h.connect();
