@@ -524,10 +524,15 @@ export class Agent extends EventEmitter {
       this.log.warn(`framework message for task ${m.taskId} of ${m.frameworkId}, which has no sandbox here: dropped`);
       return;
     }
-    await appendFile(join(sandbox, 'messages'), Buffer.from(m.data).toString('base64') + '\n').catch((err) => {
+    // Appends one at a time, so messages land in the order the master sent them.
+    const line = Buffer.from(m.data).toString('base64') + '\n';
+    this.messageWrites = this.messageWrites.then(() => appendFile(join(sandbox, 'messages'), line)).catch((err) => {
       this.log.warn(`cannot deliver framework message to task ${m.taskId}: ${errorMessage(err)}`);
     });
+    await this.messageWrites;
   }
+
+  private messageWrites: Promise<void> = Promise.resolve();
 
   /**
    * The master removed this agent: kill every task without reporting (the
