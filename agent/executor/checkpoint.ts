@@ -54,6 +54,8 @@ export function checkpointPath(workDir: string, frameworkId: string, taskId: str
 }
 
 let tmpSeq = 0;
+/** Directories this process already made: one mkdir per framework, not one per checkpoint write. */
+const madeDirs = new Set<string>();
 
 /**
  * Writes `value` as JSON so that readers see the old file or the new one,
@@ -61,11 +63,20 @@ let tmpSeq = 0;
  * (temporary file, fsync, rename).
  */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  if (!madeDirs.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w').catch(async (err: NodeJS.ErrnoException) => {
+    // The directory went away under us (a cleanup): make it again, once.
+    if (err.code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true });
+    return open(tmp, 'w');
+  });
   try {
-    await fh.writeFile(JSON.stringify(value, null, 2) + '\n');
+    await fh.writeFile(JSON.stringify(value) + '\n');
     await fh.sync();
   } finally {
     await fh.close();
