@@ -17,7 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
 import { bindServer, CHANNEL_OPTIONS, describeGrpcError, SERVER_OPTIONS } from '../lib/grpc';
-import { newUuid } from '../lib/ids';
+import { newId, newUuid } from '../lib/ids';
 import { createLogger, type Logger } from '../lib/log';
 import {
   isTerminal, mezzProto,
@@ -259,7 +259,13 @@ export class Agent extends EventEmitter {
       });
       this.detected = found.resources;
       this.gpuList = found.gpus;
+      // The agent picks its id before it first registers and keeps it: a registration whose
+      // answer is lost and is sent again then names the same agent, not a second one.
       this.id = await this.loadAgentId();
+      if (!this.id) {
+        this.id = newId('agent');
+        await this.saveAgentId();
+      }
       await this.recover();
     } catch (err) {
       server.forceShutdown();
@@ -554,10 +560,9 @@ export class Agent extends EventEmitter {
     this.updates.clear();
     await Promise.all(recs.map((r) => r.ended));
     for (const r of recs) this.forget(r);
-    this.id = '';
-    await rm(join(this.dir, 'agent.json'), { force: true }).catch((err) => {
-      this.log.warn(`cannot remove agent.json: ${errorMessage(err)}`);
-    });
+    // Removed by the master: come back as a new agent, under a new id.
+    this.id = newId('agent');
+    await this.saveAgentId();
     this.resetting = false;
     this.backoffMs = this.backoffInitialMs;
     this.connect();

@@ -33,7 +33,7 @@ import { leaderHint } from '../lib/address';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import { CHANNEL_OPTIONS, describeGrpcError } from '../lib/grpc';
-import { newUuid } from '../lib/ids';
+import { newUuid, newId } from '../lib/ids';
 import { createLogger, type Logger } from '../lib/log';
 import {
   isTerminal, mezzProto,
@@ -452,7 +452,7 @@ export class SimulatedAgent {
     for (const t of this.tasksByKey.values()) clearTimeout(t.timer);
     this.tasksByKey.clear();
     this.updates.clear();
-    this.id = '';
+    this.id = newId('agent');
     this.g.idChanged();
     this.resetting = false;
     this.backoffMs = this.g.backoffInitialMs;
@@ -597,7 +597,8 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
     const index = first + n;
     const extra = typeof opts.attributes === 'function' ? opts.attributes(index) : opts.attributes ?? [];
     const attributes: Attribute[] = [{ name: 'sim', text: 'true' }, { name: 'index', text: String(index) }, ...extra.filter((a) => a.name !== 'sim' && a.name !== 'index')];
-    agents.push(new SimulatedAgent(index, g, savedIds[String(index)] ?? '', `${prefix}-${index}`, attributes));
+    // Like the real agent, each picks its id before it first registers, so a retried registration is the same agent.
+    agents.push(new SimulatedAgent(index, g, savedIds[String(index)] ?? newId('agent'), `${prefix}-${index}`, attributes));
   }
 
   const watchdog = setInterval(() => {

@@ -16,14 +16,16 @@
  * Timing (TTL = the lease TTL etcd granted; default 2 s):
  * - a keepalive is sent every TTL/4 (0.5 s), one at a time, each with a
  *   deadline of TTL/4;
- * - the leadership (or candidacy) is lost once TTL/2 (1 s) has passed since
+ * - the leadership (or candidacy) is lost once 2·TTL/3 (1.33 s) has passed since
  *   the *sending* of the last keepalive that etcd answered — etcd renewed the
  *   lease no earlier than that moment, so it cannot expire before TTL after
  *   it — or at once when etcd answers that the lease is gone, or our key is
  *   deleted or re-created.
- * So a leader cut off from etcd stops acting at least TTL/2 (1 s) before
+ * So a leader cut off from etcd stops acting at least TTL/3 (0.67 s) before
  * etcd can expire its lease and let another lead, as long as its own event
- * loop is not stalled for that long; fencing covers that last case, since a
+ * loop is not stalled for that long. (TTL/2 proved too tight on a loaded
+ * 2-core machine: a new leader busy with 1,000 agents re-registering missed
+ * it and stepped down.) fencing covers that last case, since a
  * write guarded by the old key's create revision fails once the key is gone.
  * (The architecture measured a standby elected 1.8 s after a leader was
  * killed -9 with a 2 s lease.)
@@ -42,8 +44,8 @@ import { connectEtcd, etcdError, etcdWatch, ownStream, prefixRange, type EtcdCon
 export const DEFAULT_LEASE_TTL_S = 2;
 /** Keepalives are sent every TTL × this (0.5 s for 2 s). */
 export const KEEPALIVE_FRACTION = 1 / 4;
-/** Leadership is given up once TTL × this has passed since the sending of the last answered keepalive (1 s for 2 s). */
-export const LOST_AFTER_FRACTION = 1 / 2;
+/** Leadership is given up once TTL × this has passed since the sending of the last answered keepalive (1.33 s for 2 s). */
+export const LOST_AFTER_FRACTION = 2 / 3;
 
 export type EtcdElectionOptions = (EtcdOptions | { connection: EtcdConnection }) & {
   /** The cluster name: keys live under `/mezzanine/<cluster>/leader/`. */
@@ -99,7 +101,7 @@ function wait(ms: number | undefined, ...latches: { on(fn: () => void): () => vo
 
 /**
  * One lease, kept alive by keepalives sent every TTL/4. `lost` resolves
- * when TTL/2 has passed since the sending of the last answered keepalive,
+ * when 2·TTL/3 has passed since the sending of the last answered keepalive,
  * or when etcd says the lease is gone.
  */
 class KeptLease {
@@ -138,7 +140,7 @@ class KeptLease {
     return BigInt(this.id).toString(16);
   }
 
-  /** True while TTL/2 has not passed since the sending of the last answered keepalive. */
+  /** True while 2·TTL/3 has not passed since the sending of the last answered keepalive. */
   valid(): boolean {
     return !this.lost.settled && now() - this.lastAnsweredSentAt < this.ttlMs * LOST_AFTER_FRACTION;
   }

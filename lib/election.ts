@@ -29,7 +29,7 @@ export interface Leadership {
    * Resolves (never rejects) with a reason when the leadership is lost or
    * resigned; the leader must stop acting at once. For etcd it resolves
    * before etcd can elect another leader (see election-etcd.ts), provided
-   * the process is not stalled for longer than half the lease TTL.
+   * the process is not stalled for longer than a third of the lease TTL.
    */
   readonly lost: Promise<string>;
   /** Gives the leadership up (resolving `lost` with "resigned") and lets the next candidate lead at once. Idempotent; never rejects. */

@@ -69,10 +69,12 @@ function run(s: FakeAgentStream, ...tasks: { taskId: string; command?: { value: 
 describe('Agent against a fake master', () => {
   let s0: FakeAgentStream;
 
-  it('registers with its port, resources, attributes and isolation, and saves the id it is given', async () => {
+  it('registers with its port, resources, attributes and isolation under an id it chose, and adopts the id it is given', async () => {
     s0 = await master.stream(0);
     const reg = s0.of('register')[0]!;
-    assert.equal(reg.info!.id, '');
+    // Chosen and saved before the first registration, so a retried registration names the same agent.
+    assert.match(reg.info!.id, /^agent-[0-9a-f]{12}$/);
+    assert.equal(JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8')).agentId, reg.info!.id);
     assert.equal(reg.info!.port, agent.port);
     assert.deepEqual(reg.info!.resources.map((r) => [r.name, r.scalar, r.ranges.map((x) => [Number(x.begin), Number(x.end)])]), [
       ['cpus', 2, []], ['mem', 1024, []], ['disk', 1000, []], ['ports', 0, [[31000, 32000]]],
@@ -198,7 +200,7 @@ describe('Agent against a fake master', () => {
     assert.equal((await waitState(s0, 'svc', 'TASK_KILLED')).reason, 'REASON_FRAMEWORK_REMOVED');
   });
 
-  it('shutdown kills every task, forgets the id and registers anew', async () => {
+  it('shutdown kills every task, forgets the id and registers anew under a new one', async () => {
     run(s0, { taskId: 'long', command: { value: 'sleep 1000' } });
     await waitState(s0, 'long', 'TASK_RUNNING');
     const pid = agent.tasks().find((t) => t.taskId === 'long')!.pid!;
@@ -207,9 +209,10 @@ describe('Agent against a fake master', () => {
     const s = await master.stream(n);
     assert.deepEqual(await groupMembers(pid), [], 'tasks are gone before the new registration');
     const reg = s.of('register')[0]!;
-    assert.equal(reg.info!.id, '');
+    assert.match(reg.info!.id, /^agent-[0-9a-f]{12}$/);
+    assert.notEqual(reg.info!.id, 'agent-1', 'not the removed id');
     assert.deepEqual(reg.tasks, []);
-    await assert.rejects(access(join(workDir, 'agent.json')));
+    assert.equal(JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8')).agentId, reg.info!.id);
     assert.equal(updatesOf(s0, 'long').some((u) => u.state === 'TASK_KILLED'), false, 'nothing reported for the removed agent');
     s0 = await register(n, 'agent-2');
     assert.equal(JSON.parse(await waitFor('agent.json', () => readFile(join(workDir, 'agent.json'), 'utf8').catch(() => undefined))).agentId, 'agent-2');
