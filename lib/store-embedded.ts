@@ -19,7 +19,7 @@
 import { promises as fs, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError, errorMessage } from './errors';
-import { assertTxn, compareKeys, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
+import { assertTxn, compareKeys, valueJson, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
 
 const FORMAT = 'mezzanine-store/1';
 
@@ -185,7 +185,7 @@ export class EmbeddedStore implements Store {
   private applyAll(ops: readonly TxnOp[]): void {
     // Serialised first, so that a value that cannot be stored leaves the transaction unapplied.
     // Stored as JSON so that later mutation of the caller's object cannot change the store.
-    const jsons = ops.map((op) => (op.op === 'put' ? toJson(op.key, op.value) : undefined));
+    const jsons = ops.map((op) => (op.op === 'put' ? valueJson(op.key, op.value) : undefined));
     const revision = this.revision + 1;
     let changed = false;
     for (const [i, op] of ops.entries()) {
@@ -283,16 +283,6 @@ export class EmbeddedStore implements Store {
   }
 }
 
-function toJson(key: string, value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    throw new StoreError(`cannot store the value at ${key}: ${errorMessage(err)}`, { cause: err });
-  }
-  if (json === undefined) throw new StoreError(`cannot store ${String(value)} at ${key}: the value is not JSON-serialisable`);
-  return json;
-}
 
 function toKeyValue<T>(key: string, e: Entry): KeyValue<T> {
   return { key, value: JSON.parse(e.json) as T, version: e.version, createRevision: e.createRevision, modRevision: e.modRevision };

@@ -30,7 +30,7 @@
 import type { EventEmitter } from 'node:events';
 import { Etcd3, isRecoverableError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type IWatchResponse } from 'etcd3';
 import { StoreError, errorMessage } from './errors';
-import { assertTxn, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
+import { assertTxn, valueJson, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
 
 /** How a Mezzanine process reaches etcd. */
 export interface EtcdOptions {
@@ -370,7 +370,7 @@ export class EtcdStore implements Store {
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    const body = encode(key, value);
+    const body = Buffer.from(valueJson(key, value));
     await this.call(`put ${key}`, () => this.connection.client.kv.put({ key: Buffer.from(key), value: body }));
   }
 
@@ -394,7 +394,7 @@ export class EtcdStore implements Store {
     );
     const success: IRequestOp[] = ops.map((op) =>
       op.op === 'put'
-        ? { request_put: { key: Buffer.from(op.key), value: encode(op.key, op.value) } }
+        ? { request_put: { key: Buffer.from(op.key), value: Buffer.from(valueJson(op.key, op.value)) } }
         : { request_delete_range: { key: Buffer.from(op.key) } },
     );
     const res = await this.call('txn', () => this.connection.client.kv.txn({ compare, success, failure: [] }));
@@ -466,16 +466,6 @@ export class EtcdStore implements Store {
   }
 }
 
-function encode(key: string, value: unknown): Buffer {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    throw new StoreError(`cannot store the value at ${key}: ${errorMessage(err)}`, { cause: err });
-  }
-  if (json === undefined) throw new StoreError(`cannot store ${String(value)} at ${key}: the value is not JSON-serialisable`);
-  return Buffer.from(json);
-}
 
 function parse(key: string, value: Buffer, conn: Pick<EtcdConnection, 'endpoints'>): unknown {
   try {

@@ -19,7 +19,7 @@
  * compare so that a retry is safe.
  */
 
-import { InvalidArgumentError } from './errors';
+import { errorMessage, InvalidArgumentError, StoreError } from './errors';
 
 export interface KeyValue<T = unknown> {
   key: string;
@@ -124,4 +124,19 @@ export function assertTxn(compares: readonly TxnCompare[], ops: readonly TxnOp[]
     if (seen.has(op.key)) throw new InvalidArgumentError(`a transaction may write each key once, but ${op.key} appears twice`);
     seen.add(op.key);
   }
+}
+
+/**
+ * A value as the JSON both stores keep. Throws StoreError naming the key
+ * for what JSON cannot hold (cycles, BigInt, undefined, functions).
+ */
+export function valueJson(key: string, value: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new StoreError(`cannot store the value at ${key}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (json === undefined) throw new StoreError(`cannot store ${String(value)} at ${key}: the value is not JSON-serialisable`);
+  return json;
 }

@@ -11,13 +11,12 @@
  *                                    ▼          │
  *                                  allocator (pure)
  */
-import { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/log';
 import * as res from '../lib/resources';
 import { newId } from '../lib/ids';
 import { isTerminal, type TaskState } from '../lib/proto';
 import type {
-  AgentMessage__Output, Call__Output, Event, FrameworkInfo__Output, TaskInfo__Output, TaskStatus, TaskStatus__Output,
+  AgentMessage__Output, AgentTask__Output, Call__Output, Event, FrameworkInfo__Output, TaskInfo__Output, TaskStatus, TaskStatus__Output,
 } from '../lib/proto';
 import { VERSION } from '../lib/version';
 import { allocate, type AllocatorSnapshot } from './allocator';
@@ -66,7 +65,7 @@ function withoutResourceList(info: TaskInfo__Output): TaskInfo__Output {
 
 const ROLE_NAME = /^(\*|[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)$/;
 
-export class Master extends EventEmitter {
+export class Master {
   readonly id = newId('master');
   readonly startedAt: number;
   readonly agents = new Map<string, AgentRecord>();
@@ -86,7 +85,6 @@ export class Master extends EventEmitter {
   private readonly now: () => number;
 
   constructor(private readonly opts: MasterOptions) {
-    super();
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.startedAt = this.now();
@@ -226,7 +224,7 @@ export class Master extends EventEmitter {
    * know (a restarted master), end those it no longer has, and kill those
    * whose framework is gone or was told they were LOST.
    */
-  private reconcileAgentTasks(agent: AgentRecord, reported: AgentMessage__Output['register'] extends infer R ? R extends { tasks: infer T } ? T : never : never): void {
+  private reconcileAgentTasks(agent: AgentRecord, reported: readonly AgentTask__Output[]): void {
     const seen = new Set<string>();
     for (const t of reported) {
       if (!t.task || !t.status) continue;
@@ -346,7 +344,6 @@ export class Master extends EventEmitter {
         message: `agent ${agent.id} is unreachable (${why})`,
       });
     }
-    this.emit('agent-unreachable', agent.id);
   }
 
   private async removeAgent(agent: AgentRecord): Promise<void> {
