@@ -85,8 +85,9 @@ describe('Agent against a fake master', () => {
     assert.deepEqual(reg.tasks, []);
 
     s0 = await register(0);
-    const saved = await waitFor('agent.json', () => readFile(join(workDir, 'agent.json'), 'utf8').catch(() => undefined));
-    assert.equal(JSON.parse(saved).agentId, 'agent-1');
+    // The file already holds the chosen id, so wait for the adopted one to be written over it.
+    await waitFor('agent.json to name agent-1', async () =>
+      JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8').catch(() => '{}')).agentId === 'agent-1');
     await s0.waitFor('a ping', (s) => s.of('ping').length >= 2);
   });
 
