@@ -62,6 +62,12 @@ async function register(n: number, agentId = 'agent-1'): Promise<FakeAgentStream
   return s;
 }
 
+/** agent.json already holds an earlier id, so wait for `id` to be written over it. */
+function savedIdBecomes(id: string): Promise<unknown> {
+  return waitFor(`agent.json to name ${id}`, async () =>
+    JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8').catch(() => '{}')).agentId === id);
+}
+
 function run(s: FakeAgentStream, ...tasks: { taskId: string; command?: { value: string } }[]): void {
   s.send({ runTasks: { framework: FW, tasks } });
 }
@@ -85,9 +91,7 @@ describe('Agent against a fake master', () => {
     assert.deepEqual(reg.tasks, []);
 
     s0 = await register(0);
-    // The file already holds the chosen id, so wait for the adopted one to be written over it.
-    await waitFor('agent.json to name agent-1', async () =>
-      JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8').catch(() => '{}')).agentId === 'agent-1');
+    await savedIdBecomes('agent-1');
     await s0.waitFor('a ping', (s) => s.of('ping').length >= 2);
   });
 
@@ -216,7 +220,7 @@ describe('Agent against a fake master', () => {
     assert.equal(JSON.parse(await readFile(join(workDir, 'agent.json'), 'utf8')).agentId, reg.info!.id);
     assert.equal(updatesOf(s0, 'long').some((u) => u.state === 'TASK_KILLED'), false, 'nothing reported for the removed agent');
     s0 = await register(n, 'agent-2');
-    assert.equal(JSON.parse(await waitFor('agent.json', () => readFile(join(workDir, 'agent.json'), 'utf8').catch(() => undefined))).agentId, 'agent-2');
+    await savedIdBecomes('agent-2');
   });
 
   it('after refused, retries; a master that never answers is given up after three ping intervals', async () => {
