@@ -150,8 +150,16 @@ interface Connection {
   pingSeq: number;
   pingTimer?: NodeJS.Timeout;
   watchdog?: NodeJS.Timeout;
+  /** Reached by following a standby's "the leader is HOST:PORT". */
+  viaHint: boolean;
 }
 
+/**
+ * How long a leader that dropped this agent, or that a standby named but
+ * could not be reached, is taken for dead: about a leader lease, after which
+ * standbys name its successor.
+ */
+const LOST_LEADER_MS = 3000;
 /** Margin over three missed ping intervals before the stream counts as dead. */
 const WATCHDOG_MARGIN_MS = 1000;
 /** Sandboxes of forgotten tasks kept in memory for quick reads (older ones are found on disk). */
@@ -190,6 +198,8 @@ export class Agent extends EventEmitter {
   private masterIndex = 0;
   /** A standby's "the leader is HOST:PORT", tried on the next attempt. */
   private leaderHint: string | undefined;
+  /** The leader this agent lost, named in registrations until `until` so that a standby holds them through the election. */
+  private lostLeader?: { master: string; until: number };
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
@@ -333,6 +343,7 @@ export class Agent extends EventEmitter {
 
   private connect(): void {
     if (this.stopped || this.resetting) return;
+    const viaHint = this.leaderHint !== undefined;
     const master = this.leaderHint ?? this.masters[this.masterIndex % this.masters.length]!;
     this.leaderHint = undefined;
     const AgentGateway = mezzProto().AgentGateway;
@@ -345,7 +356,7 @@ export class Agent extends EventEmitter {
     const call = client.Connect();
     const gen = ++this.gen;
     const conn: Connection = {
-      gen, master, client, call, registered: false, lastHeard: Date.now(), pingMs: this.pingIntervalMs, pingSeq: 0,
+      gen, master, client, call, registered: false, lastHeard: Date.now(), pingMs: this.pingIntervalMs, pingSeq: 0, viaHint,
     };
     this.conn = conn;
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
@@ -353,7 +364,8 @@ export class Agent extends EventEmitter {
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
-    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks() } });
+    const lost = this.lostLeader && Date.now() < this.lostLeader.until ? this.lostLeader.master : '';
+    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks(), lostLeader: lost } });
   }
 
   private agentInfo() {
@@ -385,7 +397,14 @@ export class Agent extends EventEmitter {
     conn.watchdog.unref();
   }
 
-  /** Ends `conn` (if current) and schedules the next attempt, on the next master, after the backoff. */
+  /**
+   * Ends `conn` (if current) and schedules the next attempt after the
+   * backoff: on the leader a standby named, or else on the next master. A
+   * leader that dropped us (or that could not be reached when named) is
+   * likely dead while standbys still name it, until its lease lapses: the
+   * standby is asked again, naming the lost leader, and holds the
+   * registration until the new leader is elected.
+   */
   private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn'): void {
     if (conn.gen !== this.gen || this.stopped) return;
     if (conn.registered) this.failedAttempts = 0;
@@ -394,8 +413,12 @@ export class Agent extends EventEmitter {
       + (quiet || conn.registered ? '' : ' (retrying in the background)'));
     this.dropConnection();
     this.emit('disconnected', why);
-    this.leaderHint = leaderHint(why);
-    if (!this.leaderHint) this.masterIndex++;
+    const refusedByStandby = /not the leader/i.test(why);
+    if ((conn.registered || conn.viaHint) && !refusedByStandby) this.lostLeader = { master: conn.master, until: Date.now() + LOST_LEADER_MS };
+    const hint = leaderHint(why);
+    const hintIsLost = hint !== undefined && hint === this.lostLeader?.master && Date.now() < this.lostLeader.until;
+    this.leaderHint = hintIsLost ? undefined : hint;
+    if (!hint) this.masterIndex++;
     this.scheduleReconnect();
   }
 

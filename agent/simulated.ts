@@ -15,10 +15,11 @@
  * What differs from the real agent: no files server (port 0), no sandbox,
  * no process, and KILLED follows a kill at once (no KILLING, no grace). A
  * registration may go unanswered for 15 s (thousands of agents registering
- * at one instant queue up at the master), and while a standby answers
- * "not the leader" the agent retries it every 200–400 ms without growing
- * its backoff (and ignores, for 3 s, hints naming the leader it just lost),
- * so that agents arrive soon after a new leader is elected.
+ * at one instant queue up at the master). An agent that lost its leader
+ * ignores, for 3 s, hints naming it, and names it in its registration
+ * (`lost_leader`) so that a standby holds the registration until the new
+ * leader is elected; a standby that answers "not the leader" is retried
+ * every 200–400 ms without growing the backoff.
  * A task's labels may override the simulation: `sim.duration` (e.g. "2s",
  * "0" for until killed) and `sim.exit-code` (non-zero: TASK_FAILED).
  *
@@ -233,7 +234,12 @@ export class SimulatedAgent {
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
     call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
-    call.write({ register: { info: this.info(), tasks: this.knownTasks() } });
+    call.write({ register: { info: this.info(), tasks: this.knownTasks(), lostLeader: this.lostLeader() } });
+  }
+
+  /** The leader this agent lost, while it shuns it: a standby then holds the registration through the election. */
+  private lostLeader(): string {
+    return this.shunned && Date.now() < this.shunned.until ? this.shunned.master : '';
   }
 
   /** @internal The group's watchdog: a stream silent for three ping intervals (and a margin) is dead. */

@@ -1,49 +1,113 @@
 /**
  * gRPC glue for AgentGateway.Connect: one bidirectional stream per agent.
  * The first message registers; the rest are pings and status updates.
+ *
+ * A standby refuses with the leader's address, except while a failover is
+ * under way: an agent that names the leader it lost (`lost_leader`), when
+ * this standby still names that one or none, is held until a leader is
+ * elected. All agents then register the moment the new leader serves,
+ * instead of polling standbys until it does.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { peerHost } from '../lib/grpc';
 import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/AgentGateway';
-import { streamMaster, type LeaderSource } from './leader-source';
+import type { AgentMessage__Output } from '../lib/proto/generated/mezzanine/v1/AgentMessage';
+import { refuseStream, type LeaderSource } from './leader-source';
+import type { Master } from './master';
 import type { AgentStream } from './state';
+
+/**
+ * The longest a standby holds a registration: above a dead leader's lease
+ * lapsing at the default TTL (2 s, which etcd checks every 0.5 s), below
+ * the silence after which an agent gives up on a master (4 s by default).
+ */
+export const HOLD_REGISTRATION_MS = 3000;
 
 export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   return {
     Connect(stream: AgentStream) {
-      const master = streamMaster(node, stream);
-      if (!master) return;
-      let agentId: string | undefined;
-      let registering: Promise<void> | undefined;
-      stream.on('data', (msg) => {
-        if (!registering) {
-          registering = master
-            .registerAgent(stream, msg, peerHost(stream.getPeer()))
-            .then((id) => {
-              agentId = id;
-            })
-            .catch((err: Error) => {
-              stream.write({ refused: { reason: `registration failed: ${err.message}` } });
-              stream.end();
-            });
-          return;
-        }
-        // Messages behind a registration in flight wait for it, in order.
-        registering = registering.then(() => {
-          if (agentId) master.agentMessage(agentId, stream, msg);
-        });
-      });
-      const gone = () => {
-        void registering?.then(() => {
-          if (agentId) master.agentDisconnected(agentId, stream);
-        });
+      const master = node.leading();
+      if (master) {
+        master.ownStream(stream);
+        serve(master, stream);
+        return;
+      }
+      // A standby: the registration says whether to refuse at once or to hold it through an election.
+      const first = (msg: AgentMessage__Output): void => {
+        stream.off('end', ended);
+        stream.pause();
+        void standby(node, stream, msg);
       };
-      stream.on('end', () => {
-        gone();
-        stream.end();
-      });
-      stream.on('error', (_err: grpc.ServiceError) => gone());
-      stream.on('cancelled', gone);
+      const ended = (): void => {
+        stream.off('data', first);
+        refuseStream(node, stream);
+      };
+      stream.once('data', first);
+      stream.once('end', ended);
     },
   };
+}
+
+async function standby(node: LeaderSource, stream: AgentStream, first: AgentMessage__Output): Promise<void> {
+  const lost = first.register?.lostLeader;
+  const waitFor = (named: string | undefined): boolean => named === undefined || named === lost || named === node.address;
+  if (lost && waitFor(node.leaderAddress())) {
+    const who = first.register?.info?.id || 'without an id';
+    node.log.info(`holding the registration of agent ${who} from ${peerHost(stream.getPeer())} until a new leader serves `
+      + `(it lost leader ${lost}; at most ${HOLD_REGISTRATION_MS} ms)`);
+    const gone = new AbortController();
+    const abort = (): void => gone.abort();
+    for (const e of ['cancelled', 'error', 'end']) stream.once(e, abort);
+    const deadline = Date.now() + HOLD_REGISTRATION_MS;
+    while (!gone.signal.aborted && !node.leading() && waitFor(node.leaderAddress()) && Date.now() < deadline) {
+      await node.leadershipChange(deadline - Date.now(), gone.signal);
+    }
+    for (const e of ['cancelled', 'error', 'end']) stream.off(e, abort);
+    if (gone.signal.aborted) return;
+  }
+  const master = node.leading();
+  if (!master) {
+    refuseStream(node, stream);
+    return;
+  }
+  master.ownStream(stream);
+  serve(master, stream, first);
+  stream.resume();
+}
+
+/** Runs an agent's stream against `master`; `first` is its first message when it was read already. */
+function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output): void {
+  let agentId: string | undefined;
+  let registering: Promise<void> | undefined;
+  const onMessage = (msg: AgentMessage__Output): void => {
+    if (!registering) {
+      registering = master
+        .registerAgent(stream, msg, peerHost(stream.getPeer()))
+        .then((id) => {
+          agentId = id;
+        })
+        .catch((err: Error) => {
+          stream.write({ refused: { reason: `registration failed: ${err.message}` } });
+          stream.end();
+        });
+      return;
+    }
+    // Messages behind a registration in flight wait for it, in order.
+    registering = registering.then(() => {
+      if (agentId) master.agentMessage(agentId, stream, msg);
+    });
+  };
+  if (first) onMessage(first);
+  stream.on('data', onMessage);
+  const gone = () => {
+    void registering?.then(() => {
+      if (agentId) master.agentDisconnected(agentId, stream);
+    });
+  };
+  stream.on('end', () => {
+    gone();
+    stream.end();
+  });
+  stream.on('error', (_err: grpc.ServiceError) => gone());
+  stream.on('cancelled', gone);
 }

@@ -3,6 +3,7 @@
  * leads, and otherwise the answer that points callers to the leader.
  */
 import type { UnavailableError } from '../lib/errors';
+import type { Logger } from '../lib/log';
 import { toServiceError } from '../lib/grpc';
 import type { Master } from './master';
 import type { AgentStream, SchedulerStream } from './state';
@@ -13,8 +14,15 @@ export interface LeaderSource {
   notLeader(): UnavailableError;
   readonly address: string;
   readonly cluster: string;
+  readonly log: Logger;
   leaderAddress(): string | undefined;
   candidates(): Promise<string[]>;
+  /**
+   * Resolves at the next change of leadership as this node sees it (it
+   * starts or stops leading, or etcd names another leader), after
+   * `timeoutMs`, or when `signal` aborts, whichever comes first.
+   */
+  leadershipChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -25,10 +33,15 @@ export interface LeaderSource {
 export function streamMaster(node: LeaderSource, stream: AgentStream | SchedulerStream): Master | undefined {
   const master = node.leading();
   if (!master) {
-    stream.on('data', () => undefined);
-    stream.emit('error', toServiceError(node.notLeader()));
+    refuseStream(node, stream);
     return undefined;
   }
   master.ownStream(stream);
   return master;
+}
+
+/** Ends a stream that reached a standby with UNAVAILABLE and the leader's address. */
+export function refuseStream(node: LeaderSource, stream: AgentStream | SchedulerStream): void {
+  stream.on('data', () => undefined);
+  stream.emit('error', toServiceError(node.notLeader()));
 }

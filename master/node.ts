@@ -44,7 +44,7 @@ export class MasterNode implements LeaderSource {
   address = '';
   port = 0;
   readonly cluster: string;
-  private readonly log: Logger;
+  readonly log: Logger;
 
   constructor(private readonly opts: MasterNodeOptions) {
     this.cluster = opts.cluster;
@@ -63,14 +63,37 @@ export class MasterNode implements LeaderSource {
     const shownHost = this.opts.host === '0.0.0.0' || this.opts.host === '::' ? '127.0.0.1' : this.opts.host;
     this.address = this.opts.advertise ?? `${shownHost}:${this.port}`;
     this.observer = await this.opts.election.observe((leader) => {
-      if (leader !== this.observed) this.log.info(leader ? `the leader is ${leader}` : 'no leader elected');
+      if (leader === this.observed) return;
+      this.log.info(leader ? `the leader is ${leader}` : 'no leader elected');
       this.observed = leader;
+      this.leadershipChanged();
     });
     this.campaigning = this.campaignLoop();
   }
 
   leading(): Master | undefined {
     return this.master;
+  }
+
+  private readonly changeWaiters = new Set<() => void>();
+
+  leadershipChange(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.changeWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done);
+      this.changeWaiters.add(done);
+      if (signal.aborted || this.stopped) done();
+    });
+  }
+
+  private leadershipChanged(): void {
+    for (const done of [...this.changeWaiters]) done();
   }
 
   leaderAddress(): string | undefined {
@@ -131,6 +154,7 @@ export class MasterNode implements LeaderSource {
       lostReason = reason;
       if (this.master === master) this.master = undefined;
       master.stop();
+      this.leadershipChanged();
     });
     try {
       await master.start();
@@ -143,6 +167,7 @@ export class MasterNode implements LeaderSource {
     if (lostReason === undefined) {
       this.master = master;
       this.log.info(`elected leader of cluster ${this.opts.cluster} at ${this.address} (master ${master.id})`);
+      this.leadershipChanged();
     }
     await lost;
     this.leadership = undefined;
@@ -153,6 +178,7 @@ export class MasterNode implements LeaderSource {
     this.stopped = true;
     this.master?.stop();
     this.master = undefined;
+    this.leadershipChanged();
     await this.leadership?.resign().catch(() => undefined);
     await this.observer?.close().catch(() => undefined);
     await this.opts.election.close().catch(() => undefined);

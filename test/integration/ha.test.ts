@@ -5,12 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
+import { EtcdElection } from '../../lib/election-etcd';
+import type { Leadership } from '../../lib/election';
 import { connectFramework, pack, type Framework } from '../../frameworks/sdk';
 import type { LeaderInfo__Output } from '../../lib/proto/generated/mezzanine/v1/LeaderInfo';
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
-import type { ReadFileResponse__Output, TaskStatus__Output } from '../../lib/proto';
+import { mezzProto, type AgentGatewayClient, type AgentMessage, type MasterMessage__Output, type ReadFileResponse__Output, type TaskStatus__Output } from '../../lib/proto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { alive, Cluster, op, ROOT, waitFor, type Proc } from '../harness';
@@ -186,5 +189,66 @@ describe('a partitioned leader', { skip: requireEtcd() }, () => {
     // Still running, it now answers as a standby.
     const info = await op<object, LeaderInfo__Output>(c.operator(partitioned.address), 'getLeader', {});
     assert.equal(info.isLeader, false);
+  });
+});
+
+describe('a standby during a failover', { skip: requireEtcd() }, () => {
+  // The "old leader" is this test holding the etcd election under an address where nothing listens:
+  // it stays the leader (its lease kept alive) until the test resigns, so the standby's view is fixed.
+  const DEAD = '127.0.0.1:9';
+  const c = new Cluster();
+  let etcd: EtcdProcess;
+  let held: Leadership;
+  let election: EtcdElection;
+  let standby: Proc;
+  const streams: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>[] = [];
+
+  before(async () => {
+    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
+    election = new EtcdElection({ endpoints: [etcd.endpoint], cluster: 'mezzanine', ttlSeconds: 2 });
+    held = await election.campaign(DEAD);
+    standby = await c.startMaster({ name: 'standby', args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] });
+    await waitFor('the standby to name the held leader', async () => (await op<object, LeaderInfo__Output>(c.operator(standby.address), 'getLeader', {})).leader === DEAD);
+  });
+  after(async () => {
+    for (const s of streams) s.cancel();
+    await election?.close();
+    await c.teardown();
+    await etcd?.stop();
+  });
+
+  /** Opens an agent stream to the standby and registers; resolves with what the standby answered first. */
+  const register = (id: string, lostLeader: string) => {
+    const client = new (mezzProto().AgentGateway)(standby.address, grpc.credentials.createInsecure()) as AgentGatewayClient;
+    const call = client.Connect();
+    streams.push(call);
+    const answer = new Promise<{ registered?: string; error?: string }>((resolve) => {
+      call.on('data', (m: MasterMessage__Output) => resolve(m.registered ? { registered: m.registered.agentId } : { error: JSON.stringify(m) }));
+      call.on('error', (e: Error) => resolve({ error: e.message }));
+    });
+    const info = { id, hostname: 'h', port: 1, resources: [{ name: 'cpus', scalar: 1 }, { name: 'mem', scalar: 64 }], attributes: [], version: 'test', isolation: [] };
+    call.write({ register: { info, tasks: [], lostLeader } });
+    return answer;
+  };
+
+  test('refuses at once, naming the leader, an agent that has not lost it or lost another', async () => {
+    assert.match((await register('agent-plain', '')).error ?? '', /the leader is 127\.0\.0\.1:9/);
+    assert.match((await register('agent-other', '127.0.0.1:8')).error ?? '', /the leader is 127\.0\.0\.1:9/);
+  });
+
+  test('holds an agent that lost the leader it still names, at most a few seconds, then refuses it', async () => {
+    const t0 = Date.now();
+    assert.match((await register('agent-timeout', DEAD)).error ?? '', /the leader is 127\.0\.0\.1:9/);
+    assert.ok(Date.now() - t0 >= 2500, `refused after ${Date.now() - t0} ms, before the hold ran out`);
+    assert.match(standby.output(), /holding the registration of agent agent-timeout/);
+  });
+
+  test('registers a held agent on the same stream the moment it is elected', async () => {
+    const answer = register('agent-held', DEAD);
+    await waitFor('the standby to hold the registration', () => /holding the registration of agent agent-held/.test(standby.output()));
+    await held.resign();
+    assert.deepEqual(await answer, { registered: 'agent-held' });
+    const agents = await op<object, ListAgentsResponse__Output>(c.operator(standby.address), 'listAgents', {});
+    assert.deepEqual(agents.agents.map((a) => [a.id, a.state]), [['agent-held', 'ACTIVE']]);
   });
 });

@@ -16,11 +16,13 @@ export interface _mezzanine_v1_AgentMessage_Ping__Output {
 export interface _mezzanine_v1_AgentMessage_Register {
   'info'?: (_mezzanine_v1_AgentInfo | null);
   'tasks'?: (_mezzanine_v1_AgentTask)[];
+  'lostLeader'?: (string);
 }
 
 export interface _mezzanine_v1_AgentMessage_Register__Output {
   'info': (_mezzanine_v1_AgentInfo__Output | null);
   'tasks': (_mezzanine_v1_AgentTask__Output)[];
+  'lostLeader': (string);
 }
 
 export interface _mezzanine_v1_AgentMessage_StatusUpdate {
