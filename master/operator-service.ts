@@ -25,6 +25,9 @@ function taskSummary(t: TaskRecord): TaskSummary {
   };
 }
 
+/** Agent file-server clients kept open for reuse (one per agent read recently). */
+const FILE_CLIENTS = 64;
+
 export function operatorHandlers(node: LeaderSource): OperatorHandlers {
   /** The leading Master, or UNAVAILABLE naming the leader. */
   const leader = (): Master => {
@@ -32,12 +35,18 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
     if (!m) throw node.notLeader();
     return m;
   };
+  // Clients of the agents' file servers, most recently used last; the least recently used is
+  // closed beyond FILE_CLIENTS, so that agents coming and going over months leave no channels open.
   const fileClients = new Map<string, AgentFilesClient>();
   const filesClient = (address: string) => {
     let c = fileClients.get(address);
-    if (!c) {
-      c = new (mezzProto().AgentFiles)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-      fileClients.set(address, c);
+    fileClients.delete(address);
+    c ??= new (mezzProto().AgentFiles)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    fileClients.set(address, c);
+    if (fileClients.size > FILE_CLIENTS) {
+      const [oldest, client] = fileClients.entries().next().value!;
+      fileClients.delete(oldest);
+      client.close();
     }
     return c;
   };
