@@ -25,6 +25,8 @@ function taskSummary(t: TaskRecord): TaskSummary {
   };
 }
 
+/** Roles whose weights one UpdateWeights may set: one registry transaction, below etcd's 128 operations. */
+const MAX_WEIGHTS_PER_CALL = 100;
 /** Agent file-server clients kept open for reuse (one per agent read recently). */
 const FILE_CLIENTS = 64;
 
@@ -122,6 +124,9 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
     ListRoles: unary(() => rolesView(leader())),
     UpdateWeights: unary(async (req) => {
       if (!req.weights.length) throw new InvalidArgumentError('no weights given; e.g. role=dev weight=2');
+      if (req.weights.length > MAX_WEIGHTS_PER_CALL) {
+        throw new InvalidArgumentError(`${req.weights.length} weights in one call; at most ${MAX_WEIGHTS_PER_CALL} (they are stored in one transaction): send them in batches`);
+      }
       for (const w of req.weights) {
         if (!w.role.trim()) throw new InvalidArgumentError('a weight names no role');
         if (!(Number.isFinite(w.weight) && w.weight > 0)) {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Cluster, ROOT, waitFor, type Proc } from '../harness';
+import { Cluster, op, ROOT, waitFor, type Proc } from '../harness';
 
 const MEZZ = path.join(ROOT, 'bin/mezz.mjs');
 
@@ -75,7 +75,7 @@ describe('mezz against a running cluster', () => {
     assert.match(missing.stderr, /no-such-task is not known/);
   });
 
-  test('mezz agents, status, frameworks and roles', () => {
+  test('mezz agents, status, frameworks and roles', async () => {
     const agents = JSON.parse(mezz(['agents', '--json', '--master', master.address]).stdout) as { id: string; hostname: string; resources: { cpus: number; mem: number; disk: number; gpus: number }; attributes: Record<string, string> }[];
     assert.deepEqual(agents.map((a) => a.resources).sort((x, y) => x.cpus - y.cpus), [{ cpus: 2, mem: 1024, disk: 500, gpus: 0 }, { cpus: 2, mem: 1024, disk: 500, gpus: 0 }]);
     assert.ok(agents.some((a) => a.attributes.rack === 'r1'));
@@ -89,6 +89,11 @@ describe('mezz against a running cluster', () => {
     assert.equal(w.status, 0, w.stderr);
     const roles = JSON.parse(mezz(['roles', '--json', '--master', master.address]).stdout) as { name: string; weight: number }[];
     assert.equal(roles.find((r) => r.name === 'analytics')?.weight, 2.5);
+    // More roles than one registry transaction holds are refused whole, with what to do instead.
+    const many = Array.from({ length: 101 }, (_, i) => ({ role: `r${i}`, weight: 2 }));
+    await assert.rejects(op(c.operator(master.address), 'updateWeights', { weights: many }), /101 weights in one call; at most 100 .*send them in batches/);
+    const after = JSON.parse(mezz(['roles', '--json', '--master', master.address]).stdout) as { name: string }[];
+    assert.equal(after.some((r) => r.name === 'r0'), false, 'nothing was applied');
   });
 
   test('an unreachable master is a one-line error on stderr and exit 1', () => {
