@@ -19,7 +19,7 @@ import type {
   AgentMessage__Output, AgentTask__Output, Call__Output, Event, FrameworkInfo__Output, TaskInfo__Output, TaskStatus, TaskStatus__Output,
 } from '../lib/proto';
 import { VERSION } from '../lib/version';
-import { allocate, type AllocatorSnapshot } from './allocator';
+import { allocate, type AllocatorSnapshot, DeclineFilters } from './allocator';
 import type { Registry, RegistrySnapshot } from './registry';
 import type { AgentRecord, AgentStream, FrameworkRecord, OfferRecord, SchedulerStream, TaskRecord } from './state';
 import { validateAccept } from './validation';
@@ -76,6 +76,11 @@ export class Master {
   readonly removedFrameworkRecords: FrameworkRecord[] = [];
   private removedAgents = new Set<string>();
   private removedFrameworks = new Set<string>();
+  /**
+   * Every framework's decline filters, in the layout the allocator reads
+   * (allocator/filters.ts); expired at the start of each round.
+   */
+  private readonly filters = new DeclineFilters();
   private offerSeq = 0;
   private rngState = 0x9e3779b9;
   private allocationTimer?: NodeJS.Timeout;
@@ -350,8 +355,8 @@ export class Master {
     this.log.warn(`agent ${agent.id} was unreachable for more than ${this.opts.agentRemovalTimeout}s; removing it`);
     this.agents.delete(agent.id);
     this.removedAgents.add(agent.id);
+    this.filters.clearAgent(agent.id);
     for (const fw of this.frameworks.values()) {
-      fw.filters.delete(agent.id);
       if (fw.status === 'ACTIVE') this.send(fw, { failure: { agentId: agent.id } });
     }
     await this.opts.registry.removeAgent(agent.id, this.now()).catch((err) => this.log.error(`registry: ${err.message}`));
@@ -363,7 +368,7 @@ export class Master {
     return {
       id, info: { ...info, id }, roles: info.roles.length ? [...info.roles] : ['*'], capabilities: new Set(info.capabilities),
       failoverTimeout: info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT, status: 'ACTIVE', suppressedRoles: new Set(),
-      allocated: new Map(), filters: new Map(), tasks: new Map(), completed: [], offers: new Set(), registeredAt,
+      allocated: new Map(), tasks: new Map(), completed: [], offers: new Set(), registeredAt,
       lostTaskIds: new Set(),
     };
   }
@@ -448,6 +453,7 @@ export class Master {
       this.endTask(task, { state: 'TASK_KILLED', reason: 'REASON_FRAMEWORK_REMOVED', message: `framework ${fw.id} was removed: ${why}` }, false);
     }
     this.frameworks.delete(fw.id);
+    this.filters.clearFramework(fw.id);
     this.removedFrameworks.add(fw.id);
     this.removedFrameworkRecords.push(fw);
     if (this.removedFrameworkRecords.length > REMOVED_FRAMEWORKS_KEPT) this.removedFrameworkRecords.shift();
@@ -546,13 +552,13 @@ export class Master {
   private filter(fw: FrameworkRecord, agentId: string, refuseSeconds: number | undefined): void {
     const secs = refuseSeconds ?? DEFAULT_REFUSE_SECONDS;
     if (!(secs > 0)) return;
-    fw.filters.set(agentId, this.now() / 1000 + secs);
+    this.filters.add(fw.id, agentId, this.now() / 1000 + secs);
   }
 
   private revive(fw: FrameworkRecord, roles: string[]): void {
     const which = roles.length ? roles : fw.roles;
     for (const r of which) fw.suppressedRoles.delete(r);
-    fw.filters.clear();
+    this.filters.clearFramework(fw.id);
     this.scheduleAllocation();
   }
 
@@ -749,16 +755,17 @@ export class Master {
    * only when one of its bags changed (see `freeOf`), and the total sums
    * scalars only (the allocator reads nothing else of it: shares).
    * Measured at 10,000 agents all offered: 42 ms a round before, 3 ms after.
+   * Filters are expired by visiting only those that lapse, not all of them
+   * (3 ms a round at 98,000 filters when every one was scanned).
    */
   private snapshot(nowSec: number): AllocatorSnapshot {
     const agents: AllocatorSnapshot['agents'][number][] = [];
     const frameworks: AllocatorSnapshot['frameworks'][number][] = [];
-    const filters = new Map<string, Map<string, number>>();
+    const filters = this.filters;
+    filters.expire(nowSec);
     const total: res.Resources = { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] };
     for (const fw of this.frameworks.values()) {
       if (fw.status !== 'ACTIVE' || !fw.stream) continue;
-      for (const [agentId, until] of fw.filters) if (until <= nowSec) fw.filters.delete(agentId);
-      if (fw.filters.size) filters.set(fw.id, fw.filters);
       frameworks.push({
         id: fw.id, roles: fw.roles, gpuCapable: fw.capabilities.has('GPU_RESOURCES'), suppressedRoles: fw.suppressedRoles,
         allocated: fw.allocated,

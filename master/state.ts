@@ -59,8 +59,6 @@ export interface FrameworkRecord {
   suppressedRoles: Set<string>;
   /** Per role: offered + used. */
   allocated: Map<string, Resources>;
-  /** agentId → expiry (seconds since the epoch) of a decline filter. */
-  filters: Map<string, number>;
   tasks: Map<string, TaskRecord>;
   /** Recently ended tasks, oldest first, bounded. */
   completed: TaskRecord[];

@@ -12,7 +12,8 @@
  * Suppression is static within a round, so it is applied once, by leaving
  * the (framework, role) client inactive; only the per-agent checks (GPU,
  * filters) run inside the walk, where rejected clients are skipped in order
- * without re-sorting (sorter-drf.ts `search`). In the common case the first
+ * without re-sorting (sorter-drf.ts `search`). A filter check is one bit of
+ * the agent's `declinedBy` bitset (filters.ts). In the common case the first
  * candidate takes the agent: O(log frameworks) per agent.
  */
 import { InvalidSnapshotError } from './errors';
@@ -24,8 +25,8 @@ import { DEFAULT_MIN_ALLOCATABLE } from './types';
 
 interface FrameworkView {
   gpuCapable: boolean;
-  /** This framework's decline filters, looked up once per round rather than per check. */
-  filters: ReadonlyMap<string, number> | undefined;
+  /** This framework's bit in an agent's `declinedBy` bitset (-1: it filters nothing), looked up once per round. */
+  filterSlot: number;
 }
 
 /**
@@ -36,11 +37,18 @@ interface FrameworkView {
  * at most one proposal; an agent nobody can take gets none.
  *
  * Deterministic: the same snapshot, `now` and rng sequence give the same
- * proposals. Throws InvalidSnapshotError for duplicate framework ids and
- * InvalidRoleError / InvalidWeightError for malformed roles or weights.
+ * proposals. Throws InvalidSnapshotError for duplicate framework ids or for
+ * filters not expired at `now`, and InvalidRoleError / InvalidWeightError
+ * for malformed roles or weights.
  */
 export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Proposal[] {
   const { now, rng } = opts;
+  const filters = snapshot.filters;
+  // The walk reads filters as bits, which know no time: lapsed ones must be gone already.
+  const nextExpiry = filters.nextExpiry();
+  if (nextExpiry <= now) {
+    throw new InvalidSnapshotError(`a decline filter expiring at ${nextExpiry} is still held at now = ${now}; call expire(now) on the filters before allocating`);
+  }
   const min = opts.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
   const newSorter = (hierarchical: boolean): Sorter =>
     opts.sorter === 'random' ? new RandomSorter(rng, { hierarchical }) : new DrfSorter({ hierarchical });
@@ -67,7 +75,7 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
   let gpuCapableClients = 0;
   for (const fw of snapshot.frameworks) {
     if (views.has(fw.id)) throw new InvalidSnapshotError(`framework ${fw.id} appears twice`);
-    views.set(fw.id, { gpuCapable: fw.gpuCapable, filters: snapshot.filters.get(fw.id) });
+    views.set(fw.id, { gpuCapable: fw.gpuCapable, filterSlot: filters.slotOf(fw.id) });
     for (const role of new Set(fw.roles)) {
       const active = !fw.suppressedRoles.has(role);
       frameworkSorterOf(role).add(fw.id, { active });
@@ -90,16 +98,16 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
   if (snapshot.agents.length === 0 || frameworkSorters.size === 0) return proposals;
 
   // The agent under consideration, read by the two predicates below (made once, not per agent).
-  let agentId = '';
   let gpuAgent = false;
+  let declinedBy: ArrayLike<number> | undefined;
   let chosen: string | undefined;
   const acceptFramework = (frameworkId: string): boolean => {
     const view = views.get(frameworkId)!;
     if (gpuAgent && !view.gpuCapable) return false;
-    const filters = view.filters;
-    if (filters !== undefined) {
-      const until = filters.get(agentId);
-      if (until !== undefined && until > now) return false;
+    const slot = view.filterSlot;
+    if (declinedBy !== undefined && slot >= 0) {
+      const word = slot >>> 5;
+      if (word < declinedBy.length && ((declinedBy[word]! >>> (slot & 31)) & 1) !== 0) return false;
     }
     return true;
   };
@@ -116,13 +124,14 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
     if (free.cpus <= 0 && free.mem <= 0 && free.disk <= 0 && free.gpus <= 0 && free.ports.length === 0) continue;
     gpuAgent = agent.total.gpus > 0;
     if (gpuAgent && gpuCapableClients === 0) continue;
-    agentId = agent.id;
+    // Once per agent: every candidate tried for it then reads the same few words.
+    declinedBy = filters.declinedBy(agent.id);
     const role = roleSorter.first(acceptRole);
     if (role === undefined) continue;
     const frameworkId = chosen!;
     // The agent's own `free` object, not a copy: both are read-only, and copying
     // 10k port lists per round costs more in garbage collection than the rest of the round.
-    proposals.push({ frameworkId, agentId, role, resources: free });
+    proposals.push({ frameworkId, agentId: agent.id, role, resources: free });
     // Shares converge because the next agent already sees this one counted.
     roleSorter.allocated(role, free);
     frameworkSorters.get(role)!.allocated(frameworkId, free);

@@ -1,10 +1,12 @@
 /**
  * The allocator: a pure function from a snapshot of agents, frameworks,
- * weights and filters to proposals, ordered by hierarchical DRF. See README.md.
+ * weights and filters to proposals, ordered by hierarchical DRF; and the
+ * decline filters the master keeps for it. See README.md.
  */
-export type { AllocateOptions, AllocatorAgent, AllocatorFramework, AllocatorSnapshot, Proposal } from './types';
+export type { AllocateOptions, AllocatorAgent, AllocatorFramework, AllocatorSnapshot, FilterView, Proposal } from './types';
 export { DEFAULT_MIN_ALLOCATABLE } from './types';
 export { allocate } from './allocate';
+export { DeclineFilters } from './filters';
 export type { Quantities, Sorter, SorterKind, SorterOptions } from './sorter';
 export { DrfSorter, dominantShare } from './sorter-drf';
 export { RandomSorter } from './sorter-random';

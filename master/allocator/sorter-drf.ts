@@ -61,10 +61,11 @@ export class DrfSorter extends RoleTree implements Sorter {
   /**
    * The first accepted client under `node`, in order. The heap is walked
    * best-first without being modified: the top is tried first (the common
-   * case: one look), then a frontier heap of array positions yields the rest
-   * in order — position i's children 2i+1 and 2i+2 never precede i, so they
-   * enter the frontier only once i was rejected. A rejected client costs
-   * O(log n) and nothing needs restoring afterwards.
+   * case: one look), then the better of its two children (the usual case
+   * when filters rejected the top), then a frontier heap of array positions
+   * yields the rest in order — position i's children 2i+1 and 2i+2 never
+   * precede i, so they enter the frontier only once i was rejected. A
+   * rejected client costs O(log n) and nothing needs restoring afterwards.
    */
   private search(node: RoleNode, accept: (client: string) => boolean, depth: number): string | undefined {
     const heap = node.order;
@@ -72,21 +73,25 @@ export class DrfSorter extends RoleTree implements Sorter {
     if (n === 0) return undefined;
     const top = this.visit(heap[0]!, accept, depth);
     if (top !== undefined || n === 1) return top;
-    if (n === 2) return this.visit(heap[1]!, accept, depth);
+    // Second in order, tried before any frontier is set up: in the declining-rounds bench,
+    // frontier upkeep was ~40% of what skipping a filtered top cost.
+    let i = n > 2 && before(heap[2]!, heap[1]!) ? 2 : 1;
+    const second = this.visit(heap[i]!, accept, depth);
+    if (second !== undefined || n === 2) return second;
 
     const frontier = (this.frontiers[depth] ??= []);
     frontier.length = 0;
-    pushIndex(frontier, heap, 1);
-    pushIndex(frontier, heap, 2);
-    while (frontier.length > 0) {
-      const i = popIndex(frontier, heap);
-      const found = this.visit(heap[i]!, accept, depth);
-      if (found !== undefined) return found;
+    pushIndex(frontier, heap, 3 - i); // the top's other child
+    for (;;) {
+      // i was rejected, so its children may come next.
       const l = 2 * i + 1;
       if (l < n) pushIndex(frontier, heap, l);
       if (l + 1 < n) pushIndex(frontier, heap, l + 1);
+      if (frontier.length === 0) return undefined;
+      i = popIndex(frontier, heap);
+      const found = this.visit(heap[i]!, accept, depth);
+      if (found !== undefined) return found;
     }
-    return undefined;
   }
 
   private visit(node: RoleNode, accept: (client: string) => boolean, depth: number): string | undefined {

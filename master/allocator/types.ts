@@ -29,17 +29,34 @@ export interface AllocatorFramework {
   allocated: ReadonlyMap<string, Resources>;
 }
 
+/**
+ * Decline filters as the allocation walk reads them: one bit per (framework,
+ * agent) question, so a check costs the same however many filters there are
+ * (filters.ts says why). Read-only; `DeclineFilters` implements it.
+ */
+export interface FilterView {
+  /** The framework's bit in `declinedBy` bitsets, or -1 if it filters no agent. */
+  slotOf(frameworkId: string): number;
+  /**
+   * Who filters the agent: bit `slotOf(f)` is set ⇔ framework f does; bits
+   * past the end are 0. Undefined if no framework filters it.
+   */
+  declinedBy(agentId: string): ArrayLike<number> | undefined;
+  /** No filter held expires before this (Infinity if none is held). A filter lapses when expiry ≤ now. */
+  nextExpiry(): number;
+}
+
 export interface AllocatorSnapshot {
   agents: readonly AllocatorAgent[];
   frameworks: readonly AllocatorFramework[];
   /** Role path -> weight (> 0); missing = 1. */
   weights: ReadonlyMap<string, number>;
   /**
-   * Decline filters: frameworkId -> agentId -> expiry (seconds since epoch).
-   * The agent is not proposed to that framework while expiry > now; expired
-   * entries are ignored, so the master may prune them lazily.
+   * Decline filters in force at the round's `now`: the agent is not proposed
+   * to a framework that filtered it. The master's `DeclineFilters`, expired
+   * at `now` first (allocate throws InvalidSnapshotError otherwise).
    */
-  filters: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  filters: FilterView;
   /** Cluster total: the denominator of every share. */
   total: Resources;
 }

@@ -9,6 +9,7 @@ import * as res from '../../lib/resources';
 import type { Resources } from '../../lib/resources';
 import {
   allocate,
+  DeclineFilters,
   dominantShare,
   InvalidRoleError,
   InvalidSnapshotError,
@@ -36,22 +37,29 @@ const fixtures = {
       allocated: new Map(Object.entries(opts.allocated ?? {}).map(([role, r]) => [role, res.make(r)])),
     };
   },
-  /** `total` defaults to the sum of the agents' totals plus everything frameworks hold. */
+  /**
+   * `total` defaults to the sum of the agents' totals plus everything frameworks hold.
+   * `filters` (framework -> agent -> expiry) are expired at `now` (default 1000, as `opts()`), as the master does.
+   */
   snapshot(s: {
     agents: AllocatorAgent[];
     frameworks: AllocatorFramework[];
     weights?: Record<string, number>;
     filters?: Record<string, Record<string, number>>;
+    now?: number;
     total?: Partial<Resources>;
-  }): AllocatorSnapshot {
+  }): AllocatorSnapshot & { filters: DeclineFilters } {
     let total = res.empty();
     for (const a of s.agents) total = res.add(total, a.total);
     for (const f of s.frameworks) for (const r of f.allocated.values()) total = res.add(total, r);
+    const filters = new DeclineFilters();
+    for (const [fw, byAgent] of Object.entries(s.filters ?? {})) for (const [agent, until] of Object.entries(byAgent)) filters.add(fw, agent, until);
+    filters.expire(s.now ?? 1000);
     return {
       agents: s.agents,
       frameworks: s.frameworks,
       weights: new Map(Object.entries(s.weights ?? {})),
-      filters: new Map(Object.entries(s.filters ?? {}).map(([fw, m]) => [fw, new Map(Object.entries(m))])),
+      filters,
       total: s.total ? res.make(s.total) : total,
     };
   },
@@ -176,26 +184,41 @@ describe('allocate', () => {
 
   describe('filters', () => {
     // 'low' holds nothing and would get the agent; it declined 'x' until t = 100
-    const snapshotAt = () =>
+    const snapshotAt = (now: number) =>
       fixtures.snapshot({
         agents: [fixtures.agent('x'), fixtures.agent('y')],
         frameworks: [fixtures.framework('low'), fixtures.framework('high', { allocated: { '*': { cpus: 8 } } })],
         filters: { low: { x: 100 } },
+        now,
       });
     it('keeps a filtered agent from that framework before expiry, offering it to the next', () => {
-      const p = allocate(snapshotAt(), opts({ now: 50 }));
+      const p = allocate(snapshotAt(50), opts({ now: 50 }));
       assert.equal(owner(p, 'x'), 'high');
       assert.equal(owner(p, 'y'), 'low', 'the filter is per agent');
     });
     it('offers it again once the filter has expired (expiry <= now)', () => {
+      // One snapshot through time, as the master keeps it: expire(now), then allocate.
       const one = fixtures.snapshot({
         agents: [fixtures.agent('x')],
         frameworks: [fixtures.framework('low'), fixtures.framework('high', { allocated: { '*': { cpus: 8 } } })],
         filters: { low: { x: 100 } },
+        now: 0,
       });
-      assert.equal(owner(allocate(one, opts({ now: 99 })), 'x'), 'high', '100 > 99: still filtered');
-      assert.equal(owner(allocate(one, opts({ now: 100 })), 'x'), 'low', '100 > 100 is false: expired');
-      assert.equal(owner(allocate(one, opts({ now: 150 })), 'x'), 'low');
+      const at = (now: number) => (one.filters.expire(now), owner(allocate(one, opts({ now })), 'x'));
+      assert.equal(at(50), 'high');
+      assert.equal(at(99.999), 'high', '100 > 99.999: still filtered');
+      assert.equal(at(100), 'low', '100 > 100 is false: expired');
+      assert.equal(at(150), 'low');
+    });
+    it('refuses filters that were not expired at now', () => {
+      assert.throws(() => allocate(snapshotAt(50), opts({ now: 100 })), InvalidSnapshotError);
+    });
+    it('reads filters of frameworks past the first 32 (more than one word per agent)', () => {
+      // 40 frameworks holding nothing, in id order; all but fw-37 declined x.
+      const ids = Array.from({ length: 40 }, (_, i) => `fw-${String(i).padStart(2, '0')}`);
+      const filters = Object.fromEntries(ids.filter((id) => id !== 'fw-37').map((id) => [id, { x: 2000 }]));
+      const snapshot = fixtures.snapshot({ agents: [fixtures.agent('x')], frameworks: ids.map((id) => fixtures.framework(id)), filters });
+      assert.equal(owner(allocate(snapshot, opts()), 'x'), 'fw-37');
     });
     it('gives the agent to nobody when every framework filtered it', () => {
       const snapshot = fixtures.snapshot({
@@ -294,10 +317,15 @@ describe('allocate', () => {
       filters: { a: { 'agent-3': 5000 } },
       weights: { x: 2 },
     });
-    const before = structuredClone(snapshot);
+    // The filters as plain data: what they hold and the bits the walk reads.
+    const plain = (s: typeof snapshot) => ({
+      ...s,
+      filters: { entries: [...s.filters.entries()], bits: s.agents.map((a) => Array.from(s.filters.declinedBy(a.id) ?? [])) },
+    });
+    const before = structuredClone(plain(snapshot));
     allocate(snapshot, opts());
     allocate(snapshot, opts({ sorter: 'random' }));
-    assert.deepEqual(snapshot, before);
+    assert.deepEqual(plain(snapshot), before);
   });
 
   it('handles 2,000 agents × 200 frameworks in several roles', () => {
@@ -308,6 +336,128 @@ describe('allocate', () => {
     const p = allocate(snapshot, opts());
     assert.equal(p.length, 2000);
     assert.equal(new Set(p.map((x) => x.agentId)).size, 2000);
+  });
+});
+
+/** Whether the walk would find `frameworkId`'s bit set for `agentId`: how allocate reads a filter. */
+function filteredBit(filters: DeclineFilters, frameworkId: string, agentId: string): boolean {
+  const slot = filters.slotOf(frameworkId);
+  const bits = filters.declinedBy(agentId);
+  if (slot < 0 || bits === undefined || slot >>> 5 >= bits.length) return false;
+  return ((bits[slot >>> 5]! >>> (slot & 31)) & 1) === 1;
+}
+
+describe('DeclineFilters', () => {
+  it('expires a filter when its expiry is <= now, not before', () => {
+    const f = new DeclineFilters();
+    f.add('fw', 'a', 100);
+    f.add('fw', 'b', 200);
+    assert.equal(f.expire(99.999), 0);
+    assert.ok(filteredBit(f, 'fw', 'a'));
+    assert.equal(f.nextExpiry(), 100);
+    assert.equal(f.expire(100), 1, 'a: 100 <= 100');
+    assert.equal(f.until('fw', 'a'), undefined);
+    assert.ok(!filteredBit(f, 'fw', 'a'));
+    assert.ok(filteredBit(f, 'fw', 'b'), 'b is not due until 200');
+    assert.equal(f.size, 1);
+    assert.equal(f.expire(1e9), 1);
+    assert.equal(f.size, 0);
+    assert.equal(f.nextExpiry(), Infinity);
+    assert.equal(f.declinedBy('b'), undefined, 'an agent nobody filters has no bitset');
+  });
+
+  it('a later filter on the same pair replaces the earlier one; the old expiry does not drop it', () => {
+    const f = new DeclineFilters();
+    f.add('fw', 'a', 100);
+    f.add('fw', 'a', 300);
+    f.expire(150);
+    assert.equal(f.until('fw', 'a'), 300);
+    assert.ok(filteredBit(f, 'fw', 'a'));
+    f.add('fw', 'a', 120); // shorter again: now it lapses at 120
+    assert.equal(f.expire(299), 1);
+    assert.equal(f.size, 0);
+  });
+
+  it('clearFramework (revive) drops only that framework, and its reused slot does not inherit bits', () => {
+    const f = new DeclineFilters();
+    f.add('one', 'a', 100);
+    f.add('two', 'a', 100);
+    f.clearFramework('one');
+    assert.ok(!filteredBit(f, 'one', 'a'));
+    assert.ok(filteredBit(f, 'two', 'a'));
+    f.add('three', 'b', 100); // takes the slot 'one' had
+    assert.ok(!filteredBit(f, 'three', 'a'), "a was filtered by 'one', not by 'three'");
+    assert.ok(filteredBit(f, 'three', 'b'));
+    assert.equal(f.expire(100), 2, "the queued 'one'/a entry is stale and skipped");
+  });
+
+  it('clearAgent drops the agent from every framework', () => {
+    const f = new DeclineFilters();
+    f.add('one', 'a', 100);
+    f.add('two', 'a', 100);
+    f.add('two', 'b', 100);
+    f.clearAgent('a');
+    assert.equal(f.declinedBy('a'), undefined);
+    assert.deepEqual([...f.entries()], [['two', 'b', 100]]);
+  });
+
+  it('keeps a declined agent from that framework until expiry, and offers it again after (with allocate)', () => {
+    // 'low' holds nothing, so it comes first whenever it may take the agent.
+    const snapshot = fixtures.snapshot({
+      agents: [fixtures.agent('x')],
+      frameworks: [fixtures.framework('low'), fixtures.framework('high', { allocated: { '*': { cpus: 8 } } })],
+      now: 0,
+    });
+    const round = (now: number) => (snapshot.filters.expire(now), owner(allocate(snapshot, opts({ now })), 'x'));
+    assert.equal(round(0), 'low');
+    snapshot.filters.add('low', 'x', 0 + 5); // declined for 5 s
+    assert.equal(round(1), 'high');
+    assert.equal(round(4.9), 'high');
+    assert.equal(round(5), 'low');
+  });
+
+  it('matches a plain map of (framework, agent) -> expiry under any sequence of operations', () => {
+    // 40 frameworks, so slots span two words and agents' bitsets are widened as slots are handed out.
+    const frameworks = Array.from({ length: 40 }, (_, i) => `f${i}`);
+    const agents = ['a0', 'a1', 'a2', 'a3'];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), fw: fc.constantFrom(...frameworks), agent: fc.constantFrom(...agents), until: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('expire' as const), now: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('clearFramework' as const), fw: fc.constantFrom(...frameworks) }),
+      fc.record({ kind: fc.constant('clearAgent' as const), agent: fc.constantFrom(...agents) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const f = new DeclineFilters();
+        const model = new Map<string, number>(); // `${fw} ${agent}` -> expiry
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            f.add(o.fw, o.agent, o.until);
+            model.set(`${o.fw} ${o.agent}`, o.until);
+          } else if (o.kind === 'expire') {
+            const due = [...model].filter(([, until]) => until <= o.now).length;
+            for (const [k, until] of model) if (until <= o.now) model.delete(k);
+            assert.equal(f.expire(o.now), due);
+            assert.ok(f.nextExpiry() > o.now, 'nothing due is left after expire');
+          } else if (o.kind === 'clearFramework') {
+            f.clearFramework(o.fw);
+            for (const k of model.keys()) if (k.startsWith(`${o.fw} `)) model.delete(k);
+          } else {
+            f.clearAgent(o.agent);
+            for (const k of model.keys()) if (k.endsWith(` ${o.agent}`)) model.delete(k);
+          }
+          assert.equal(f.size, model.size);
+          for (const fw of frameworks) {
+            for (const agent of agents) {
+              const want = model.get(`${fw} ${agent}`);
+              assert.equal(f.until(fw, agent), want, `${fw} ${agent}`);
+              assert.equal(filteredBit(f, fw, agent), want !== undefined, `bit of ${fw} ${agent}`);
+            }
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -327,7 +477,8 @@ describe('dominantShare', () => {
 
 const ROLES = ['*', 'eng', 'eng/ml', 'eng/web', 'ops'];
 
-const snapshotArb: fc.Arbitrary<{ snapshot: AllocatorSnapshot; now: number }> = fc
+/** A random snapshot, with its filters also as plain data (framework -> agent -> expiry), for the oracle. */
+const snapshotArb: fc.Arbitrary<{ snapshot: AllocatorSnapshot; now: number; filters: Record<string, Record<string, number>> }> = fc
   .record({
     agents: fc.array(
       fc.record({
@@ -361,14 +512,14 @@ const snapshotArb: fc.Arbitrary<{ snapshot: AllocatorSnapshot; now: number }> = 
       filters[id] = Object.fromEntries(f.filterSeeds.map(([agent, until]) => [`a${agent}`, until]));
       return fixtures.framework(id, { roles: f.roles, suppressed: f.suppressed, gpuCapable: f.gpuCapable, allocated: { [f.roles[0]!]: { cpus: f.held, mem: f.held * 10 } } });
     });
-    return { snapshot: fixtures.snapshot({ agents: agentList, frameworks: fws, weights, filters }), now };
+    return { snapshot: fixtures.snapshot({ agents: agentList, frameworks: fws, weights, filters, now }), now, filters };
   });
 
-/** Whether (framework, role) may take the agent, by the rules stated in the contract. */
-function eligible(s: AllocatorSnapshot, fw: AllocatorFramework, role: string, agent: AllocatorAgent, now: number): boolean {
+/** Whether (framework, role) may take the agent, by the rules stated in the contract; filters read from plain data. */
+function eligible(filters: Record<string, Record<string, number>>, fw: AllocatorFramework, role: string, agent: AllocatorAgent, now: number): boolean {
   if (!fw.roles.includes(role) || fw.suppressedRoles.has(role)) return false;
   if (agent.total.gpus > 0 && !fw.gpuCapable) return false;
-  const until = s.filters.get(fw.id)?.get(agent.id);
+  const until = filters[fw.id]?.[agent.id];
   return !(until !== undefined && until > now);
 }
 
@@ -378,7 +529,7 @@ for (const sorter of ['drf', 'random'] as const) {
   describe(`allocate properties (${sorter} sorter)`, () => {
     it('proposes each agent at most once, whole, only to an eligible (framework, role); and every agent someone can take', () => {
       fc.assert(
-        fc.property(snapshotArb, fc.nat(), ({ snapshot, now }, seed) => {
+        fc.property(snapshotArb, fc.nat(), ({ snapshot, now, filters }, seed) => {
           const proposals = allocate(snapshot, { now, rng: seededRng(seed), sorter });
           const agents = new Map(snapshot.agents.map((a) => [a.id, a]));
           const frameworks = new Map(snapshot.frameworks.map((f) => [f.id, f]));
@@ -388,13 +539,13 @@ for (const sorter of ['drf', 'random'] as const) {
             assert.deepEqual(p.resources, agent.free, 'a proposal is exactly the free resources');
             assert.ok(res.contains(agent.free, p.resources));
             assert.ok(allocatable(agent));
-            assert.ok(eligible(snapshot, frameworks.get(p.frameworkId)!, p.role, agent, now), `${p.frameworkId}/${p.role} may not take ${p.agentId}`);
+            assert.ok(eligible(filters, frameworks.get(p.frameworkId)!, p.role, agent, now), `${p.frameworkId}/${p.role} may not take ${p.agentId}`);
           }
           // Nothing limits how much one framework takes, so an agent is left out only if nobody may take it.
           const proposed = new Set(proposals.map((p) => p.agentId));
           for (const agent of snapshot.agents) {
             if (proposed.has(agent.id) || !allocatable(agent)) continue;
-            const someone = snapshot.frameworks.some((f) => f.roles.some((r) => eligible(snapshot, f, r, agent, now)));
+            const someone = snapshot.frameworks.some((f) => f.roles.some((r) => eligible(filters, f, r, agent, now)));
             assert.ok(!someone, `${agent.id} was left out although someone could take it`);
           }
         }),
