@@ -32,9 +32,7 @@ import { createExecutor } from './executor/executor-cgroups';
 import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
 import type { Executor, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
-import {
-  removeStatusCheckpoint, STATUS_CHECKPOINT_VERSION, writeJsonAtomic, writeStatusCheckpoint,
-} from './executor/checkpoint';
+import { writeJsonAtomic } from './executor/checkpoint';
 import { fetchUris } from './fetcher';
 import { HealthChecker, probeFor } from './health-check';
 import { cleanupTasks, killGroup, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
@@ -45,6 +43,7 @@ import { Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
 import { StatusUpdateQueue } from './status-updates';
+import { StatusJournal } from './status-updates-journal';
 import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
 
@@ -187,6 +186,8 @@ export class Agent extends EventEmitter {
   private executor?: Executor;
   private sandboxes?: Sandboxes;
   private readonly updates: StatusUpdateQueue;
+  /** Where updates are made durable before they are sent; open from start() on. */
+  private journal?: StatusJournal;
   private gc?: SandboxGc;
   private logRotator?: LogRotator;
 
@@ -219,7 +220,7 @@ export class Agent extends EventEmitter {
     this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
     this.backoffMs = this.backoffInitialMs;
     this.env = opts.env ?? process.env;
-    this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key) => this.persistStatus(key));
+    this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key, s) => this.persistStatus(key, s));
   }
 
   /** The files server's bound port (0 before start). */
@@ -276,8 +277,11 @@ export class Agent extends EventEmitter {
         this.id = newId('agent');
         await this.saveAgentId();
       }
+      this.journal = await StatusJournal.open(this.dir);
       await this.recover();
     } catch (err) {
+      await this.journal?.close();
+      this.journal = undefined;
       server.forceShutdown();
       this.server = undefined;
       throw err;
@@ -297,9 +301,11 @@ export class Agent extends EventEmitter {
       diskHeadroom: this.opts.gcDiskHeadroom ?? DEFAULT_GC_DISK_HEADROOM, inUse: tracked, logger: this.log,
     });
     this.gc.start();
+    // Only running tasks' logs grow: those of tasks still being launched, or ended, are not looked at every second.
+    const running = () => [...this.tasksByKey.values()].flatMap((r) => (r.phase === 'running' && r.sandbox ? [r.sandbox] : []));
     this.logRotator = new LogRotator({
       maxBytes: this.opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, maxFiles: this.opts.logMaxFiles ?? DEFAULT_LOG_MAX_FILES,
-      sandboxes: tracked, logger: this.log,
+      sandboxes: running, logger: this.log,
     });
     this.logRotator.start();
   }
@@ -319,6 +325,7 @@ export class Agent extends EventEmitter {
     this.logRotator?.stop();
     for (const r of this.tasksByKey.values()) r.health?.stop();
     await this.updates.settled();
+    await this.journal?.close();
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -537,8 +544,9 @@ export class Agent extends EventEmitter {
       return;
     }
     const rec = this.tasksByKey.get(key);
-    if (rec && isTerminal(rec.latest.state as string) && rec.latest.uuid === uuid) this.forget(rec);
-    else void this.updates.checkpoint(key);
+    if (!rec) return;
+    this.journal!.acknowledge(rec.frameworkId, taskId, uuid);
+    if (isTerminal(rec.latest.state as string) && rec.latest.uuid === uuid) this.forget(rec);
   }
 
   private onShutdownFramework(frameworkId: string): void {
@@ -744,8 +752,7 @@ export class Agent extends EventEmitter {
     this.tasksByKey.delete(rec.key);
     rec.health?.stop();
     this.updates.drop(rec.key);
-    // With the task forgotten, the checkpoint write removes its status checkpoint.
-    void this.updates.checkpoint(rec.key);
+    this.journal!.forget(rec.frameworkId, rec.task.taskId);
     void this.executor!.release(rec.key);
     if (rec.sandbox) {
       for (const k of [rec.key, rec.task.taskId]) {
@@ -800,26 +807,17 @@ export class Agent extends EventEmitter {
   // ---------------------------------------------------------------- checkpoints and recovery
 
   /**
-   * The status-update queue's persist hook: writes the task's status
-   * checkpoint as it is now (synchronously captured), or removes it once
-   * the task is forgotten.
+   * The status-update queue's persist hook: records the update in the
+   * journal, with the task it is about (its TaskInfo and sandbox), and
+   * resolves once it is on disk. Updates about tasks this agent never had
+   * (TASK_LOST answers to kills) are not recorded.
    */
-  private persistStatus(key: string): Promise<void> {
+  private persistStatus(key: string, status: TaskStatus): Promise<void> {
     const rec = this.tasksByKey.get(key);
-    if (!rec) {
-      const [frameworkId, taskId, extra] = key.split('\u0000');
-      // Keys of updates about tasks this agent never had are not checkpointed.
-      if (!frameworkId || !taskId || extra !== undefined) return Promise.resolve();
-      return removeStatusCheckpoint(this.dir, frameworkId, taskId).catch((err) => {
-        this.log.warn(`cannot remove the status checkpoint of task ${taskId}: ${errorMessage(err)}`);
-      });
-    }
-    return writeStatusCheckpoint(this.dir, {
-      version: STATUS_CHECKPOINT_VERSION, frameworkId: rec.frameworkId, task: rec.task, sandbox: rec.sandbox,
-      latest: rec.latest, pending: this.updates.pending(key),
-    }).catch((err) => {
-      this.log.error(`cannot checkpoint the status updates of task ${rec.task.taskId}: ${errorMessage(err)}; ` +
-        'sending them anyway; if the agent restarts before a checkpoint succeeds, it may report these changes again under new uuids');
+    if (!rec) return Promise.resolve();
+    return this.journal!.record({ frameworkId: rec.frameworkId, task: rec.task, sandbox: rec.sandbox }, status).catch((err) => {
+      this.log.error(`cannot record the status update of task ${rec.task.taskId}: ${errorMessage(err)}; ` +
+        'sending it anyway; if the agent restarts before a later record succeeds, it may report this change again under a new uuid');
     });
   }
 
@@ -831,11 +829,12 @@ export class Agent extends EventEmitter {
    */
   private async recover(): Promise<void> {
     if (this.opts.recover === 'cleanup') {
-      const { tasks, groups } = await cleanupTasks(this.dir, this.log);
-      if (tasks) this.log.warn(`--recover cleanup: forgot ${tasks} checkpointed task(s), killed ${groups} process group(s)`);
+      const { tasks, groups } = await cleanupTasks(this.dir, this.journal!.tasks(), this.log);
+      for (const t of tasks) this.journal!.forget(t.frameworkId, t.task.taskId);
+      if (tasks.length) this.log.warn(`--recover cleanup: forgot ${tasks.length} checkpointed task(s), killed ${groups} process group(s)`);
       return;
     }
-    const found = await readRecoveredTasks(this.dir);
+    const found = await readRecoveredTasks(this.dir, this.journal!.tasks());
     if (!found.length) return;
     let live = 0;
     const gone: Promise<void>[] = [];
@@ -873,6 +872,8 @@ export class Agent extends EventEmitter {
       // Ended before the restart; only its last updates await acknowledgement.
       await dropLaunch();
       rec.markEnded();
+      // All acknowledged: the agent stopped between the acknowledgement and forgetting the task.
+      if (!t.pending.length) this.forget(rec);
       return { live: false, ended: rec.ended };
     }
     const c = t.launch?.checkpoint;
@@ -881,9 +882,13 @@ export class Agent extends EventEmitter {
       for (const g of await liveGroupsOf(t)) killGroup(g);
       await dropLaunch();
       rec.markEnded();
+      // Launch checkpoints are not fsynced: one the journal outlived was lost with a host crash, and the task with it.
+      const started = state === 'TASK_RUNNING' || state === 'TASK_KILLING';
       this.update(rec, {
-        state: 'TASK_FAILED', reason: c ? Reason.EXECUTOR_TERMINATED : Reason.LAUNCH_FAILED,
-        message: c ? 'the agent restarted and this executor cannot re-attach to tasks' : 'the agent restarted before the task\'s command started',
+        state: 'TASK_FAILED', reason: c || started ? Reason.EXECUTOR_TERMINATED : Reason.LAUNCH_FAILED,
+        message: c ? 'the agent restarted and this executor cannot re-attach to tasks'
+          : started ? 'the agent restarted without the task\'s launch checkpoint (lost in a host crash?); its processes cannot be found'
+            : 'the agent restarted before the task\'s command started',
       });
       return { live: false, ended: rec.ended };
     }

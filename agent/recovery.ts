@@ -1,14 +1,14 @@
 /**
  * What a restarted agent (also one killed -9) finds of the tasks it ran,
- * from its checkpoints (see `executor/checkpoint.ts` for the layout):
+ * from its status journal and launch checkpoints:
  *
- *   meta/updates/<fw>/<task>.json ─┐                      ┌─ reconnect (default): the agent re-attaches to each
+ *   meta/updates.log ─────────────┐                       ┌─ reconnect (default): the agent re-attaches to each
  *     TaskInfo, sandbox, latest    ├─► readRecoveredTasks ┤   launched task (Executor.reattach), reports those that
  *     status, unacked updates      │                      │   ended meanwhile with the exit status their wrapper left,
  *   meta/tasks/<fw>/<task>.json  ──┘                      │   resends unacknowledged updates with their uuids and
  *     pid, pgid, start time                               │   re-registers under the same agent id with its tasks
  *                                                         └─ cleanup: cleanupTasks kills every process group it finds,
- *                                                             removes the checkpoints; the agent starts with no tasks
+ *                                                             removes the launch checkpoints; the agent forgets the tasks
  *
  * A pid counts as the task's only while it is the live wrapper of the
  * task's sandbox with the start time recorded at launch (`proc-fs.ts`).
@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import type { Logger } from '../lib/log';
 import type { TaskInfo__Output, TaskStatus } from '../lib/proto';
 import {
-  checkpointPath, findTaskWrappers, groupMembers, isTaskWrapper, readCheckpoints, readProcStat, readStatusCheckpoints,
-  type TaskCheckpoint,
+  checkpointPath, findTaskWrappers, groupMembers, isTaskWrapper, readCheckpoints, readProcStat, type TaskCheckpoint,
 } from './executor/index';
+import type { JournaledTask } from './status-updates-journal';
 
 export const RECOVER_MODES = ['reconnect', 'cleanup'] as const;
 export type RecoverMode = (typeof RECOVER_MODES)[number];
@@ -38,13 +38,17 @@ export interface RecoveredTask {
   launch?: { checkpoint: TaskCheckpoint; path: string };
 }
 
-/** Joins the two checkpoints of every task found under `workDir`, in a stable order (framework, task). */
-export async function readRecoveredTasks(workDir: string): Promise<RecoveredTask[]> {
+/**
+ * Joins each task of the status journal (`journaled`, see
+ * status-updates-journal.ts) with its launch checkpoint under `workDir`,
+ * in a stable order (framework, task).
+ */
+export async function readRecoveredTasks(workDir: string, journaled: readonly JournaledTask[]): Promise<RecoveredTask[]> {
   const byKey = new Map<string, RecoveredTask>();
   const key = (fw: string, task: string) => `${fw}\u0000${task}`;
-  for (const s of await readStatusCheckpoints(workDir)) {
+  for (const s of journaled) {
     byKey.set(key(s.frameworkId, s.task.taskId), {
-      frameworkId: s.frameworkId, task: s.task, sandbox: s.sandbox, latest: s.latest, pending: s.pending ?? [],
+      frameworkId: s.frameworkId, task: s.task, sandbox: s.sandbox, latest: s.latest, pending: s.pending,
     });
   }
   for (const c of await readCheckpoints(workDir)) {
@@ -70,7 +74,7 @@ export async function liveGroupsOf(t: RecoveredTask): Promise<number[]> {
     // The wrapper is gone. Members left in its group are the task's: the
     // kernel reuses no pid that still names a group. A live process under the
     // pid that is not the wrapper means the group number is someone else's.
-    const st = await readProcStat(c.pid);
+    const st = readProcStat(c.pid);
     if (st && st.state !== 'Z') return [];
     return (await groupMembers(c.pgid)).length ? [c.pgid] : [];
   }
@@ -89,12 +93,16 @@ export function killGroup(pgid: number): boolean {
 
 /**
  * `--recover cleanup`: kills (SIGKILL, whole process groups) every task
- * process the checkpoints lead to, waits until they are gone (up to
- * `timeoutMs`), and removes the checkpoints, so that the agent starts with
- * no tasks. The master then reports the tasks it knew as lost.
+ * process that the journal's tasks and the launch checkpoints lead to,
+ * waits until they are gone (up to `timeoutMs`), and removes the launch
+ * checkpoints. Resolves the tasks found, which the caller then forgets
+ * from the journal, so that the agent starts with none; the master reports
+ * the tasks it knew as lost.
  */
-export async function cleanupTasks(workDir: string, log: Logger, timeoutMs = 10_000): Promise<{ tasks: number; groups: number }> {
-  const tasks = await readRecoveredTasks(workDir);
+export async function cleanupTasks(
+  workDir: string, journaled: readonly JournaledTask[], log: Logger, timeoutMs = 10_000,
+): Promise<{ tasks: RecoveredTask[]; groups: number }> {
+  const tasks = await readRecoveredTasks(workDir, journaled);
   const groups: number[] = [];
   for (const t of tasks) {
     for (const g of await liveGroupsOf(t)) {
@@ -113,6 +121,5 @@ export async function cleanupTasks(workDir: string, log: Logger, timeoutMs = 10_
     }
   }
   await rm(join(workDir, 'meta', 'tasks'), { recursive: true, force: true });
-  await rm(join(workDir, 'meta', 'updates'), { recursive: true, force: true });
-  return { tasks: tasks.length, groups: groups.length };
+  return { tasks, groups: groups.length };
 }

@@ -8,11 +8,11 @@
  * under resends of a backlog. A stream that is down loses nothing: updates
  * wait here until one is up.
  *
- * With a `persist` hook (the agent's status checkpoint), an update is sent
- * only once a checkpoint that holds it is on disk, so an agent killed at
- * any moment never sent an update that it will not resend (with the same
- * uuid) after its restart. Writes of one task never overlap; updates made
- * while one is under way are covered together by the next.
+ * With a `persist` hook (the agent's status journal), an update is sent
+ * only once it is on disk, so an agent killed at any moment never sent an
+ * update that it will not resend (with the same uuid) after its restart.
+ * The hook may answer many updates with one write (group commit); a
+ * task's updates are still sent in the order they were made.
  */
 import type { TaskStatus } from '../lib/proto';
 
@@ -30,11 +30,12 @@ interface Pending {
 }
 
 /**
- * Writes the checkpoint of task `key` as it stands when called (the queue's
- * `pending(key)` included). Failures are logged by the hook; the queue then
- * sends anyway, preferring availability to a crash-proof record.
+ * Makes one update of task `key` durable; resolves once it is on disk.
+ * Called in the order updates are made, and must resolve a task's updates
+ * in that order. Failures are logged by the hook; the queue then sends
+ * anyway, preferring availability to a crash-proof record.
  */
-export type PersistStatus = (key: string) => Promise<void>;
+export type PersistStatus = (key: string, status: TaskStatus) => Promise<void>;
 
 /** Sends one update on the current stream; false when there is no registered stream. */
 export type SendStatus = (status: TaskStatus) => boolean;
@@ -42,8 +43,10 @@ export type SendStatus = (status: TaskStatus) => boolean;
 export class StatusUpdateQueue {
   /** Per task key, in the order the updates were made. Map order keeps tasks in first-update order. */
   private readonly queues = new Map<string, Pending[]>();
-  /** Tasks with a checkpoint write under way; `again`: another is needed when it ends. */
-  private readonly writing = new Map<string, { again: boolean; done: Promise<void> }>();
+  /** uuid → task key of every queued update: an acknowledgement finds its update without a scan. */
+  private readonly keyOfUuid = new Map<string, string>();
+  /** Persist calls not answered yet. */
+  private readonly persisting = new Set<Promise<void>>();
 
   constructor(
     private readonly send: SendStatus,
@@ -55,49 +58,22 @@ export class StatusUpdateQueue {
   /** Queues an update for `key` and sends it at once if a stream is up (once persisted, with a persist hook). */
   add(key: string, status: TaskStatus): void {
     const p: Pending = { status, sentAt: 0, sends: 0, durable: !this.persist };
-    let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = []));
-    q.push(p);
+    this.queue(key, p);
     if (!this.persist) {
       if (this.send(status)) this.sent(p);
       return;
     }
-    this.checkpoint(key);
+    const done = this.persist(key, status).catch(() => undefined).then(() => {
+      this.persisting.delete(done);
+      p.durable = true;
+      this.sendDurable(key);
+    });
+    this.persisting.add(done);
   }
 
   /** Puts back updates read from a checkpoint (already on disk), unsent, to be resent on registration. */
   restore(key: string, statuses: readonly TaskStatus[]): void {
-    if (!statuses.length) return;
-    let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = []));
-    for (const status of statuses) q.push({ status, sentAt: 0, sends: 0, durable: true });
-  }
-
-  /**
-   * Writes task `key`'s checkpoint again (after an acknowledgement, or to
-   * remove it once the task is forgotten: the hook decides), in turn with
-   * the writes of its updates. Resolves when a write that started after
-   * this call has ended.
-   */
-  checkpoint(key: string): Promise<void> {
-    const persist = this.persist;
-    if (!persist) return Promise.resolve();
-    const busy = this.writing.get(key);
-    if (busy) {
-      busy.again = true;
-      // The write after the one under way covers this call.
-      return busy.done.then(() => this.writing.get(key)?.done);
-    }
-    const covered = (this.queues.get(key) ?? []).filter((p) => !p.durable);
-    const state = { again: false, done: Promise.resolve() };
-    state.done = persist(key).catch(() => undefined).then(() => {
-      for (const p of covered) p.durable = true;
-      this.writing.delete(key);
-      this.sendDurable(key);
-      if (state.again) void this.checkpoint(key);
-    });
-    this.writing.set(key, state);
-    return state.done;
+    for (const status of statuses) this.queue(key, { status, sentAt: 0, sends: 0, durable: true });
   }
 
   /**
@@ -105,14 +81,14 @@ export class StatusUpdateQueue {
    * belonged to, or undefined for an unknown (e.g. duplicate) acknowledgement.
    */
   acknowledge(taskId: string, uuid: string): string | undefined {
-    for (const [key, q] of this.queues) {
-      const i = q.findIndex((p) => p.status.uuid === uuid && p.status.taskId === taskId);
-      if (i < 0) continue;
-      q.splice(i, 1);
-      if (!q.length) this.queues.delete(key);
-      return key;
-    }
-    return undefined;
+    const key = this.keyOfUuid.get(uuid);
+    const q = key === undefined ? undefined : this.queues.get(key);
+    const i = q ? q.findIndex((p) => p.status.uuid === uuid && p.status.taskId === taskId) : -1;
+    if (i < 0) return undefined;
+    q!.splice(i, 1);
+    this.keyOfUuid.delete(uuid);
+    if (!q!.length) this.queues.delete(key!);
+    return key;
   }
 
   /** Sends every unacknowledged update, each task's in order (after a (re)registration, which also resets the backoff). */
@@ -129,16 +105,18 @@ export class StatusUpdateQueue {
 
   /** Forgets the task's updates, acknowledged or not. */
   drop(key: string): void {
+    for (const p of this.queues.get(key) ?? []) this.keyOfUuid.delete(p.status.uuid ?? '');
     this.queues.delete(key);
   }
 
-  /** Resolves once no checkpoint write is under way (for a clean stop). */
+  /** Resolves once every update made so far is persisted, or its persisting failed (for a clean stop). */
   async settled(): Promise<void> {
-    while (this.writing.size) await Promise.all([...this.writing.values()].map((w) => w.done));
+    while (this.persisting.size) await Promise.all([...this.persisting]);
   }
 
   clear(): void {
     this.queues.clear();
+    this.keyOfUuid.clear();
   }
 
   /** Unacknowledged updates of one task, or of all tasks, oldest first. */
@@ -167,6 +145,13 @@ export class StatusUpdateQueue {
         this.sent(p);
       }
     }
+  }
+
+  private queue(key: string, p: Pending): void {
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    q.push(p);
+    this.keyOfUuid.set(p.status.uuid ?? '', key);
   }
 
   private sent(p: Pending): void {

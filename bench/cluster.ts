@@ -177,10 +177,20 @@ export function op<Res>(client: OperatorClient, method: string, req: object = {}
 
 /** utime + stime of a process from /proc/PID/stat, in seconds (clock ticks of 1/100 s); 0 once it is gone. */
 export function cpuSecondsOf(pid: number): number {
+  return statSeconds(pid, 11, 12);
+}
+
+/** cutime + cstime: CPU seconds of the children the process has reaped (an agent's: its tasks); 0 once it is gone. */
+export function childCpuSecondsOf(pid: number): number {
+  return statSeconds(pid, 13, 14);
+}
+
+/** The sum of two clock-tick fields of /proc/PID/stat (counted after the command name), in seconds. */
+function statSeconds(pid: number, a: number, b: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return (Number(fields[a]) + Number(fields[b])) / 100;
   } catch {
     return 0;
   }

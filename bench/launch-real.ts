@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { BenchCluster, until } from './cluster';
+import { BenchCluster, childCpuSecondsOf, ownCpuSeconds, until } from './cluster';
 import { formatTable, type BenchRow } from './report';
 import { fits, WireScheduler, wireTask } from './scheduler-wire';
 
@@ -56,6 +56,13 @@ export async function benchLaunchReal(opts: { quick?: boolean } = {}): Promise<B
     const master = await c.master();
     const agent = await c.agent(master.address, { resources: 'cpus:64;mem:65536;disk:10000;ports:[31000-31010]', env: { MEZZ_LOG_LEVEL: 'info' } });
     const fw = new WireScheduler(master.address);
+    // CPU of each process over the launch; the agent's reaped children are its tasks' wrappers and commands.
+    const measured = [
+      { name: 'agent', cpuSeconds: agent.cpuSeconds }, { name: 'tasks', cpuSeconds: () => childCpuSecondsOf(agent.child.pid!) },
+      { name: 'master', cpuSeconds: master.cpuSeconds }, { name: 'framework', cpuSeconds: ownCpuSeconds },
+    ];
+    let cpuAtFirst: number[] = [];
+    let cpuAtLast: number[] = [];
     let next = 0;
     let first = 0;
     let last = 0;
@@ -69,7 +76,10 @@ export async function benchLaunchReal(opts: { quick?: boolean } = {}): Promise<B
             continue;
           }
           const tasks = Array.from({ length: k }, () => wireTask(`t-${next++}`, 'true', SHAPE));
-          if (!first) first = performance.now();
+          if (!first) {
+            first = performance.now();
+            cpuAtFirst = measured.map((m) => m.cpuSeconds());
+          }
           fw.launch(o.id, tasks, 0);
         }
       },
@@ -77,6 +87,7 @@ export async function benchLaunchReal(opts: { quick?: boolean } = {}): Promise<B
         if (TERMINAL.has(s.state) && !outcome.has(s.taskId)) {
           outcome.set(s.taskId, s.state);
           last = performance.now();
+          if (outcome.size === n) cpuAtLast = measured.map((m) => m.cpuSeconds());
         }
       },
     };
@@ -91,10 +102,11 @@ export async function benchLaunchReal(opts: { quick?: boolean } = {}): Promise<B
     const failed = [...outcome.values()].filter((s) => s !== 'TASK_FINISHED').length;
     if (failed) throw new Error(`${failed} of ${n} tasks did not finish: ${[...new Set(outcome.values())].join(', ')}`);
     const rate = n / ((last - first) / 1000);
+    const cpu = measured.map((m, i) => `${m.name} ${Math.round(((cpuAtLast[i]! - cpuAtFirst[i]!) * 1e6) / n)}`).join(', ');
     return [
       {
         name: 'launch throughput, real processes on one agent (ACCEPT → FINISHED of `true`)', value: rate, unit: 'tasks/s',
-        note: `${n} tasks in ${((last - first) / 1000).toFixed(2)} s`,
+        note: `${n} tasks in ${((last - first) / 1000).toFixed(2)} s; CPU µs per task: ${cpu}`,
       },
       {
         name: 'raw spawn rate of `true` with child_process, same run', value: raw, unit: 'spawns/s',

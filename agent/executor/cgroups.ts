@@ -2,10 +2,16 @@
  * What both cgroup isolators share: reading /proc/self/mountinfo and
  * /proc/self/cgroup, writing control files with errors that name them, and
  * the life of one task's cgroups once made (list, signal, kill, remove).
+ *
+ * A task's control files are read and written, and its directories made
+ * and removed, synchronously: cgroupfs lives in memory and each call takes
+ * microseconds, while the thread pool costs a round trip per call (three
+ * per write: open, write, close) and, on a busy host, a context switch of
+ * the agent's main thread each; a launch makes about twenty such calls.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
-import { readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../lib/errors';
 import { CgroupError } from '../errors';
@@ -87,30 +93,39 @@ export function cgroupName(raw: string): string {
 }
 
 /** Writes one control file; CgroupError says which file, what value and why. */
-export async function writeControl(dir: string, file: string, value: string): Promise<void> {
+export function writeControl(dir: string, file: string, value: string): void {
   try {
-    await writeFile(join(dir, file), value);
+    writeFileSync(join(dir, file), value);
   } catch (err) {
     throw new CgroupError(`cannot write "${value}" to ${join(dir, file)}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
+/** A control file's text; undefined when it is gone. */
+function readControl(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pids in a `cgroup.procs` file; [] when it is gone. */
-export async function readPids(file: string): Promise<number[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
+export function readPids(file: string): number[] {
+  const text = readControl(file) ?? '';
   return text.split('\n').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /** A `key value` line of a flat-keyed control file (memory.events, memory.oom_control, cpu.stat). */
-export async function readKeyed(file: string, key: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+export function readKeyed(file: string, key: string): number | undefined {
+  const text = readControl(file);
   if (text === undefined) return undefined;
   const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
 
-export async function readNumber(file: string): Promise<number | undefined> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
+export function readNumber(file: string): number | undefined {
+  const text = readControl(file);
   const n = text === undefined ? NaN : Number(text.trim());
   return Number.isFinite(n) ? n : undefined;
 }
@@ -188,7 +203,7 @@ export async function removeCgroupDir(dir: string, timeoutMs = 2000): Promise<bo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await rmdir(dir);
+      rmdirSync(dir);
       return true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -217,8 +232,7 @@ export abstract class TaskCgroupsBase implements TaskCgroups {
   }
 
   async pids(): Promise<number[]> {
-    const all = await Promise.all(this.procsFiles.map(readPids));
-    return [...new Set(all.flat())];
+    return [...new Set(this.procsFiles.flatMap(readPids))];
   }
 
   async signal(signal: NodeJS.Signals): Promise<number> {

@@ -1,18 +1,21 @@
 /**
- * Checkpoints: what a restarted agent needs to find and report the tasks it
- * ran. Two records per task, each with one writer:
+ * Launch checkpoints: what a restarted agent needs to find a task's
+ * processes, written by the executor once the task's wrapper runs:
  *
- *   <work-dir>/meta/tasks/<framework_id>/<task_id>.json     TaskCheckpoint (the executor, at launch):
- *                                                          TaskInfo, pid, pgid, process start time, sandbox
- *   <work-dir>/meta/updates/<framework_id>/<task_id>.json   StatusCheckpoint (the agent, on every update
- *                                                          and acknowledgement): latest status, unacknowledged updates
+ *   <work-dir>/meta/tasks/<framework_id>/<task_id>.json     TaskCheckpoint: TaskInfo, pid, pgid,
+ *                                                          process start time, sandbox, cgroups
  *
- * Every write is atomic and durable: a temporary file, fsync, rename, so a
- * reader (the agent after kill -9 or a crash) sees the old record or the
- * new one, never half of one. Both are removed when the agent forgets the
- * task (its terminal update acknowledged). `agent/recovery.ts` reads them.
+ * (Status updates are the agent's, in one journal: agent/status-updates-journal.ts.)
+ *
+ * Written to a temporary file and renamed, so that a reader (the agent after
+ * kill -9, the sandbox GC, the cgroup sweep) sees the whole record or none.
+ * Not fsynced: the page cache outlives a killed agent, and after a host
+ * crash, the one case where the record could be lost, no task process
+ * survives for it to find; the task is then reported failed either way.
+ * Removed when the agent forgets the task (its terminal update acknowledged).
+ * `agent/recovery.ts` reads them.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskInfo__Output, TaskStatus } from '../../lib/proto';
 
@@ -37,7 +40,11 @@ export interface TaskCheckpoint {
 
 export const STATUS_CHECKPOINT_VERSION = 1;
 
-/** A task's status-update stream, as the agent last knew it. */
+/**
+ * A task's status-update stream as agents before the status journal kept
+ * it, one file per task under `<work-dir>/meta/updates/`; the journal takes
+ * these over when it opens.
+ */
 export interface StatusCheckpoint {
   version: number;
   frameworkId: string;
@@ -59,10 +66,10 @@ const madeDirs = new Set<string>();
 
 /**
  * Writes `value` as JSON so that readers see the old file or the new one,
- * never half of one, and the new one survives a crash once this resolves
- * (temporary file, fsync, rename).
+ * never half of one (temporary file, rename), and, unless `sync` is false,
+ * the new one survives a host crash once this resolves (fsync before the rename).
  */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(path: string, value: unknown, sync = true): Promise<void> {
   const dir = dirname(path);
   if (!madeDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
@@ -77,7 +84,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   });
   try {
     await fh.writeFile(JSON.stringify(value) + '\n');
-    await fh.sync();
+    if (sync) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -86,27 +93,17 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 
 export async function writeCheckpoint(workDir: string, cp: TaskCheckpoint): Promise<string> {
   const path = checkpointPath(workDir, cp.frameworkId, cp.task.taskId);
-  await writeJsonAtomic(path, cp);
+  await writeJsonAtomic(path, cp, false);
   return path;
 }
 
 export async function removeCheckpoint(path: string): Promise<void> {
-  await rm(path, { force: true });
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
 
-export function statusCheckpointPath(workDir: string, frameworkId: string, taskId: string): string {
-  return join(workDir, 'meta', 'updates', frameworkId, `${taskId}.json`);
-}
-
-export async function writeStatusCheckpoint(workDir: string, cp: StatusCheckpoint): Promise<void> {
-  await writeJsonAtomic(statusCheckpointPath(workDir, cp.frameworkId, cp.task.taskId), cp);
-}
-
-export async function removeStatusCheckpoint(workDir: string, frameworkId: string, taskId: string): Promise<void> {
-  await rm(statusCheckpointPath(workDir, frameworkId, taskId), { force: true });
-}
-
-/** Every readable status checkpoint under `<work-dir>/meta/updates`; unreadable ones are skipped. */
+/** Every readable status checkpoint under `<work-dir>/meta/updates` (earlier agents); unreadable ones are skipped. */
 export async function readStatusCheckpoints(workDir: string): Promise<StatusCheckpoint[]> {
   return readAll(join(workDir, 'meta', 'updates'), (v) => (v as StatusCheckpoint).version === STATUS_CHECKPOINT_VERSION);
 }

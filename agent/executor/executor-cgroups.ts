@@ -225,7 +225,8 @@ export class CgroupsExecutor implements Executor {
     this.polling = true;
     try {
       for (const t of [...this.tracked.values()]) {
-        if (t.killing) continue;
+        // Without a process yet (its launch waits to spawn) nothing in it can have been OOM-killed.
+        if (t.killing || t.pgid === undefined) continue;
         const limitation = await t.cg.limitation().catch(() => undefined);
         if (!limitation || t.killing) continue;
         t.limitation = limitation;

@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../lib/errors';
@@ -61,6 +62,19 @@ export function parseExitStatus(text: string): TaskExit | undefined {
   }
   const sig = m[2]!.toUpperCase();
   return { kind: 'signaled', signal: sig.startsWith('SIG') ? sig : `SIG${sig}` };
+}
+
+/**
+ * What the wrapper recorded in `exit_status`, if anything. Read
+ * synchronously: a few bytes the wrapper wrote moments ago, from the page
+ * cache, cost less than the four thread-pool round trips of an async read.
+ */
+function readExitStatus(sandbox: string): TaskExit | undefined {
+  try {
+    return parseExitStatus(readFileSync(join(sandbox, 'exit_status'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sends `signal` to every process of group `pgid`; false when the group is empty. */
@@ -124,7 +138,7 @@ export class PosixExecutor implements Executor {
     const pid = proc.pid;
 
     try {
-      const startTime = (await readProcStat(pid))?.startTime;
+      const startTime = readProcStat(pid)?.startTime;
       const path = await writeCheckpoint(this.opts.workDir, {
         version: 1, frameworkId: spec.frameworkId, agentId: spec.agentId, task: spec.task,
         pid, pgid: pid, sandbox: spec.sandbox, launchedAt: Date.now() / 1000, startTime,
@@ -179,7 +193,7 @@ export class PosixExecutor implements Executor {
     if (!alive) {
       // A live process under that pid is another one (the pid was reused, which
       // the kernel does only once our group is empty): leave its group alone.
-      const st = await readProcStat(spec.pid);
+      const st = readProcStat(spec.pid);
       proc.foreign = !!st && st.state !== 'Z';
       setImmediate(() => void this.exited(proc, gone));
       return false;
@@ -188,7 +202,7 @@ export class PosixExecutor implements Executor {
     // start time, so that a reused pid is not mistaken for it).
     const poll = async () => {
       this.lingering.delete(timer);
-      const st = await readProcStat(spec.pid);
+      const st = readProcStat(spec.pid);
       const live = !!st && st.state !== 'Z';
       if (live && (spec.startTime === undefined || st.startTime === spec.startTime)) {
         if (this.closed) return;
@@ -217,8 +231,7 @@ export class PosixExecutor implements Executor {
     if (this.closed) return;
     await proc.launched;
     this.running.delete(proc.key);
-    const recorded = await readFile(join(proc.sandbox, 'exit_status'), 'utf8').then(parseExitStatus, () => undefined);
-    const exit: TaskExit = recorded ?? fallback;
+    const exit: TaskExit = readExitStatus(proc.sandbox) ?? fallback;
 
     if (proc.foreign || !signalGroup(proc.pid, 0)) {
       // Nothing left (of ours): no SIGKILL escalation needed.

@@ -6,7 +6,6 @@ export { CgroupsExecutor, createExecutor, type CgroupsExecutorOptions, type Crea
 export { detectIsolator, type DetectIsolatorOptions } from './isolator-detect';
 export { DEFAULT_PIDS_MAX, ISOLATION_MODES, type IsolationMode, type Isolator, type TaskCgroups, type TaskLimits } from './isolator';
 export {
-  checkpointPath, readCheckpoints, readStatusCheckpoints, removeStatusCheckpoint, statusCheckpointPath, writeJsonAtomic,
-  writeStatusCheckpoint, type StatusCheckpoint, type TaskCheckpoint,
+  checkpointPath, readCheckpoints, readStatusCheckpoints, writeJsonAtomic, type StatusCheckpoint, type TaskCheckpoint,
 } from './checkpoint';
 export { findTaskWrappers, groupMembers, isTaskWrapper, readProcStat } from './proc-fs';

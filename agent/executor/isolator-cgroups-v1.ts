@@ -14,8 +14,7 @@
  * task killed by SIGKILL after its `memory.failcnt` rose counts as ended by
  * the limit).
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../lib/errors';
 import { CgroupError } from '../errors';
@@ -49,6 +48,8 @@ export class CgroupsV1Isolator implements Isolator {
   readonly isolation: readonly string[];
   readonly description: string;
   readonly parents: readonly string[];
+  /** Whether the memory hierarchy accounts swap (has memory.memsw.*); known after the first limit. */
+  private memsw?: boolean;
 
   constructor(private readonly opts: CgroupsV1Options) {
     this.parents = [...new Set(Object.values(opts.parents))];
@@ -68,18 +69,18 @@ export class CgroupsV1Isolator implements Isolator {
     const dirs = [...new Set(Object.values(paths))];
     const made: string[] = [];
     try {
-      // Hierarchies are independent: made and limited side by side (a task launch waits on this).
-      await Promise.all(dirs.map(async (dir) => {
+      for (const dir of dirs) {
         try {
           // Recursive: the agent's parent may have been removed while it had no task (its close()).
-          await mkdir(dir, { recursive: true });
+          mkdirSync(dir, { recursive: true });
         } catch (err) {
           throw new CgroupError(`cannot make cgroup ${dir}: ${errorMessage(err)}`, { cause: err });
         }
         made.push(dir);
-      }));
-      await Promise.all([this.limitCpu(paths.cpu, limits.cpus), this.limitMemory(paths.memory, limits.memMb),
-        paths.pids ? writeControl(paths.pids, 'pids.max', String(this.opts.pidsMax)) : undefined]);
+      }
+      this.limitCpu(paths.cpu, limits.cpus);
+      this.limitMemory(paths.memory, limits.memMb);
+      if (paths.pids) writeControl(paths.pids, 'pids.max', String(this.opts.pidsMax));
     } catch (err) {
       await Promise.all(made.map((d) => removeCgroupDir(d, 200)));
       throw err;
@@ -87,22 +88,24 @@ export class CgroupsV1Isolator implements Isolator {
     return new TaskCgroupsV1(paths, limits.memMb);
   }
 
-  private async limitCpu(dir: string | undefined, cpus: number): Promise<void> {
+  private limitCpu(dir: string | undefined, cpus: number): void {
     if (!dir) return;
-    await writeControl(dir, 'cpu.shares', String(cpuShares(cpus)));
+    writeControl(dir, 'cpu.shares', String(cpuShares(cpus)));
     const quota = cpuQuotaUs(cpus);
     if (quota !== undefined) {
-      await writeControl(dir, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
-      await writeControl(dir, 'cpu.cfs_quota_us', String(quota));
+      writeControl(dir, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
+      writeControl(dir, 'cpu.cfs_quota_us', String(quota));
     }
   }
 
-  private async limitMemory(dir: string | undefined, memMb: number): Promise<void> {
+  private limitMemory(dir: string | undefined, memMb: number): void {
     if (!dir || !(memMb > 0)) return;
     const bytes = String(Math.round(memMb * MB));
     // memsw (memory + swap) may not be below the memory limit: memory first.
-    await writeControl(dir, 'memory.limit_in_bytes', bytes);
-    if (existsSync(join(dir, 'memory.memsw.limit_in_bytes'))) await writeControl(dir, 'memory.memsw.limit_in_bytes', bytes);
+    writeControl(dir, 'memory.limit_in_bytes', bytes);
+    // Swap accounting is a property of the hierarchy: looked for once.
+    this.memsw ??= existsSync(join(dir, 'memory.memsw.limit_in_bytes'));
+    if (this.memsw) writeControl(dir, 'memory.memsw.limit_in_bytes', bytes);
   }
 
   /** A task's cgroups made by an earlier run of the agent (from its checkpoint). */
@@ -129,18 +132,18 @@ class TaskCgroupsV1 extends TaskCgroupsBase {
   async limitation(): Promise<Limitation | undefined> {
     const mem = this.paths.memory;
     if (!mem || !(this.memMb > 0)) return undefined;
-    const kills = await readKeyed(join(mem, 'memory.oom_control'), 'oom_kill');
+    const kills = readKeyed(join(mem, 'memory.oom_control'), 'oom_kill');
     if (kills !== undefined) return kills > 0 ? memoryLimitation(this.memMb) : undefined;
     // Before Linux 4.13: the limit was hit and reclaim failed.
-    const failcnt = (await readNumber(join(mem, 'memory.failcnt'))) ?? 0;
-    const max = await readNumber(join(mem, 'memory.max_usage_in_bytes'));
+    const failcnt = readNumber(join(mem, 'memory.failcnt')) ?? 0;
+    const max = readNumber(join(mem, 'memory.max_usage_in_bytes'));
     return failcnt > 0 && max !== undefined && max >= this.memMb * MB ? memoryLimitation(this.memMb) : undefined;
   }
 
   async cpuSeconds(): Promise<number | undefined> {
     const acct = this.paths.cpuacct;
     if (!acct) return undefined;
-    const ns = await readNumber(join(acct, 'cpuacct.usage'));
+    const ns = readNumber(join(acct, 'cpuacct.usage'));
     return ns === undefined ? undefined : ns / 1e9;
   }
 }

@@ -15,7 +15,7 @@
  * memory.events counts it (`oom_kill`); cgroup.kill (Linux 5.14+) kills
  * everything inside in one step.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../lib/errors';
@@ -71,10 +71,10 @@ export async function setupCgroupsV2(opts: { mount: string; ownPath: string; key
   } catch (err) {
     throw new IsolationUnavailableError(`cgroup v2: cannot make ${leaf}: ${errorMessage(err)}`, { cause: err });
   }
-  const own = await readPids(join(leaf, 'cgroup.procs'));
+  const own = readPids(join(leaf, 'cgroup.procs'));
   if (!own.includes(opts.pid)) {
     try {
-      await writeControl(leaf, 'cgroup.procs', String(opts.pid));
+      writeControl(leaf, 'cgroup.procs', String(opts.pid));
     } catch (err) {
       throw new IsolationUnavailableError(`cgroup v2: cannot move the agent into its own leaf cgroup: ${errorMessage(err)}`, { cause: err });
     }
@@ -82,10 +82,10 @@ export async function setupCgroupsV2(opts: { mount: string; ownPath: string; key
   const enable = controllers.map((c) => `+${c}`).join(' ');
   for (const dir of [base, prefix, parent]) {
     try {
-      await writeControl(dir, 'cgroup.subtree_control', enable);
+      writeControl(dir, 'cgroup.subtree_control', enable);
     } catch (err) {
       const busy = (err as { cause?: NodeJS.ErrnoException }).cause?.code === 'EBUSY';
-      const others = busy ? await readPids(join(dir, 'cgroup.procs')) : [];
+      const others = busy ? readPids(join(dir, 'cgroup.procs')) : [];
       throw new IsolationUnavailableError(busy
         ? `cgroup v2: cannot enable ${controllers.join(', ')} in ${dir}: it still holds other processes (pids ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', …' : ''}), and a cgroup with processes cannot delegate controllers. Start the agent in a cgroup of its own, e.g. systemd-run --scope -p Delegate=yes mezz-agent …`
         : `cgroup v2: cannot enable ${controllers.join(', ')} in ${dir}: ${errorMessage(err)}`, { cause: err });
@@ -120,23 +120,23 @@ export class CgroupsV2Isolator implements Isolator {
   async prepare(name: string, limits: TaskLimits): Promise<TaskCgroups> {
     const dir = join(this.opts.parent, name);
     try {
-      await mkdir(dir);
+      mkdirSync(dir);
     } catch (err) {
       throw new CgroupError(`cannot make cgroup ${dir}: ${errorMessage(err)}`, { cause: err });
     }
     try {
       if (this.has.has('cpu')) {
-        await writeControl(dir, 'cpu.weight', String(cpuWeight(cpuShares(limits.cpus))));
+        writeControl(dir, 'cpu.weight', String(cpuWeight(cpuShares(limits.cpus))));
         const quota = cpuQuotaUs(limits.cpus);
-        if (quota !== undefined) await writeControl(dir, 'cpu.max', `${quota} ${CPU_PERIOD_US}`);
+        if (quota !== undefined) writeControl(dir, 'cpu.max', `${quota} ${CPU_PERIOD_US}`);
       }
       if (this.has.has('memory') && limits.memMb > 0) {
-        await writeControl(dir, 'memory.max', String(Math.round(limits.memMb * MB)));
+        writeControl(dir, 'memory.max', String(Math.round(limits.memMb * MB)));
         // Memory plus swap within the limit, as v1's memsw: no swap.
-        if (existsSync(join(dir, 'memory.swap.max'))) await writeControl(dir, 'memory.swap.max', '0');
-        if (existsSync(join(dir, 'memory.oom.group'))) await writeControl(dir, 'memory.oom.group', '1');
+        if (existsSync(join(dir, 'memory.swap.max'))) writeControl(dir, 'memory.swap.max', '0');
+        if (existsSync(join(dir, 'memory.oom.group'))) writeControl(dir, 'memory.oom.group', '1');
       }
-      if (this.has.has('pids')) await writeControl(dir, 'pids.max', String(this.opts.pidsMax));
+      if (this.has.has('pids')) writeControl(dir, 'pids.max', String(this.opts.pidsMax));
     } catch (err) {
       await removeCgroupDir(dir, 200);
       throw err;
@@ -162,7 +162,7 @@ class TaskCgroupsV2 extends TaskCgroupsBase {
   protected override async kernelKill(): Promise<boolean> {
     if (!existsSync(join(this.dir, 'cgroup.kill'))) return false;
     try {
-      await writeControl(this.dir, 'cgroup.kill', '1');
+      writeControl(this.dir, 'cgroup.kill', '1');
       return true;
     } catch {
       return false;
@@ -172,12 +172,12 @@ class TaskCgroupsV2 extends TaskCgroupsBase {
   async limitation(): Promise<Limitation | undefined> {
     if (!(this.memMb > 0)) return undefined;
     const file = join(this.dir, 'memory.events');
-    const kills = ((await readKeyed(file, 'oom_kill')) ?? 0) + ((await readKeyed(file, 'oom_group_kill')) ?? 0);
+    const kills = (readKeyed(file, 'oom_kill') ?? 0) + (readKeyed(file, 'oom_group_kill') ?? 0);
     return kills > 0 ? memoryLimitation(this.memMb) : undefined;
   }
 
   async cpuSeconds(): Promise<number | undefined> {
-    const usec = await readKeyed(join(this.dir, 'cpu.stat'), 'usage_usec');
+    const usec = readKeyed(join(this.dir, 'cpu.stat'), 'usage_usec');
     return usec === undefined ? undefined : usec / 1e6;
   }
 }

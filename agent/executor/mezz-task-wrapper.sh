@@ -8,9 +8,11 @@
 # SANDBOX, stdout/stderr already opened on SANDBOX/stdout and SANDBOX/stderr.
 # The script runs PROGRAM with stdin from /dev/null, forwards SIGTERM to it,
 # waits for it, and records how it ended in SANDBOX/exit_status ("exit N" or
-# "signal NAME"), written to a temporary file and renamed so that a reader
-# (this agent, or a restarted one) never sees half a line. It then exits with
-# the program's status. The agent kills the whole process group; SIGTERM
+# "signal NAME"), then exits with the program's status. The record is written
+# in place, with no temporary file and `mv` (an exec, a third of this
+# script's cost): the agent, or a restarted one, reads it only once this
+# script is gone, and a script killed while writing it leaves an empty or
+# missing record, read as none. The agent kills the whole process group; SIGTERM
 # forwarding only matters when someone signals this script alone.
 #
 # With cgroup isolation the agent passes, in MEZZ_CGROUP_PROCS, the
@@ -27,7 +29,7 @@ if [ -n "$MEZZ_CGROUP_PROCS" ]; then
   for procs in $MEZZ_CGROUP_PROCS; do
     if ! echo $$ 2>/dev/null >"$procs"; then
       echo "mezz-task-wrapper: cannot join cgroup ${procs%/*}; the task did not start" >&2
-      printf 'exit 125\n' >"$sandbox/exit_status.tmp" && mv -f "$sandbox/exit_status.tmp" "$sandbox/exit_status"
+      printf 'exit 125\n' >"$sandbox/exit_status"
       exit 125
     fi
   done
@@ -60,5 +62,5 @@ if [ "$status" -gt 128 ] && sig=$(kill -l "$status" 2>/dev/null); then
 else
   result="exit $status"
 fi
-printf '%s\n' "$result" >"$sandbox/exit_status.tmp" && mv -f "$sandbox/exit_status.tmp" "$sandbox/exit_status"
+printf '%s\n' "$result" >"$sandbox/exit_status"
 exit "$status"

@@ -6,6 +6,7 @@
  * its start time (clock ticks after boot) is the one recorded at launch.
  * Linux only; elsewhere nothing is found and recovery treats tasks as gone.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
@@ -19,10 +20,18 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** /proc/PID/stat of a process, or undefined when there is none. */
-export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
+/**
+ * /proc/PID/stat of a process, or undefined when there is none. Read
+ * synchronously: /proc is generated in memory in microseconds, less than a
+ * thread-pool round trip costs (it is read once per launch, and every poll).
+ */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
   // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return { state: f[0]!, pgrp: Number(f[2]), startTime: Number(f[19]) };
@@ -43,7 +52,7 @@ function isWrapperOf(argv: readonly string[] | undefined, sandbox: string): bool
  * is known, the very process started then).
  */
 export async function isTaskWrapper(pid: number, sandbox: string, startTime?: number): Promise<boolean> {
-  const st = await readProcStat(pid);
+  const st = readProcStat(pid);
   if (!st || st.state === 'Z') return false;
   if (startTime !== undefined && st.startTime !== startTime) return false;
   return isWrapperOf(await readCmdline(pid), sandbox);
@@ -55,7 +64,7 @@ export async function findTaskWrappers(sandbox: string): Promise<number[]> {
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (isWrapperOf(await readCmdline(pid), sandbox) && (await readProcStat(pid))?.state !== 'Z') out.push(pid);
+    if (isWrapperOf(await readCmdline(pid), sandbox) && readProcStat(pid)?.state !== 'Z') out.push(pid);
   }
   return out;
 }
@@ -65,7 +74,7 @@ export async function groupMembers(pgid: number): Promise<number[]> {
   const out: number[] = [];
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
-    const st = await readProcStat(Number(name));
+    const st = readProcStat(Number(name));
     if (st && st.state !== 'Z' && st.pgrp === pgid) out.push(Number(name));
   }
   return out;

@@ -199,7 +199,7 @@ describe('cgroup v2 (fake tree)', () => {
     });
     assert.deepEqual(iso?.isolation, ['cgroups/cpu', 'cgroups/mem', 'cgroups/pids']);
     const parent = join(base, 'mezzanine', key);
-    assert.deepEqual(await readPids(join(parent, 'agent', 'cgroup.procs')), [4242]);
+    assert.deepEqual(readPids(join(parent, 'agent', 'cgroup.procs')), [4242]);
     for (const d of [base, join(base, 'mezzanine'), parent]) assert.equal(await read(d, 'cgroup.subtree_control'), '+cpu +memory +pids');
 
     const cg = await iso!.prepare('job-0001', { cpus: 0.5, memMb: 64 });
@@ -259,7 +259,7 @@ describe('CgroupsExecutor (real wrapper, fake isolator)', () => {
     constructor(readonly paths: Record<string, string>, procsFile: string, private readonly lim?: Limitation) {
       this.procsFiles = [procsFile];
     }
-    async pids() { return (await readPids(this.procsFiles[0]!)).filter((p) => existsSync(`/proc/${p}`)); }
+    async pids() { return readPids(this.procsFiles[0]!).filter((p) => existsSync(`/proc/${p}`)); }
     async signal() { return 0; }
     killAllCalls = 0;
     async killAll() { this.killAllCalls++; return true; }
@@ -314,7 +314,7 @@ describe('CgroupsExecutor (real wrapper, fake isolator)', () => {
     const { sandbox, pid } = await launch('joins', 'echo "var=${MEZZ_CGROUP_PROCS-unset}"');
     assert.deepEqual(await exitOf('joins'), { kind: 'exited', code: 0 });
     const cg = made.at(-1)!;
-    assert.deepEqual(await readPids(cg.procsFiles[0]!), [pid]);
+    assert.deepEqual(readPids(cg.procsFiles[0]!), [pid]);
     assert.equal(await read(sandbox, 'stdout'), 'var=unset\n');
     assert.deepEqual((cg as unknown as { limits: TaskLimits }).limits, { cpus: 0.25, memMb: 48 });
     assert.ok(cg.destroyed, 'the cgroup is removed once the task is over');

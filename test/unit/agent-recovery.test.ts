@@ -5,7 +5,7 @@
  * that ended meanwhile with its true exit status, and can kill what it
  * re-attached to; `--recover cleanup` kills everything instead. (The
  * kill -9 version, through a real master, is test/integration/agent-restart.)
- * Also: the status-update queue writes a checkpoint before it sends.
+ * Also: the status-update queue sends an update only once it is persisted.
  */
 import assert from 'node:assert/strict';
 import { access, readdir, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../../agent/index';
 import { StatusUpdateQueue } from '../../agent/status-updates';
-import type { TaskStatus, TaskStatus__Output } from '../../lib/proto';
+import { readJournal, StatusJournal } from '../../agent/status-updates-journal';
+import type { TaskInfo__Output, TaskStatus, TaskStatus__Output } from '../../lib/proto';
 import { FakeMaster, groupMembers, killGroups, tempDir, testLogger, waitFor, type FakeAgentStream } from '../fixtures/agent-harness';
 
 const FW = { id: 'fw-r', name: 'recovery', roles: ['*'] };
@@ -118,8 +119,9 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
     for (const id of ['ends', 'done', 'live']) for (const u of updatesOf(s1, id)) s1.send({ acknowledge: { taskId: id, uuid: u.uuid } });
     await waitFor('ends, done and live to be forgotten', () => b.tasks().length === 1);
     await waitFor('their checkpoints to go', async () => {
-      const left = (dir: string) => readdir(join(workDir, 'meta', dir, 'fw-r')).catch(() => [] as string[]);
-      return (await left('tasks')).join() === 'acked.json' && (await left('updates')).join() === 'acked.json';
+      const launched = await readdir(join(workDir, 'meta', 'tasks', 'fw-r')).catch(() => [] as string[]);
+      const journaled = (await readJournal(workDir)).map((t) => t.task.taskId);
+      return launched.join() === 'acked.json' && journaled.join() === 'acked';
     });
   });
 
@@ -231,34 +233,73 @@ describe('an agent restarted with --recover cleanup', () => {
     assert.equal(reg.info!.id, 'agent-r');
     assert.deepEqual(reg.tasks, []);
     await assert.rejects(access(join(workDir, 'meta', 'tasks')));
-    await assert.rejects(access(join(workDir, 'meta', 'updates')));
+    await waitFor('the journal to forget the task', async () => (await readJournal(workDir)).length === 0);
   });
 });
 
-describe('StatusUpdateQueue with a checkpoint', () => {
+describe('an agent restarted on a journal without matching launch checkpoints', () => {
+  let master: FakeMaster;
+  let workDir: string;
+  const agents: Agent[] = [];
+  before(async () => {
+    master = await new FakeMaster().start();
+    workDir = await tempDir();
+    // As a crashed agent left them: `acked` ended and all its updates were acknowledged, but the
+    // agent died before it forgot the task; `running` had started, but its launch checkpoint
+    // (not fsynced) was lost with the host.
+    const j = await StatusJournal.open(workDir);
+    const task = (taskId: string) => ({ taskId, name: taskId, command: { value: 'sleep 1000' } }) as unknown as TaskInfo__Output;
+    const st = (taskId: string, uuid: string, state: string): TaskStatus => ({ taskId, frameworkId: FW.id, uuid, state: state as TaskStatus['state'] });
+    const acked = { frameworkId: FW.id, task: task('acked'), sandbox: join(workDir, 'acked') };
+    await j.record(acked, st('acked', 'a1', 'TASK_FINISHED'));
+    j.acknowledge(FW.id, 'acked', 'a1');
+    const running = { frameworkId: FW.id, task: task('running'), sandbox: join(workDir, 'running') };
+    await j.record(running, st('running', 'r1', 'TASK_STARTING'));
+    await j.record(running, st('running', 'r2', 'TASK_RUNNING'));
+    await j.close();
+  });
+  after(async () => {
+    for (const a of agents) await a.stop();
+    master.stop();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('forgets an ended, acknowledged task and reports a started one without its launch checkpoint as FAILED', async () => {
+    const a = newAgent(master, workDir);
+    agents.push(a);
+    await a.start();
+    const s = await master.stream(0);
+    const reg = s.of('register')[0]!;
+    assert.deepEqual(reg.tasks.map((t) => [t.task!.taskId, t.status!.state, t.status!.reason]), [
+      ['running', 'TASK_FAILED', 'REASON_EXECUTOR_TERMINATED'],
+    ]);
+    assert.match(reg.tasks[0]!.status!.message, /without the task's launch checkpoint/);
+    await waitFor('the journal to forget acked', async () => (await readJournal(workDir)).map((t) => t.task.taskId).join() === 'running');
+  });
+});
+
+describe('StatusUpdateQueue with a persist hook', () => {
   const st = (uuid: string): TaskStatus => ({ taskId: 't', uuid, state: 'TASK_RUNNING' });
 
-  it('sends an update only once a checkpoint holding it is written, in order, coalescing writes', async () => {
+  it('sends an update only once it is persisted, each task\'s in order', async () => {
     const sent: string[] = [];
-    const writes: { snapshot: string[]; done: () => void }[] = [];
-    let q!: StatusUpdateQueue;
-    q = new StatusUpdateQueue((s) => (sent.push(s.uuid!), true), 1000, Date.now, (key) => new Promise<void>((resolve) => {
-      writes.push({ snapshot: q.pending(key).map((s) => s.uuid!), done: resolve });
+    const persisted: { uuid: string; done: () => void; fail: (e: Error) => void }[] = [];
+    const q = new StatusUpdateQueue((s) => (sent.push(s.uuid!), true), 1000, Date.now, (key, s) => new Promise<void>((resolve, reject) => {
+      persisted.push({ uuid: `${key}:${s.uuid}`, done: resolve, fail: reject });
     }));
     q.add('k', st('a'));
-    q.add('k', st('b')); // while a's write is under way
+    q.add('k', st('b'));
     q.add('k', st('c'));
-    assert.deepEqual(sent, [], 'nothing is sent before it is on disk');
-    assert.deepEqual(writes.map((w) => w.snapshot), [['a']]);
+    assert.deepEqual(persisted.map((p) => p.uuid), ['k:a', 'k:b', 'k:c'], 'each update handed to the hook as it is made');
     q.resendAll();
-    assert.deepEqual(sent, [], 'not even on a resend');
-    writes[0]!.done();
+    assert.deepEqual(sent, [], 'nothing is sent before it is on disk, not even on a resend');
+    persisted[0]!.done();
     await waitFor('a to be sent', () => sent.length === 1);
-    assert.deepEqual(sent, ['a']);
-    // One write covers b and c together.
-    await waitFor('the second write', () => writes.length === 2);
-    assert.deepEqual(writes[1]!.snapshot, ['a', 'b', 'c']);
-    writes[1]!.done();
+    persisted[2]!.done();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, ['a'], 'c waits for b: a task\'s updates go in order');
+    // A failed write is logged by the hook; the update is sent anyway.
+    persisted[1]!.fail(new Error('disk full'));
     await waitFor('b and c', () => sent.length === 3);
     assert.deepEqual(sent, ['a', 'b', 'c']);
     await q.settled();
