@@ -12,8 +12,10 @@
  *   proposal with a long filter; filters pile up and lapse when they expire.
  *   The filters are the master's own `DeclineFilters`, upkept as the master
  *   does: `expire(now)` before each round, `add` for each decline. The figure
- *   is median(last 10 rounds) / median(first 10 rounds) of allocate() alone;
- *   the upkeep (expire + declines) is its own row.
+ *   is median(last 10 rounds) / median(first 10 rounds) of allocate() alone,
+ *   those rounds timed again alternately on the filters each saw (the
+ *   consecutive run's own ratio is in the note: load drifts between its
+ *   first and last rounds); the upkeep (expire + declines) is its own row.
  * - the same with filters that never lapse (Mesos' DeclineOffers), for scale.
  *
  *   node --import tsx bench/allocator.ts [--quick]
@@ -119,32 +121,73 @@ function roundRow(agents: number, frameworks: number, rounds: number, goal?: str
  * `times` is allocate() alone; `upkeep` is the master's filter work around
  * it (expire, then the declines).
  */
-function runDeclining(fixture: Fixture, rounds: number, refuseSeconds: number): { times: number[]; upkeep: number[]; counts: number[] } {
+/** The filters a round saw, to replay that round later. */
+interface RoundState {
+  round: number;
+  filters: [string, string, number][];
+}
+
+/** Fractional, as the master's clock is (Date.now() / 1000): whole seconds run as small
+ * integers, which the master never sees, and code warmed on those deoptimizes on others. */
+const roundNow = (r: number): number => NOW + 0.25 + r;
+
+function runDeclining(
+  fixture: Fixture, rounds: number, refuseSeconds: number, keep: (r: number) => boolean = () => false,
+): { times: number[]; upkeep: number[]; counts: number[]; kept: RoundState[] } {
   const { snapshot, filters } = fixture;
   const times: number[] = [];
   const upkeep: number[] = [];
   const counts: number[] = [];
+  const kept: RoundState[] = [];
   for (let r = 0; r < rounds; r++) {
-    // Fractional, as the master's clock is (Date.now() / 1000): whole seconds run as small
-    // integers, which the master never sees, and code warmed on those deoptimizes on others.
-    const now = NOW + 0.25 + r;
+    const now = roundNow(r);
     const rng = seededRng(r + 1);
     const u0 = performance.now();
     filters.expire(now);
+    const u1 = performance.now();
+    if (keep(r)) kept.push({ round: r, filters: [...filters.entries()] });
     const t0 = performance.now();
     const proposals = allocate(snapshot, { now, rng });
     const t1 = performance.now();
     for (const p of proposals) filters.add(p.frameworkId, p.agentId, now + refuseSeconds);
-    upkeep.push(t0 - u0 + (performance.now() - t1));
+    upkeep.push(u1 - u0 + (performance.now() - t1));
     times.push(t1 - t0);
     counts.push(proposals.length);
   }
-  return { times, upkeep, counts };
+  return { times, upkeep, counts, kept };
+}
+
+/**
+ * Times the kept rounds again, first and last alternately, each on the
+ * filters it saw (restored into the same DeclineFilters, outside the
+ * timing): both sides then run under the same load, where the consecutive
+ * run compares rounds seconds apart on a machine whose load drifts.
+ * Returns the medians of the early and of the late rounds.
+ */
+function replay(fixture: Fixture, early: RoundState[], late: RoundState[], passes: number): { first: number; last: number } {
+  const { snapshot, filters } = fixture;
+  const times = { early: [] as number[], late: [] as number[] };
+  const timeRound = (s: RoundState): number => {
+    filters.expire(Infinity);
+    for (const [f, a, until] of s.filters) filters.add(f, a, until);
+    const t0 = performance.now();
+    allocate(snapshot, { now: roundNow(s.round), rng: seededRng(s.round + 1) });
+    return performance.now() - t0;
+  };
+  for (let p = 0; p < passes; p++) {
+    for (let i = 0; i < Math.min(early.length, late.length); i++) {
+      times.early.push(timeRound(early[i]!));
+      times.late.push(timeRound(late[i]!));
+    }
+  }
+  return { first: median(times.early), last: median(times.late) };
 }
 
 interface Declining {
   first: number;
   last: number;
+  /** The first and last 10 rounds timed again, alternately (see `replay`). */
+  replayed: { first: number; last: number };
   /** Median upkeep (expire + declines) over the last 10 rounds. */
   upkeep: number;
   counts: number[];
@@ -160,8 +203,10 @@ function declining(agents: number, frameworks: number, rounds: number, refuseSec
   const fixture = buildFixture(agents, frameworks);
   runDeclining(fixture, Math.min(rounds, 100), refuseSeconds);
   fixture.filters.expire(Infinity);
-  const { times, upkeep, counts } = runDeclining(fixture, rounds, refuseSeconds);
-  return { first: median(times.slice(0, 10)), last: median(times.slice(-10)), upkeep: median(upkeep.slice(-10)), counts, live: fixture.filters.size };
+  const { times, upkeep, counts, kept } = runDeclining(fixture, rounds, refuseSeconds, (r) => r < 10 || r >= rounds - 10);
+  const live = fixture.filters.size;
+  const replayed = replay(fixture, kept.slice(0, 10), kept.slice(-10), 5);
+  return { first: median(times.slice(0, 10)), last: median(times.slice(-10)), replayed, upkeep: median(upkeep.slice(-10)), counts, live };
 }
 
 /**
@@ -172,16 +217,17 @@ function declining(agents: number, frameworks: number, rounds: number, refuseSec
  */
 function decliningRows(agents: number, frameworks: number, rounds: number): BenchRow[] {
   const refuse = frameworks / 4;
-  const { first, last, upkeep, counts, live } = declining(agents, frameworks, rounds, refuse);
+  const { first, last, replayed, upkeep, counts, live } = declining(agents, frameworks, rounds, refuse);
   const name = `declining rounds, ${fmtCount(agents)} agents × ${fmtCount(frameworks)} frameworks, ${fmtCount(rounds)} rounds, ${refuse} s filters`;
   const perRound = counts[counts.length - 1]!;
   return [
     {
       name: `${name}: last/first`,
-      value: last / first,
+      value: replayed.last / replayed.first,
       unit: 'ratio',
       goal: '≤ 1.2',
-      note: `median of first 10 rounds ${first.toFixed(2)} ms, last 10 ${last.toFixed(2)} ms; ${fmtCount(live)} live filters at the end; ${counts[0]} then ${perRound} proposals per round`,
+      note: `first and last 10 rounds timed again alternately (5 passes): medians ${replayed.first.toFixed(2)} and ${replayed.last.toFixed(2)} ms; `
+        + `in the consecutive run ${first.toFixed(2)} and ${last.toFixed(2)} ms (${(last / first).toFixed(2)}); ${fmtCount(live)} live filters at the end; ${counts[0]} then ${perRound} proposals per round`,
     },
     {
       name: `${name}: filter upkeep, last 10 rounds`,
