@@ -14,7 +14,7 @@
  * again from 0 (`mezz logs --follow` does).
  */
 import { constants as FS } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
 import type { Logger } from '../lib/log';
@@ -39,6 +39,12 @@ export interface LogRotationPolicy {
  */
 export async function rotateIfLarge(path: string, policy: LogRotationPolicy): Promise<boolean> {
   if (!(policy.maxBytes > 0)) return false;
+  // Checked every second for every running task: one lstat for the usual small log, not open + fstat + close.
+  const small = await lstat(path).then((st) => !st.isFile() || st.size <= policy.maxBytes, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return true;
+    throw err;
+  });
+  if (small) return false;
   const log = await open(path, FS.O_RDWR | FS.O_NOFOLLOW | FS.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ELOOP') return undefined;
     throw err;
