@@ -42,6 +42,7 @@ import { detectResources } from './resources-detect';
 import { Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
+import { LostLeader } from './lost-leader';
 import { StatusUpdateQueue } from './status-updates';
 import { StatusJournal } from './status-updates-journal';
 import { outcomeOf, Reason, type Outcome } from './task-status';
@@ -153,12 +154,6 @@ interface Connection {
   viaHint: boolean;
 }
 
-/**
- * How long a leader that dropped this agent, or that a standby named but
- * could not be reached, is taken for dead: about a leader lease, after which
- * standbys name its successor.
- */
-const LOST_LEADER_MS = 3000;
 /** Margin over three missed ping intervals before the stream counts as dead. */
 const WATCHDOG_MARGIN_MS = 1000;
 /** Sandboxes of forgotten tasks kept in memory for quick reads (older ones are found on disk). */
@@ -199,8 +194,8 @@ export class Agent extends EventEmitter {
   private masterIndex = 0;
   /** A standby's "the leader is HOST:PORT", tried on the next attempt. */
   private leaderHint: string | undefined;
-  /** The leader this agent lost, named in registrations until `until` so that a standby holds them through the election. */
-  private lostLeader?: { master: string; until: number };
+  /** The leader this agent lost, named in registrations so that a standby holds them through the election. */
+  private readonly lostLeader = new LostLeader();
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
   private retryTimer?: NodeJS.Timeout;
@@ -371,8 +366,7 @@ export class Agent extends EventEmitter {
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
-    const lost = this.lostLeader && Date.now() < this.lostLeader.until ? this.lostLeader.master : '';
-    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks(), lostLeader: lost } });
+    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks(), lostLeader: this.lostLeader.current() } });
   }
 
   private agentInfo() {
@@ -420,11 +414,9 @@ export class Agent extends EventEmitter {
       + (quiet || conn.registered ? '' : ' (retrying in the background)'));
     this.dropConnection();
     this.emit('disconnected', why);
-    const refusedByStandby = /not the leader/i.test(why);
-    if ((conn.registered || conn.viaHint) && !refusedByStandby) this.lostLeader = { master: conn.master, until: Date.now() + LOST_LEADER_MS };
+    this.lostLeader.connectionLost(conn.master, conn.registered || conn.viaHint, why);
     const hint = leaderHint(why);
-    const hintIsLost = hint !== undefined && hint === this.lostLeader?.master && Date.now() < this.lostLeader.until;
-    this.leaderHint = hintIsLost ? undefined : hint;
+    this.leaderHint = this.lostLeader.is(hint) ? undefined : hint;
     if (!hint) this.masterIndex++;
     this.scheduleReconnect();
   }

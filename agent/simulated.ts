@@ -44,6 +44,7 @@ import {
 import { make as makeResources, toProto, type Resources } from '../lib/resources';
 import { VERSION } from '../lib/version';
 import { writeJsonAtomic } from './executor/checkpoint';
+import { LostLeader } from './lost-leader';
 import { StatusUpdateQueue } from './status-updates';
 import { Reason } from './task-status';
 import { taskProblems } from './task-validate';
@@ -154,8 +155,6 @@ const REGISTER_TIMEOUT_MS = 15_000;
 const MAX_REDIRECTS = 3;
 /** Between attempts while a standby answers (an election is under way), before jitter. */
 const STANDBY_RETRY_MS = 400;
-/** How long hints naming a leader that dropped us or could not be reached are ignored: about a leader lease, after which standbys name the new one. */
-const SHUN_MS = 3000;
 
 /** A delay drawn from [50 %, 100 %] of `ms`, so that thousands of agents do not retry in step. */
 function jitter(ms: number): number {
@@ -182,7 +181,7 @@ export class SimulatedAgent {
   /** Leader hints followed in a row without a delay. */
   private redirects = 0;
   /** A hinted leader that could not be reached, and until when its hints are ignored. */
-  private shunned?: { master: string; until: number };
+  private readonly lostLeader = new LostLeader();
   private backoffMs: number;
   private reconnectTimer?: NodeJS.Timeout;
   private resetting = false;
@@ -234,12 +233,7 @@ export class SimulatedAgent {
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
     call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
-    call.write({ register: { info: this.info(), tasks: this.knownTasks(), lostLeader: this.lostLeader() } });
-  }
-
-  /** The leader this agent lost, while it shuns it: a standby then holds the registration through the election. */
-  private lostLeader(): string {
-    return this.shunned && Date.now() < this.shunned.until ? this.shunned.master : '';
+    call.write({ register: { info: this.info(), tasks: this.knownTasks(), lostLeader: this.lostLeader.current() } });
   }
 
   /** @internal The group's watchdog: a stream silent for three ping intervals (and a margin) is dead. */
@@ -281,7 +275,7 @@ export class SimulatedAgent {
    * without growing the backoff, so that agents arrive soon after a new
    * leader is elected. Standbys name a dead leader until its lease lapses,
    * so hints naming a leader that just dropped this agent, or that could
-   * not be reached, are ignored for SHUN_MS (a live leader whose stream
+   * not be reached, are ignored for LOST_LEADER_MS (a live leader whose stream
    * merely blipped is then rejoined a few seconds late). Anything else moves
    * to the next master after the (jittered, doubling) backoff.
    */
@@ -292,9 +286,9 @@ export class SimulatedAgent {
     this.g.lost(this, conn.master, why, wasRegistered);
     // A leader that dropped us, or one named by a standby but unreachable, is likely dead while standbys
     // still name it (until its lease lapses): stop following hints to it for a while.
-    if ((wasRegistered || conn.viaHint) && !/not the leader/i.test(why)) this.shunned = { master: conn.master, until: Date.now() + SHUN_MS };
+    this.lostLeader.connectionLost(conn.master, wasRegistered || conn.viaHint, why);
     const hint = leaderHint(why);
-    const shunned = hint !== undefined && this.shunned?.master === hint && Date.now() < this.shunned.until;
+    const shunned = this.lostLeader.is(hint);
     let delay: number;
     if (hint && hint !== conn.master && !shunned && this.redirects < MAX_REDIRECTS) {
       this.hint = hint;
