@@ -390,7 +390,12 @@ export class Master {
       return refuse(`framework ${info.id} was removed (torn down, or its failover timeout passed); subscribe without an id to register anew`);
     }
     const now = this.now();
-    let fw = info.id ? this.frameworks.get(info.id) : undefined;
+    const known = info.id ? this.frameworks.get(info.id) : undefined;
+    const id = known?.id ?? (info.id || newId('fw'));
+    // Durable before the stream is attached: an allocation round during the write would
+    // otherwise send OFFERS ahead of SUBSCRIBED, to a framework that cannot use them yet.
+    await this.opts.registry.putFramework({ id, info: { ...info, id }, registeredAt: known?.registeredAt ?? now });
+    let fw = this.frameworks.get(id);
     if (fw) {
       if (fw.stream && fw.stream !== stream) {
         this.send(fw, { error: { message: 'framework failed over to a new connection', fatal: true, call: 'SUBSCRIBE', code: 'ABORTED' } });
@@ -405,13 +410,11 @@ export class Master {
       });
       this.log.info(`framework ${fw.id} (${info.name}) re-subscribed with ${fw.tasks.size} tasks`);
     } else {
-      const id = info.id || newId('fw');
       fw = this.newFrameworkRecord(id, info, now);
       fw.stream = stream;
       this.frameworks.set(id, fw);
       this.log.info(`framework ${id} (${info.name}) subscribed in roles ${fw.roles.join(', ')}`);
     }
-    await this.opts.registry.putFramework({ id: fw.id, info: fw.info, registeredAt: fw.registeredAt });
     this.send(fw, {
       subscribed: { frameworkId: fw.id, heartbeatIntervalSeconds: this.opts.heartbeatInterval, masterId: this.id, masterVersion: VERSION },
     });

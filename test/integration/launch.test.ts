@@ -120,3 +120,26 @@ describe('launch', () => {
     assert.ok(agents.length === 2);
   });
 });
+
+describe('subscribing while allocation rounds run', () => {
+  const cluster = new Cluster();
+  let master: Proc;
+  before(async () => {
+    // A round every 2 ms: one lands inside almost every SUBSCRIBE's registry write.
+    master = await cluster.startMaster({ name: 'busy', args: ['--allocation-interval', '0.002'] });
+    await cluster.startAgent(master.address, { name: 'busy-agent' });
+  });
+  after(() => cluster.teardown());
+
+  test('SUBSCRIBED is always a framework\'s first event, never preceded by OFFERS', async () => {
+    for (let i = 0; i < 20; i++) {
+      const fw = cluster.scheduler(master.address);
+      await fw.subscribe({ name: `early-${i}`, failoverTimeout: 0 });
+      await fw.waitEvent('offers', (e) => !!e.offers);
+      assert.ok(fw.events[0]!.subscribed, `framework ${i}'s first event was ${fw.events[0]!.event}`);
+      // Gone, it gives its offers back for the next one.
+      fw.send({ teardown: {} });
+      await waitFor('the framework to be removed', () => fw.ended);
+    }
+  });
+});
