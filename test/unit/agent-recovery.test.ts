@@ -42,27 +42,35 @@ async function register(master: FakeMaster, n: number, agent: Agent): Promise<Fa
   return s;
 }
 
-describe('an agent restarted on the same work directory (--recover reconnect)', () => {
-  let master: FakeMaster;
-  let workDir: string;
-  const agents: Agent[] = [];
-  const pgids = new Set<number>();
+/**
+ * A fake master and a work directory for a describe block; the agents and
+ * process groups its tests add are stopped and killed after it. `prepare`
+ * lays out the work directory before the first test.
+ */
+function recoveryFixture(prepare?: (workDir: string) => Promise<void>) {
+  const fx = { master: undefined as unknown as FakeMaster, workDir: '', agents: [] as Agent[], pgids: new Set<number>() };
   before(async () => {
-    master = await new FakeMaster().start();
-    workDir = await tempDir();
+    fx.master = await new FakeMaster().start();
+    fx.workDir = await tempDir();
+    await prepare?.(fx.workDir);
   });
   after(async () => {
-    killGroups(pgids);
-    for (const a of agents) await a.stop();
-    master.stop();
-    await rm(workDir, { recursive: true, force: true });
+    killGroups(fx.pgids);
+    for (const a of fx.agents) await a.stop();
+    fx.master.stop();
+    await rm(fx.workDir, { recursive: true, force: true });
   });
+  return fx;
+}
+
+describe('an agent restarted on the same work directory (--recover reconnect)', () => {
+  const fx = recoveryFixture();
 
   it('re-attaches to live tasks, resends unacknowledged updates with their uuids, and reports what ended meanwhile', async () => {
-    const a = newAgent(master, workDir);
-    agents.push(a);
+    const a = newAgent(fx.master, fx.workDir);
+    fx.agents.push(a);
     await a.start();
-    const s0 = await register(master, 0, a);
+    const s0 = await register(fx.master, 0, a);
     s0.send({ runTasks: { framework: FW, tasks: [
       { taskId: 'live', command: { value: 'sleep 1000' } },
       { taskId: 'acked', command: { value: 'sleep 1000' } },
@@ -71,7 +79,7 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
     ] } });
     for (const id of ['live', 'acked', 'ends']) await waitState(s0, id, 'TASK_RUNNING');
     const doneFinished = await waitState(s0, 'done', 'TASK_FINISHED');
-    for (const t of a.tasks()) if (t.pid) pgids.add(t.pid);
+    for (const t of a.tasks()) if (t.pid) fx.pgids.add(t.pid);
     for (const u of updatesOf(s0, 'acked')) s0.send({ acknowledge: { taskId: 'acked', uuid: u.uuid } });
     const liveStarting = updatesOf(s0, 'live')[0]!;
     s0.send({ acknowledge: { taskId: 'live', uuid: liveStarting.uuid } });
@@ -85,10 +93,10 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
     await writeFile(join(endsSandbox, 'go'), '');
     await waitFor('ends to record its exit', () => access(join(endsSandbox, 'exit_status')).then(() => true, () => false));
 
-    const b = newAgent(master, workDir);
-    agents.push(b);
+    const b = newAgent(fx.master, fx.workDir);
+    fx.agents.push(b);
     await b.start();
-    const s1 = await master.stream(1);
+    const s1 = await fx.master.stream(1);
     const reg = s1.of('register')[0]!;
     assert.equal(reg.info!.id, 'agent-r', 're-registers under the same id');
     const reported = Object.fromEntries(reg.tasks.map((t) => [t.task!.taskId, [t.status!.state, t.status!.exitCode]]));
@@ -97,7 +105,7 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
     });
     assert.equal(b.tasks().find((t) => t.taskId === 'live')!.pid, livePid, 'same process');
 
-    await register(master, 1, b);
+    await register(fx.master, 1, b);
     const ends = await waitState(s1, 'ends', 'TASK_FAILED');
     assert.equal(ends.exitCode, 3);
     assert.equal(ends.message, 'command exited with status 3');
@@ -119,29 +127,29 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
     for (const id of ['ends', 'done', 'live']) for (const u of updatesOf(s1, id)) s1.send({ acknowledge: { taskId: id, uuid: u.uuid } });
     await waitFor('ends, done and live to be forgotten', () => b.tasks().length === 1);
     await waitFor('their checkpoints to go', async () => {
-      const launched = await readdir(join(workDir, 'meta', 'tasks', 'fw-r')).catch(() => [] as string[]);
-      const journaled = (await readJournal(workDir)).map((t) => t.task.taskId);
+      const launched = await readdir(join(fx.workDir, 'meta', 'tasks', 'fw-r')).catch(() => [] as string[]);
+      const journaled = (await readJournal(fx.workDir)).map((t) => t.task.taskId);
       return launched.join() === 'acked.json' && journaled.join() === 'acked';
     });
   });
 
   it('a task whose wrapper died without an exit status is reported FAILED, its leftovers killed', async () => {
-    const b = agents[1]!;
-    const s1 = master.streams[1]!;
+    const b = fx.agents[1]!;
+    const s1 = fx.master.streams[1]!;
     s1.send({ runTasks: { framework: FW, tasks: [{ taskId: 'orphan', command: { value: 'sleep 1000 & sleep 1000; wait' } }] } });
     await waitState(s1, 'orphan', 'TASK_RUNNING');
     const pid = b.tasks().find((t) => t.taskId === 'orphan')!.pid!;
-    pgids.add(pid);
+    fx.pgids.add(pid);
     await waitFor('the task\'s processes', async () => (await groupMembers(pid)).length === 4);
     await b.stop();
     s1.drop();
     process.kill(pid, 'SIGKILL'); // the wrapper alone: its children stay in the group
     await waitFor('the wrapper to go', async () => (await groupMembers(pid)).length === 3);
 
-    const c = newAgent(master, workDir);
-    agents.push(c);
+    const c = newAgent(fx.master, fx.workDir);
+    fx.agents.push(c);
     await c.start();
-    const s2 = await register(master, 2, c);
+    const s2 = await register(fx.master, 2, c);
     const failed = await waitState(s2, 'orphan', 'TASK_FAILED');
     assert.equal(failed.reason, 'REASON_EXECUTOR_TERMINATED');
     assert.equal(failed.message, 'the task wrapper ended while the agent was down and left no exit status');
@@ -150,26 +158,13 @@ describe('an agent restarted on the same work directory (--recover reconnect)', 
 });
 
 describe('a re-attached task with a health check', () => {
-  let master: FakeMaster;
-  let workDir: string;
-  const agents: Agent[] = [];
-  const pgids = new Set<number>();
-  before(async () => {
-    master = await new FakeMaster().start();
-    workDir = await tempDir();
-  });
-  after(async () => {
-    killGroups(pgids);
-    for (const ag of agents) await ag.stop();
-    master.stop();
-    await rm(workDir, { recursive: true, force: true });
-  });
+  const fx = recoveryFixture();
 
   it('keeps being checked by the restarted agent, which starts from the health reported before', async () => {
-    const a = newAgent(master, workDir);
-    agents.push(a);
+    const a = newAgent(fx.master, fx.workDir);
+    fx.agents.push(a);
     await a.start();
-    const s0 = await register(master, 0, a);
+    const s0 = await register(fx.master, 0, a);
     s0.send({ runTasks: { framework: FW, tasks: [{
       taskId: 'checked', command: { value: 'touch ok; exec sleep 1000' },
       healthCheck: { type: 'COMMAND', command: { value: 'test -e ok' }, delaySeconds: 0, intervalSeconds: 0.1, gracePeriodSeconds: 30, consecutiveFailures: 1 },
@@ -179,14 +174,14 @@ describe('a re-attached task with a health check', () => {
     for (const u of updatesOf(s0, 'checked')) s0.send({ acknowledge: { taskId: 'checked', uuid: u.uuid } });
     await waitFor('the acknowledgements', () => a.pendingUpdates().length === 0);
     const { pid, sandbox } = a.tasks()[0]!;
-    pgids.add(pid!);
+    fx.pgids.add(pid!);
     await a.stop();
     s0.drop();
 
-    const b = newAgent(master, workDir);
-    agents.push(b);
+    const b = newAgent(fx.master, fx.workDir);
+    fx.agents.push(b);
     await b.start();
-    const s1 = await register(master, 1, b);
+    const s1 = await register(fx.master, 1, b);
     assert.equal(s1.of('register')[0]!.tasks[0]!.status!.healthy, true, 'reported healthy at re-registration');
     await rm(join(sandbox!, 'ok'));
     const sick = await s1.waitFor('unhealthy', () => updatesOf(s1, 'checked').find((u) => u.healthy === false));
@@ -196,54 +191,36 @@ describe('a re-attached task with a health check', () => {
 });
 
 describe('an agent restarted with --recover cleanup', () => {
-  let master: FakeMaster;
-  let workDir: string;
-  const agents: Agent[] = [];
-  const pgids = new Set<number>();
-  before(async () => {
-    master = await new FakeMaster().start();
-    workDir = await tempDir();
-  });
-  after(async () => {
-    killGroups(pgids);
-    for (const ag of agents) await ag.stop();
-    master.stop();
-    await rm(workDir, { recursive: true, force: true });
-  });
+  const fx = recoveryFixture();
 
   it('kills the tasks it finds, forgets their checkpoints and registers with none, under the same id', async () => {
-    const a = newAgent(master, workDir);
-    agents.push(a);
+    const a = newAgent(fx.master, fx.workDir);
+    fx.agents.push(a);
     await a.start();
-    const s0 = await register(master, 0, a);
+    const s0 = await register(fx.master, 0, a);
     s0.send({ runTasks: { framework: FW, tasks: [{ taskId: 'tree', command: { value: 'sleep 1000 & sleep 1000; wait' } }] } });
     await waitState(s0, 'tree', 'TASK_RUNNING');
     const pid = a.tasks()[0]!.pid!;
-    pgids.add(pid);
+    fx.pgids.add(pid);
     await waitFor('the tree', async () => (await groupMembers(pid)).length === 4);
     await a.stop();
     s0.drop();
 
-    const b = newAgent(master, workDir, 'cleanup');
-    agents.push(b);
+    const b = newAgent(fx.master, fx.workDir, 'cleanup');
+    fx.agents.push(b);
     await b.start();
-    const s1 = await master.stream(1);
+    const s1 = await fx.master.stream(1);
     assert.deepEqual(await groupMembers(pid), [], 'the whole group is gone before the registration');
     const reg = s1.of('register')[0]!;
     assert.equal(reg.info!.id, 'agent-r');
     assert.deepEqual(reg.tasks, []);
-    await assert.rejects(access(join(workDir, 'meta', 'tasks')));
-    await waitFor('the journal to forget the task', async () => (await readJournal(workDir)).length === 0);
+    await assert.rejects(access(join(fx.workDir, 'meta', 'tasks')));
+    await waitFor('the journal to forget the task', async () => (await readJournal(fx.workDir)).length === 0);
   });
 });
 
 describe('an agent restarted on a journal without matching launch checkpoints', () => {
-  let master: FakeMaster;
-  let workDir: string;
-  const agents: Agent[] = [];
-  before(async () => {
-    master = await new FakeMaster().start();
-    workDir = await tempDir();
+  const fx = recoveryFixture(async (workDir) => {
     // As a crashed agent left them: `acked` ended and all its updates were acknowledged, but the
     // agent died before it forgot the task; `running` had started, but its launch checkpoint
     // (not fsynced) was lost with the host.
@@ -258,23 +235,18 @@ describe('an agent restarted on a journal without matching launch checkpoints', 
     await j.record(running, st('running', 'r2', 'TASK_RUNNING'));
     await j.close();
   });
-  after(async () => {
-    for (const a of agents) await a.stop();
-    master.stop();
-    await rm(workDir, { recursive: true, force: true });
-  });
 
   it('forgets an ended, acknowledged task and reports a started one without its launch checkpoint as FAILED', async () => {
-    const a = newAgent(master, workDir);
-    agents.push(a);
+    const a = newAgent(fx.master, fx.workDir);
+    fx.agents.push(a);
     await a.start();
-    const s = await master.stream(0);
+    const s = await fx.master.stream(0);
     const reg = s.of('register')[0]!;
     assert.deepEqual(reg.tasks.map((t) => [t.task!.taskId, t.status!.state, t.status!.reason]), [
       ['running', 'TASK_FAILED', 'REASON_EXECUTOR_TERMINATED'],
     ]);
     assert.match(reg.tasks[0]!.status!.message, /without the task's launch checkpoint/);
-    await waitFor('the journal to forget acked', async () => (await readJournal(workDir)).map((t) => t.task.taskId).join() === 'running');
+    await waitFor('the journal to forget acked', async () => (await readJournal(fx.workDir)).map((t) => t.task.taskId).join() === 'running');
   });
 });
 
