@@ -50,19 +50,21 @@ export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
 
 async function standby(node: LeaderSource, stream: AgentStream, first: AgentMessage__Output): Promise<void> {
   const lost = first.register?.lostLeader;
-  const waitFor = (named: string | undefined): boolean => named === undefined || named === lost || named === node.address;
-  if (lost && waitFor(node.leaderAddress())) {
+  // No other leader serves yet: none is named, the lost one still is, or this node won and is loading.
+  const electing = (named: string | undefined): boolean => named === undefined || named === lost || named === node.address;
+  if (lost && electing(node.leaderAddress())) {
     const who = first.register?.info?.id || 'without an id';
     node.log.info(`holding the registration of agent ${who} from ${peerHost(stream.getPeer())} until a new leader serves `
       + `(it lost leader ${lost}; at most ${HOLD_REGISTRATION_MS} ms)`);
     const gone = new AbortController();
     const abort = (): void => gone.abort();
-    for (const e of ['cancelled', 'error', 'end']) stream.once(e, abort);
+    const ends = ['cancelled', 'error', 'end'];
+    for (const e of ends) stream.once(e, abort);
     const deadline = Date.now() + HOLD_REGISTRATION_MS;
-    while (!gone.signal.aborted && !node.leading() && waitFor(node.leaderAddress()) && Date.now() < deadline) {
+    while (!gone.signal.aborted && !node.leading() && electing(node.leaderAddress()) && Date.now() < deadline) {
       await node.leadershipChange(deadline - Date.now(), gone.signal);
     }
-    for (const e of ['cancelled', 'error', 'end']) stream.off(e, abort);
+    for (const e of ends) stream.off(e, abort);
     if (gone.signal.aborted) return;
   }
   const master = node.leading();
