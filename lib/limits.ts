@@ -46,6 +46,11 @@ export function describe(value: string, keep = 40): string {
   return value.length <= keep ? `"${printable}"` : `"${printable.slice(0, keep)}…" (${value.length} characters)`;
 }
 
+/** An id as an error message shows it: itself when it is a plausible id, else `describe`d. */
+export function shown(id: string): string {
+  return id.length <= MAX_ID_LENGTH && ID_PATTERN.test(id) ? id : describe(id);
+}
+
 /** Why `id` is not a valid id, or undefined. */
 export function idProblem(what: string, id: string): string | undefined {
   if (!id) return `${what} is empty`;
@@ -98,4 +103,27 @@ export function labelsProblem(what: string, labels: Record<string, string> | und
 /** `text` cut to `max` characters, saying how much was cut. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+}
+
+/** Every size problem of a TaskInfo, each naming the field and the limit; the master and the agent both check these. */
+export function taskInfoSizeProblems(task: {
+  taskId: string; name?: string; labels?: Record<string, string> | null;
+  command?: { value?: string; arguments?: string[]; environment?: Record<string, string> | null; uris?: { value: string }[] } | null;
+}): string[] {
+  const who = task.taskId.length <= MAX_ID_LENGTH ? `task ${task.taskId}` : 'task';
+  const problems: (string | undefined)[] = [
+    lengthProblem(`${who}: name`, task.name, MAX_NAME_LENGTH),
+    labelsProblem(`${who}: labels`, task.labels ?? undefined),
+  ];
+  const cmd = task.command;
+  if (cmd) {
+    const args = cmd.arguments ?? [];
+    const uris = cmd.uris ?? [];
+    const bytes = (cmd.value ?? '').length + args.reduce((n, a) => n + a.length, 0);
+    if (bytes > MAX_COMMAND_BYTES) problems.push(`${who}: command and arguments are ${bytes} characters long; the limit is ${MAX_COMMAND_BYTES}`);
+    problems.push(mapProblem(`${who}: environment`, cmd.environment ?? undefined, { entries: MAX_ENV_VARS, totalBytes: MAX_ENV_BYTES }));
+    if (uris.length > MAX_URIS) problems.push(`${who}: ${uris.length} URIs; the limit is ${MAX_URIS}`);
+    else for (const u of uris) problems.push(lengthProblem(`${who}: URI`, u.value, MAX_URI_LENGTH));
+  }
+  return problems.filter((p): p is string => p !== undefined);
 }

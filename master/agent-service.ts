@@ -14,7 +14,7 @@ import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/A
 import type { AgentMessage__Output } from '../lib/proto/generated/mezzanine/v1/AgentMessage';
 import { refuseStream, type LeaderSource } from './leader-source';
 import type { Master } from './master';
-import type { AgentStream } from './state';
+import { streamLink, type AgentStream } from './state';
 
 /**
  * The longest a standby holds a registration: above a dead leader's lease
@@ -79,12 +79,13 @@ async function standby(node: LeaderSource, stream: AgentStream, first: AgentMess
 
 /** Runs an agent's stream against `master`; `first` is its first message when it was read already. */
 function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output): void {
+  const link = streamLink(stream);
   let agentId: string | undefined;
   let registering: Promise<void> | undefined;
   const onMessage = (msg: AgentMessage__Output): void => {
     if (!registering) {
       registering = master
-        .registerAgent(stream, msg, peerHost(stream.getPeer()))
+        .registerAgent(link, msg, peerHost(stream.getPeer()))
         .then((id) => {
           agentId = id;
         })
@@ -96,14 +97,14 @@ function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output
     }
     // Messages behind a registration in flight wait for it, in order.
     registering = registering.then(() => {
-      if (agentId) master.agentMessage(agentId, stream, msg);
+      if (agentId) master.agentMessage(agentId, link, msg);
     });
   };
   if (first) onMessage(first);
   stream.on('data', onMessage);
   const gone = () => {
     void registering?.then(() => {
-      if (agentId) master.agentDisconnected(agentId, stream);
+      if (agentId) master.agentDisconnected(agentId, link);
     });
   };
   stream.on('end', () => {

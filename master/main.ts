@@ -41,12 +41,13 @@ const program = new Command('mezz-master')
   }, 2)
   .option('--advertise <host:port>', 'the address other processes reach this master at (default: host and bound port)')
   .option('--cluster <name>', 'cluster name (prefix of every registry key)', 'mezzanine')
-  .option('--agent-ping-timeout <duration>', 'silence after which an agent is unreachable', seconds('--agent-ping-timeout'), 5)
+  .option('--agent-ping-timeout <duration>', 'agent silence, counted while the master runs, after which it is unreachable (long enough for an agent restart or upgrade)', seconds('--agent-ping-timeout'), 30)
   .option('--agent-ping-interval <duration>', 'how often agents ping', seconds('--agent-ping-interval'), 1)
   .option('--agent-removal-timeout <duration>', 'how long an unreachable agent is kept before it is GONE', seconds('--agent-removal-timeout'), 600)
   .option('--agent-reregister-timeout <duration>', 'after a master restart, how long admitted agents have to re-register', seconds('--agent-reregister-timeout'), 60)
   .option('--heartbeat-interval <duration>', 'HEARTBEAT interval to frameworks', seconds('--heartbeat-interval'), 5)
-  .option('--offer-timeout <duration>', 'rescind offers held longer than this (0: never)', seconds('--offer-timeout'), 0)
+  .option('--offer-timeout <duration>', 'rescind offers held longer than this, so an idle framework cannot hoard the cluster (0: never)', seconds('--offer-timeout'), 30)
+  .option('--task-launch-timeout <duration>', 'a task its agent has not reported on this long after launch (fetching included) is LOST', seconds('--task-launch-timeout'), 600)
   .option('--allocation-interval <duration>', 'periodic allocation round', seconds('--allocation-interval'), 1)
   .showHelpAfterError();
 
@@ -60,6 +61,7 @@ try {
 const o = program.opts<{
   host: string; port: number; dataDir: string; cluster: string; etcd?: string; leaseTtl: number; advertise?: string; agentPingTimeout: number; agentPingInterval: number;
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
+  taskLaunchTimeout: number;
 }>();
 
 const logger = createLogger('master');
@@ -82,7 +84,7 @@ try {
     store, election, host: o.host, port: o.port, advertise: o.advertise, logger, cluster: o.cluster,
     agentPingTimeout: o.agentPingTimeout, agentPingInterval: o.agentPingInterval, agentRemovalTimeout: o.agentRemovalTimeout,
     agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
-    allocationInterval: o.allocationInterval, allocationBatchMs: 5,
+    allocationInterval: o.allocationInterval, allocationBatchMs: 5, taskLaunchTimeout: o.taskLaunchTimeout,
   });
   await node.start();
   process.stdout.write(`mezz-master listening on ${node.address}\n`);

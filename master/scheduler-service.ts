@@ -5,13 +5,14 @@
 import { errorMessage } from '../lib/errors';
 import type { SchedulerHandlers } from '../lib/proto/generated/mezzanine/v1/Scheduler';
 import { streamMaster, type LeaderSource } from './leader-source';
-import type { FrameworkRecord, SchedulerStream } from './state';
+import { streamLink, type FrameworkRecord, type SchedulerStream } from './state';
 
 export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
   return {
     Subscribe(stream: SchedulerStream) {
       const master = streamMaster(node, stream);
       if (!master) return;
+      const link = streamLink(stream);
       let fw: FrameworkRecord | undefined;
       let chain: Promise<void> = Promise.resolve();
       let first = true;
@@ -26,10 +27,10 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
                 stream.end();
                 return;
               }
-              fw = await master.subscribe(stream, call.subscribe?.framework ?? null);
+              fw = await master.subscribe(link, call.subscribe?.framework ?? null);
               return;
             }
-            if (fw && master.frameworks.get(fw.id) === fw && fw.stream === stream) await master.call(fw, call);
+            if (fw && master.isCurrent(fw, link)) await master.call(fw, call);
           } catch (err) {
             stream.write({ error: { message: `internal error handling ${String(call.call)}: ${errorMessage(err)}`, fatal: false, call: String(call.call ?? ''), code: 'INTERNAL' } });
           }
@@ -37,7 +38,7 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
       });
       const gone = () => {
         void chain.then(() => {
-          if (fw) master.frameworkDisconnected(fw, stream);
+          if (fw) master.frameworkDisconnected(fw, link);
         });
       };
       stream.on('end', () => {

@@ -9,9 +9,32 @@ import type {
   TaskInfo__Output, TaskStatus,
 } from '../lib/proto';
 import type { Resources } from '../lib/resources';
+import type { Timer } from './clock';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, MasterMessage>;
 export type SchedulerStream = grpc.ServerDuplexStream<Call__Output, Event>;
+
+/**
+ * What the master holds of an agent's connection: a way to send and a way
+ * to hang up. The gRPC glue makes one per stream (`streamLink`); unit tests
+ * hand in recorders. Compared by identity to tell a connection from its
+ * successor.
+ */
+export interface AgentLink {
+  send(msg: MasterMessage): void;
+  close(): void;
+}
+
+/** What the master holds of a framework's connection (see AgentLink). */
+export interface FrameworkLink {
+  send(event: Event): void;
+  close(): void;
+}
+
+/** A link over a gRPC server stream: writes go to the stream, close ends it. */
+export function streamLink<T>(stream: { write(m: T): unknown; end(): unknown }): { send(m: T): void; close(): void } {
+  return { send: (m) => void stream.write(m), close: () => void stream.end() };
+}
 
 /**
  * ACTIVE: connected and offered. DISCONNECTED: its stream closed, not
@@ -34,9 +57,17 @@ export interface AgentRecord {
   offered: Resources;
   attributes: Attribute__Output[];
   isolation: string[];
-  stream?: AgentStream;
+  link?: AgentLink;
   /** ms since the epoch of the last message from the agent. */
   lastSeen: number;
+  /**
+   * Consecutive liveness checks that found no message from the agent since
+   * the check before. Counted on the master's own ticks, so a master that
+   * stalled (GC, SIGSTOP, a slow disk) does not blame the agents for its
+   * own silence: a stall costs at most one missed check.
+   */
+  missedChecks: number;
+  heardSinceCheck: boolean;
   unreachableSince?: number;
   registeredAt: number;
   tasks: Map<string, TaskRecord>;
@@ -53,9 +84,9 @@ export interface FrameworkRecord {
   capabilities: Set<string>;
   failoverTimeout: number;
   status: FrameworkStatus;
-  stream?: SchedulerStream;
+  link?: FrameworkLink;
   disconnectedAt?: number;
-  failoverTimer?: NodeJS.Timeout;
+  failoverTimer?: Timer;
   suppressedRoles: Set<string>;
   /** Per role: offered + used. */
   allocated: Map<string, Resources>;
@@ -78,6 +109,10 @@ export interface TaskRecord {
   status: TaskStatus;
   /** uuids of agent updates already applied, so resends change nothing twice. */
   seenUpdates: Set<string>;
+  /** Set for a task of a LAUNCH_GROUP: the ids of the whole group, which lives and dies together. */
+  group?: readonly string[];
+  /** ms since the epoch when the master sent it to its agent, until the agent first reports on it. */
+  stagedAt?: number;
 }
 
 export interface OfferRecord {
@@ -87,5 +122,5 @@ export interface OfferRecord {
   role: string;
   resources: Resources;
   createdAt: number;
-  timer?: NodeJS.Timeout;
+  timer?: Timer;
 }

@@ -13,6 +13,7 @@
  */
 import * as res from '../lib/resources';
 import { healthCheckProblems, portList } from '../lib/health-check-spec';
+import { idProblem, taskInfoSizeProblems } from '../lib/limits';
 import type { Operation__Output, Resource__Output, TaskInfo__Output } from '../lib/proto';
 import type { OfferRecord } from './state';
 
@@ -43,8 +44,6 @@ export interface AcceptContext {
   /** True when the framework already has a live task with this id. */
   taskIdInUse(id: string): boolean;
 }
-
-const TASK_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
 
 export function validateAccept(ctx: AcceptContext): AcceptVerdict {
   const offers: OfferRecord[] = [];
@@ -82,8 +81,14 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
   const idsInAccept = new Set<string>();
   for (const t of tasks) {
     const id = t.task.taskId;
-    if (!TASK_ID.test(id)) t.reasons.push(`task id "${id}" is invalid: use 1-200 characters of letters, digits and . _ : @ -`);
-    else if (idsInAccept.has(id)) t.reasons.push(`task id ${id} appears twice in this accept`);
+    const badId = idProblem('task id', id);
+    if (badId) {
+      // Nothing more is said of it: every other reason would echo the id.
+      t.reasons.push(badId);
+      continue;
+    }
+    t.reasons.push(...taskInfoSizeProblems(t.task));
+    if (idsInAccept.has(id)) t.reasons.push(`task id ${id} appears twice in this accept`);
     else if (ctx.taskIdInUse(id)) t.reasons.push(`task id ${id} is already used by a live task of this framework`);
     idsInAccept.add(id);
     if (t.task.agentId && t.task.agentId !== agentId) {

@@ -1,0 +1,232 @@
+/**
+ * The master's rooms in-process (test/fixtures/master-harness.ts): a real
+ * Master, a manual clock, agents and frameworks as recording links. Each
+ * case is also confirmed through real processes in
+ * test/integration/master-faults.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import type { MasterMessage } from '../../lib/proto';
+import { MasterHarness, reportedTask, type AgentConn } from '../fixtures/master-harness';
+
+let h: MasterHarness | undefined;
+afterEach(() => {
+  h?.stop();
+  h = undefined;
+});
+
+const kills = (a: AgentConn) => a.sent.filter((m: MasterMessage) => m.killTask).map((m) => m.killTask!);
+
+/** Runs the master for `ms` while the agents ping every 250 ms. */
+function runWithPings(harness: MasterHarness, ms: number, ...agents: AgentConn[]): void {
+  for (let t = 0; t < ms; t += 250) {
+    for (const a of agents) harness.ping(a);
+    harness.clock.advance(250);
+  }
+}
+
+describe('agent liveness is judged on the agent\'s silence, not the master\'s', () => {
+  test('a master stalled 20 s (ping timeout 3 s) keeps its agents and their tasks', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const b = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 't1' }]);
+    h.statusUpdate(a.id === h.master.frameworks.get(fw.id)!.tasks.get('t1')!.agentId ? a : b, { taskId: 't1', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.clock.stall(20_000); // every timer fires once on waking, before the queued pings are read
+    runWithPings(h, 5000, a, b);
+    assert.equal(h.master.agents.get(a.id)!.status, 'ACTIVE');
+    assert.equal(h.master.agents.get(b.id)!.status, 'ACTIVE');
+    assert.deepEqual(h.updates(fw, 't1').map((s) => s.state).filter((s) => s !== 'TASK_RUNNING'), []);
+  });
+
+  test('an agent silent for the ping timeout while the master runs is unreachable, its tasks LOST', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 't1' }]);
+    h.statusUpdate(a, { taskId: 't1', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.clock.advance(2500); // 5 checks of 500 ms: not yet (6 make 3 s)
+    assert.equal(h.master.agents.get(a.id)!.status, 'ACTIVE');
+    h.clock.advance(1000);
+    assert.equal(h.master.agents.get(a.id)!.status, 'UNREACHABLE');
+    const lost = h.updates(fw, 't1').at(-1)!;
+    assert.equal(lost.state, 'TASK_LOST');
+    assert.match(lost.message, /nothing heard from it in 6 consecutive checks/);
+  });
+});
+
+describe('tasks are never left staging or half a group', () => {
+  test('a task its agent never reports on is LOST after the launch timeout, and killed there', async () => {
+    h = await MasterHarness.start({ taskLaunchTimeout: 60 });
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'silent' }]);
+    runWithPings(h, 59_000, a);
+    assert.equal(h.updates(fw, 'silent').length, 0);
+    runWithPings(h, 2000, a);
+    const [u] = h.updates(fw, 'silent');
+    assert.equal(u?.state, 'TASK_LOST');
+    assert.equal(u?.reason, 'REASON_LAUNCH_TIMEOUT');
+    assert.deepEqual(kills(a).map((k) => k.taskId), ['silent']);
+  });
+
+  test('a reported task is not timed out', async () => {
+    h = await MasterHarness.start({ taskLaunchTimeout: 60 });
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'slow' }]);
+    h.statusUpdate(a, { taskId: 'slow', state: 'TASK_STARTING', frameworkId: fw.id });
+    runWithPings(h, 120_000, a);
+    assert.equal(h.master.frameworks.get(fw.id)!.tasks.get('slow')?.status.state, 'TASK_STARTING');
+  });
+
+  test('a failed member of a LAUNCH_GROUP gets the rest killed, with a reason naming it', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'g1' }, { taskId: 'g2' }, { taskId: 'g3' }], { group: true });
+    for (const id of ['g1', 'g2', 'g3']) h.statusUpdate(a, { taskId: id, state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.statusUpdate(a, { taskId: 'g2', state: 'TASK_FAILED', frameworkId: fw.id, exitCode: 3 } as never);
+    const k = kills(a);
+    assert.deepEqual(k.map((x) => x.taskId).sort(), ['g1', 'g3']);
+    assert.match(k[0]?.reason ?? '', /task g2 of its LAUNCH_GROUP ended TASK_FAILED \(exit code 3\)/);
+  });
+
+  test('a member that finishes leaves the group running; plain LAUNCH tasks are independent', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'g1' }, { taskId: 'g2' }], { group: true });
+    h.statusUpdate(a, { taskId: 'g1', state: 'TASK_FINISHED', frameworkId: fw.id });
+    await h.launch(fw, [{ taskId: 'p1' }, { taskId: 'p2' }]);
+    h.statusUpdate(a, { taskId: 'p1', state: 'TASK_FAILED', frameworkId: fw.id });
+    assert.deepEqual(kills(a), []);
+  });
+});
+
+describe('reconciliation after a master restart answers from the agents', () => {
+  test('no answer while the task\'s agent has not re-registered; its real end once it has', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework({ capabilities: ['PARTITION_AWARE'] });
+    await h.launch(fw, [{ taskId: 'job' }]);
+    h.statusUpdate(a, { taskId: 'job', state: 'TASK_RUNNING', frameworkId: fw.id });
+    await h.restart();
+    const again = await h.framework({ id: fw.id, capabilities: ['PARTITION_AWARE'] });
+    await h.call(again, { call: 'reconcile', reconcile: { tasks: [{ taskId: 'job', agentId: a.id }, { taskId: 'job', agentId: '' }] } });
+    assert.deepEqual(h.updates(again), [], 'answered before the agent re-registered');
+    await h.agent({ id: a.id, tasks: [reportedTask(fw.id, 'job', 'TASK_FINISHED')] });
+    await h.call(again, { call: 'reconcile', reconcile: { tasks: [{ taskId: 'job', agentId: a.id }] } });
+    assert.deepEqual(h.updates(again, 'job').map((s) => s.state), ['TASK_FINISHED']);
+  });
+
+  test('after the re-registration window, an unknown task is answered UNKNOWN', async () => {
+    h = await MasterHarness.start({ agentReregisterTimeout: 10 });
+    const a = await h.agent();
+    const fw = await h.framework({ capabilities: ['PARTITION_AWARE'] });
+    await h.restart();
+    const again = await h.framework({ id: fw.id, capabilities: ['PARTITION_AWARE'] });
+    h.clock.advance(11_000);
+    await h.call(again, { call: 'reconcile', reconcile: { tasks: [{ taskId: 'never', agentId: a.id }] } });
+    assert.deepEqual(h.updates(again, 'never').map((s) => s.state), ['TASK_UNKNOWN']);
+  });
+
+  test('an UNREACHABLE task follows its agent\'s later report', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework({ capabilities: ['PARTITION_AWARE'] });
+    await h.launch(fw, [{ taskId: 'x' }]);
+    h.statusUpdate(a, { taskId: 'x', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.clock.advance(4000);
+    assert.equal(h.updates(fw, 'x').at(-1)!.state, 'TASK_UNREACHABLE');
+    const back = await h.agent({ id: a.id, tasks: [reportedTask(fw.id, 'x', 'TASK_FINISHED')] });
+    h.statusUpdate(back, { taskId: 'x', state: 'TASK_FINISHED', frameworkId: fw.id });
+    await h.call(fw, { call: 'reconcile', reconcile: { tasks: [{ taskId: 'x', agentId: a.id }] } });
+    assert.equal(h.updates(fw, 'x').at(-1)!.state, 'TASK_FINISHED');
+    assert.deepEqual([...h.master.allTasks()].filter((t) => t.status.state === 'TASK_UNREACHABLE'), []);
+  });
+
+  test('an UNREACHABLE task that runs again is live again, with no stale record left', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework({ capabilities: ['PARTITION_AWARE'] });
+    await h.launch(fw, [{ taskId: 'x' }]);
+    h.statusUpdate(a, { taskId: 'x', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.clock.advance(4000);
+    await h.agent({ id: a.id, tasks: [reportedTask(fw.id, 'x', 'TASK_RUNNING')] });
+    assert.deepEqual([...h.master.allTasks()].map((t) => `${t.id}:${t.status.state}`), ['x:TASK_RUNNING']);
+  });
+});
+
+describe('the master holds agents to their word', () => {
+  test('an update for a task the agent does not run is dropped (and acknowledged)', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const b = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'real' }]);
+    const runsIt = h.master.frameworks.get(fw.id)!.tasks.get('real')!.agentId;
+    const liar = runsIt === a.id ? b : a;
+    h.statusUpdate(liar, { taskId: 'real', state: 'TASK_FINISHED', frameworkId: fw.id, uuid: 'lie' });
+    assert.deepEqual(h.updates(fw, 'real'), []);
+    assert.equal(h.master.frameworks.get(fw.id)!.tasks.get('real')?.status.state, 'TASK_STAGING');
+    assert.ok(liar.sent.some((m) => m.acknowledge?.uuid === 'lie'));
+  });
+
+  test('a reported task claiming more than the agent has is killed, not adopted; unknown states are ignored', async () => {
+    h = await MasterHarness.start();
+    const fw = await h.framework();
+    const a = await h.agent({ cpus: 4, tasks: [reportedTask(fw.id, 'phantom', 'TASK_RUNNING', { cpus: 100_000 }), reportedTask(fw.id, 'weird', 'TASK_BOGUS')] });
+    assert.deepEqual(kills(a).map((k) => k.taskId), ['phantom']);
+    assert.equal(h.master.frameworks.get(fw.id)!.tasks.size, 0);
+    assert.equal(h.master.agents.get(a.id)!.used.cpus, 0);
+  });
+
+  test('agent ids that could not be registry keys are refused', async () => {
+    h = await MasterHarness.start();
+    await assert.rejects(h.agent({ id: 'x/agent-1' }), /agent id "x\/agent-1" is invalid/);
+    await assert.rejects(h.agent({ id: 'a'.repeat(5000) }), /agent id is 5000 characters long; the limit is 200/);
+  });
+});
+
+describe('framework info is validated once, for SUBSCRIBE and UPDATE_FRAMEWORK', () => {
+  test('ids that are not valid, or were never issued, are refused', async () => {
+    h = await MasterHarness.start();
+    await assert.rejects(h.framework({ id: '../../../../tmp/escape' }), /framework id .* is invalid/);
+    await assert.rejects(h.framework({ id: 'fw-from-another-cluster' }), /is not registered with this cluster/);
+    await assert.rejects(h.framework({ roles: ['r'.repeat(300)] }), /role of 300 characters is too long; the limit is 256/);
+    await assert.rejects(h.framework({ labels: { big: 'x'.repeat(10_000) } }), /framework labels value of "big" is 10000 characters long; the limit is 4096/);
+  });
+
+  test('UPDATE_FRAMEWORK refuses a negative failover timeout and keeps the old one', async () => {
+    h = await MasterHarness.start();
+    const fw = await h.framework({ failoverTimeout: 60 });
+    const info = { ...fw.record.info, failoverTimeout: -1 };
+    await h.call(fw, { call: 'updateFramework', updateFramework: { framework: info } });
+    assert.match(fw.sent.at(-1)?.error?.message ?? '', /failover_timeout must be 0-31536000 seconds/);
+    assert.equal(h.master.frameworks.get(fw.id)!.failoverTimeout, 60);
+  });
+});
+
+describe('bounded calls', () => {
+  test('an accept over the task limit launches nothing and says the limit', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent({ cpus: 1000, mem: 1e6 });
+    const fw = await h.framework();
+    await h.launch(fw, Array.from({ length: 1001 }, (_, i) => ({ taskId: `t${i}` })));
+    assert.equal(a.sent.filter((m) => m.runTasks).length, 0);
+    assert.match(fw.sent.find((e) => e.error)?.error?.message ?? '', /accept holds 1001 tasks; the limit is 1000 per accept/);
+    assert.equal(h.updates(fw).filter((s) => s.state === 'TASK_ERROR').length, 1001);
+  });
+
+  test('an oversized task id is refused without being echoed', async () => {
+    h = await MasterHarness.start();
+    await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 'x'.repeat(1_000_000) }]);
+    const events = JSON.stringify(fw.sent);
+    assert.ok(events.length < 10_000, `events hold ${events.length} bytes`);
+    assert.match(events, /task id is 1000000 characters long; the limit is 200/);
+  });
+});
