@@ -54,11 +54,19 @@ export class UnavailableError extends MezzError {
   }
 }
 
-/** The durable store could not be read or written. */
+/**
+ * The durable store could not be read or written. `path`: the data
+ * directory or file concerned, when there is one; `sysCode`: the system
+ * error behind it (EROFS, ENOSPC, EACCES, …), when there is one.
+ */
 export class StoreError extends MezzError {
   override name = 'StoreError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly path?: string;
+  readonly sysCode?: string;
+  constructor(message: string, options?: { cause?: unknown; path?: string; sysCode?: string }) {
     super(message, Status.UNAVAILABLE, options);
+    if (options?.path !== undefined) this.path = options.path;
+    if (options?.sysCode !== undefined) this.sysCode = options.sysCode;
   }
 }
 

@@ -9,6 +9,7 @@
  * enough to kill when `kill_on_failure` is set.
  */
 import type { CommandInfo__Output } from './proto';
+import { MAX_TASK_PORTS } from './resources';
 import type { HealthCheck__Output } from './proto/generated/mezzanine/v1/HealthCheck';
 
 export const HEALTH_CHECK_DEFAULTS = {
@@ -44,7 +45,7 @@ function portOf(kind: string, p: { port: number; portIndex?: number } | null, po
   if (p.portIndex === undefined) return `the ${kind} health check names no port: set port, or port_index into the task's ports`;
   if (p.portIndex >= ports.length) {
     return `the ${kind} health check's port_index ${p.portIndex} is out of range: the task has ${ports.length} port(s)` +
-      (ports.length ? ` (${ports.join(', ')})` : '; give it a ports resource');
+      (ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', …' : ''})` : '; give it a ports resource');
   }
   return ports[p.portIndex]!;
 }
@@ -112,9 +113,19 @@ export function healthCheckProblems(check: HealthCheck__Output | null | undefine
   return r.ok ? [] : r.reasons;
 }
 
-/** Every port of `ranges`, in order: what PORT0, PORT1, … are set to. */
-export function portList(ranges: readonly { begin: number; end: number }[]): number[] {
+/**
+ * The ports of `ranges`, in order: what PORT0, PORT1, … are set to. At most
+ * `limit` of them (default MAX_TASK_PORTS, the most a task may hold), so the
+ * list never grows with the width of a range: a task asking for more is
+ * refused before it launches, and a range of 2^40 ports costs `limit` steps.
+ */
+export function portList(ranges: readonly { begin: number; end: number }[], limit = MAX_TASK_PORTS): number[] {
   const out: number[] = [];
-  for (const r of ranges) for (let p = r.begin; p <= r.end; p++) out.push(p);
+  for (const r of ranges) {
+    for (let p = r.begin; p <= r.end; p++) {
+      if (out.length >= limit) return out;
+      out.push(p);
+    }
+  }
   return out;
 }

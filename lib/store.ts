@@ -16,7 +16,8 @@
  * (`EtcdOptions.callTimeoutMs`, 3 s by default), never by hanging. A write that
  * rejected may or may not have been applied (a timeout is ambiguous):
  * callers that must know re-read, or make the write a `txn` with a version
- * compare so that a retry is safe.
+ * compare so that a retry is safe. The embedded store is never ambiguous: a
+ * write that rejected changed nothing and never becomes durable later.
  */
 
 import { errorMessage, InvalidArgumentError, StoreError } from './errors';

@@ -103,7 +103,12 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
       continue;
     }
     if (t.resources.cpus <= 0 && t.resources.mem <= 0) t.reasons.push(`task ${id} asks for no cpus and no mem; give it at least one`);
-    for (const p of healthCheckProblems(t.task.healthCheck, portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
+    // Ports are checked as ranges; only a health check needs them listed, and a task holds at most MAX_TASK_PORTS.
+    const tooManyPorts = res.taskPortsProblem(t.resources);
+    if (tooManyPorts) t.reasons.push(`task ${id} ${tooManyPorts}`);
+    else if (t.task.healthCheck) {
+      for (const p of healthCheckProblems(t.task.healthCheck, portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
+    }
     if (t.resources.gpus > 0 && res.gpuIdsOf(remaining).length && !Number.isInteger(t.resources.gpus)) {
       t.reasons.push(`task ${id} asks for ${t.resources.gpus} gpus; GPUs are whole devices, ask for a whole number`);
     }

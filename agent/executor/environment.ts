@@ -9,7 +9,7 @@
  * CUDA_VISIBLE_DEVICES (CUDA then sees none) and NVIDIA_VISIBLE_DEVICES=none.
  */
 import type { TaskInfo__Output } from '../../lib/proto';
-import { fromProto, gpuIdsOf } from '../../lib/resources';
+import { fromProto, gpuIdsOf, InvalidResourceError, taskPortsProblem } from '../../lib/resources';
 
 export interface TaskEnvironmentInput {
   task: TaskInfo__Output;
@@ -36,7 +36,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * Builds the environment. Each port of the task's port ranges, in order,
  * becomes PORT0, PORT1, …; PORTS lists them comma-separated and PORT
  * repeats PORT0 (Marathon's names, so Marathon apps run unchanged).
- * Throws InvalidResourceError when the task's resources are malformed.
+ * Throws InvalidResourceError when the task's resources are malformed or
+ * hold more than MAX_TASK_PORTS ports (the master refuses such tasks first).
  */
 export function taskEnvironment(input: TaskEnvironmentInput): Record<string, string> {
   const base = input.base ?? process.env;
@@ -51,6 +52,9 @@ export function taskEnvironment(input: TaskEnvironmentInput): Record<string, str
   env[CGROUP_PROCS_VAR] = '';
   const resources = fromProto(input.task.resources ?? []);
   if (input.gpus?.length) Object.assign(env, gpuVariables(gpuIdsOf(resources), input.gpus));
+  // Refused before the list is built, so its length never follows a range's width.
+  const tooMany = taskPortsProblem(resources);
+  if (tooMany) throw new InvalidResourceError(`the task ${tooMany}`);
   const ports: number[] = [];
   for (const r of resources.ports) {
     for (let p = r.begin; p <= r.end; p++) ports.push(p);

@@ -1,6 +1,7 @@
 /**
  * The master process's own failure modes: a corrupt registry and bad flags
- * stop it with a clear message and a non-zero exit, never a stack trace.
+ * stop it with a clear message and a non-zero exit, never a stack trace; a
+ * malformed record in a readable registry is skipped with a warning.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../harness';
+import { Cluster, op, ROOT, waitFor } from '../harness';
+import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListFrameworksResponse';
 
 const master = (args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz-master.mjs'), ...args], { encoding: 'utf8', timeout: 30_000 });
@@ -34,4 +36,29 @@ test('bad flags exit 2 with the flag named', () => {
   const d = master(['--agent-ping-timeout', 'soon']);
   assert.equal(d.status, 2);
   assert.match(d.stderr, /--agent-ping-timeout: bad duration "soon"/);
+});
+
+test('a registry with a malformed record: the master skips it with one warning and leads, instead of stepping down in a loop', async () => {
+  const c = new Cluster();
+  try {
+    const dataDir = path.join(c.dir, 'master');
+    mkdirSync(dataDir, { recursive: true });
+    const P = '/mezzanine/mezzanine/registry/frameworks/';
+    const entry = (value: unknown, rev: number) => ({ value, version: 1, createRevision: rev, modRevision: rev });
+    writeFileSync(path.join(dataDir, 'registry.json'), JSON.stringify({
+      format: 'mezzanine-store/1', revision: 2, entries: {
+        [`${P}fw-good`]: entry({ id: 'fw-good', info: { name: 'good', roles: ['*'], capabilities: [], failoverTimeout: 3600 }, registeredAt: 1 }, 1),
+        [`${P}fw-noinfo`]: entry({ id: 'fw-noinfo', registeredAt: 1 }, 2), // no `info`
+      },
+    }));
+    const m = await c.startMaster({ dataDir });
+    const list = await waitFor('ListFrameworks from the elected master', async () =>
+      (await op<object, ListFrameworksResponse__Output>(c.operator(m.address), 'listFrameworks', {})).frameworks);
+    assert.deepEqual(list.map((f) => f.id), ['fw-good']);
+    const warnings = m.output().match(/registry record .*fw-noinfo.* is malformed and was skipped: info is missing/g) ?? [];
+    assert.equal(warnings.length, 1, m.output().slice(-2000));
+    assert.equal(m.child.exitCode, null);
+  } finally {
+    await c.teardown();
+  }
 });

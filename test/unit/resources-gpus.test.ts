@@ -101,7 +101,7 @@ describe('GPU ids on the wire', () => {
   });
   const refused: { name: string; wire: object[]; want: RegExp }[] = [
     { name: 'fewer GPUs counted than named', wire: [{ name: 'gpus', scalar: 1, set: [A, B] }], want: /gpus is 1 but names 2 GPU ids/ },
-    { name: 'a GPU named twice', wire: [{ name: 'gpus', set: [A, A] }], want: /GPU GPU-a is named twice/ },
+    { name: 'a GPU named twice', wire: [{ name: 'gpus', set: [A, A] }], want: /GPU "GPU-a" is named twice/ },
     { name: 'an empty id', wire: [{ name: 'gpus', set: [''] }], want: /GPU id is empty/ },
     { name: 'a set on another resource', wire: [{ name: 'cpus', scalar: 1, set: ['x'] }], want: /only gpus may name ids/ },
   ];
