@@ -97,7 +97,7 @@ export class Master {
 
   /** Loads the registry and starts the timers. */
   async start(): Promise<void> {
-    const snap = await this.opts.registry.load();
+    const snap = await this.opts.registry.load((m) => this.c.log.warn(m));
     this.recover(snap);
     const clock = this.c.clock;
     this.timers.push(
