@@ -87,7 +87,7 @@ export class Offers {
       fw.offers.add(offer.id);
       this.c.addAllocation(fw, offer.role, offer.resources);
       if (this.opts.offerTimeout > 0) {
-        offer.timer = this.c.clock.after(this.opts.offerTimeout * 1000, () => this.rescind(offer, `the offer was held longer than ${this.opts.offerTimeout}s (master flag --offer-timeout)`));
+        offer.timer = this.c.clock.after(this.opts.offerTimeout * 1000, () => this.expire(offer));
       }
       const list = byFramework.get(fw) ?? [];
       list.push(offer);
@@ -186,6 +186,17 @@ export class Offers {
     const fw = this.c.frameworks.get(offer.frameworkId);
     if (fw) this.c.send(fw, { rescind: { offerId: offer.id, reason } });
     this.schedule();
+  }
+
+  /**
+   * An offer held past --offer-timeout goes back, and its agent is filtered
+   * from the holder as if declined: otherwise DRF, finding the holder still
+   * the neediest, offers it right back and an idle framework hoards for ever.
+   */
+  private expire(offer: OfferRecord): void {
+    this.rescind(offer, `the offer was held longer than ${this.opts.offerTimeout}s (master flag --offer-timeout)`);
+    const fw = this.c.frameworks.get(offer.frameworkId);
+    if (fw) this.filter(fw, offer.agentId, undefined);
   }
 
   rescindAll(ids: Iterable<string>, reason: string): void {

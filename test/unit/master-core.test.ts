@@ -230,3 +230,15 @@ describe('bounded calls', () => {
     assert.match(events, /task id is 1000000 characters long; the limit is 200/);
   });
 });
+
+describe('offers cannot be hoarded', () => {
+  test('with the offer timeout, frameworks that never answer take turns with the one agent', async () => {
+    h = await MasterHarness.start({ offerTimeout: 2 });
+    const a = await h.agent();
+    const idle = [await h.framework({ name: 'f1' }), await h.framework({ name: 'f2' }), await h.framework({ name: 'f3' })];
+    h.master.allocateNow();
+    runWithPings(h, 20_000, a);
+    for (const fw of idle) assert.ok(fw.sent.some((e) => e.offers?.offers?.length), `${fw.record.info.name} was never offered anything`);
+    assert.ok(idle.every((fw) => fw.sent.some((e) => e.rescind)), 'offers were rescinded');
+  });
+});
