@@ -5,9 +5,10 @@
  * was killed or run twice" is read off the disk, not off the master's word.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, describe, test, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS } from '../../lib/grpc';
 import { mezzProto, type AgentMessage, type MasterMessage__Output } from '../../lib/proto';
@@ -303,3 +304,44 @@ describe('agents are held to their word', () => {
     }
   });
 });
+
+describe('a registry that cannot be written', () => {
+  test('SUBSCRIBE on a read-only data dir is refused fatally, names the cause, and leaves no framework behind', async (t: TestContext) => {
+    c = new Cluster();
+    const dataDir = path.join(c.dir, 'ro-registry');
+    mkdirSync(dataDir);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dataDir], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      if (process.env.REQUIRE_CGROUPS === '1') assert.fail(`cannot mount a tmpfs as root: ${mounted.stderr}`);
+      t.skip(`cannot mount a tmpfs here (${mounted.stderr.trim()}); run as root to test a read-only registry`);
+      return;
+    }
+    try {
+      await readOnlyRegistry(dataDir);
+    } finally {
+      await Promise.all(c.procs.map((p) => p.stop()));
+      spawnSync('umount', [dataDir]);
+    }
+  });
+});
+
+async function readOnlyRegistry(dataDir: string): Promise<void> {
+  {
+    const master = await c.startMaster({ dataDir });
+    assert.equal(spawnSync('mount', ['-o', 'remount,ro', dataDir]).status, 0);
+    for (let i = 0; i < 3; i++) {
+      const s = c.scheduler(master.address);
+      await assert.rejects(s.subscribe({ name: `attempt-${i}` }), /could not record the subscription in its registry .*read-only file system/);
+    }
+    assert.equal(spawnSync('mount', ['-o', 'remount,rw', dataDir]).status, 0);
+    const fw = c.scheduler(master.address);
+    const id = await fw.subscribe({ name: 'after' });
+    const frameworks = async (address: string) =>
+      (await op<object, { frameworks: { id: string }[] }>(c.operator(address), 'listFrameworks', {})).frameworks.map((f) => f.id);
+    assert.deepEqual(await frameworks(master.address), [id]);
+    // And nothing of the failed attempts reached the disk later.
+    await master.stop();
+    const again = await c.startMaster({ dataDir });
+    assert.deepEqual(await frameworks(again.address), [id]);
+  }
+}
