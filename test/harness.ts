@@ -207,6 +207,8 @@ export class TestScheduler {
   private client: grpc.Client & { subscribe(): grpc.ClientDuplexStream<Call, Event__Output> };
   private stream?: grpc.ClientDuplexStream<Call, Event__Output>;
   ended = false;
+  /** ms since the epoch when the master ended the stream (or it failed). */
+  endedAt?: number;
 
   constructor(readonly address: string) {
     this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as never;
@@ -221,8 +223,12 @@ export class TestScheduler {
       if (e.subscribed) this.frameworkId = e.subscribed.frameworkId;
       this.events.push(e);
     });
-    stream.on('error', () => (this.ended = true));
-    stream.on('end', () => (this.ended = true));
+    const end = () => {
+      if (!this.ended) this.endedAt = Date.now();
+      this.ended = true;
+    };
+    stream.on('error', end);
+    stream.on('end', end);
     const from = this.events.length;
     stream.write({ subscribe: { framework } });
     const ev = await this.waitEvent('SUBSCRIBED or ERROR', (e) => !!e.subscribed || !!e.error?.fatal, from);

@@ -16,7 +16,8 @@ import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzan
 import { mezzProto, type AgentGatewayClient, type AgentMessage, type MasterMessage__Output, type ReadFileResponse__Output, type TaskStatus__Output } from '../../lib/proto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { alive, Cluster, op, ROOT, waitFor, type Proc } from '../harness';
+import { existsSync, statSync } from 'node:fs';
+import { alive, Cluster, op, ROOT, task, waitFor, type Proc } from '../harness';
 import { requireEtcd, startProxy, type Proxy } from '../etcd';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -189,6 +190,55 @@ describe('a partitioned leader', { skip: requireEtcd() }, () => {
     // Still running, it now answers as a standby.
     const info = await op<object, LeaderInfo__Output>(c.operator(partitioned.address), 'getLeader', {});
     assert.equal(info.isLeader, false);
+  });
+
+  test('with an agent and a framework attached, it drops both before the new leader starts, and kills nothing', async () => {
+    const d = new Cluster();
+    const etcd2 = await startEtcd({ dataDir: `${d.dir}/etcd` });
+    const proxy2 = await startProxy(etcd2.endpoint);
+    try {
+      const env = { MEZZ_LOG_FORMAT: 'json' };
+      const old = await d.startMaster({ name: 'cut-off', env, args: ['--etcd', `http://127.0.0.1:${proxy2.port}`, '--lease-ttl', TTL] });
+      await waitFor('cut-off to lead', async () => (await op<object, LeaderInfo__Output>(d.operator(old.address), 'getLeader', {})).isLeader);
+      const other = await d.startMaster({ name: 'other', env, args: ['--etcd', etcd2.endpoint, '--lease-ttl', TTL] });
+      // Attached to the old leader (the agent tries the other master once the old one drops it).
+      await d.startAgent(`${old.address},${other.address}`);
+      const fw = d.scheduler(old.address);
+      await fw.subscribe({ name: 'attached', failoverTimeout: 600 });
+      fw.autoAck();
+      const marker = path.join(d.dir, 'ticks');
+      const offer = await waitFor('an offer', () => fw.outstanding()[0]);
+      fw.send({ accept: { offerIds: [offer.id], operations: [{ launch: { taskInfos: [task('t1', `while :; do echo x >> ${marker}; sleep 0.1; done`)] } }] } });
+      await fw.waitEvent('t1 RUNNING', (e) => e.update?.status?.taskId === 't1' && e.update.status.state === 'TASK_RUNNING');
+      const held = await waitFor('an offer held across the partition', () => fw.outstanding()[0]);
+
+      proxy2.pause();
+      await waitFor('a new leader', () => /elected leader/.test(other.output()), 30_000);
+      const electedAt = Date.parse((JSON.parse(other.output().split('\n').find((l) => /elected leader/.test(l))!) as { timestamp: string }).timestamp);
+      // The old leader ended the framework's stream before the new leader started ...
+      await waitFor('the framework stream ended', () => fw.ended);
+      assert.ok(fw.endedAt! < electedAt, `stream ended at ${new Date(fw.endedAt!).toISOString()}, new leader at ${new Date(electedAt).toISOString()}`);
+      // ... so its held offer can launch nothing, and no update arrives from the old leader after it stepped down.
+      const before = fw.events.length;
+      try {
+        fw.send({ accept: { offerIds: [held.id], operations: [{ launch: { taskInfos: [task('t2', `touch ${marker}-t2`)] } }] } });
+      } catch {
+        // the stream is closed: that is the point
+      }
+      assert.equal(fw.events.length, before);
+      // The task was never killed: the agent follows to the new leader with it, and it keeps ticking.
+      await waitFor('t1 RUNNING under the new leader', async () =>
+        (await op<object, ListTasksResponse__Output>(d.operator(other.address), 'listTasks', {})).tasks.some((t) => t.id === 't1' && t.state === 'TASK_RUNNING'), 30_000);
+      const size = () => statSync(marker).size;
+      const s0 = size();
+      await waitFor('t1 still ticking', () => size() > s0, 5000);
+      assert.equal(existsSync(`${marker}-t2`), false);
+      assert.doesNotMatch(old.output(), /killing|TASK_KILLED/);
+    } finally {
+      await proxy2.close();
+      await d.teardown();
+      await etcd2.stop();
+    }
   });
 });
 
