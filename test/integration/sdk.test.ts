@@ -1,0 +1,114 @@
+/**
+ * The SDK against a real master and agent (its unit tests use a fake
+ * master): launching with pack, acknowledgements that stop the agent's
+ * resends, a master restart followed by re-subscription with the same id,
+ * LAUNCH_GROUP, and the refusals a framework must be able to tell apart.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { connectFramework, pack, SubscribeError, type Framework, type TaskStatus__Output } from '../../frameworks/sdk';
+import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
+import { Cluster, op, waitFor } from '../harness';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+let c: Cluster;
+const frameworks: Framework[] = [];
+afterEach(async () => {
+  for (const fw of frameworks.splice(0)) fw.close();
+  await c.teardown();
+});
+
+async function connect(master: string, o: { name: string; frameworkId?: string; capabilities?: string[] }): Promise<Framework> {
+  const fw = await connectFramework({ master, logger: quiet, failoverTimeout: '10m', connectTimeout: '20s', ...o });
+  frameworks.push(fw);
+  return fw;
+}
+
+/** Launches `n` tasks running `cmd` (with $MEZZ_TASK_ID) from the offers that come, as the README's sketch does. */
+function launchOnOffers(fw: Framework, prefix: string, n: number, cmd: string): void {
+  let next = 0;
+  fw.on('offers', (offers) => {
+    const plan = pack(offers, n - next, { cpus: 0.1, mem: 32 }, (i) => ({ taskId: `${prefix}-${next + i}`, command: { value: cmd, shell: true } }));
+    next += plan.launches.reduce((k, l) => k + l.tasks.length, 0);
+    fw.launchAll(plan, { refuseSeconds: 0 });
+    if (next >= n) fw.suppress();
+  });
+}
+
+describe('the SDK against a real master', () => {
+  test('launches with pack, sees every task through to FINISHED, and its acknowledgements stop the resends', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    await c.startAgent(master.address);
+    const fw = await connect(master.address, { name: 'sdk' });
+    const updates: TaskStatus__Output[] = [];
+    fw.on('update', (s) => updates.push(s));
+    launchOnOffers(fw, 'echo', 5, 'echo hello from $MEZZ_TASK_ID');
+    await waitFor('5 tasks FINISHED', () => new Set(updates.filter((s) => s.state === 'TASK_FINISHED').map((s) => s.taskId)).size === 5);
+    const count = updates.length;
+    // With the agent's resend interval at 2 s, an unacknowledged update would come again within 3 s.
+    const t0 = Date.now();
+    await waitFor('3 s without a resend', () => Date.now() - t0 > 3000, 10_000, 100);
+    assert.equal(updates.length, count, `resent: ${updates.slice(count).map((s) => `${s.taskId} ${s.state}`).join(', ')}`);
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(updates.filter((s) => s.taskId === `echo-${i}`).map((s) => s.state), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    }
+  });
+
+  test('after a master restart the SDK re-subscribes with the same id, and reconciliation answers for the running task', async () => {
+    c = new Cluster();
+    const dataDir = path.join(c.dir, 'registry');
+    let master = await c.startMaster({ dataDir });
+    const port = master.port;
+    await c.startAgent(master.address);
+    const fw = await connect(master.address, { name: 'survivor', capabilities: ['PARTITION_AWARE'] });
+    const id = fw.frameworkId;
+    const updates: TaskStatus__Output[] = [];
+    fw.on('update', (s) => updates.push(s));
+    launchOnOffers(fw, 'long', 1, 'sleep 60');
+    await waitFor('long-0 RUNNING', () => updates.some((s) => s.taskId === 'long-0' && s.state === 'TASK_RUNNING'));
+    const resubscribed = new Promise<boolean>((resolve) => fw.on('subscribed', (e) => resolve(e.resubscribed)));
+    await master.kill9();
+    master = await c.startMaster({ dataDir, port });
+    assert.equal(await resubscribed, true);
+    assert.equal(fw.frameworkId, id);
+    const from = updates.length;
+    await waitFor('a reconciliation answer', () => {
+      fw.reconcile([{ taskId: 'long-0' }]);
+      return updates.slice(from).find((s) => s.taskId === 'long-0' && s.reason === 'REASON_RECONCILIATION');
+    });
+    assert.equal(updates.slice(from).find((s) => s.reason === 'REASON_RECONCILIATION')!.state, 'TASK_RUNNING');
+    const tasks = (await op<object, ListTasksResponse__Output>(c.operator(master.address), 'listTasks', {})).tasks;
+    assert.deepEqual(tasks.map((t) => `${t.id} ${t.state} ${t.frameworkId}`), [`long-0 TASK_RUNNING ${id}`]);
+  });
+
+  test('a LAUNCH_GROUP through the SDK: one member fails, the others are killed naming it', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    await c.startAgent(master.address);
+    const fw = await connect(master.address, { name: 'gang' });
+    const updates: TaskStatus__Output[] = [];
+    fw.on('update', (s) => updates.push(s));
+    fw.once('offers', (offers) => {
+      const plan = pack(offers, 3, { cpus: 0.1, mem: 32 }, (i) => ({ taskId: `m${i}`, command: { value: i === 2 ? 'exit 7' : 'sleep 60', shell: true } }));
+      fw.launchGroup(plan.launches[0]!.offer, plan.launches[0]!.tasks);
+    });
+    await waitFor('m0 and m1 KILLED', () => ['m0', 'm1'].every((id) => updates.some((s) => s.taskId === id && s.state === 'TASK_KILLED')));
+    for (const id of ['m0', 'm1']) {
+      assert.match(updates.find((s) => s.taskId === id && s.state === 'TASK_KILLED')!.message, /task m2 of its LAUNCH_GROUP ended TASK_FAILED \(exit code 7\)/);
+    }
+  });
+
+  test('refusals a framework can act on: a torn-down id, and an id this cluster never issued', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    const fw = await connect(master.address, { name: 'short-lived' });
+    const id = fw.frameworkId;
+    await fw.teardown();
+    await assert.rejects(connect(master.address, { name: 'again', frameworkId: id }),
+      (e: unknown) => e instanceof SubscribeError && /was removed/.test(e.message));
+    await assert.rejects(connect(master.address, { name: 'stranger', frameworkId: 'fw-0123456789ab' }),
+      (e: unknown) => e instanceof SubscribeError && e.code === 'NOT_FOUND' && /not registered with this cluster/.test(e.message));
+  });
+});
