@@ -30,22 +30,35 @@ describe('mezz against a running cluster', () => {
   });
   after(() => c.teardown());
 
+  /** The hello framework's runs, each made once, by whichever test reads it first: any test runs alone. */
+  const runs = new Map<string, ReturnType<typeof spawnSync>>();
+  const hello = (name: string, tasks: number, cmd: string) => {
+    if (!runs.has(name)) {
+      runs.set(name, spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/hello-framework.ts'),
+        '--master', master.address, '--tasks', String(tasks), '--cmd', cmd, '--name', name], { encoding: 'utf8', timeout: 90_000, cwd: ROOT }));
+    }
+    const r = runs.get(name)!;
+    return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+  };
+  const happy = () => hello('hello', 6, 'echo hello from $MEZZ_TASK_ID');
+  const sad = () => hello('sad', 2, 'exit 7');
+
   test('the hello framework runs its tasks to completion and exits 0', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/hello-framework.ts'),
-      '--master', master.address, '--tasks', '6', '--cmd', 'echo hello from $MEZZ_TASK_ID'], { encoding: 'utf8', timeout: 90_000, cwd: ROOT });
+    const r = happy();
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /all 6 tasks finished/);
     assert.equal((r.stdout.match(/TASK_FINISHED/g) ?? []).length >= 6, true);
   });
 
   test('the hello framework exits non-zero with the reason when a task fails', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/hello-framework.ts'),
-      '--master', master.address, '--tasks', '2', '--cmd', 'exit 7', '--name', 'sad'], { encoding: 'utf8', timeout: 90_000, cwd: ROOT });
+    const r = sad();
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(r.stderr, /TASK_FAILED.*exit code 7/);
   });
 
   test('mezz tasks --json lists tasks with id, state, agentId and frameworkId; filters by state', () => {
+    happy();
+    sad();
     const all = mezz(['tasks', '--json', '--master', master.address]);
     assert.equal(all.status, 0, all.stderr);
     const tasks = JSON.parse(all.stdout) as { id: string; state: string; agentId: string; frameworkId: string; exitCode?: number }[];
@@ -65,6 +78,7 @@ describe('mezz against a running cluster', () => {
   });
 
   test('mezz logs prints a task\'s stdout', () => {
+    happy();
     const tasks = JSON.parse(mezz(['tasks', '--json', '--state', 'finished', '--master', master.address]).stdout) as { id: string }[];
     const id = tasks[0]!.id;
     const r = mezz(['logs', id, '--master', master.address]);
