@@ -60,7 +60,9 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
     await etcd?.stop();
   });
 
-  test('kill -9 of the leader: a standby leads, agents and the framework follow, every task keeps running', async () => {
+  /** Agents, the framework and its 4 tasks, made once by whichever test needs them first: each test runs alone too. */
+  let ready: Promise<{ list: string; first: Proc; ids: string[]; pids: number[] }> | undefined;
+  const withTasks = () => (ready ??= (async () => {
     const list = masters.map((m) => m.address).join(',');
     const first = await leader(masters);
     // One agent is given the masters, the other finds them in etcd.
@@ -81,6 +83,11 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
     await waitFor('4 tasks RUNNING', async () => (await tasksOn(first)).length === 4)
       .catch((err: Error) => { throw new Error(`${err.message}; updates: ${JSON.stringify(updates.map((u) => [u.taskId, u.state, u.message]))}`); });
     const pids = await Promise.all(ids.map((id) => pidOf(first, id)));
+    return { list, first, ids, pids };
+  })());
+
+  test('kill -9 of the leader: a standby leads, agents and the framework follow, every task keeps running', async () => {
+    const { list, first, ids, pids } = await withTasks();
     assert.ok(pids.every((p) => p > 0 && alive(p)));
 
     await first.kill9();
@@ -122,6 +129,7 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
   });
 
   test('etcd down: the leader steps down and nothing launches; etcd back: a leader is elected and the cluster resumes', async () => {
+    await withTasks();
     const before = await leader(masters);
     await etcd.stop();
     await waitFor('every master to stop leading', async () => {
