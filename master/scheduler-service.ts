@@ -32,7 +32,10 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
             }
             if (fw && master.isCurrent(fw, link)) await master.call(fw, call);
           } catch (err) {
-            stream.write({ error: { message: `internal error handling ${String(call.call)}: ${errorMessage(err)}`, fatal: false, call: String(call.call ?? ''), code: 'INTERNAL' } });
+            // A stream whose SUBSCRIBE failed has no framework to serve: say so fatally and end it, never leave it ignoring calls.
+            const fatal = isFirst;
+            stream.write({ error: { message: `internal error handling ${String(call.call).slice(0, 40)}: ${errorMessage(err)}`, fatal, call: String(call.call ?? '').slice(0, 40), code: 'INTERNAL' } });
+            if (fatal) stream.end();
           }
         });
       });
