@@ -137,12 +137,30 @@ export class MasterNode implements LeaderSource {
         await leadership.resign().catch(() => undefined);
         return;
       }
-      await this.lead(leadership);
+      if (!(await this.lead(leadership)) && !this.stopped) {
+        // Elected but unable to load the registry: wait before campaigning again, so a
+        // registry that cannot be read costs a line every few seconds, not a tight loop.
+        const ms = Math.min(30_000, 500 * 2 ** Math.min(this.loadFailures - 1, 6));
+        this.log.error(`the registry could not be loaded ${this.loadFailures} time(s) in a row; campaigning again in ${ms / 1000}s`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, ms);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
+      }
     }
   }
 
-  /** Runs a Master for as long as `leadership` lasts. */
-  private async lead(leadership: Leadership): Promise<void> {
+  /** Consecutive elections after which the registry could not be loaded. */
+  private loadFailures = 0;
+  /** Ends the wait before the next campaign (on stop). */
+  private wake?: () => void;
+
+  /** Runs a Master for as long as `leadership` lasts; false when the registry could not be loaded. */
+  private async lead(leadership: Leadership): Promise<boolean> {
     this.leadership = leadership;
     let lostReason: string | undefined;
     const registry = new Registry(this.opts.store, this.opts.cluster, leadership.fence, () => {
@@ -160,10 +178,12 @@ export class MasterNode implements LeaderSource {
       await master.start();
     } catch (err) {
       this.log.error(`elected, but the registry could not be loaded: ${errorMessage(err)}; stepping down`);
+      this.loadFailures++;
       await leadership.resign().catch(() => undefined);
       await lost;
-      return;
+      return false;
     }
+    this.loadFailures = 0;
     if (lostReason === undefined) {
       this.master = master;
       this.log.info(`elected leader of cluster ${this.opts.cluster} at ${this.address} (master ${master.id})`);
@@ -172,10 +192,12 @@ export class MasterNode implements LeaderSource {
     await lost;
     this.leadership = undefined;
     if (!this.stopped) this.log.warn(`lost leadership: ${lostReason}; stopped acting and standing by`);
+    return true;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     this.master?.stop();
     this.master = undefined;
     this.leadershipChanged();
