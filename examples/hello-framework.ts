@@ -39,8 +39,12 @@ fw.on('offers', (offers) => {
   const plan = pack(offers, total - launched, shape, (i) => ({
     taskId: `${opt.name}-${run}-${launched + i}`, command: { value: opt.cmd, shell: true },
   }));
-  if (fw.launchAll(plan)) launched = total - plan.remaining;
-  fw.decline(plan.unused, { refuseSeconds: 30 }); // not needed: let other frameworks have them
+  // While tasks wait, what an offer leaves over (memory without cpus, say) is refused for a
+  // second only: a 30 s filter would keep this framework off the agent long after its cpus free
+  // up again, and the cluster would sit idle instead of being shared by weight.
+  const refuseSeconds = plan.remaining ? 0 : 30;
+  if (fw.launchAll(plan, { refuseSeconds })) launched = total - plan.remaining;
+  fw.decline(plan.unused, { refuseSeconds: plan.remaining ? 1 : 30 }); // not usable now: let other frameworks have them
   if (launched === total) fw.suppress(); // nothing left to place: stop the offers
 });
 

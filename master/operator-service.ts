@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, describeGrpcError, unary } from '../lib/grpc';
 import { InvalidArgumentError, UnavailableError } from '../lib/errors';
+import { MAX_TASKS_PER_PAGE, truncate } from '../lib/limits';
 import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
 import * as res from '../lib/resources';
 import { VERSION } from '../lib/version';
@@ -17,11 +18,65 @@ import type { TaskRecord } from './state';
 
 const STATES: ReadonlySet<string> = new Set(TASK_STATES);
 
+/**
+ * Characters of a task's name, command and status message a summary carries:
+ * enough to recognise a task in a table, and a page of MAX_TASKS_PER_PAGE
+ * summaries stays near 1 MB (1000 × 3 × 300 characters, plus ids) whatever
+ * the tasks were launched with.
+ */
+export const SUMMARY_TEXT = 300;
+
 function taskSummary(t: TaskRecord): TaskSummary {
   return {
-    id: t.id, name: t.info.name, frameworkId: t.frameworkId, agentId: t.agentId, state: String(t.status.state ?? 'TASK_UNKNOWN'),
-    resources: res.scalars(t.resources), message: t.status.message ?? '', exitCode: t.status.exitCode ?? undefined,
-    updatedAt: Number(t.status.timestamp ?? 0), command: t.info.command?.value ?? '', role: t.role,
+    id: t.id, name: truncate(t.info.name ?? '', SUMMARY_TEXT), frameworkId: t.frameworkId, agentId: t.agentId,
+    state: String(t.status.state ?? 'TASK_UNKNOWN'), resources: res.scalars(t.resources),
+    message: truncate(t.status.message ?? '', SUMMARY_TEXT), exitCode: t.status.exitCode ?? undefined,
+    updatedAt: Number(t.status.timestamp ?? 0), command: truncate(t.info.command?.value ?? '', SUMMARY_TEXT), role: t.role,
+  };
+}
+
+/**
+ * A task's place in the listing order: framework id, task id, then agent and
+ * update time to tell apart runs of a reused task id. NUL never occurs in an
+ * id, so comparing keys as strings orders by each part in turn.
+ */
+function pageKey(t: TaskRecord): string {
+  return [t.frameworkId, t.id, t.agentId, String(Number(t.status.timestamp ?? 0)).padStart(24, '0')].join('\0');
+}
+
+/** A page token is the key of the page's last task, base64url: opaque to callers, checked on the way back. */
+const MAX_PAGE_TOKEN = 2048;
+
+function decodePageToken(token: string): string {
+  if (!token) return '';
+  const key = token.length <= MAX_PAGE_TOKEN && /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (key.split('\0').length !== 4) {
+    throw new InvalidArgumentError(`page_token of ${token.length} characters is not one this master issued; pass a previous response's next_page_token, or none for the first page`);
+  }
+  return key;
+}
+
+/**
+ * One page of `tasks` in listing order: at most `limit` (0, or more than
+ * MAX_TASKS_PER_PAGE: MAX_TASKS_PER_PAGE) after the task `pageToken` ended
+ * the previous page at. Pages resume after a key, not at a position, so a
+ * task that finishes between two calls (and moves in the master's lists) is
+ * neither skipped nor listed twice. Throws InvalidArgumentError for a token
+ * this master did not issue.
+ */
+export function taskPage(tasks: Iterable<TaskRecord>, req: { limit: number; pageToken: string }): { tasks: TaskSummary[]; nextPageToken: string } {
+  const limit = req.limit > 0 && req.limit < MAX_TASKS_PER_PAGE ? req.limit : MAX_TASKS_PER_PAGE;
+  const after = decodePageToken(req.pageToken);
+  const rest: { key: string; task: TaskRecord }[] = [];
+  for (const task of tasks) {
+    const key = pageKey(task);
+    if (key > after) rest.push({ key, task });
+  }
+  rest.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const page = rest.slice(0, limit);
+  return {
+    tasks: page.map((p) => taskSummary(p.task)),
+    nextPageToken: rest.length > limit ? Buffer.from(page.at(-1)!.key, 'utf8').toString('base64url') : '',
   };
 }
 
@@ -112,14 +167,15 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       if (state && !STATES.has(state)) {
         throw new InvalidArgumentError(`unknown task state "${state}"; valid: ${[...STATES].join(', ')}`);
       }
-      const tasks: TaskSummary[] = [];
-      for (const t of master.allTasks()) {
-        if (req.frameworkId && t.frameworkId !== req.frameworkId) continue;
-        if (req.agentId && t.agentId !== req.agentId) continue;
-        if (state && String(t.status.state) !== state) continue;
-        tasks.push(taskSummary(t));
-      }
-      return { tasks };
+      const matching = function* () {
+        for (const t of master.allTasks()) {
+          if (req.frameworkId && t.frameworkId !== req.frameworkId) continue;
+          if (req.agentId && t.agentId !== req.agentId) continue;
+          if (state && String(t.status.state) !== state) continue;
+          yield t;
+        }
+      };
+      return taskPage(matching(), req);
     }),
     ListRoles: unary(() => rolesView(leader())),
     UpdateWeights: unary(async (req) => {

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { isTerminal } from '../../lib/proto';
 import type { OperatorConnection } from '../client';
 import { withMaster } from '../context';
+import { listAllTasks } from './tasks';
 
 /** Bytes asked for per call. */
 const CHUNK = 64 * 1024;
@@ -112,7 +113,7 @@ async function followFile(conn: OperatorConnection, taskId: string, path: string
 
 /** True when the task is terminal, or the master no longer lists it. */
 async function taskEnded(conn: OperatorConnection, taskId: string): Promise<boolean> {
-  const { tasks } = await conn.call('listTasks', { frameworkId: '', state: '', agentId: '' });
+  const tasks = await listAllTasks(conn);
   const task = tasks.find((t) => t.id === taskId);
   return !task || isTerminal(task.state);
 }

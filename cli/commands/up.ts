@@ -1,23 +1,30 @@
 /**
  * `mezz up`: a whole cluster on this machine, for trying Mezzanine out.
  *
- *   master ──"listening on"──▶ agent-1 … agent-N ──"listening on"──▶ banner ──▶ wait
- *                                                                               │
- *   Ctrl-C / SIGTERM ──▶ SIGTERM every child ──5 s──▶ SIGKILL stragglers ──▶ exit 0
- *   a child dies     ──▶ say which, stop the rest                        ──▶ exit 1
+ *   master ──"listening on"──▶ agent-1 … agent-N ──"listening on"──▶ banner ──▶ supervise
+ *                                                                                   │
+ *   a child dies while starting ──▶ say which, stop the rest                  ──▶ exit 1
+ *   a child dies once up        ──▶ "agent-1 exited (signal SIGKILL); restarting in 1s"
+ *                                   ──▶ the same command again (same port, data or work dir)
+ *   Ctrl-C / SIGTERM ──▶ SIGTERM every child's group ──5 s──▶ SIGKILL stragglers ──▶ exit 0
  *
- * Children run in their own process group, so a Ctrl-C in the terminal
- * reaches only `mezz up`, which then stops them in order. Their output goes
- * to DIR/logs/<name>.log.
+ * Everything listens on --host, 127.0.0.1 by default: an agent runs any
+ * command it is sent, so a cluster on 0.0.0.0 is a shell for the whole
+ * network. Children run in their own process group, so a Ctrl-C in the
+ * terminal reaches only `mezz up`, which then stops them in order. Their
+ * output goes to DIR/logs/<name>.log. A restarted agent recovers its id and
+ * its running tasks from its work dir; a restarted master reloads its registry.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { errorMessage } from '../../lib/errors';
+import { truncate } from '../../lib/limits';
 import { parse as parseResources } from '../../lib/resources';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
 import { CliError, UsageError } from '../errors';
@@ -33,8 +40,23 @@ const STOP_GRACE_MS = 5_000;
 const TAIL_LINES = 15;
 const LISTENING = /listening on\s+(\S+)/i;
 
+/**
+ * Delay before restarting a child that died for the `attempt`-th time in a
+ * row (0-based): 1 s doubling to 30 s. No jitter, unlike the SDK's backoff:
+ * one supervisor restarts a handful of processes, and the person watching
+ * reads the delay. A child that ran RESTART_RESET_MS counts as healthy, and
+ * its next death starts again at 1 s.
+ */
+export function restartDelayMs(attempt: number): number {
+  return Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** Math.min(attempt, 10));
+}
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_RESET_MS = 60_000;
+
 interface UpOptions {
   ha?: boolean;
+  host: string;
   port: string;
   agents: string;
   dataDir: string;
@@ -45,6 +67,7 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('start a master and agents on this machine, in the foreground until Ctrl-C')
+    .option('--host <address>', 'the address every process listens on (0.0.0.0: all interfaces, which lets anyone who reaches this machine run commands on it)', '127.0.0.1')
     .option('--port <port>', "the master's port", '5050')
     .option('--agents <n>', 'how many agents to start', '2')
     .option('--data-dir <dir>', 'where state, sandboxes and logs go', './.mezz')
@@ -61,6 +84,7 @@ class Child {
   readonly ready: Promise<string>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive = true;
+  readonly startedAt = Date.now();
   readonly #log: WriteStream;
 
   constructor(readonly name: string, bin: string, args: string[], readonly logPath: string) {
@@ -100,6 +124,17 @@ class Child {
     return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
   }
 
+  /** Sends `signal` to the child's process group (it leads one: spawned detached). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.alive || this.proc.pid === undefined) return;
+    try {
+      process.kill(-this.proc.pid, signal);
+    } catch {
+      // The group is gone already; the child itself may still be a zombie we have not reaped.
+      this.proc.kill(signal);
+    }
+  }
+
   /** The end of its output, indented, for error messages. */
   tailText(): string {
     return this.tail.length ? `\n  ${this.tail.join('\n  ')}` : ' (no output)';
@@ -110,8 +145,21 @@ class Child {
   }
 }
 
+interface Config {
+  host: string;
+  /** Where clients on this machine reach what listens on `host`. */
+  reach: string;
+  port: number;
+  agents: number;
+  dataDir: string;
+  resources?: string;
+  ha: boolean;
+}
+
 /** Checks the flags; UsageError naming the bad one. */
-function validate(opts: UpOptions): { port: number; agents: number; dataDir: string; resources?: string; ha: boolean } {
+function validate(opts: UpOptions): Config {
+  const host = opts.host.trim();
+  if (!isIP(host)) throw new UsageError(`--host must be an IP address, e.g. 127.0.0.1 or 0.0.0.0; got "${truncate(host, 60)}"`);
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port}"`);
   const agents = Number(opts.agents);
@@ -123,7 +171,77 @@ function validate(opts: UpOptions): { port: number; agents: number; dataDir: str
       throw new UsageError(`--agent-resources: ${errorMessage(err)}`);
     }
   }
-  return { port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha) };
+  // A wildcard is not an address to connect to: clients here use loopback.
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return { host, reach, port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha) };
+}
+
+/** `host:port`, with brackets around an IPv6 host. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * One process of the cluster, kept running: once `supervise()` is called,
+ * a death is reported in one line and the same command is started again
+ * after restartDelayMs. Before that, a death is the caller's to handle
+ * (`onDeath`), so that a cluster that cannot start says why instead of
+ * looping.
+ */
+class Slot {
+  child: Child;
+  args: string[];
+  #supervising = false;
+  #stopping = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string, readonly bin: string, args: string[], readonly logPath: string,
+    private readonly onDeath: (slot: Slot, e: { code: number | null; signal: NodeJS.Signals | null }) => void,
+    private readonly say: (line: string) => void,
+  ) {
+    this.args = args;
+    this.child = this.#spawn();
+  }
+
+  #spawn(): Child {
+    const child = new Child(this.name, this.bin, this.args, this.logPath);
+    void child.exited.then((e) => {
+      if (this.#stopping) return;
+      if (!this.#supervising) return this.onDeath(this, e);
+      this.#restart(child, e);
+    });
+    return child;
+  }
+
+  #restart(dead: Child, e: { code: number | null; signal: NodeJS.Signals | null }): void {
+    if (Date.now() - dead.startedAt >= RESTART_RESET_MS) this.#attempt = 0;
+    const delay = restartDelayMs(this.#attempt++);
+    const how = e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+    const last = !e.signal && dead.tail.length ? `; its last line: ${truncate(dead.tail.at(-1)!, 200)}` : '';
+    this.say(`${this.name} exited (${how}); restarting in ${delay / 1000}s${last}`);
+    this.#timer = setTimeout(() => {
+      if (this.#stopping) return;
+      dead.closeLog();
+      this.child = this.#spawn();
+      const pid = this.child.proc.pid;
+      void this.child.ready.then(() => {
+        if (!this.#stopping) this.say(`${this.name} is back, pid ${pid}`);
+      });
+    }, delay);
+  }
+
+  /** From now on a death is followed by a restart. */
+  supervise(): void {
+    this.#supervising = true;
+  }
+
+  /** No more restarts: a pending one is cancelled. */
+  stopSupervising(): void {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+  }
 }
 
 async function up(opts: UpOptions): Promise<void> {
@@ -136,10 +254,9 @@ async function up(opts: UpOptions): Promise<void> {
     return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
   };
 
-  const children: Child[] = [];
-  let stopping = false;
+  const slots: Slot[] = [];
 
-  // Settled by the first of: a signal (resolves) or an unexpected death (rejects).
+  // Settled by the first of: a signal (resolves) or a death while starting (rejects).
   let interrupted!: (signal: string) => void;
   let failed!: (err: CliError) => void;
   const ended = new Promise<string>((resolve, reject) => {
@@ -151,40 +268,41 @@ async function up(opts: UpOptions): Promise<void> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
 
-  const start = (name: string, bin: string, args: string[]): Child => {
-    const child = new Child(name, bin, args, path.join(logDir, `${name}.log`));
-    children.push(child);
-    void child.exited.then((e) => {
-      if (!stopping) failed(new CliError(`${name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(child.logPath)}:${child.tailText()}`));
-    });
-    return child;
+  const say = (line: string) => process.stderr.write(`mezz: ${line}\n`);
+  const start = (name: string, bin: string, args: string[]): Slot => {
+    const slot = new Slot(name, bin, args, path.join(logDir, `${name}.log`), (s, e) => {
+      failed(new CliError(`${s.name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(s.logPath)}:${s.child.tailText()}`));
+    }, say);
+    slots.push(slot);
+    return slot;
   };
 
   /** Waits for every child's "listening on"; false when interrupted first. */
-  const allReady = async (group: Child[]): Promise<string[] | false> => {
+  const allReady = async (group: Slot[]): Promise<string[] | false> => {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const slow = group.filter((c) => c.alive)[0]!;
-        reject(new CliError(`${slow.name} did not report "listening on" within ${READY_DEADLINE_MS / 1000}s. The end of ${shown(slow.logPath)}:${slow.tailText()}`));
+        const slow = group.filter((s) => s.child.alive)[0]!;
+        reject(new CliError(`${slow.name} did not report "listening on" within ${READY_DEADLINE_MS / 1000}s. The end of ${shown(slow.logPath)}:${slow.child.tailText()}`));
       }, READY_DEADLINE_MS);
     });
     try {
-      return await Promise.race([Promise.all(group.map((c) => c.ready)), ended.then(() => false as const), deadline]);
+      return await Promise.race([Promise.all(group.map((s) => s.child.ready)), ended.then(() => false as const), deadline]);
     } finally {
       clearTimeout(timer);
     }
   };
 
   const stopAll = async (): Promise<void> => {
-    stopping = true;
+    for (const s of slots) s.stopSupervising();
+    const children = slots.map((s) => s.child);
     const alive = children.filter((c) => c.alive);
-    for (const c of alive) c.proc.kill('SIGTERM');
+    for (const c of alive) c.signal('SIGTERM');
     const grace = new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref());
     await Promise.race([Promise.all(alive.map((c) => c.exited)), grace]);
     for (const c of children.filter((c) => c.alive)) {
       process.stderr.write(`mezz: ${c.name} did not stop within ${STOP_GRACE_MS / 1000}s; killing it\n`);
-      c.proc.kill('SIGKILL');
+      c.signal('SIGKILL');
     }
     await Promise.all(children.map((c) => c.exited));
     for (const c of children) c.closeLog();
@@ -195,7 +313,7 @@ async function up(opts: UpOptions): Promise<void> {
 
   try {
     let masterAddress: string;
-    let masters: Child[];
+    let masters: Slot[];
     if (cfg.ha) {
       // etcd first: the masters campaign on it. Its data stays in DIR/etcd, so a restart keeps the registry.
       try {
@@ -205,26 +323,30 @@ async function up(opts: UpOptions): Promise<void> {
       }
       if (!cfg.port) throw new UsageError('--ha needs a fixed --port (the masters use PORT, PORT+1 and PORT+2)');
       masters = [0, 1, 2].map((i) => start(`master-${i + 1}`, MASTER_BIN, [
-        '--port', String(cfg.port + i), '--etcd', etcd!.endpoint, '--advertise', `127.0.0.1:${cfg.port + i}`,
+        '--host', cfg.host, '--port', String(cfg.port + i), '--etcd', etcd!.endpoint, '--advertise', hostPort(cfg.reach, cfg.port + i),
       ]));
       if (!(await allReady(masters))) return await stopAll();
-      masterAddress = masters.map((_, i) => `127.0.0.1:${cfg.port + i}`).join(',');
+      masterAddress = masters.map((_, i) => hostPort(cfg.reach, cfg.port + i)).join(',');
     } else {
-      const master = start('master', MASTER_BIN, ['--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
+      const master = start('master', MASTER_BIN, ['--host', cfg.host, '--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
       const masterReady = await allReady([master]);
       if (!masterReady) return await stopAll();
       masters = [master];
       // The port we asked for is the gRPC one; the line tells us only when we asked for any free port.
-      masterAddress = cfg.port ? `127.0.0.1:${cfg.port}` : masterReady[0]!;
+      masterAddress = cfg.port ? hostPort(cfg.reach, cfg.port) : masterReady[0]!;
+      // A restarted master must come back where the agents and frameworks look for it.
+      const bound = /:(\d+)$/.exec(masterAddress)?.[1];
+      if (!cfg.port && bound) master.args = ['--host', cfg.host, '--port', bound, '--data-dir', path.join(cfg.dataDir, 'master')];
     }
 
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
-      '--master', masterAddress, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
+      '--master', masterAddress, '--bind', cfg.host, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
       ...(cfg.resources !== undefined ? ['--resources', cfg.resources] : []),
     ]));
     const agentAddresses = await allReady(agents);
     if (!agentAddresses) return await stopAll();
 
+    for (const s of slots) s.supervise();
     process.stdout.write(banner(masterAddress, masters, agents, agentAddresses, shown(cfg.dataDir), shown(logDir), etcd?.endpoint));
     const signal = await ended;
     process.stderr.write(`mezz: ${signal}: stopping the cluster\n`);
@@ -235,13 +357,13 @@ async function up(opts: UpOptions): Promise<void> {
   }
 }
 
-function banner(master: string, masters: Child[], agents: Child[], addresses: string[], dataDir: string, logDir: string, etcd?: string): string {
+function banner(master: string, masters: Slot[], agents: Slot[], addresses: string[], dataDir: string, logDir: string, etcd?: string): string {
   const flag = master === '127.0.0.1:5050' ? '' : ` --master ${master}`;
   const list = master.split(',');
   const rows = [
     ...(etcd ? [`  etcd      ${etcd.replace(/^http:\/\//, '').padEnd(22)}`] : []),
-    ...masters.map((m, i) => `  ${(masters.length > 1 ? m.name : 'master').padEnd(9)} ${list[i]!.padEnd(22)} pid ${m.proc.pid}`),
-    ...agents.map((a, i) => `  ${a.name.padEnd(9)} ${addresses[i]!.padEnd(22)} pid ${a.proc.pid}`),
+    ...masters.map((m, i) => `  ${(masters.length > 1 ? m.name : 'master').padEnd(9)} ${list[i]!.padEnd(22)} pid ${m.child.proc.pid}`),
+    ...agents.map((a, i) => `  ${a.name.padEnd(9)} ${addresses[i]!.padEnd(22)} pid ${a.child.proc.pid}`),
   ];
   const what = masters.length > 1 ? `${masters.length} masters on etcd (HA)` : '1 master';
   return [
@@ -254,7 +376,7 @@ function banner(master: string, masters: Child[], agents: Child[], addresses: st
     `  npx tsx examples/hello-framework.ts --master ${master} --tasks 5 --cmd 'echo hello'`,
     `  mezz tasks${flag}`,
     '',
-    'Ctrl-C stops the cluster.',
+    'A process that dies is restarted (its log says why). Ctrl-C stops the cluster.',
     '',
   ].join('\n');
 }

@@ -5,10 +5,14 @@ export interface ListTasksRequest {
   'frameworkId'?: (string);
   'state'?: (string);
   'agentId'?: (string);
+  'limit'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface ListTasksRequest__Output {
   'frameworkId': (string);
   'state': (string);
   'agentId': (string);
+  'limit': (number);
+  'pageToken': (string);
 }

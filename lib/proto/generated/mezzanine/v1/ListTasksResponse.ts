@@ -4,8 +4,10 @@ import type { TaskSummary as _mezzanine_v1_TaskSummary, TaskSummary__Output as _
 
 export interface ListTasksResponse {
   'tasks'?: (_mezzanine_v1_TaskSummary)[];
+  'nextPageToken'?: (string);
 }
 
 export interface ListTasksResponse__Output {
   'tasks': (_mezzanine_v1_TaskSummary__Output)[];
+  'nextPageToken': (string);
 }
