@@ -7,11 +7,11 @@
  * really ran.
  */
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { size, stopsGrowing, ticking } from '../fixtures/markers';
 
 let c: Cluster;
 afterEach(() => c.teardown());
@@ -19,23 +19,6 @@ afterEach(() => c.teardown());
 const tasks = async (m: Proc) => (await op<object, ListTasksResponse__Output>(c.operator(m.address), 'listTasks', {})).tasks;
 const agents = async (m: Proc) =>
   (await op<object, { agents: { id: string; address: string; state: string }[] }>(c.operator(m.address), 'listAgents', {})).agents;
-const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
-const ticking = (marker: string) => `while :; do echo x >> ${marker}; sleep 0.1; done`;
-
-/** Waits until `file` has stopped growing for half a second. */
-async function stopsGrowing(file: string): Promise<void> {
-  let last = -1;
-  let since = Date.now();
-  await waitFor(`${path.basename(file)} to stop growing`, () => {
-    const now = size(file);
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
-    return Date.now() - since >= 500;
-  }, 15_000, 100);
-}
-
 async function launchOne(fw: TestScheduler, id: string, cmd: string): Promise<string> {
   const offer = await waitFor('an offer', () => fw.outstanding()[0]);
   fw.send({ accept: { offerIds: [offer.id], operations: [{ launch: { taskInfos: [task(id, cmd)] } }], filters: { refuseSeconds: 0 } } });

@@ -5,7 +5,7 @@
  * was killed or run twice" is read off the disk, not off the master's word.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, test, type TestContext } from 'node:test';
@@ -16,6 +16,7 @@ import * as res from '../../lib/resources';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import type { ListRolesResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListRolesResponse';
 import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { grows, stopsGrowing, ticking } from '../fixtures/markers';
 
 let c: Cluster;
 afterEach(() => c.teardown());
@@ -43,13 +44,6 @@ async function launch(fw: TestScheduler, tasks: ReturnType<typeof task>[], agent
 const running = (fw: TestScheduler, ids: string[]) =>
   waitFor(`${ids.join(', ')} RUNNING`, () => ids.every((id) => fw.updates(id).some((s) => s.state === 'TASK_RUNNING')));
 
-/** A marker file a task appends to every 100 ms while it runs. */
-const ticking = (marker: string) => `while :; do echo x >> ${marker}; sleep 0.1; done`;
-const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
-const grows = (file: string) => {
-  const before = size(file);
-  return waitFor(`${path.basename(file)} to grow`, () => size(file) > before, 10_000);
-};
 
 describe('a master stalled past the ping timeout', () => {
   test('SIGSTOP of the master for longer than --agent-ping-timeout loses no task on any agent', async () => {
@@ -164,12 +158,7 @@ describe('LAUNCH and LAUNCH_GROUP', () => {
       assert.match(killed.update!.status!.message, /task bad of its LAUNCH_GROUP ended TASK_FAILED \(exit code 3\)/);
     }
     // Their processes are gone: the markers stop growing.
-    const sizes = [size(marker('g1')), size(marker('g2'))];
-    await waitFor('markers to stay still for 0.5 s', async () => {
-      const t0 = Date.now();
-      await waitFor('0.5 s', () => Date.now() - t0 >= 500, 2000, 100);
-      return size(marker('g1')) === sizes[0] && size(marker('g2')) === sizes[1];
-    });
+    await Promise.all([stopsGrowing(marker('g1')), stopsGrowing(marker('g2'))]);
   });
 
   test('in a plain LAUNCH each task is checked on its own: the valid ones launch', async () => {
