@@ -17,7 +17,7 @@ describe('weighted roles', () => {
     const master = await c.startMaster();
     // Weights are set through the CLI, as an operator would.
     for (const [role, w] of [['light', '1'], ['heavy', '3']] as const) {
-      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz.mjs'), 'weights', 'set', role, w, '--master', master.address], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz.mjs'), 'weights', 'set', role, w, '--master', master.address], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(r.status, 0, r.stderr);
     }
     // 2 agents × 16 cpus = 32 cpus; tasks take 1 cpu (and little memory), so cpu is every share's dominant resource.

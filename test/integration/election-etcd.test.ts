@@ -21,6 +21,19 @@ function track(p: Promise<Leadership>) {
   return t;
 }
 
+/** Awaits `p`, failing with `what` after `ms` instead of hanging until the test timeout. */
+async function within<T>(what: string, p: Promise<T>, ms = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 let clusters = 0;
 
 /** The behaviour every Election has; `make` opens elections of one cluster (a new cluster per test). */
@@ -42,7 +55,7 @@ function electionContract(name: string, setup: (t: TestContext) => Promise<((clu
 
     withElections('two candidates: one leads, the other waits; the leader resigns and the other leads', async (make) => {
       const [a, b] = [make(), make()];
-      const la = await a.campaign('a:1');
+      const la = await within('a:1 to lead', a.campaign('a:1'));
       const cb = track(b.campaign('b:1'));
       await waitFor('both candidates to be registered', async () => (await a.candidates!()).length === 2, 15_000);
       assert.deepEqual(await b.candidates!(), ['a:1', 'b:1'], 'the leader first, then the waiting candidate');
@@ -50,8 +63,8 @@ function electionContract(name: string, setup: (t: TestContext) => Promise<((clu
       assert.equal(cb.at, undefined, 'b waits while a leads');
       await la.resign();
       await la.resign(); // idempotent
-      assert.equal(await la.lost, 'resigned');
-      const lb = await cb.promise;
+      assert.equal(await within('a to know it resigned', la.lost), 'resigned');
+      const lb = await within('b to lead', cb.promise);
       assert.equal(await a.leader(), 'b:1');
       assert.deepEqual(await a.candidates!(), ['b:1']);
       await lb.resign();
@@ -63,12 +76,12 @@ function electionContract(name: string, setup: (t: TestContext) => Promise<((clu
       const seen: (string | undefined)[] = [];
       const obs = await watcher.observe((l) => seen.push(l));
       assert.deepEqual(seen, [undefined], 'the current state first: no leader');
-      const lx = await x.campaign('x:1');
+      const lx = await within('x:1 to lead', x.campaign('x:1'));
       await waitFor('x reported', () => seen.at(-1) === 'x:1', 15_000);
       const cy = track(y.campaign('y:1'));
       await waitFor('y to be a candidate', async () => (await watcher.candidates!()).length === 2, 15_000);
       await lx.resign();
-      const ly = await cy.promise;
+      const ly = await within('y to lead', cy.promise);
       await waitFor('y reported', () => seen.at(-1) === 'y:1', 15_000);
       await ly.resign();
       await waitFor('no leader reported', () => seen.length === 4, 15_000);
@@ -79,14 +92,14 @@ function electionContract(name: string, setup: (t: TestContext) => Promise<((clu
 
     withElections('close: a waiting campaign rejects with ElectionClosedError, a held leadership ends', async (make) => {
       const [a, b] = [make(), make()];
-      const la = await a.campaign('a:1');
+      const la = await within('a:1 to lead', a.campaign('a:1'));
       const cb = track(b.campaign('b:1'));
       await waitFor('b to be a candidate', async () => (await a.candidates!()).length === 2, 15_000);
       await b.close();
-      await assert.rejects(cb.promise, ElectionClosedError);
+      await assert.rejects(within('b\'s campaign to end', cb.promise), ElectionClosedError);
       await assert.rejects(b.campaign('b:2'), ElectionClosedError);
       await a.close();
-      assert.match(await la.lost, /resigned|closed/);
+      assert.match(await within('a to lose its leadership', la.lost), /resigned|closed/);
     });
   });
 }
@@ -137,7 +150,7 @@ describe('EtcdElection on a real etcd', { skip: requireEtcd() }, () => {
     const store = new EtcdStore({ endpoints: [etcd.endpoint] });
     cleanups.push(() => store.close());
 
-    const old = await cutOff.campaign('cut-off:1');
+    const old = await within('cut-off:1 to lead', cutOff.campaign('cut-off:1'));
     const next = track(other.campaign('other:1'));
     await waitFor('the other candidate to wait', async () => (await other.candidates()).length === 2, 15_000);
     assert.equal(await store.txn(old.fence, [{ op: 'put', key: '/mezzanine/partition/registry/x', value: 1 }]), true, 'the fence holds while leading');
@@ -147,7 +160,7 @@ describe('EtcdElection on a real etcd', { skip: requireEtcd() }, () => {
     void old.lost.then((r) => ((lostAt = performance.now()), (reason = r)));
     const cutAt = performance.now();
     proxy.pause();
-    const lb = await next.promise;
+    const lb = await within('the other candidate to lead', next.promise, 30_000);
     const electedAt = next.at!;
     await waitFor('the old leader to know it lost', () => lostAt !== undefined, 15_000);
     const gap = electedAt - lostAt!;
@@ -166,7 +179,7 @@ describe('EtcdElection on a real etcd', { skip: requireEtcd() }, () => {
     await waitFor('the old leader to be a candidate again', async () => (await other.candidates()).includes('cut-off:2'), 20_000);
     assert.equal(again.at, undefined);
     await lb.resign();
-    await again.promise;
+    await within('the old leader to lead again', again.promise);
     assert.equal(await other.leader(), 'cut-off:2');
   });
 
@@ -174,23 +187,23 @@ describe('EtcdElection on a real etcd', { skip: requireEtcd() }, () => {
     const e = election(etcd.endpoint, 'deleted');
     const store = new EtcdStore({ endpoints: [etcd.endpoint] });
     cleanups.push(() => store.close());
-    const l = await e.campaign('m:1');
+    const l = await within('m:1 to lead', e.campaign('m:1'));
     const key = l.fence[0]!.key;
     assert.match(key, /^\/mezzanine\/deleted\/leader\/[0-9a-f]+$/);
     await store.delete(key);
-    assert.match(await l.lost, /was deleted/);
+    assert.match(await within('the leader to be deposed', l.lost), /was deleted/);
   });
 
   test('campaigns go on through an etcd restart: someone leads again', async () => {
     const own = await startTestEtcd();
     cleanups.push(() => own.dispose());
     const [a, b] = [election(own.endpoint, 'restart'), election(own.endpoint, 'restart')];
-    const la = await a.campaign('a:1');
+    const la = await within('a:1 to lead', a.campaign('a:1'));
     const cb = track(b.campaign('b:1'));
     await waitFor('b to wait', async () => (await a.candidates()).length === 2, 15_000);
 
     await own.stop();
-    assert.match(await la.lost, /no keepalive|expired|deleted|ended/, 'the leader steps down when etcd is gone');
+    assert.match(await within('the leader to step down', la.lost, 30_000), /no keepalive|expired|deleted|ended/, 'the leader steps down when etcd is gone');
     const ca = track(a.campaign('a:2'));
     await own.restart();
     const winner = await waitFor('a leader after the restart', () => ca.leadership ?? cb.leadership, 30_000);

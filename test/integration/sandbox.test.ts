@@ -82,8 +82,10 @@ describe('sandboxes', () => {
     const line = 'x'.repeat(60);
     await launch(shell('chatty', `i=0; while [ $i -lt 300 ]; do echo "$i ${line}"; i=$((i+1)); done; while [ ! -e stop ]; do sleep 0.05; done`));
     const sandbox = await sandboxOf('chatty');
-    await waitFor('stdout to be rotated', () => existsSync(path.join(sandbox, 'stdout.1')), 20_000);
-    assert.ok(statSync(path.join(sandbox, 'stdout')).size <= 4096, 'stdout is under the cap after rotation');
+    // stdout.1 appears when the copy starts, before stdout is truncated: wait for both (rotation runs once a second).
+    const size = (f: string) => (existsSync(path.join(sandbox, f)) ? statSync(path.join(sandbox, f)).size : -1);
+    await waitFor('stdout to be rotated and under the cap', () => size('stdout.1') > 0 && size('stdout') <= 4096, 20_000)
+      .catch((err: Error) => { throw new Error(`${err.message}: stdout ${size('stdout')} bytes, stdout.1 ${size('stdout.1')}`); });
     const rotated = (await read('chatty', 'stdout.1')).data.toString();
     assert.match(rotated, /^0 x+\n1 x+\n/, 'the rotated copy is readable through the master and starts at the first line');
     assert.ok(!existsSync(path.join(sandbox, 'stdout.2')), '--log-max-files 1 keeps one copy');

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { mezzProto, type TaskSummary } from '../../lib/proto';
+import { waitFor } from '../harness';
 
 const MEZZ = fileURLToPath(new URL('../../bin/mezz.mjs', import.meta.url));
 
@@ -123,10 +124,10 @@ describe('mezz against a master', () => {
   });
 
   it('tasks --state running: normalises the state for the master and prints the match', async () => {
-    requests.length = 0;
+    const from = requests.length;
     const r = await mezz(['tasks', '--state', 'running', '--master', address, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((requests[0]!.request as { state: string }).state, 'TASK_RUNNING');
+    assert.deepEqual(requests.slice(from).filter((q) => q.method === 'ListTasks').map((q) => (q.request as { state: string }).state), ['TASK_RUNNING']);
     const tasks = JSON.parse(r.stdout);
     assert.deepEqual(tasks.map((t: { id: string; state: string; exitCode: number | null }) => [t.id, t.state, t.exitCode]), [['web-1', 'TASK_RUNNING', null]]);
   });
@@ -165,19 +166,28 @@ describe('mezz against a master', () => {
   });
 
   it('logs --follow: prints what the task writes until it ends', async () => {
-    followed.id = 'follow-1';
+    // A fresh followed task: whatever listed tasks before (another test, an earlier run) moved the old one on.
+    Object.assign(followed, { id: 'follow-1', state: 'TASK_RUNNING', log: Buffer.alloc(0), ticks: 0 });
     const r = await mezz(['logs', 'follow-1', '--follow', '--master', address]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'tick 1\ntick 2\n');
   });
 
   it('logs --follow: Ctrl-C stops it cleanly', async () => {
+    const from = requests.length;
     const child = execFile(process.execPath, [MEZZ, 'logs', 'forever', '-f', '--master', address]);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 2500)); // started and polling
-    child.kill('SIGINT');
-    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+    let code: number | null | undefined;
+    child.on('exit', (c) => (code = c));
+    try {
+      // Reading the file means following has begun, and with it the SIGINT handler.
+      await waitFor('mezz to read forever\'s stdout', () => requests.slice(from).some((q) => q.method === 'ReadTaskFile' && (q.request as { taskId: string }).taskId === 'forever'));
+      child.kill('SIGINT');
+      await waitFor('mezz to exit after SIGINT', () => code !== undefined);
+    } finally {
+      if (code === undefined) child.kill('SIGKILL');
+    }
     assert.equal(code, 0);
     assert.equal(stderr, '');
   });

@@ -69,7 +69,7 @@ async function fakeMaster(opts: {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function nextEvent<T extends unknown[]>(fw: Framework, name: 'subscribed' | 'disconnected' | 'error' | 'offers', ms = 5000): Promise<T> {
+function nextEvent<T extends unknown[]>(fw: Framework, name: 'subscribed' | 'disconnected' | 'error' | 'offers' | 'update', ms = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${name}' within ${ms} ms`)), ms);
     fw.once(name, (...args: unknown[]) => { clearTimeout(timer); resolve(args as T); });
@@ -150,7 +150,7 @@ describe('connectFramework', () => {
       },
     });
     const fw = await setup(m, { autoAcknowledge: false });
-    await new Promise<void>((resolve) => fw.once('update', () => resolve()));
+    await nextEvent(fw, 'update');
     await sleep(100);
     assert.equal(m.calls.some((c) => c.call === 'acknowledge'), false);
     fw.close();
