@@ -43,9 +43,10 @@ import { Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
 import { LostLeader } from './lost-leader';
+import { registrationMessages } from './registration';
 import { StatusUpdateQueue } from './status-updates';
 import { StatusJournal } from './status-updates-journal';
-import { outcomeOf, Reason, type Outcome } from './task-status';
+import { capMessage, outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
 
 export interface AgentOptions {
@@ -366,7 +367,7 @@ export class Agent extends EventEmitter {
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
-    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks(), lostLeader: this.lostLeader.current() } });
+    for (const m of registrationMessages(this.agentInfo(), this.knownTasks(), this.lostLeader.current())) call.write(m);
   }
 
   private agentInfo() {
@@ -463,7 +464,7 @@ export class Agent extends EventEmitter {
         case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`, 'error');
         case 'pong': return;
         case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
-        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId);
+        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId, m.killTask!.reason);
         case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
         case 'shutdownFramework': return this.onShutdownFramework(m.shutdownFramework!.frameworkId);
         case 'frameworkMessage': return void this.onFrameworkMessage(m.frameworkMessage!);
@@ -511,7 +512,8 @@ export class Agent extends EventEmitter {
     }
   }
 
-  private onKillTask(frameworkId: string, taskId: string): void {
+  /** `why`: the master's own reason for the kill (e.g. a sibling of a task group failed), carried as the message. */
+  private onKillTask(frameworkId: string, taskId: string, why = ''): void {
     const rec = this.tasksByKey.get(taskKey(frameworkId, taskId));
     if (!rec) {
       this.log.info(`kill for unknown task ${taskId} of framework ${frameworkId}: answering TASK_LOST`);
@@ -526,6 +528,7 @@ export class Agent extends EventEmitter {
       this.sendStatus(rec.latest);
       return;
     }
+    if (why) rec.killMessage ??= capMessage(why);
     this.kill(rec, Reason.TASK_KILLED);
   }
 
@@ -597,7 +600,8 @@ export class Agent extends EventEmitter {
     frameworkId: string, taskId: string, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR',
   ): TaskStatus {
     const s: TaskStatus = {
-      taskId, frameworkId, agentId: this.id, state: o.state, message: o.message, reason: o.reason, source,
+      // Messages quote commands, paths and errors: cut, so that no update outgrows what the master keeps.
+      taskId, frameworkId, agentId: this.id, state: o.state, message: capMessage(o.message), reason: o.reason, source,
       uuid: newUuid(), timestamp: Date.now() / 1000,
     };
     if (o.exitCode !== undefined) s.exitCode = o.exitCode;
@@ -700,7 +704,8 @@ export class Agent extends EventEmitter {
   private endUnlaunched(rec: TaskRecord): void {
     rec.phase = 'done';
     rec.markEnded();
-    this.update(rec, { state: 'TASK_KILLED', reason: rec.killReason!, message: 'killed before the command started' });
+    const why = rec.killMessage ? `${rec.killMessage}; ` : '';
+    this.update(rec, { state: 'TASK_KILLED', reason: rec.killReason!, message: `${why}killed before the command started` });
   }
 
   private kill(rec: TaskRecord, reason: string): void {

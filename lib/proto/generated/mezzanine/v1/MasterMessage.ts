@@ -29,11 +29,13 @@ export interface _mezzanine_v1_MasterMessage_FrameworkMessage__Output {
 export interface _mezzanine_v1_MasterMessage_KillTask {
   'frameworkId'?: (string);
   'taskId'?: (string);
+  'reason'?: (string);
 }
 
 export interface _mezzanine_v1_MasterMessage_KillTask__Output {
   'frameworkId': (string);
   'taskId': (string);
+  'reason': (string);
 }
 
 export interface _mezzanine_v1_MasterMessage_Pong {
