@@ -35,13 +35,14 @@ import { taskEnvironment } from './executor/environment';
 import { writeJsonAtomic } from './executor/checkpoint';
 import { fetchUris } from './fetcher';
 import { HealthChecker, probeFor } from './health-check';
-import { cleanupTasks, killGroup, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
+import { cleanupTasks, killGroup, killUntracked, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
 import { detectResources } from './resources-detect';
-import { Sandboxes } from './sandbox';
+import { describeFsError, Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
+import { DEFAULT_LAUNCH_SLOTS, LaunchSlots } from './launch-slots';
 import { LostLeader } from './lost-leader';
 import { registrationMessages } from './registration';
 import { StatusUpdateQueue } from './status-updates';
@@ -96,6 +97,10 @@ export interface AgentOptions {
   logMaxBytes?: number;
   /** Rotated copies kept per log (stdout.1 …). Default 2. */
   logMaxFiles?: number;
+  /** Launches prepared at once (sandbox to spawn); the rest of a burst waits its turn. Default 8. */
+  launchSlots?: number;
+  /** How often running tasks' sandboxes are measured against their `disk`; 0: never. Default 5000. */
+  diskCheckIntervalMs?: number;
   /** Replaces the executor (tests); by default the process-group executor, in cgroups per `isolation`. */
   executor?: (ctx: { workDir: string; logger: Logger }) => Executor;
   logger?: Logger;
@@ -188,6 +193,8 @@ export class Agent extends EventEmitter {
   private logRotator?: LogRotator;
 
   private readonly tasksByKey = new Map<string, TaskRecord>();
+  /** Launches between their sandbox and their spawn at once: a burst must not hold the event loop past a ping. */
+  private readonly launchSlots: LaunchSlots;
   private readonly recentSandboxes = new Map<string, string>();
 
   private conn?: Connection;
@@ -216,6 +223,7 @@ export class Agent extends EventEmitter {
     this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
     this.backoffMs = this.backoffInitialMs;
     this.env = opts.env ?? process.env;
+    this.launchSlots = new LaunchSlots(opts.launchSlots ?? DEFAULT_LAUNCH_SLOTS);
     this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key, s) => this.persistStatus(key, s));
   }
 
@@ -644,37 +652,47 @@ export class Agent extends EventEmitter {
       return;
     }
 
-    try {
-      rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
-    } catch (err) {
-      return this.launchFailed(rec, `cannot create sandbox: ${errorMessage(err)}`);
-    }
-    if (rec.killReason) return this.endUnlaunched(rec);
-    const uris = task.command?.uris ?? [];
-    if (uris.length) {
-      rec.fetching = new AbortController();
-      const fetched = await fetchUris(uris, {
-        sandbox: rec.sandbox, signal: rec.fetching.signal,
-        timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
-      });
-      rec.fetching = undefined;
-      if (rec.killReason) return this.endUnlaunched(rec);
-      if (!fetched.ok) {
-        const message = `cannot fetch ${fetched.uri}: ${fetched.reason}`;
-        this.log.warn(`task ${task.taskId}: ${message}`);
-        rec.phase = 'done';
-        rec.markEnded();
-        return this.update(rec, { state: 'TASK_FAILED', reason: Reason.FETCHER_FAILED, message });
-      }
-    }
-    this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
-
     let pid: number;
+    // A slot bounds the launches between their sandbox and their spawn (launch-slots.ts); none is held while fetching.
+    let release = await this.launchSlots.acquire();
     try {
-      const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
-      ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
-    } catch (err) {
-      return this.launchFailed(rec, errorMessage(err));
+      if (rec.killReason) return this.endUnlaunched(rec);
+      try {
+        rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
+      } catch (err) {
+        return this.launchFailed(rec, `cannot create sandbox: ${describeFsError(err, this.dir)}`);
+      }
+      if (rec.killReason) return this.endUnlaunched(rec);
+      const uris = task.command?.uris ?? [];
+      if (uris.length) {
+        release();
+        rec.fetching = new AbortController();
+        const fetched = await fetchUris(uris, {
+          sandbox: rec.sandbox, signal: rec.fetching.signal,
+          timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
+          maxExtractedBytes: this.maxExtractedBytes(task),
+        });
+        rec.fetching = undefined;
+        release = await this.launchSlots.acquire();
+        if (rec.killReason) return this.endUnlaunched(rec);
+        if (!fetched.ok) {
+          const message = `cannot fetch ${fetched.uri}: ${fetched.reason}`;
+          this.log.warn(`task ${task.taskId}: ${message}`);
+          rec.phase = 'done';
+          rec.markEnded();
+          return this.update(rec, { state: 'TASK_FAILED', reason: Reason.FETCHER_FAILED, message });
+        }
+      }
+      this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
+
+      try {
+        const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
+        ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
+      } catch (err) {
+        return this.launchFailed(rec, describeFsError(err, this.dir));
+      }
+    } finally {
+      release();
     }
     rec.pid = pid;
     rec.phase = 'running';
@@ -690,6 +708,16 @@ export class Agent extends EventEmitter {
       rec.killReason = undefined;
       this.kill(rec, reason);
     }
+  }
+
+  /**
+   * Most bytes a task's archives may extract to: its `disk` when it has one
+   * (more would be killed at once), at most four times the largest download.
+   */
+  private maxExtractedBytes(task: TaskInfo__Output): number {
+    const cap = 4 * (this.opts.fetcher?.maxBytes ?? 1024 ** 3);
+    const diskMb = taskDiskMb(task);
+    return diskMb > 0 ? Math.min(cap, diskMb * 1024 * 1024) : cap;
   }
 
   private launchFailed(rec: TaskRecord, message: string): void {
@@ -829,10 +857,17 @@ export class Agent extends EventEmitter {
       const { tasks, groups } = await cleanupTasks(this.dir, this.journal!.tasks(), this.log);
       for (const t of tasks) this.journal!.forget(t.frameworkId, t.task.taskId);
       if (tasks.length) this.log.warn(`--recover cleanup: forgot ${tasks.length} checkpointed task(s), killed ${groups} process group(s)`);
+      await killUntracked(this.dir, new Set(), this.log);
       return;
     }
     const found = await readRecoveredTasks(this.dir, this.journal!.tasks());
-    if (!found.length) return;
+    // Every task process of this work dir is adopted below or killed here: none runs untracked.
+    const killUntrackedNow = async () => {
+      const adopted = new Set([...this.tasksByKey.values()].flatMap((r) => (r.phase === 'running' && r.pid ? [r.pid] : [])));
+      const killed = await killUntracked(this.dir, adopted, this.log);
+      if (killed.length) this.log.warn(`killed ${killed.length} task process group(s) that no checkpoint named`);
+    };
+    if (!found.length) return killUntrackedNow();
     let live = 0;
     const gone: Promise<void>[] = [];
     for (const t of found) {
@@ -845,6 +880,7 @@ export class Agent extends EventEmitter {
     let wait: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(gone), new Promise<void>((resolve) => { wait = setTimeout(resolve, 5000); })]);
     clearTimeout(wait);
+    await killUntrackedNow();
     this.log.info(`recovered ${found.length} task(s) from checkpoints: ${live} still running`);
   }
 
@@ -943,6 +979,15 @@ export class Agent extends EventEmitter {
     } catch (err) {
       this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
     }
+  }
+}
+
+/** The task's `disk` in MB (0: none asked, not limited). */
+function taskDiskMb(task: TaskInfo__Output): number {
+  try {
+    return fromProto(task.resources ?? []).disk ?? 0;
+  } catch {
+    return 0;
   }
 }
 

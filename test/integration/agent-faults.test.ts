@@ -1,0 +1,175 @@
+/**
+ * The agent under bursts, kills and full disks, through real processes: a
+ * master, agents started with flags, raw schedulers, marker files the tasks
+ * write to prove nothing was killed or ran untracked, and /proc counts.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
+import type { Offer__Output, TaskStatus__Output } from '../../lib/proto';
+import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+
+const BIG = 'cpus:64;mem:65536;disk:65536;gpus:0;ports:[31000-31100]';
+const TERMINAL = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE']);
+
+/** Accepts the first outstanding offer with `tasks`; resolves the offer used. */
+async function launchOn(fw: TestScheduler, tasks: unknown[], refuseSeconds = 3600): Promise<Offer__Output> {
+  const offer = await waitFor('an offer', () => fw.outstanding()[0], 30_000);
+  fw.send({ accept: { offerIds: [offer.id], operations: [{ launch: { taskInfos: tasks as never } }], filters: { refuseSeconds } } });
+  return offer;
+}
+
+function lastState(fw: TestScheduler, id: string): string | undefined {
+  const u = fw.updates(id);
+  return u[u.length - 1]?.state as string | undefined;
+}
+
+function fileSize(p: string): number {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+describe('a launch burst does not block the agent', () => {
+  const cluster = new Cluster();
+  after(() => cluster.teardown());
+
+  test('1000 tasks in one accept: another framework\'s service keeps running and the agent stays reachable', async () => {
+    const BURST = 1000; // the master's cap per accept (MAX_TASKS_PER_ACCEPT)
+    // A short ping timeout: a stall of the agent's event loop over 1 s (1000 tasks stalled it up to 2 s before launch slots) makes it unreachable and its tasks LOST.
+    const master = await cluster.startMaster({ args: ['--agent-ping-timeout', '1', '--agent-ping-interval', '0.25'] });
+    await cluster.startAgent(master.address, { resources: BIG, args: ['--ping-interval', '0.5'] });
+    const marker = path.join(cluster.dir, 'service-marker');
+    const a = cluster.scheduler(master.address);
+    await a.subscribe({ name: 'service', failoverTimeout: 600 });
+    a.autoAck();
+    await launchOn(a, [task('service', `while :; do echo x >> ${marker}; sleep 0.1; done`, { cpus: 1, mem: 64 })]);
+    await waitFor('the service RUNNING', () => lastState(a, 'service') === 'TASK_RUNNING');
+    await waitFor('the service writing its marker', () => fileSize(marker) > 0);
+
+    const b = cluster.scheduler(master.address);
+    await b.subscribe({ name: 'burst', failoverTimeout: 600 });
+    b.autoAck();
+    const ids = Array.from({ length: BURST }, (_, i) => `t${i}`);
+    await launchOn(b, ids.map((id) => task(id, 'true', { cpus: 0.01, mem: 1 })));
+    const operator = cluster.operator(master.address);
+    const started = Date.now();
+    let lastSize = fileSize(marker);
+    let lastGrowth = Date.now();
+    let longestStillMs = 0;
+    let failure = '';
+    await waitFor(`all ${BURST} burst tasks to end`, async () => {
+      const s = fileSize(marker);
+      if (s > lastSize) {
+        longestStillMs = Math.max(longestStillMs, Date.now() - lastGrowth);
+        lastSize = s;
+        lastGrowth = Date.now();
+      }
+      const bad = a.updates('service').find((u: TaskStatus__Output) => TERMINAL.has(u.state as string) || u.state === 'TASK_UNREACHABLE');
+      if (bad) failure = `the service was reported ${bad.state}: ${bad.message}`;
+      const agents = (await op<object, ListAgentsResponse__Output>(operator, 'listAgents', {})).agents;
+      if (agents[0]?.state !== 'ACTIVE') failure ||= `the agent went ${agents[0]?.state} during the burst`;
+      return failure || ids.every((id) => TERMINAL.has(lastState(b, id) ?? ''));
+    }, 240_000, 200);
+    assert.equal(failure, '');
+    const finished = ids.filter((id) => lastState(b, id) === 'TASK_FINISHED').length;
+    console.log(`burst of ${BURST}: all ended after ${Date.now() - started} ms; ${finished} FINISHED; service marker still at most ${longestStillMs} ms`);
+    assert.equal(finished, BURST);
+    // The service still runs and writes: nothing killed it.
+    const size = fileSize(marker);
+    await waitFor('the service marker to keep growing', () => fileSize(marker) > size, 10_000);
+    assert.equal(lastState(a, 'service'), 'TASK_RUNNING');
+    assert.equal(readFileSync(marker, 'utf8').length, fileSize(marker));
+  });
+});
+
+/** Live `sleep` processes (and, with `orWrappers`, task wrappers) working in a sandbox under `workDir`, by task id (the sandbox is `<task>-<8 hex>`). */
+function sleepsUnder(workDir: string, orWrappers = false): Map<number, string> {
+  const out = new Map<number, string>();
+  const root = path.join(workDir, 'sandboxes') + '/';
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ours = stat.includes('(sleep)') || (orWrappers && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('mezz-task-wrapper'));
+      if (!ours || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd.startsWith(root)) out.set(Number(entry), path.basename(cwd).replace(/-[0-9a-f]{8}$/, ''));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+function isSleep(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(sleep)');
+  } catch {
+    return false;
+  }
+}
+
+/** A process's group: a task's command runs in the group its wrapper leads. */
+function groupOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return 0;
+  }
+}
+
+describe('kill -9 of an agent during a launch burst', () => {
+  const cluster = new Cluster();
+  after(() => cluster.teardown());
+
+  test('after a restart, every task process of the work dir is reported RUNNING or is gone', async () => {
+    const COUNT = 40;
+    // The ping timeout outlasts the restart: the tasks the agent adopts are not LOST meanwhile.
+    const master = await cluster.startMaster({ args: ['--agent-ping-timeout', '30', '--agent-reregister-timeout', '60'] });
+    const workDir = path.join(cluster.dir, 'agent-work');
+    const args = ['--isolation', process.env.MEZZ_TEST_ISOLATION ?? 'none'];
+    let agent: Proc = await cluster.startAgent(master.address, { name: 'agent', workDir, resources: BIG, args });
+    const fw = cluster.scheduler(master.address);
+    await fw.subscribe({ name: 'burst', failoverTimeout: 600 });
+    fw.autoAck();
+    // The race is a matter of milliseconds: a few rounds, each killing the agent as its first task processes appear.
+    for (let round = 0; round < 4; round++) {
+      const ids = Array.from({ length: COUNT }, (_, i) => `r${round}-s${i}`);
+      await launchOn(fw, ids.map((id) => task(id, 'sleep 600', { cpus: 0.01, mem: 1 })), 0);
+      // Mid-burst: even rounds as the first task processes appear (wrappers or commands), odd ones once 10 commands run.
+      const mine = (wrappers: boolean) => [...sleepsUnder(workDir, wrappers).values()].filter((id) => id.startsWith(`r${round}-`)).length;
+      await waitFor('the burst under way', () => (round % 2 === 0 ? mine(true) > 0 : mine(false) >= 10), 30_000, 2);
+      await agent.kill9();
+      const atKill = mine(false);
+      // Restart once the orphans settle: each wrapper left has started its command, or is gone.
+      await waitFor('every task wrapper left to run its command or end', () => {
+        const procs = sleepsUnder(workDir, true);
+        const parents = new Set([...procs.keys()].filter(isSleep).map(groupOf));
+        return [...procs.keys()].every((pid) => isSleep(pid) || parents.has(pid));
+      }, 10_000, 20);
+      agent = await cluster.startAgent(master.address, { name: 'agent', workDir, resources: BIG, args });
+
+      const latest = (id: string) => lastState(fw, id) ?? 'TASK_STAGING';
+      await waitFor('every task RUNNING or ended', () => ids.every((id) => latest(id) === 'TASK_RUNNING' || TERMINAL.has(latest(id))), 60_000, 100);
+      // The restarted agent recovers before it registers: by now each process is adopted or killed (a SIGKILL takes moments).
+      let untracked: string[] = [];
+      await waitFor('every sleep to be a RUNNING task\'s', () => {
+        untracked = [...sleepsUnder(workDir)].filter(([, id]) => id.startsWith(`r${round}-`)).filter(([, id]) => latest(id) !== 'TASK_RUNNING').map(([pid, id]) => `${id} (pid ${pid}, ${latest(id)})`);
+        return untracked.length === 0;
+      }, 5000, 100).catch((err: Error) => {
+        throw new Error(`${err.message}; sleeps of tasks not RUNNING: ${untracked.join(', ')}; agent output:\n${agent.output().slice(-3000)}`);
+      });
+      const sleeps = new Map([...sleepsUnder(workDir)].filter(([, id]) => id.startsWith(`r${round}-`)));
+      const running = ids.filter((id) => latest(id) === 'TASK_RUNNING');
+      console.log(`round ${round}: kill -9 with ${atKill} sleep(s) started: ${running.length} RUNNING after the restart, ${sleeps.size} sleeps live`);
+      // One sleep per RUNNING task: the framework's view and the processes agree both ways.
+      assert.deepEqual([...sleeps.values()].sort(), [...running].sort());
+    }
+  });
+});
