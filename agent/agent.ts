@@ -30,7 +30,7 @@ import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
 import { createExecutor } from './executor/executor-cgroups';
 import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
-import type { Executor, TaskExit } from './executor/executor';
+import type { Executor, Limitation, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
 import { writeJsonAtomic } from './executor/checkpoint';
 import { fetchUris } from './fetcher';
@@ -42,6 +42,7 @@ import { detectResources } from './resources-detect';
 import { describeFsError, Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
+import { DEFAULT_DISK_CHECK_INTERVAL_MS, DiskWatch } from './disk-watch';
 import { DEFAULT_LAUNCH_SLOTS, LaunchSlots } from './launch-slots';
 import { LostLeader } from './lost-leader';
 import { registrationMessages } from './registration';
@@ -140,6 +141,8 @@ interface TaskRecord {
   healthy?: boolean;
   /** Why the agent killed the task, for the KILLED message (e.g. its health check). */
   killMessage?: string;
+  /** A limit the task passed (its disk): the agent killed it, and it ends FAILED with the limitation's reason. */
+  limitation?: Limitation;
   /** Resolves when the task's process is gone (or never started). */
   ended: Promise<void>;
   markEnded: () => void;
@@ -190,6 +193,7 @@ export class Agent extends EventEmitter {
   /** Where updates are made durable before they are sent; open from start() on. */
   private journal?: StatusJournal;
   private gc?: SandboxGc;
+  private diskWatch?: DiskWatch;
   private logRotator?: LogRotator;
 
   private readonly tasksByKey = new Map<string, TaskRecord>();
@@ -281,7 +285,7 @@ export class Agent extends EventEmitter {
         this.id = newId('agent');
         await this.saveAgentId();
       }
-      this.journal = await StatusJournal.open(this.dir);
+      this.journal = await StatusJournal.open(this.dir, { onWarning: (m) => this.log.warn(m) });
       await this.recover();
     } catch (err) {
       await this.journal?.close();
@@ -312,6 +316,23 @@ export class Agent extends EventEmitter {
       sandboxes: running, logger: this.log,
     });
     this.logRotator.start();
+    this.diskWatch = new DiskWatch({
+      intervalMs: this.opts.diskCheckIntervalMs ?? DEFAULT_DISK_CHECK_INTERVAL_MS, logger: this.log,
+      tasks: () => [...this.tasksByKey.values()].flatMap((r) => {
+        const limitMb = taskDiskMb(r.task);
+        return r.phase === 'running' && !r.killReason && r.sandbox && limitMb > 0 ? [{ key: r.key, sandbox: r.sandbox, limitMb }] : [];
+      }),
+      onOver: (key, used, limitMb) => {
+        const rec = this.tasksByKey.get(key);
+        if (!rec || rec.phase !== 'running' || rec.killReason) return;
+        const message = `task exceeded its disk limit of ${limitMb} MB: its sandbox holds ${(used / 1024 / 1024).toFixed(1)} MB`;
+        this.log.warn(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${message}; killing it`);
+        rec.limitation = { resource: 'disk', reason: Reason.CONTAINER_LIMITATION_DISK, message };
+        rec.killMessage = message;
+        this.kill(rec, Reason.CONTAINER_LIMITATION_DISK);
+      },
+    });
+    this.diskWatch.start();
   }
 
   /**
@@ -327,6 +348,7 @@ export class Agent extends EventEmitter {
     this.executor?.close();
     this.gc?.stop();
     this.logRotator?.stop();
+    this.diskWatch?.stop();
     for (const r of this.tasksByKey.values()) r.health?.stop();
     await this.updates.settled();
     await this.journal?.close();
@@ -764,8 +786,8 @@ export class Agent extends EventEmitter {
     rec.phase = 'done';
     rec.markEnded();
     rec.health?.stop();
-    const outcome = outcomeOf(exit, rec.killReason);
-    if (rec.killMessage) outcome.message = `${rec.killMessage}; ${outcome.message}`;
+    const outcome = rec.limitation ? outcomeOf({ ...exit, limitation: rec.limitation }) : outcomeOf(exit, rec.killReason);
+    if (rec.killMessage && !rec.limitation) outcome.message = `${rec.killMessage}; ${outcome.message}`;
     this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${outcome.state} (${outcome.message})`);
     if (rec.silent) return;
     this.update(rec, outcome);

@@ -161,7 +161,9 @@ function escapeRegExp(s: string): string {
 export function describeFsError(err: unknown, workDir: string): string {
   const e = err as NodeJS.ErrnoException;
   const text = e instanceof Error ? e.message : String(err);
-  const code = e?.code ?? (e?.cause as NodeJS.ErrnoException | undefined)?.code ?? /\b(ENOSPC|EDQUOT|EROFS)\b/.exec(text)?.[1];
+  // A named error's `code` may be its gRPC status (a number): only errno strings count.
+  const errno = (x: unknown) => (typeof (x as NodeJS.ErrnoException | undefined)?.code === 'string' ? (x as NodeJS.ErrnoException).code : undefined);
+  const code = errno(e) ?? errno(e?.cause) ?? /\b(ENOSPC|EDQUOT|EROFS)\b/.exec(text)?.[1];
   switch (code) {
     case 'ENOSPC': return `the agent's work dir ${workDir} is out of space (ENOSPC): ${text}`;
     case 'EDQUOT': return `the agent's work dir ${workDir} is over its disk quota (EDQUOT): ${text}`;

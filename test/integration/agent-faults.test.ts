@@ -5,7 +5,8 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
 import type { Offer__Output, TaskStatus__Output } from '../../lib/proto';
@@ -171,5 +172,78 @@ describe('kill -9 of an agent during a launch burst', () => {
       // One sleep per RUNNING task: the framework's view and the processes agree both ways.
       assert.deepEqual([...sleeps.values()].sort(), [...running].sort());
     }
+  });
+});
+
+/** A task asking for `diskMb` of disk (none when undefined). */
+function diskTask(id: string, cmd: string, diskMb?: number) {
+  const t = task(id, cmd, { cpus: 0.1, mem: 32 });
+  return diskMb === undefined ? t : { ...t, resources: [...t.resources, { name: 'disk', scalar: diskMb }] };
+}
+
+describe('the disk resource', () => {
+  const cluster = new Cluster();
+  after(() => cluster.teardown());
+
+  test('a task over its disk is FAILED with REASON_CONTAINER_LIMITATION_DISK; one without a disk resource is not limited', async () => {
+    const master = await cluster.startMaster();
+    await cluster.startAgent(master.address, { resources: BIG, args: ['--isolation', 'none', '--disk-check-interval', '200ms'] });
+    const fw = cluster.scheduler(master.address);
+    await fw.subscribe({ name: 'disk', failoverTimeout: 600 });
+    fw.autoAck();
+    const write = 'head -c 20000000 /dev/zero > big && sleep 600';
+    await launchOn(fw, [diskTask('hog', write, 1), diskTask('free', write)]);
+    const failed = await waitFor('hog FAILED', () => fw.updates('hog').find((u) => u.state === 'TASK_FAILED'), 30_000);
+    assert.equal(failed.reason, 'REASON_CONTAINER_LIMITATION_DISK');
+    assert.match(failed.message, /^task exceeded its disk limit of 1 MB: its sandbox holds (19|20)\.\d MB/);
+    // The unlimited one wrote as much and still runs.
+    await waitFor('free RUNNING', () => lastState(fw, 'free') === 'TASK_RUNNING');
+    assert.equal(fw.updates('free').some((u) => TERMINAL.has(u.state as string)), false);
+  });
+});
+
+describe('a full work dir', () => {
+  const cluster = new Cluster();
+  const mnt = path.join(cluster.dir, 'full');
+  let mounted = false;
+  after(async () => {
+    await cluster.teardown().catch(() => undefined);
+    if (mounted) execFileSync('umount', ['-l', mnt]);
+  });
+
+  test('launches fail naming ENOSPC, no command runs without its checkpoint, and a restarted agent starts and recovers', async (t) => {
+    mkdirSync(mnt, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+      mounted = true;
+    } catch (err) {
+      t.skip(`cannot mount a tmpfs here (not root?): ${(err as Error).message}`);
+      return;
+    }
+    const master = await cluster.startMaster({ args: ['--agent-ping-timeout', '30'] });
+    const args = ['--isolation', 'none'];
+    let agent = await cluster.startAgent(master.address, { name: 'agent', workDir: mnt, resources: BIG, args });
+    const fw = cluster.scheduler(master.address);
+    await fw.subscribe({ name: 'full', failoverTimeout: 600 });
+    fw.autoAck();
+    // The filler takes every free byte, then runs on.
+    await launchOn(fw, [task('filler', 'cat /dev/zero > fill 2>/dev/null; sleep 600')], 0);
+    await waitFor('filler RUNNING', () => lastState(fw, 'filler') === 'TASK_RUNNING');
+    await waitFor('the disk full', () => statfsSync(mnt).bavail === 0, 10_000);
+
+    await launchOn(fw, [task('late', `touch ${path.join(cluster.dir, 'late-ran')}; sleep 600`)], 0);
+    const failed = await waitFor('late FAILED', () => fw.updates('late').find((u) => TERMINAL.has(u.state as string)), 30_000);
+    assert.equal(failed.state, 'TASK_FAILED');
+    assert.match(failed.message, /out of space \(ENOSPC\)/);
+    assert.doesNotMatch(failed.message, /exit status 1/);
+    assert.equal(existsSync(path.join(cluster.dir, 'late-ran')), false, 'the command never ran');
+
+    // Killed and restarted with the disk still full: it starts, and the filler is still its task.
+    await agent.kill9();
+    agent = await cluster.startAgent(master.address, { name: 'agent', workDir: mnt, resources: BIG, args });
+    await waitFor('the agent back', async () => (await op<object, ListAgentsResponse__Output>(cluster.operator(master.address), 'listAgents', {}))
+      .agents.some((a) => a.state === 'ACTIVE' && a.tasks === 1), 30_000);
+    assert.equal(lastState(fw, 'filler'), 'TASK_RUNNING');
+    assert.match(agent.output(), /recovered \d+ task\(s\) from checkpoints: 1 still running/);
   });
 });
