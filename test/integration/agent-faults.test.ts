@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { startSimulatedAgents, type SimulatedAgents } from '../../agent/simulated';
+import { TASKS_PER_PAGE } from '../../lib/limits';
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
+import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import type { Offer__Output, TaskStatus__Output } from '../../lib/proto';
 import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
 
@@ -245,5 +248,41 @@ describe('a full work dir', () => {
       .agents.some((a) => a.state === 'ACTIVE' && a.tasks === 1), 30_000);
     assert.equal(lastState(fw, 'filler'), 'TASK_RUNNING');
     assert.match(agent.output(), /recovered \d+ task\(s\) from checkpoints: 1 still running/);
+  });
+});
+
+describe('re-registration in pages', () => {
+  const cluster = new Cluster();
+  let sim: SimulatedAgents | undefined;
+  after(async () => {
+    await sim?.stop();
+    await cluster.teardown();
+  });
+
+  test(`an agent with ${2 * TASKS_PER_PAGE + 50} tasks re-registers after a master restart with all of them known`, async () => {
+    const COUNT = 2 * TASKS_PER_PAGE + 50; // three pages: 200 + 200 + 50
+    const dataDir = path.join(cluster.dir, 'master-data');
+    let master = await cluster.startMaster({ dataDir, args: ['--agent-reregister-timeout', '60'] });
+    sim = await startSimulatedAgents({
+      masters: [master.address], count: 1, taskDurationMs: 0, resources: { cpus: 1000, mem: 100_000 },
+      pingIntervalMs: 500, statusRetryMs: 500, logger: { debug() {}, info() {}, warn() {}, error() {} } as never,
+    });
+    await sim.waitRegistered({ timeoutMs: 30_000 });
+    const fw = cluster.scheduler(master.address);
+    await fw.subscribe({ name: 'pages', failoverTimeout: 600 });
+    fw.autoAck();
+    const ids = Array.from({ length: COUNT }, (_, i) => `p${i}`);
+    await launchOn(fw, ids.map((id) => task(id, 'sleep 3600', { cpus: 0.01, mem: 1 })));
+    await waitFor(`all ${COUNT} RUNNING`, () => ids.every((id) => lastState(fw, id) === 'TASK_RUNNING'), 60_000);
+
+    await master.stop();
+    await waitFor('the agent to notice', () => sim!.registered() === 0);
+    master = await cluster.startMaster({ dataDir, port: master.port, args: ['--agent-reregister-timeout', '60'] });
+    await sim.waitRegistered({ timeoutMs: 30_000 });
+    const known = await waitFor(`${COUNT} tasks RUNNING at the new master`, async () => {
+      const r = await op<object, ListTasksResponse__Output>(cluster.operator(master.address), 'listTasks', { state: 'TASK_RUNNING' });
+      return r.tasks.length >= COUNT ? r.tasks : undefined;
+    }, 30_000);
+    assert.deepEqual(known.map((t) => t.id).sort(), [...ids].sort());
   });
 });
