@@ -30,22 +30,25 @@ import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
 import { createExecutor } from './executor/executor-cgroups';
 import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
-import type { Executor, TaskExit } from './executor/executor';
+import type { Executor, Limitation, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
 import { writeJsonAtomic } from './executor/checkpoint';
 import { fetchUris } from './fetcher';
 import { HealthChecker, probeFor } from './health-check';
-import { cleanupTasks, killGroup, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
+import { cleanupTasks, killGroup, killUntracked, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
 import { detectResources } from './resources-detect';
-import { Sandboxes } from './sandbox';
+import { describeFsError, Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
+import { DEFAULT_DISK_CHECK_INTERVAL_MS, DiskWatch } from './disk-watch';
+import { DEFAULT_LAUNCH_SLOTS, LaunchSlots } from './launch-slots';
 import { LostLeader } from './lost-leader';
+import { registrationMessages } from './registration';
 import { StatusUpdateQueue } from './status-updates';
 import { StatusJournal } from './status-updates-journal';
-import { outcomeOf, Reason, type Outcome } from './task-status';
+import { capMessage, outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
 
 export interface AgentOptions {
@@ -95,6 +98,10 @@ export interface AgentOptions {
   logMaxBytes?: number;
   /** Rotated copies kept per log (stdout.1 …). Default 2. */
   logMaxFiles?: number;
+  /** Launches prepared at once (sandbox to spawn); the rest of a burst waits its turn. Default 8. */
+  launchSlots?: number;
+  /** How often running tasks' sandboxes are measured against their `disk`; 0: never. Default 5000. */
+  diskCheckIntervalMs?: number;
   /** Replaces the executor (tests); by default the process-group executor, in cgroups per `isolation`. */
   executor?: (ctx: { workDir: string; logger: Logger }) => Executor;
   logger?: Logger;
@@ -134,6 +141,8 @@ interface TaskRecord {
   healthy?: boolean;
   /** Why the agent killed the task, for the KILLED message (e.g. its health check). */
   killMessage?: string;
+  /** A limit the task passed (its disk): the agent killed it, and it ends FAILED with the limitation's reason. */
+  limitation?: Limitation;
   /** Resolves when the task's process is gone (or never started). */
   ended: Promise<void>;
   markEnded: () => void;
@@ -184,9 +193,12 @@ export class Agent extends EventEmitter {
   /** Where updates are made durable before they are sent; open from start() on. */
   private journal?: StatusJournal;
   private gc?: SandboxGc;
+  private diskWatch?: DiskWatch;
   private logRotator?: LogRotator;
 
   private readonly tasksByKey = new Map<string, TaskRecord>();
+  /** Launches between their sandbox and their spawn at once: a burst must not hold the event loop past a ping. */
+  private readonly launchSlots: LaunchSlots;
   private readonly recentSandboxes = new Map<string, string>();
 
   private conn?: Connection;
@@ -215,6 +227,7 @@ export class Agent extends EventEmitter {
     this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
     this.backoffMs = this.backoffInitialMs;
     this.env = opts.env ?? process.env;
+    this.launchSlots = new LaunchSlots(opts.launchSlots ?? DEFAULT_LAUNCH_SLOTS);
     this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key, s) => this.persistStatus(key, s));
   }
 
@@ -272,7 +285,7 @@ export class Agent extends EventEmitter {
         this.id = newId('agent');
         await this.saveAgentId();
       }
-      this.journal = await StatusJournal.open(this.dir);
+      this.journal = await StatusJournal.open(this.dir, { onWarning: (m) => this.log.warn(m) });
       await this.recover();
     } catch (err) {
       await this.journal?.close();
@@ -303,6 +316,23 @@ export class Agent extends EventEmitter {
       sandboxes: running, logger: this.log,
     });
     this.logRotator.start();
+    this.diskWatch = new DiskWatch({
+      intervalMs: this.opts.diskCheckIntervalMs ?? DEFAULT_DISK_CHECK_INTERVAL_MS, logger: this.log,
+      tasks: () => [...this.tasksByKey.values()].flatMap((r) => {
+        const limitMb = taskDiskMb(r.task);
+        return r.phase === 'running' && !r.killReason && r.sandbox && limitMb > 0 ? [{ key: r.key, sandbox: r.sandbox, limitMb }] : [];
+      }),
+      onOver: (key, used, limitMb) => {
+        const rec = this.tasksByKey.get(key);
+        if (!rec || rec.phase !== 'running' || rec.killReason) return;
+        const message = `task exceeded its disk limit of ${limitMb} MB: its sandbox holds ${(used / 1024 / 1024).toFixed(1)} MB`;
+        this.log.warn(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${message}; killing it`);
+        rec.limitation = { resource: 'disk', reason: Reason.CONTAINER_LIMITATION_DISK, message };
+        rec.killMessage = message;
+        this.kill(rec, Reason.CONTAINER_LIMITATION_DISK);
+      },
+    });
+    this.diskWatch.start();
   }
 
   /**
@@ -318,6 +348,7 @@ export class Agent extends EventEmitter {
     this.executor?.close();
     this.gc?.stop();
     this.logRotator?.stop();
+    this.diskWatch?.stop();
     for (const r of this.tasksByKey.values()) r.health?.stop();
     await this.updates.settled();
     await this.journal?.close();
@@ -366,7 +397,7 @@ export class Agent extends EventEmitter {
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
-    call.write({ register: { info: this.agentInfo(), tasks: this.knownTasks(), lostLeader: this.lostLeader.current() } });
+    for (const m of registrationMessages(this.agentInfo(), this.knownTasks(), this.lostLeader.current())) call.write(m);
   }
 
   private agentInfo() {
@@ -463,7 +494,7 @@ export class Agent extends EventEmitter {
         case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`, 'error');
         case 'pong': return;
         case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
-        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId);
+        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId, m.killTask!.reason);
         case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
         case 'shutdownFramework': return this.onShutdownFramework(m.shutdownFramework!.frameworkId);
         case 'frameworkMessage': return void this.onFrameworkMessage(m.frameworkMessage!);
@@ -511,7 +542,8 @@ export class Agent extends EventEmitter {
     }
   }
 
-  private onKillTask(frameworkId: string, taskId: string): void {
+  /** `why`: the master's own reason for the kill (e.g. a sibling of a task group failed), carried as the message. */
+  private onKillTask(frameworkId: string, taskId: string, why = ''): void {
     const rec = this.tasksByKey.get(taskKey(frameworkId, taskId));
     if (!rec) {
       this.log.info(`kill for unknown task ${taskId} of framework ${frameworkId}: answering TASK_LOST`);
@@ -526,6 +558,7 @@ export class Agent extends EventEmitter {
       this.sendStatus(rec.latest);
       return;
     }
+    if (why) rec.killMessage ??= capMessage(why);
     this.kill(rec, Reason.TASK_KILLED);
   }
 
@@ -597,7 +630,8 @@ export class Agent extends EventEmitter {
     frameworkId: string, taskId: string, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR',
   ): TaskStatus {
     const s: TaskStatus = {
-      taskId, frameworkId, agentId: this.id, state: o.state, message: o.message, reason: o.reason, source,
+      // Messages quote commands, paths and errors: cut, so that no update outgrows what the master keeps.
+      taskId, frameworkId, agentId: this.id, state: o.state, message: capMessage(o.message), reason: o.reason, source,
       uuid: newUuid(), timestamp: Date.now() / 1000,
     };
     if (o.exitCode !== undefined) s.exitCode = o.exitCode;
@@ -640,37 +674,47 @@ export class Agent extends EventEmitter {
       return;
     }
 
-    try {
-      rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
-    } catch (err) {
-      return this.launchFailed(rec, `cannot create sandbox: ${errorMessage(err)}`);
-    }
-    if (rec.killReason) return this.endUnlaunched(rec);
-    const uris = task.command?.uris ?? [];
-    if (uris.length) {
-      rec.fetching = new AbortController();
-      const fetched = await fetchUris(uris, {
-        sandbox: rec.sandbox, signal: rec.fetching.signal,
-        timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
-      });
-      rec.fetching = undefined;
-      if (rec.killReason) return this.endUnlaunched(rec);
-      if (!fetched.ok) {
-        const message = `cannot fetch ${fetched.uri}: ${fetched.reason}`;
-        this.log.warn(`task ${task.taskId}: ${message}`);
-        rec.phase = 'done';
-        rec.markEnded();
-        return this.update(rec, { state: 'TASK_FAILED', reason: Reason.FETCHER_FAILED, message });
-      }
-    }
-    this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
-
     let pid: number;
+    // A slot bounds the launches between their sandbox and their spawn (launch-slots.ts); none is held while fetching.
+    let release = await this.launchSlots.acquire();
     try {
-      const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
-      ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
-    } catch (err) {
-      return this.launchFailed(rec, errorMessage(err));
+      if (rec.killReason) return this.endUnlaunched(rec);
+      try {
+        rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
+      } catch (err) {
+        return this.launchFailed(rec, `cannot create sandbox: ${describeFsError(err, this.dir)}`);
+      }
+      if (rec.killReason) return this.endUnlaunched(rec);
+      const uris = task.command?.uris ?? [];
+      if (uris.length) {
+        release();
+        rec.fetching = new AbortController();
+        const fetched = await fetchUris(uris, {
+          sandbox: rec.sandbox, signal: rec.fetching.signal,
+          timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
+          maxExtractedBytes: this.maxExtractedBytes(task),
+        });
+        rec.fetching = undefined;
+        release = await this.launchSlots.acquire();
+        if (rec.killReason) return this.endUnlaunched(rec);
+        if (!fetched.ok) {
+          const message = `cannot fetch ${fetched.uri}: ${fetched.reason}`;
+          this.log.warn(`task ${task.taskId}: ${message}`);
+          rec.phase = 'done';
+          rec.markEnded();
+          return this.update(rec, { state: 'TASK_FAILED', reason: Reason.FETCHER_FAILED, message });
+        }
+      }
+      this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
+
+      try {
+        const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
+        ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
+      } catch (err) {
+        return this.launchFailed(rec, describeFsError(err, this.dir));
+      }
+    } finally {
+      release();
     }
     rec.pid = pid;
     rec.phase = 'running';
@@ -688,6 +732,16 @@ export class Agent extends EventEmitter {
     }
   }
 
+  /**
+   * Most bytes a task's archives may extract to: its `disk` when it has one
+   * (more would be killed at once), at most four times the largest download.
+   */
+  private maxExtractedBytes(task: TaskInfo__Output): number {
+    const cap = 4 * (this.opts.fetcher?.maxBytes ?? 1024 ** 3);
+    const diskMb = taskDiskMb(task);
+    return diskMb > 0 ? Math.min(cap, diskMb * 1024 * 1024) : cap;
+  }
+
   private launchFailed(rec: TaskRecord, message: string): void {
     this.log.warn(`task ${rec.task.taskId} failed to launch: ${message}`);
     rec.phase = 'done';
@@ -700,7 +754,8 @@ export class Agent extends EventEmitter {
   private endUnlaunched(rec: TaskRecord): void {
     rec.phase = 'done';
     rec.markEnded();
-    this.update(rec, { state: 'TASK_KILLED', reason: rec.killReason!, message: 'killed before the command started' });
+    const why = rec.killMessage ? `${rec.killMessage}; ` : '';
+    this.update(rec, { state: 'TASK_KILLED', reason: rec.killReason!, message: `${why}killed before the command started` });
   }
 
   private kill(rec: TaskRecord, reason: string): void {
@@ -731,8 +786,8 @@ export class Agent extends EventEmitter {
     rec.phase = 'done';
     rec.markEnded();
     rec.health?.stop();
-    const outcome = outcomeOf(exit, rec.killReason);
-    if (rec.killMessage) outcome.message = `${rec.killMessage}; ${outcome.message}`;
+    const outcome = rec.limitation ? outcomeOf({ ...exit, limitation: rec.limitation }) : outcomeOf(exit, rec.killReason);
+    if (rec.killMessage && !rec.limitation) outcome.message = `${rec.killMessage}; ${outcome.message}`;
     this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${outcome.state} (${outcome.message})`);
     if (rec.silent) return;
     this.update(rec, outcome);
@@ -824,10 +879,17 @@ export class Agent extends EventEmitter {
       const { tasks, groups } = await cleanupTasks(this.dir, this.journal!.tasks(), this.log);
       for (const t of tasks) this.journal!.forget(t.frameworkId, t.task.taskId);
       if (tasks.length) this.log.warn(`--recover cleanup: forgot ${tasks.length} checkpointed task(s), killed ${groups} process group(s)`);
+      await killUntracked(this.dir, new Set(), this.log);
       return;
     }
     const found = await readRecoveredTasks(this.dir, this.journal!.tasks());
-    if (!found.length) return;
+    // Every task process of this work dir is adopted below or killed here: none runs untracked.
+    const killUntrackedNow = async () => {
+      const adopted = new Set([...this.tasksByKey.values()].flatMap((r) => (r.phase === 'running' && r.pid ? [r.pid] : [])));
+      const killed = await killUntracked(this.dir, adopted, this.log);
+      if (killed.length) this.log.warn(`killed ${killed.length} task process group(s) that no checkpoint named`);
+    };
+    if (!found.length) return killUntrackedNow();
     let live = 0;
     const gone: Promise<void>[] = [];
     for (const t of found) {
@@ -840,6 +902,7 @@ export class Agent extends EventEmitter {
     let wait: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(gone), new Promise<void>((resolve) => { wait = setTimeout(resolve, 5000); })]);
     clearTimeout(wait);
+    await killUntrackedNow();
     this.log.info(`recovered ${found.length} task(s) from checkpoints: ${live} still running`);
   }
 
@@ -938,6 +1001,15 @@ export class Agent extends EventEmitter {
     } catch (err) {
       this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
     }
+  }
+}
+
+/** The task's `disk` in MB (0: none asked, not limited). */
+function taskDiskMb(task: TaskInfo__Output): number {
+  try {
+    return fromProto(task.resources ?? []).disk ?? 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -9,13 +9,19 @@
  *       ─► executable? chmod 755 ─► extract? tar -xf / unzip -o into the sandbox
  *
  * Archives (.tar, .tar.gz, .tgz, .tar.bz2, .tbz2, .tar.xz, .txz, .zip) are
- * extracted unless `extract` is false; the system `tar` and `unzip` do it.
+ * extracted unless `extract` is false; the system `tar` and `unzip` do it,
+ * into an empty staging directory, and what they made is then moved into
+ * the sandbox without following any symlink already there. Extraction is
+ * capped (`maxExtractedBytes`): a tar's uncompressed stream is counted on
+ * its way into `tar` (it holds every byte extracted), a zip's declared sizes
+ * are summed first. No path the fetcher writes passes through a symlink, so
+ * a link planted by one archive cannot steer a later URI outside the sandbox.
  * No cache: every launch fetches afresh.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, normalize } from 'node:path';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, normalize, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +34,8 @@ export interface FetchOptions {
   timeoutMs: number;
   /** Largest file accepted, in bytes. */
   maxBytes: number;
+  /** Most bytes one archive may extract to. Default 4 × maxBytes. */
+  maxExtractedBytes?: number;
   /** Aborts every step (the task was killed while fetching). */
   signal?: AbortSignal;
 }
@@ -104,8 +112,10 @@ function outputName(uri: Uri, source: Source): string {
 async function fetchOne(uri: Uri, opts: FetchOptions): Promise<string> {
   const source = sourceOf(uri.value);
   if (typeof source === 'string') throw new Error(source);
-  const dest = join(opts.sandbox, outputName(uri, source));
-  await mkdir(dirname(dest), { recursive: true });
+  const name = outputName(uri, source);
+  const dest = join(opts.sandbox, name);
+  await mkdirNoFollow(opts.sandbox, dirname(name));
+  await refuseSymlink(dest, name);
   const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]) : AbortSignal.timeout(opts.timeoutMs);
   try {
     if (source.kind === 'http') await download(source.url, dest, opts.maxBytes, signal);
@@ -118,11 +128,20 @@ async function fetchOne(uri: Uri, opts: FetchOptions): Promise<string> {
   const archive = ARCHIVES.find((a) => a.re.test(dest));
   if (archive && uri.extract !== false) {
     const extractSignal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]) : AbortSignal.timeout(opts.timeoutMs);
-    const argv = archive.tool === 'tar' ? ['tar', '-xf', dest, '-C', opts.sandbox] : ['unzip', '-o', '-q', dest, '-d', opts.sandbox];
+    const limit = opts.maxExtractedBytes ?? 4 * opts.maxBytes;
+    const staging = await mkdtemp(join(opts.sandbox, '.mezz-extract-'));
     try {
-      await run(argv, opts.sandbox, extractSignal);
+      if (archive.tool === 'tar') await extractTar(dest, staging, limit, extractSignal);
+      else {
+        const size = await zipSize(dest, staging, extractSignal);
+        if (size > limit) throw new Error(`it would extract to ${size} bytes, over the limit of ${limit} (the task's disk, or 4 × agent flag --fetcher-max-size)`);
+        await run(['unzip', '-o', '-q', dest, '-d', staging], staging, extractSignal);
+      }
+      await moveNoFollow(staging, opts.sandbox);
     } catch (e) {
       throw new Error(`cannot extract ${basename(dest)}: ${why(e, extractSignal, opts.timeoutMs)}`);
+    } finally {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     }
   }
   return dest;
@@ -161,14 +180,142 @@ async function download(url: URL, dest: string, maxBytes: number, signal: AbortS
       else cb(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, createWriteStream(dest), { signal });
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, await writeNoFollow(dest), { signal });
 }
 
 async function copy(path: string, dest: string, maxBytes: number): Promise<void> {
   const st = await stat(path);
   if (!st.isFile()) throw new Error(`${path} is not a regular file`);
   if (st.size > maxBytes) throw new Error(`the file is ${st.size} bytes, over the fetcher's limit of ${maxBytes} (agent flag --fetcher-max-size)`);
-  await copyFile(path, dest);
+  const from = await open(path, 'r');
+  try {
+    // O_NOFOLLOW: a symlink at the destination is refused, never written through.
+    await pipeline(from.createReadStream(), await writeNoFollow(dest));
+  } finally {
+    await from.close().catch(() => undefined);
+  }
+}
+
+/** A write stream on `dest`, created or truncated; a symlink there is refused (O_NOFOLLOW), never written through. */
+async function writeNoFollow(dest: string) {
+  const fh = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  return fh.createWriteStream();
+}
+
+/** Makes `rel` (relative, normalized) under `root`, one level at a time, refusing any level that is a symlink. */
+async function mkdirNoFollow(root: string, rel: string): Promise<void> {
+  let dir = root;
+  for (const part of rel.split(sep)) {
+    if (!part || part === '.') continue;
+    dir = join(dir, part);
+    const st = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!st) await mkdir(dir);
+    else if (st.isSymbolicLink()) throw new Error(`${dir.slice(root.length + 1)} in the sandbox is a symlink; the fetcher does not write through links`);
+    else if (!st.isDirectory()) throw new Error(`${dir.slice(root.length + 1)} in the sandbox is not a directory`);
+  }
+}
+
+async function refuseSymlink(path: string, rel: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st?.isSymbolicLink()) throw new Error(`${rel} in the sandbox is a symlink; the fetcher does not write through links`);
+}
+
+/**
+ * Moves what `from` holds into `to`, merging directories, as an extraction
+ * over existing files would, but without following links: an entry of `to`
+ * that is a symlink (or a file where a directory comes) is replaced, never
+ * entered.
+ */
+async function moveNoFollow(from: string, to: string): Promise<void> {
+  for (const name of await readdir(from)) {
+    const src = join(from, name);
+    const dst = join(to, name);
+    const [s, d] = await Promise.all([lstat(src), lstat(dst).catch(() => undefined)]);
+    if (d && s.isDirectory() && d.isDirectory() && !d.isSymbolicLink()) {
+      await moveNoFollow(src, dst);
+      continue;
+    }
+    if (d) await rm(dst, { recursive: true, force: true });
+    await rename(src, dst);
+  }
+}
+
+const DECOMPRESSORS: [RegExp, string[]][] = [
+  [/\.(tar\.gz|tgz)$/i, ['gzip', '-dc']],
+  [/\.(tar\.bz2|tbz2)$/i, ['bzip2', '-dc']],
+  [/\.(tar\.xz|txz)$/i, ['xz', '-dc']],
+];
+
+/**
+ * tar -x into `dir`, fed through a counter: the uncompressed tar stream
+ * holds every byte extracted (and headers), so cutting it at `limit` caps
+ * what lands on disk, whatever the compression ratio.
+ */
+async function extractTar(archive: string, dir: string, limit: number, signal: AbortSignal): Promise<void> {
+  const decompress = DECOMPRESSORS.find(([re]) => re.test(archive))?.[1];
+  const tar = spawn('tar', ['-xf', '-', '-C', dir, '--no-same-owner'], { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'], signal });
+  const done = toolDone('tar', tar);
+  let input: Readable;
+  let unpack: ReturnType<typeof spawn> | undefined;
+  let unpackDone: Promise<void> = Promise.resolve();
+  if (decompress) {
+    unpack = spawn(decompress[0]!, [...decompress.slice(1), archive], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    unpackDone = toolDone(decompress[0]!, unpack);
+    input = unpack.stdout!;
+  } else {
+    input = (await open(archive, 'r')).createReadStream();
+  }
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) cb(new Error(`it extracts to more than ${limit} bytes, the limit (the task's disk, or 4 × agent flag --fetcher-max-size)`));
+      else cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(input, cap, tar.stdin!);
+  } catch (e) {
+    tar.kill('SIGKILL');
+    unpack?.kill('SIGKILL');
+    await Promise.allSettled([done, unpackDone]);
+    throw e;
+  }
+  await Promise.all([done, unpackDone]);
+}
+
+/** Uncompressed bytes a zip declares (`unzip -Zt`: "N files, U bytes uncompressed, …"). */
+function zipSize(archive: string, cwd: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('unzip', ['-Zt', archive], { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-4000); });
+    toolDone('unzip', child).then(() => {
+      const m = /(\d+) bytes uncompressed/.exec(out);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error('unzip -Zt did not say how large the archive extracts'));
+    }, reject);
+  });
+}
+
+/** Resolves when `child` exits 0; rejects with its stderr's last line, or that it is not installed. */
+function toolDone(tool: string, child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') reject(new Error(`${tool} is not installed on this agent; install it, or set extract: false`));
+      else reject(e);
+    });
+    child.once('close', (code, sig) => {
+      if (code === 0) return resolve();
+      const last = err.trim().split('\n').pop();
+      reject(new Error(`${tool} ${sig ? `was terminated by ${sig}` : `exited with status ${code}`}${last ? `: ${last}` : ''}`));
+    });
+  });
 }
 
 /** Runs a tool to completion; rejects with its stderr's last line, or that it is not installed. */

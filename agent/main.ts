@@ -7,6 +7,7 @@
  * and exit status 2. SIGTERM and SIGINT close the master stream and exit 0,
  * leaving tasks running.
  */
+import { DEFAULT_DISK_CHECK_INTERVAL_MS } from './disk-watch';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseMasterList } from '../lib/address';
 import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
@@ -78,6 +79,7 @@ interface Flags {
   gcDiskHeadroom: number;
   logMaxSize: number;
   logMaxFiles: number;
+  diskCheckInterval: number;
 }
 
 /** `10MB`, `512KiB`, `1G`, `2048` (bytes); K/M/G are powers of 1024. 0 turns the cap off. */
@@ -147,6 +149,8 @@ function program(): Command {
       .argParser(arg(byteSize)).default(DEFAULT_LOG_MAX_BYTES, '10MB'))
     .addOption(new Option('--log-max-files <n>', 'rotated copies kept per log: stdout.1 … stdout.N (0: keep none)')
       .argParser(arg(nonNegativeInt)).default(DEFAULT_LOG_MAX_FILES))
+    .addOption(new Option('--disk-check-interval <duration>', 'how often running tasks\' sandboxes are measured against their disk resource (0: never)')
+      .argParser(arg(nonNegativeMs)).default(DEFAULT_DISK_CHECK_INTERVAL_MS, '5s'))
     .option('--simulate <count>', 'simulate this many agents over real gRPC instead of running tasks (scale tests, benchmarks)', arg(count))
     .option('--task-duration <duration>', 'with --simulate: how long a task runs before it finishes (0: until killed)', arg(nonNegativeMs), 5000)
     .allowExcessArguments(false)
@@ -200,6 +204,7 @@ async function main(argv: string[]): Promise<void> {
     gcDiskHeadroom: flags.gcDiskHeadroom,
     logMaxBytes: flags.logMaxSize,
     logMaxFiles: flags.logMaxFiles,
+    diskCheckIntervalMs: flags.diskCheckInterval,
     fetcher: { timeoutMs: flags.fetcherTimeout, maxBytes: flags.fetcherMaxSize },
     logger: log,
   });

@@ -12,13 +12,16 @@
  *
  * A pid counts as the task's only while it is the live wrapper of the
  * task's sandbox with the start time recorded at launch (`proc-fs.ts`).
+ * Then every task wrapper still working in this work dir's sandboxes that
+ * the agent did not adopt is killed (`killUntracked`): none runs on that
+ * nobody reports, and whose resources the master would count free.
  */
-import { rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log';
 import type { TaskInfo__Output, TaskStatus } from '../lib/proto';
 import {
-  checkpointPath, findTaskWrappers, groupMembers, isTaskWrapper, readCheckpoints, readProcStat, type TaskCheckpoint,
+  checkpointPath, findTaskWrappers, findWrappersUnder, groupMembers, isTaskWrapper, readCheckpoints, readProcStat, type TaskCheckpoint,
 } from './executor/index';
 import type { JournaledTask } from './status-updates-journal';
 
@@ -122,4 +125,32 @@ export async function cleanupTasks(
   }
   await rm(join(workDir, 'meta', 'tasks'), { recursive: true, force: true });
   return { tasks, groups: groups.length };
+}
+
+/**
+ * Kills (SIGKILL, whole process group) every live task wrapper under
+ * `<workDir>/sandboxes` whose pid is not in `adopted`, and resolves their
+ * pids. With the launch gate a wrapper without a checkpoint never starts
+ * its command and exits on its own once its agent is gone; this also ends
+ * those still waiting, and any a lost checkpoint left behind.
+ */
+export async function killUntracked(workDir: string, adopted: ReadonlySet<number>, log: Logger): Promise<number[]> {
+  const root = await realpath(join(workDir, 'sandboxes')).catch(() => undefined);
+  if (!root) return [];
+  const killed: number[] = [];
+  for (const pid of await findWrappersUnder(root)) {
+    if (adopted.has(pid)) continue;
+    const pgrp = readProcStat(pid)?.pgrp;
+    log.warn(`task wrapper ${pid} (process group ${pgrp}) runs in this work dir but belongs to no recovered task: killing it`);
+    // The wrapper leads its group; a pid that does not is signalled alone.
+    if (pgrp !== pid || !killGroup(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    killed.push(pid);
+  }
+  return killed;
 }

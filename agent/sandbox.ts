@@ -152,3 +152,22 @@ export async function readSandboxFile(
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * A file-system error as an operator should read it: a full or read-only
+ * work dir is named as such (with the directory), not left as a bare errno
+ * or a misleading "exit status 1" from a process that could not start.
+ */
+export function describeFsError(err: unknown, workDir: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const text = e instanceof Error ? e.message : String(err);
+  // A named error's `code` may be its gRPC status (a number): only errno strings count.
+  const errno = (x: unknown) => (typeof (x as NodeJS.ErrnoException | undefined)?.code === 'string' ? (x as NodeJS.ErrnoException).code : undefined);
+  const code = errno(e) ?? errno(e?.cause) ?? /\b(ENOSPC|EDQUOT|EROFS)\b/.exec(text)?.[1];
+  switch (code) {
+    case 'ENOSPC': return `the agent's work dir ${workDir} is out of space (ENOSPC): ${text}`;
+    case 'EDQUOT': return `the agent's work dir ${workDir} is over its disk quota (EDQUOT): ${text}`;
+    case 'EROFS': return `the agent's work dir ${workDir} is read-only (EROFS): ${text}`;
+    default: return text;
+  }
+}

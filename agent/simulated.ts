@@ -45,6 +45,8 @@ import { make as makeResources, toProto, type Resources } from '../lib/resources
 import { VERSION } from '../lib/version';
 import { writeJsonAtomic } from './executor/checkpoint';
 import { LostLeader } from './lost-leader';
+import { registrationMessages } from './registration';
+import { capMessage } from './task-status';
 import { StatusUpdateQueue } from './status-updates';
 import { Reason } from './task-status';
 import { taskProblems } from './task-validate';
@@ -233,7 +235,7 @@ export class SimulatedAgent {
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
     call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
-    call.write({ register: { info: this.info(), tasks: this.knownTasks(), lostLeader: this.lostLeader.current() } });
+    for (const m of registrationMessages(this.info(), this.knownTasks(), this.lostLeader.current())) call.write(m);
   }
 
   /** @internal The group's watchdog: a stream silent for three ping intervals (and a margin) is dead. */
@@ -338,7 +340,7 @@ export class SimulatedAgent {
         case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`);
         case 'pong': return;
         case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
-        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId);
+        case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId, m.killTask!.reason);
         case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
         case 'shutdownFramework': return this.onShutdownFramework(m.shutdownFramework!.frameworkId);
         case 'frameworkMessage': return;
@@ -411,7 +413,7 @@ export class SimulatedAgent {
     this.update(t, exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED', Reason.COMMAND_EXITED, `command exited with status ${exitCode}`, 'SOURCE_EXECUTOR', exitCode);
   }
 
-  private onKillTask(frameworkId: string, taskId: string): void {
+  private onKillTask(frameworkId: string, taskId: string, why = ''): void {
     const t = this.tasksByKey.get(taskKey(frameworkId, taskId));
     if (!t) {
       // As the real agent: a task it does not know is LOST, and that update too waits for its acknowledgement.
@@ -423,14 +425,14 @@ export class SimulatedAgent {
       this.sendStatus(t.latest);
       return;
     }
-    this.kill(t, Reason.TASK_KILLED);
+    this.kill(t, Reason.TASK_KILLED, why);
   }
 
-  private kill(t: SimTask, reason: string): void {
+  private kill(t: SimTask, reason: string, why = ''): void {
     if (isTerminal(t.latest.state as string)) return;
     clearTimeout(t.timer);
     t.timer = undefined;
-    this.update(t, 'TASK_KILLED', reason, 'killed (simulated)');
+    this.update(t, 'TASK_KILLED', reason, why ? `${capMessage(why)}; killed (simulated)` : 'killed (simulated)');
   }
 
   private onAcknowledge(taskId: string, uuid: string): void {

@@ -120,6 +120,8 @@ const line = (e: Entry) => JSON.stringify(e) + '\n';
 export interface StatusJournalOptions {
   /** Compaction threshold's floor. Default MIN_COMPACT_BYTES. */
   minCompactBytes?: number;
+  /** Told when the journal opens without its rewrite (a full disk). */
+  onWarning?: (message: string) => void;
 }
 
 export class StatusJournal {
@@ -152,12 +154,26 @@ export class StatusJournal {
   /**
    * Opens the journal under `workDir` (made if missing): reads it, takes
    * over per-task status checkpoints left by an earlier agent version, and
-   * rewrites it compacted. Throws when the file cannot be read or written.
+   * rewrites it compacted. On a full disk (ENOSPC, EDQUOT) the rewrite is
+   * skipped and the file kept as it is, to be rewritten by the next write:
+   * an agent must still start and recover its tasks when its disk is full.
+   * Throws when the file cannot be read or opened.
    */
   static async open(workDir: string, opts: StatusJournalOptions = {}): Promise<StatusJournal> {
     await mkdir(dirname(journalPath(workDir)), { recursive: true });
     const j = new StatusJournal(workDir, await readState(workDir), opts);
-    await j.compact();
+    try {
+      await j.compact();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+      await rm(`${journalPath(workDir)}.tmp`, { force: true });
+      opts.onWarning?.(`cannot rewrite ${journalPath(workDir)} (${code}: the disk is full); keeping it as it is until a write succeeds`);
+      j.fh = await open(journalPath(workDir), 'a');
+      j.size = (await j.fh.stat()).size;
+      // It may end in half a line: the next write rewrites it rather than append after that.
+      j.torn = true;
+    }
     // Their content is in the journal now.
     await rm(join(workDir, 'meta', 'updates'), { recursive: true, force: true });
     return j;

@@ -2,6 +2,7 @@
  * What the agent says about a task: the reason strings it uses and the
  * mapping from how a process ended to the task's final state. Pure.
  */
+import { MAX_STATUS_MESSAGE, truncate } from '../lib/limits';
 import type { TaskState } from '../lib/proto';
 import type { TaskExit } from './executor/executor';
 
@@ -35,6 +36,8 @@ export const Reason = {
   AGENT_RECOVERED: 'REASON_AGENT_RECOVERED',
   /** FAILED: the task used more memory than its `mem` and the OOM killer ended it (cgroups isolation). */
   CONTAINER_LIMITATION_MEMORY: 'REASON_CONTAINER_LIMITATION_MEMORY',
+  /** FAILED: the task's sandbox grew past its `disk` and the agent killed it (as Mesos' disk/du isolator). */
+  CONTAINER_LIMITATION_DISK: 'REASON_CONTAINER_LIMITATION_DISK',
 } as const;
 
 export interface Outcome {
@@ -77,4 +80,9 @@ export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
     case 'vanished':
       return { state: 'TASK_FAILED', reason: Reason.EXECUTOR_TERMINATED, message };
   }
+}
+
+/** A status message within MAX_STATUS_MESSAGE characters, the note on what was cut included. */
+export function capMessage(text: string): string {
+  return text.length <= MAX_STATUS_MESSAGE ? text : truncate(text, MAX_STATUS_MESSAGE - 64);
 }

@@ -50,10 +50,26 @@ function portOf(kind: string, p: { port: number; portIndex?: number } | null, po
   return ports[p.portIndex]!;
 }
 
-function seconds(name: string, v: number | undefined, fallback: number, min: 'positive' | 'non-negative', out: string[]): number {
+/**
+ * Shortest interval and timeout: 100 ms. A check runs a probe (a COMMAND
+ * check spawns a shell) per task; ten a second is already more than any
+ * health signal needs, and a timeout below 100 ms fails a healthy task on a
+ * loaded host (one scheduling hiccup). Delays and grace periods may be 0.
+ */
+export const MIN_HEALTH_CHECK_PERIOD_SECONDS = 0.1;
+/**
+ * Longest of any duration: Node timers take at most 2^31 - 1 ms (about
+ * 24.8 days); a longer one fires after 1 ms, so the check would run in a
+ * tight loop instead of rarely.
+ */
+export const MAX_HEALTH_CHECK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function seconds(name: string, v: number | undefined, fallback: number, min: 'period' | 'non-negative', out: string[]): number {
   const s = v ?? fallback;
-  if (!Number.isFinite(s) || (min === 'positive' ? s <= 0 : s < 0)) {
-    out.push(`health check ${name} ${s} must be a finite number ${min === 'positive' ? '> 0' : '≥ 0'} (seconds)`);
+  const least = min === 'period' ? MIN_HEALTH_CHECK_PERIOD_SECONDS : 0;
+  if (!Number.isFinite(s) || s < least || s > MAX_HEALTH_CHECK_SECONDS) {
+    out.push(`health check ${name} ${Number.isFinite(s) ? s : String(s)} must be between ${least} and ${MAX_HEALTH_CHECK_SECONDS} seconds`
+      + (s > MAX_HEALTH_CHECK_SECONDS ? ' (timers cannot wait longer than 2^31 ms)' : ''));
   }
   return s;
 }
@@ -69,8 +85,8 @@ export function resolveHealthCheck(check: HealthCheck__Output, ports: readonly n
   const out: ResolvedHealthCheck = {
     type: 'COMMAND',
     delayMs: seconds('delay_seconds', check.delaySeconds, d.delaySeconds, 'non-negative', reasons) * 1000,
-    intervalMs: seconds('interval_seconds', check.intervalSeconds, d.intervalSeconds, 'positive', reasons) * 1000,
-    timeoutMs: seconds('timeout_seconds', check.timeoutSeconds, d.timeoutSeconds, 'positive', reasons) * 1000,
+    intervalMs: seconds('interval_seconds', check.intervalSeconds, d.intervalSeconds, 'period', reasons) * 1000,
+    timeoutMs: seconds('timeout_seconds', check.timeoutSeconds, d.timeoutSeconds, 'period', reasons) * 1000,
     gracePeriodMs: seconds('grace_period_seconds', check.gracePeriodSeconds, d.gracePeriodSeconds, 'non-negative', reasons) * 1000,
     consecutiveFailures: check.consecutiveFailures ?? d.consecutiveFailures,
     killOnFailure: !!check.killOnFailure,

@@ -77,23 +77,58 @@ async function standby(node: LeaderSource, stream: AgentStream, first: AgentMess
   stream.resume();
 }
 
+/**
+ * Most tasks one registration may carry over all its pages: far above what an
+ * agent runs (a task costs at least a process), far below what would let one
+ * agent fill the master's memory.
+ */
+export const MAX_REGISTERED_TASKS = 100_000;
+
 /** Runs an agent's stream against `master`; `first` is its first message when it was read already. */
 function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output): void {
   const link = streamLink(stream);
   let agentId: string | undefined;
   let registering: Promise<void> | undefined;
+  /** A registration whose further task pages (`register_tasks`) are still arriving. */
+  let paging: AgentMessage__Output | undefined;
+  const refuse = (reason: string): void => {
+    registering = Promise.resolve();
+    stream.write({ refused: { reason } });
+    stream.end();
+  };
+  const register = (msg: AgentMessage__Output): void => {
+    registering = master
+      .registerAgent(link, msg, peerHost(stream.getPeer()))
+      .then((id) => {
+        agentId = id;
+      })
+      .catch((err: Error) => {
+        stream.write({ refused: { reason: `registration failed: ${err.message}` } });
+        stream.end();
+      });
+  };
   const onMessage = (msg: AgentMessage__Output): void => {
     if (!registering) {
-      registering = master
-        .registerAgent(link, msg, peerHost(stream.getPeer()))
-        .then((id) => {
-          agentId = id;
-        })
-        .catch((err: Error) => {
-          stream.write({ refused: { reason: `registration failed: ${err.message}` } });
-          stream.end();
-        });
-      return;
+      if (paging) {
+        // The registration's tasks come in bounded pages; the master sees them all at once.
+        const page = msg.registerTasks;
+        if (!page) return refuse(`registration failed: expected a register_tasks page, got ${msg.message ?? 'an empty message'}`);
+        const tasks = paging.register!.tasks;
+        if (tasks.length + page.tasks.length > MAX_REGISTERED_TASKS) {
+          paging = undefined;
+          return refuse(`registration failed: more than ${MAX_REGISTERED_TASKS} tasks; the limit is ${MAX_REGISTERED_TASKS}`);
+        }
+        for (const t of page.tasks) tasks.push(t);
+        if (page.more) return;
+        const whole = paging;
+        paging = undefined;
+        return register(whole);
+      }
+      if (msg.register?.moreTasks) {
+        paging = { ...msg, register: { ...msg.register, tasks: [...msg.register.tasks], moreTasks: false } };
+        return;
+      }
+      return register(msg);
     }
     // Messages behind a registration in flight wait for it, in order.
     registering = registering.then(() => {

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ interface Running {
   launched: Promise<void>;
   /** A re-attached task's pid now names another process: its group number is not ours to signal. */
   foreign?: boolean;
+  /** Its launch failed (no checkpoint): the wrapper ends without starting the command, unreported. */
+  abandoned?: boolean;
 }
 
 /** argv of a task's command: `/bin/sh -c VALUE` for shell commands, else VALUE and its arguments. */
@@ -116,7 +119,10 @@ export class PosixExecutor implements Executor {
         cwd: spec.sandbox,
         env: spec.environment,
         detached: true,
-        stdio: ['ignore', fds[0]!.fd, fds[1]!.fd],
+        // fd 3: the launch gate. The wrapper starts the command only once it reads `go` there,
+        // which the agent writes after the launch checkpoint: no command runs that a restarted
+        // agent could not find. An agent that dies first closes the gate, and the wrapper exits.
+        stdio: ['ignore', fds[0]!.fd, fds[1]!.fd, 'pipe'],
       });
       if (child.pid === undefined) {
         const [e] = (await once(child, 'error')) as [Error];
@@ -127,6 +133,8 @@ export class PosixExecutor implements Executor {
       const p = proc;
       child.once('exit', (code, signal) => void this.exited(p, signal ? { kind: 'executor-terminated', signal } : { kind: 'exited', code: code ?? 0 }));
       child.on('error', (e) => this.log.warn(`task ${spec.task.taskId}: ${e.message}`));
+      // A wrapper gone before it read the gate makes the write fail (EPIPE): its exit says the rest.
+      (child.stdio[3] as Writable | null)?.on('error', () => undefined);
       // The agent must be free to exit while tasks run on.
       child.unref();
       this.running.set(spec.key, proc);
@@ -136,6 +144,7 @@ export class PosixExecutor implements Executor {
       await Promise.all(fds.map((fd) => fd.close()));
     }
     const pid = proc.pid;
+    const gate = proc.child!.stdio[3] as Writable;
 
     try {
       const startTime = readProcStat(pid)?.startTime;
@@ -145,9 +154,13 @@ export class PosixExecutor implements Executor {
         ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
       });
       this.checkpoints.set(spec.key, path);
+      gate.end('go\n');
     } catch (e) {
-      // The task runs; only recovery after an agent restart would miss it.
-      this.log.warn(`task ${spec.task.taskId}: cannot write checkpoint: ${errorMessage(e)}`);
+      // Without its checkpoint a restarted agent could not find the task: it must not start.
+      // Closing the gate ends the wrapper before the command; its exit is not reported (the launch failed).
+      proc.abandoned = true;
+      gate.destroy();
+      throw new LaunchError(`cannot write the task's launch checkpoint, so its command did not start: ${errorMessage(e)}`, { cause: e });
     } finally {
       launchDone();
     }
@@ -243,6 +256,7 @@ export class PosixExecutor implements Executor {
       signalGroup(proc.pid, 'SIGKILL');
     }
     // When killing, the pending timer SIGKILLs survivors at the end of the grace.
+    if (proc.abandoned) return;
 
     for (const l of this.listeners) {
       try {

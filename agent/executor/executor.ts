@@ -28,7 +28,7 @@ export interface LaunchSpec {
 /** A resource limit the task hit, which ended it (e.g. the OOM killer in its memory cgroup). */
 export interface Limitation {
   /** The limited resource, as named in TaskInfo resources: `mem`. */
-  resource: 'mem';
+  resource: 'mem' | 'disk';
   /** The TaskStatus reason, e.g. REASON_CONTAINER_LIMITATION_MEMORY. */
   reason: string;
   /** For people: `task exceeded its memory limit of 64 MB; the OOM killer ended it`. */

@@ -8,4 +8,4 @@ export { DEFAULT_PIDS_MAX, ISOLATION_MODES, type IsolationMode, type Isolator, t
 export {
   checkpointPath, readCheckpoints, readStatusCheckpoints, writeJsonAtomic, type StatusCheckpoint, type TaskCheckpoint,
 } from './checkpoint';
-export { findTaskWrappers, groupMembers, isTaskWrapper, readProcStat } from './proc-fs';
+export { findTaskWrappers, findWrappersUnder, groupMembers, isTaskWrapper, readProcStat } from './proc-fs';

@@ -20,6 +20,9 @@
 # writes its own pid to each before it starts PROGRAM, so PROGRAM and all its
 # descendants are inside from their first instruction. A failed join fails
 # the task (status 125, message on stderr) rather than run it unconfined.
+#
+# fd 3 is the launch gate (below): PROGRAM starts only after the agent has
+# checkpointed the launch and says `go`.
 sandbox=$1
 shift
 
@@ -36,6 +39,16 @@ if [ -n "$MEZZ_CGROUP_PROCS" ]; then
   IFS=$old_ifs
 fi
 unset MEZZ_CGROUP_PROCS
+
+# The launch gate: the agent writes `go` on fd 3 once the task's launch
+# checkpoint is on disk. EOF instead means the agent died (or gave up on the
+# launch) first: nobody could find or report this task, so it never starts.
+# No exit_status is written: the task did not run.
+if ! read -r gate <&3 || [ "$gate" != go ]; then
+  echo "mezz-task-wrapper: the agent did not confirm the launch (no checkpoint); the command did not start" >&2
+  exit 125
+fi
+exec 3<&-
 
 child=
 interrupted=

@@ -7,7 +7,7 @@
  * Linux only; elsewhere nothing is found and recovery treats tasks as gone.
  */
 import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 export const WRAPPER_NAME = 'mezz-task-wrapper.sh';
@@ -76,6 +76,25 @@ export async function groupMembers(pgid: number): Promise<number[]> {
     if (!/^\d+$/.test(name)) continue;
     const st = readProcStat(Number(name));
     if (st && st.state !== 'Z' && st.pgrp === pgid) out.push(Number(name));
+  }
+  return out;
+}
+
+/**
+ * Live task wrappers working under `root` (a work dir's real `sandboxes`
+ * path), whatever their checkpoints say: a wrapper's cwd is its sandbox.
+ * How a restarted agent finds every task process of its work dir.
+ */
+export async function findWrappersUnder(root: string): Promise<number[]> {
+  const out: number[] = [];
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    const argv = await readCmdline(pid);
+    if (!argv || basename(argv[1] ?? '') !== WRAPPER_NAME) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (cwd.startsWith(prefix) && readProcStat(pid)?.state !== 'Z') out.push(pid);
   }
   return out;
 }

@@ -110,11 +110,12 @@ describe('health checks', () => {
     const from = fw.events.length;
     await launchWithPort(fw, () => ({
       ...task('bad-check', 'sleep 600'),
-      healthCheck: { type: 'HTTP', http: { portIndex: 0 }, intervalSeconds: 0 },
+      healthCheck: { type: 'HTTP', http: { portIndex: 0 }, intervalSeconds: 0.001, delaySeconds: 3e6 },
     }));
     const err = await waitFor('bad-check TASK_ERROR', () => fw.updates('bad-check').find((u) => u.state === 'TASK_ERROR'));
     assert.equal(err.reason, 'REASON_TASK_INVALID');
-    assert.match(err.message, /task bad-check: health check interval_seconds 0 must be a finite number > 0/);
+    assert.match(err.message, /task bad-check: health check interval_seconds 0.001 must be between 0.1 and 2147483 seconds/);
+    assert.match(err.message, /health check delay_seconds 3000000 must be between 0 and 2147483 seconds \(timers cannot wait longer than 2\^31 ms\)/);
     assert.match(err.message, /task bad-check: the HTTP health check's port_index 0 is out of range: the task has 0 port\(s\); give it a ports resource/);
     await fw.waitEvent('the ERROR event', (e) => !!e.error, from);
   });

@@ -104,7 +104,7 @@ describe('fetchUris', () => {
     await writeFile(join(files, 'broken.tar.gz'), 'not a tarball');
     const r = await fetchUris([{ value: `${base}/broken.tar.gz` }], opts(await sandbox()));
     assert.equal(r.ok, false);
-    if (!r.ok) assert.match(r.reason, /^cannot extract broken\.tar\.gz: tar exited with status 2: /);
+    if (!r.ok) assert.match(r.reason, /^cannot extract broken\.tar\.gz: (gzip exited with status 1|tar exited with status 2): /);
   });
 
   it('stops when aborted (the task was killed)', async () => {
@@ -125,4 +125,53 @@ describe('uriProblem', () => {
     { value: 'https://h/a.tgz', want: undefined },
   ];
   for (const c of cases) it(`${c.value || '(empty)'} ${c.outputFile ?? ''}`, () => assert.equal(uriProblem(c), c.want));
+});
+
+describe('fetchUris against hostile archives', () => {
+  it('caps what a tarball extracts to, naming the limit (a 100 KB tar.gz of 20 MB of zeros)', async () => {
+    const src = join(dir, 'bomb');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'zeros'), Buffer.alloc(20 * 1024 * 1024));
+    execFileSync('tar', ['-czf', join(files, 'bomb.tar.gz'), '-C', src, 'zeros']);
+    const box = await sandbox();
+    const r = await fetchUris([{ value: `${base}/bomb.tar.gz` }], opts(box, { maxExtractedBytes: 1024 * 1024 }));
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /^cannot extract bomb\.tar\.gz: it extracts to more than 1048576 bytes, the limit/);
+    await assert.rejects(stat(join(box, 'zeros')), 'nothing of the bomb is left in the sandbox');
+  });
+
+  it('caps a zip by its declared size', async () => {
+    const src = join(dir, 'zbomb');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'zeros'), Buffer.alloc(4 * 1024 * 1024));
+    execFileSync('zip', ['-q', join(files, 'bomb.zip'), 'zeros'], { cwd: src });
+    const r = await fetchUris([{ value: `${base}/bomb.zip` }], opts(await sandbox(), { maxExtractedBytes: 1024 * 1024 }));
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /^cannot extract bomb\.zip: it would extract to 4194304 bytes, over the limit of 1048576/);
+  });
+
+  it('a symlink planted by one archive does not let a later URI write outside the sandbox', async () => {
+    const outside = join(dir, 'outside');
+    await mkdir(outside, { recursive: true });
+    // Archive 1 plants `evil` → the outside directory; archive 2 holds evil/owned; URI 3 names evil/x as its output file.
+    const a1 = join(dir, 'a1');
+    const a2 = join(dir, 'a2');
+    await mkdir(a1, { recursive: true });
+    await mkdir(join(a2, 'evil'), { recursive: true });
+    execFileSync('ln', ['-s', outside, join(a1, 'evil')]);
+    await writeFile(join(a2, 'evil', 'owned'), 'pwned\n');
+    execFileSync('tar', ['-cf', join(files, 'plant.tar'), '-C', a1, 'evil']);
+    execFileSync('tar', ['-cf', join(files, 'follow.tar'), '-C', a2, 'evil/owned']);
+    const box = await sandbox();
+    const r = await fetchUris([{ value: `${base}/plant.tar` }, { value: `${base}/follow.tar` }], opts(box));
+    assert.deepEqual(await import('node:fs/promises').then((f) => f.readdir(outside)), [], 'nothing written outside');
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(await readFile(join(box, 'evil', 'owned'), 'utf8'), 'pwned\n', 'the second archive replaced the link with a directory');
+
+    const box2 = await sandbox();
+    const r2 = await fetchUris([{ value: `${base}/plant.tar` }, { value: `${base}/hello.txt`, outputFile: 'evil/x' }], opts(box2));
+    assert.equal(r2.ok, false);
+    if (!r2.ok) assert.match(r2.reason, /evil in the sandbox is a symlink; the fetcher does not write through links/);
+    assert.deepEqual(await import('node:fs/promises').then((f) => f.readdir(outside)), [], 'nothing written outside');
+  });
 });

@@ -17,12 +17,24 @@ export interface _mezzanine_v1_AgentMessage_Register {
   'info'?: (_mezzanine_v1_AgentInfo | null);
   'tasks'?: (_mezzanine_v1_AgentTask)[];
   'lostLeader'?: (string);
+  'moreTasks'?: (boolean);
 }
 
 export interface _mezzanine_v1_AgentMessage_Register__Output {
   'info': (_mezzanine_v1_AgentInfo__Output | null);
   'tasks': (_mezzanine_v1_AgentTask__Output)[];
   'lostLeader': (string);
+  'moreTasks': (boolean);
+}
+
+export interface _mezzanine_v1_AgentMessage_RegisterTasks {
+  'tasks'?: (_mezzanine_v1_AgentTask)[];
+  'more'?: (boolean);
+}
+
+export interface _mezzanine_v1_AgentMessage_RegisterTasks__Output {
+  'tasks': (_mezzanine_v1_AgentTask__Output)[];
+  'more': (boolean);
 }
 
 export interface _mezzanine_v1_AgentMessage_StatusUpdate {
@@ -37,12 +49,14 @@ export interface AgentMessage {
   'register'?: (_mezzanine_v1_AgentMessage_Register | null);
   'statusUpdate'?: (_mezzanine_v1_AgentMessage_StatusUpdate | null);
   'ping'?: (_mezzanine_v1_AgentMessage_Ping | null);
-  'message'?: "register"|"statusUpdate"|"ping";
+  'registerTasks'?: (_mezzanine_v1_AgentMessage_RegisterTasks | null);
+  'message'?: "register"|"statusUpdate"|"ping"|"registerTasks";
 }
 
 export interface AgentMessage__Output {
   'register'?: (_mezzanine_v1_AgentMessage_Register__Output | null);
   'statusUpdate'?: (_mezzanine_v1_AgentMessage_StatusUpdate__Output | null);
   'ping'?: (_mezzanine_v1_AgentMessage_Ping__Output | null);
-  'message'?: "register"|"statusUpdate"|"ping";
+  'registerTasks'?: (_mezzanine_v1_AgentMessage_RegisterTasks__Output | null);
+  'message'?: "register"|"statusUpdate"|"ping"|"registerTasks";
 }
