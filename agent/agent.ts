@@ -863,8 +863,9 @@ export class Agent extends EventEmitter {
     const rec = this.tasksByKey.get(key);
     if (!rec) return Promise.resolve();
     return this.journal!.record({ frameworkId: rec.frameworkId, task: rec.task, sandbox: rec.sandbox }, status).catch((err) => {
-      this.log.error(`cannot record the status update of task ${rec.task.taskId}: ${errorMessage(err)}; ` +
-        'sending it anyway; if the agent restarts before a later record succeeds, it may report this change again under a new uuid');
+      this.log.error(`cannot record the status update of task ${rec.task.taskId} (${status.state}): ${errorMessage(err)}; ` +
+        'it is sent once a write succeeds (retried every status retry interval)');
+      throw err;
     });
   }
 

@@ -24,7 +24,7 @@
  * is skipped, and opening the journal rewrites the file, so nothing is ever
  * appended after a torn line.
  */
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { TaskInfo__Output, TaskStatus } from '../lib/proto';
 import { readStatusCheckpoints } from './executor/checkpoint';
@@ -55,6 +55,18 @@ type Entry =
   | { update: TaskStatus }
   | { ack: { frameworkId: string; taskId: string; uuid: string } }
   | { forget: { frameworkId: string; taskId: string } };
+
+/**
+ * Space set aside beside the journal, given up the moment a write finds the
+ * disk full, so that the updates saying so (a launch that failed with
+ * ENOSPC) can still be recorded, and therefore sent. 4 MiB holds a compacted
+ * journal of a few thousand tasks.
+ */
+export const RESERVE_BYTES = 4 * 1024 * 1024;
+
+export function reservePath(workDir: string): string {
+  return join(workDir, 'meta', 'updates.reserve');
+}
 
 export function journalPath(workDir: string): string {
   return join(workDir, 'meta', 'updates.log');
@@ -145,7 +157,7 @@ export class StatusJournal {
     private readonly workDir: string,
     /** The state of the file plus the lines not yet written. */
     private readonly state: Map<string, JournaledTask>,
-    opts: StatusJournalOptions,
+    private readonly opts: StatusJournalOptions,
   ) {
     this.minCompactBytes = opts.minCompactBytes ?? MIN_COMPACT_BYTES;
     this.compactAt = this.minCompactBytes;
@@ -176,6 +188,7 @@ export class StatusJournal {
     }
     // Their content is in the journal now.
     await rm(join(workDir, 'meta', 'updates'), { recursive: true, force: true });
+    await j.keepReserve();
     return j;
   }
 
@@ -265,8 +278,42 @@ export class StatusJournal {
       }
       for (const w of waiters) w.resolve();
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') await this.releaseReserve(code);
       for (const w of waiters) w.reject(err);
     }
+  }
+
+  /**
+   * Makes the reserve file if it is missing: RESERVE_BYTES, or a tenth of
+   * the free space on a small disk. A disk too full for it is said once and
+   * otherwise ignored.
+   */
+  private async keepReserve(): Promise<void> {
+    const path = reservePath(this.workDir);
+    try {
+      if (await stat(path).catch(() => undefined)) return;
+      const fs = await statfs(dirname(path));
+      const bytes = Math.min(RESERVE_BYTES, Math.floor((fs.bavail * fs.bsize) / 10));
+      const fh = await open(path, 'w');
+      try {
+        await fh.write(Buffer.alloc(bytes));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      await rm(path, { force: true });
+      this.opts.onWarning?.(`cannot set aside ${RESERVE_BYTES} bytes for the status journal (${(err as NodeJS.ErrnoException).code ?? err}); on a full disk, updates wait until space is freed`);
+    }
+  }
+
+  /** A write found the disk full: give up the reserve, so that the retry of this write finds room. */
+  private async releaseReserve(code: string): Promise<void> {
+    const path = reservePath(this.workDir);
+    if (!(await stat(path).catch(() => undefined))) return;
+    await rm(path, { force: true });
+    this.opts.onWarning?.(`the work dir's disk is full (${code}): released the status journal's reserve so that updates can still be recorded; free space on it`);
   }
 
   /**

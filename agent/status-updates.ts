@@ -27,13 +27,17 @@ interface Pending {
   sends: number;
   /** On disk (or no persist hook): may be sent. */
   durable: boolean;
+  /** Its last write failed: written again after the retry interval. */
+  failed?: boolean;
 }
 
 /**
  * Makes one update of task `key` durable; resolves once it is on disk.
  * Called in the order updates are made, and must resolve a task's updates
- * in that order. Failures are logged by the hook; the queue then sends
- * anyway, preferring availability to a crash-proof record.
+ * in that order. A rejected update is not sent: the queue calls the hook
+ * again for it (and for the task's later updates not yet durable, in
+ * order) after the retry interval, until a write succeeds. An update is
+ * never sent that the agent could not resend, under its uuid, after a crash.
  */
 export type PersistStatus = (key: string, status: TaskStatus) => Promise<void>;
 
@@ -47,6 +51,8 @@ export class StatusUpdateQueue {
   private readonly keyOfUuid = new Map<string, string>();
   /** Persist calls not answered yet. */
   private readonly persisting = new Set<Promise<void>>();
+  /** Per task key, the timer that writes its failed updates again. */
+  private readonly persistRetries = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly send: SendStatus,
@@ -63,12 +69,33 @@ export class StatusUpdateQueue {
       if (this.send(status)) this.sent(p);
       return;
     }
-    const done = this.persist(key, status).catch(() => undefined).then(() => {
-      this.persisting.delete(done);
-      p.durable = true;
-      this.sendDurable(key);
-    });
+    this.persistOne(key, p);
+  }
+
+  private persistOne(key: string, p: Pending): void {
+    const done = this.persist!(key, p.status).then(
+      () => {
+        p.durable = true;
+        p.failed = false;
+        this.sendDurable(key);
+      },
+      () => {
+        p.failed = true;
+        this.retryPersistLater(key);
+      },
+    ).finally(() => this.persisting.delete(done));
     this.persisting.add(done);
+  }
+
+  /** Persists again, in order, every update of `key` whose write failed, after the retry interval. */
+  private retryPersistLater(key: string): void {
+    if (this.persistRetries.has(key)) return;
+    const t = setTimeout(() => {
+      this.persistRetries.delete(key);
+      for (const p of this.queues.get(key) ?? []) if (p.failed) this.persistOne(key, p);
+    }, this.retryMs);
+    t.unref();
+    this.persistRetries.set(key, t);
   }
 
   /** Puts back updates read from a checkpoint (already on disk), unsent, to be resent on registration. */
@@ -109,12 +136,14 @@ export class StatusUpdateQueue {
     this.queues.delete(key);
   }
 
-  /** Resolves once every update made so far is persisted, or its persisting failed (for a clean stop). */
+  /** Resolves once every write under way has succeeded or failed (for a clean stop); retries are not waited for. */
   async settled(): Promise<void> {
     while (this.persisting.size) await Promise.all([...this.persisting]);
   }
 
   clear(): void {
+    for (const t of this.persistRetries.values()) clearTimeout(t);
+    this.persistRetries.clear();
     this.queues.clear();
     this.keyOfUuid.clear();
   }

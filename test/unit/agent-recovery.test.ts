@@ -270,8 +270,13 @@ describe('StatusUpdateQueue with a persist hook', () => {
     persisted[2]!.done();
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(sent, ['a'], 'c waits for b: a task\'s updates go in order');
-    // A failed write is logged by the hook; the update is sent anyway.
+    // A failed write sends nothing: b (and c behind it) wait, and b is written again after the retry interval.
     persisted[1]!.fail(new Error('disk full'));
+    await q.settled();
+    assert.deepEqual(sent, ['a'], 'an update whose write failed is never sent');
+    await waitFor('b written again', () => persisted.length === 4);
+    assert.equal(persisted[3]!.uuid, 'k:b');
+    persisted[3]!.done();
     await waitFor('b and c', () => sent.length === 3);
     assert.deepEqual(sent, ['a', 'b', 'c']);
     await q.settled();

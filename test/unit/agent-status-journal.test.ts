@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { journalPath, readJournal, StatusJournal } from '../../agent/status-updates-journal';
+import { journalPath, readJournal, reservePath, StatusJournal } from '../../agent/status-updates-journal';
+import { spawnSync } from 'node:child_process';
 import type { TaskInfo__Output, TaskStatus } from '../../lib/proto';
 import { tempDir } from '../fixtures/agent-harness';
 
@@ -122,5 +123,46 @@ describe('StatusJournal', () => {
     const lines = (await readFile(journalPath(w), 'utf8')).trim().split('\n');
     assert.equal(lines.filter((l) => l.startsWith('{"task"')).length, 1);
     assert.equal(lines.length, 4);
+  });
+});
+
+describe('StatusJournal on a full disk (a small tmpfs, as root)', () => {
+  it('a write that finds the disk full releases the reserve, so the retry records the update', async (t) => {
+    const d = await tempDir();
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', d], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      t.skip(`cannot mount a tmpfs here (${mounted.stderr.trim()}); run as root`);
+      return;
+    }
+    try {
+      const warnings: string[] = [];
+      const j = await StatusJournal.open(d, { onWarning: (m) => warnings.push(m) });
+      assert.ok((await stat(reservePath(d))).size > 0, 'a reserve is set aside on open');
+      // Fill the disk to the last byte.
+      const fill = join(d, 'filler');
+      const chunk = Buffer.alloc(4096, 1);
+      for (;;) {
+        try {
+          await appendFile(fill, chunk);
+        } catch {
+          break;
+        }
+      }
+      for (;;) {
+        try {
+          await appendFile(fill, Buffer.alloc(1));
+        } catch {
+          break;
+        }
+      }
+      await assert.rejects(j.record(ref('a'), status('a', 'a1', 'TASK_FAILED')), /ENOSPC/);
+      assert.match(warnings.join('\n'), /disk is full \(ENOSPC\): released the status journal's reserve/);
+      await j.record(ref('a'), status('a', 'a1', 'TASK_FAILED'));
+      assert.deepEqual(await onDisk(d), { a: ['a1', ['a1']] });
+      await j.close();
+    } finally {
+      spawnSync('umount', [d]);
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });
