@@ -440,9 +440,11 @@ export class Agent extends EventEmitter {
   private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn'): void {
     if (conn.gen !== this.gen || this.stopped) return;
     if (conn.registered) this.failedAttempts = 0;
-    const quiet = level === 'warn' && this.failedAttempts++ > 0;
+    // Every failure is worth a warning, but not every one of a long run: the 1st, 2nd, 4th, 8th …
+    const n = ++this.failedAttempts;
+    const quiet = level === 'warn' && (n & (n - 1)) !== 0;
     this.log[quiet ? 'debug' : level](`${conn.registered ? 'connection to' : 'cannot register with'} master ${conn.master}: ${why}`
-      + (quiet || conn.registered ? '' : ' (retrying in the background)'));
+      + (conn.registered ? '' : ` (${n} failed attempt${n > 1 ? 's' : ''} in a row; retrying in the background)`));
     this.dropConnection();
     this.emit('disconnected', why);
     this.lostLeader.connectionLost(conn.master, conn.registered || conn.viaHint, why);

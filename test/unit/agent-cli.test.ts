@@ -63,6 +63,16 @@ describe('mezz-agent command line', () => {
     }));
   });
 
+  it('a master it cannot register with is a warning on the 1st, 2nd, 4th and 8th failure in a row, with the count', async () => {
+    const dir = `/tmp/mezz/agent-unregistered-${process.pid}`;
+    dirs.push(dir);
+    const p = agentProcess(['--port', '0', '--work-dir', dir, '--master', '127.0.0.1:1', '--resources', 'cpus:1;mem:256;disk:100;gpus:0']);
+    await waitFor('the 8th failure', () => /8 failed attempts in a row/.test(p.out.stderr), 30_000);
+    const warned = p.out.stderr.split('\n').filter((l) => /warn .*cannot register with master 127\.0\.0\.1:1/.test(l));
+    assert.deepEqual(warned.map((l) => /\((\d+) failed attempts? in a row/.exec(l)?.[1]), ['1', '2', '4', '8']);
+    p.child.kill('SIGKILL');
+  });
+
   it('prints one listening line, registers with MEZZ_MASTER, and leaves tasks running on SIGTERM', async () => {
     master = await new FakeMaster().start();
     const p = agentProcess(['--port', '0', '--resources', 'cpus:1;mem:256;disk:100;gpus:0', '--ping-interval', '200ms'],
