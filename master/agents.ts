@@ -177,7 +177,7 @@ export class AgentLifecycle {
         continue;
       }
       room = res.subtract(room, resources);
-      this.c.addTask(this.taskRecord(fw, agent, t.task!, status, resources));
+      this.c.readoptTask(this.taskRecord(fw, agent, t.task!, status, resources));
       // A partition-aware framework told UNREACHABLE learns the task runs again.
       if (fw.status === 'ACTIVE') this.c.sendUpdate(fw, { ...status, message: status.message || 'agent re-registered' });
     }

@@ -48,9 +48,14 @@ export class Cluster {
     agent.tasks.set(task.id, task);
     agent.used = res.add(agent.used, task.resources);
     this.addAllocation(fw, task.role, task.resources);
-    // A task that comes back (its agent returned) is live again: its stale ended record goes.
+  }
+
+  /** A task that comes back (its agent returned with it): live again, so its stale ended record goes. */
+  readoptTask(task: TaskRecord): void {
+    const fw = this.frameworks.get(task.frameworkId)!;
     const stale = fw.completed.findLastIndex((t) => t.id === task.id);
     if (stale >= 0) fw.completed.splice(stale, 1);
+    this.addTask(task);
   }
 
   /** Moves a task to a terminal (or unreachable) state, frees its resources and tells its framework. */
