@@ -10,6 +10,10 @@
  * most `size` launches are between their sandbox and their spawn at a time,
  * so at most `size` spawns can fall in one turn of the loop (64 × ~1.5 ms),
  * and pings, acknowledgements and status updates get the loop between them.
+ * Pacing only the spawns (at most N per turn, everything else at full
+ * concurrency) was tried and is not enough: the thousand sandboxes, STARTING
+ * updates and journal entries of a burst still held the loop past a 1 s
+ * ping timeout (test/integration/agent-faults.test.ts).
  */
 export const DEFAULT_LAUNCH_SLOTS = 64;
 
