@@ -24,8 +24,8 @@ import {
   type AgentGatewayClient, type AgentMessage, type AgentTask, type Attribute, type FrameworkInfo__Output,
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
-import { format as formatResources, fromProto, toProto, type Resources } from '../lib/resources';
-import { portList, resolveHealthCheck } from '../lib/health-check-spec';
+import { format as formatResources, fromProto, portList, toProto, type Resources } from '../lib/resources';
+import { resolveHealthCheck } from '../lib/health-check-spec';
 import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
 import { createExecutor } from './executor/executor-cgroups';
@@ -48,7 +48,8 @@ import { LostLeader } from './lost-leader';
 import { registrationMessages } from './registration';
 import { StatusUpdateQueue } from './status-updates';
 import { StatusJournal } from './status-updates-journal';
-import { capMessage, outcomeOf, Reason, type Outcome } from './task-status';
+import { capStatusMessage } from '../lib/limits';
+import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
 
 export interface AgentOptions {
@@ -560,7 +561,7 @@ export class Agent extends EventEmitter {
       this.sendStatus(rec.latest);
       return;
     }
-    if (why) rec.killMessage ??= capMessage(why);
+    if (why) rec.killMessage ??= capStatusMessage(why);
     this.kill(rec, Reason.TASK_KILLED);
   }
 
@@ -633,7 +634,7 @@ export class Agent extends EventEmitter {
   ): TaskStatus {
     const s: TaskStatus = {
       // Messages quote commands, paths and errors: cut, so that no update outgrows what the master keeps.
-      taskId, frameworkId, agentId: this.id, state: o.state, message: capMessage(o.message), reason: o.reason, source,
+      taskId, frameworkId, agentId: this.id, state: o.state, message: capStatusMessage(o.message), reason: o.reason, source,
       uuid: newUuid(), timestamp: Date.now() / 1000,
     };
     if (o.exitCode !== undefined) s.exitCode = o.exitCode;

@@ -46,7 +46,7 @@ import { VERSION } from '../lib/version';
 import { writeJsonAtomic } from './executor/checkpoint';
 import { LostLeader } from './lost-leader';
 import { registrationMessages } from './registration';
-import { capMessage } from './task-status';
+import { capStatusMessage } from '../lib/limits';
 import { StatusUpdateQueue } from './status-updates';
 import { Reason } from './task-status';
 import { taskProblems } from './task-validate';
@@ -432,7 +432,7 @@ export class SimulatedAgent {
     if (isTerminal(t.latest.state as string)) return;
     clearTimeout(t.timer);
     t.timer = undefined;
-    this.update(t, 'TASK_KILLED', reason, why ? `${capMessage(why)}; killed (simulated)` : 'killed (simulated)');
+    this.update(t, 'TASK_KILLED', reason, why ? `${capStatusMessage(why)}; killed (simulated)` : 'killed (simulated)');
   }
 
   private onAcknowledge(taskId: string, uuid: string): void {

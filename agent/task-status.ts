@@ -2,7 +2,6 @@
  * What the agent says about a task: the reason strings it uses and the
  * mapping from how a process ended to the task's final state. Pure.
  */
-import { MAX_STATUS_MESSAGE, truncate } from '../lib/limits';
 import type { TaskState } from '../lib/proto';
 import type { TaskExit } from './executor/executor';
 
@@ -80,9 +79,4 @@ export function outcomeOf(exit: TaskExit, killedFor?: string): Outcome {
     case 'vanished':
       return { state: 'TASK_FAILED', reason: Reason.EXECUTOR_TERMINATED, message };
   }
-}
-
-/** A status message within MAX_STATUS_MESSAGE characters, the note on what was cut included. */
-export function capMessage(text: string): string {
-  return text.length <= MAX_STATUS_MESSAGE ? text : truncate(text, MAX_STATUS_MESSAGE - 64);
 }

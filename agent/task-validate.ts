@@ -4,9 +4,9 @@
  * reasons, never throws.
  */
 import type { TaskInfo__Output } from '../lib/proto';
-import { fromProto, gpuIdsOf } from '../lib/resources';
+import { fromProto, gpuIdsOf, portList } from '../lib/resources';
 import { errorMessage } from '../lib/errors';
-import { healthCheckProblems, portList } from '../lib/health-check-spec';
+import { healthCheckProblems } from '../lib/health-check-spec';
 import { idProblem } from './sandbox';
 
 /**

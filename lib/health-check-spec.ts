@@ -9,7 +9,6 @@
  * enough to kill when `kill_on_failure` is set.
  */
 import type { CommandInfo__Output } from './proto';
-import { MAX_TASK_PORTS } from './resources';
 import type { HealthCheck__Output } from './proto/generated/mezzanine/v1/HealthCheck';
 
 export const HEALTH_CHECK_DEFAULTS = {
@@ -127,21 +126,4 @@ export function healthCheckProblems(check: HealthCheck__Output | null | undefine
   if (!check) return [];
   const r = resolveHealthCheck(check, ports);
   return r.ok ? [] : r.reasons;
-}
-
-/**
- * The ports of `ranges`, in order: what PORT0, PORT1, … are set to. At most
- * `limit` of them (default MAX_TASK_PORTS, the most a task may hold), so the
- * list never grows with the width of a range: a task asking for more is
- * refused before it launches, and a range of 2^40 ports costs `limit` steps.
- */
-export function portList(ranges: readonly { begin: number; end: number }[], limit = MAX_TASK_PORTS): number[] {
-  const out: number[] = [];
-  for (const r of ranges) {
-    for (let p = r.begin; p <= r.end; p++) {
-      if (out.length >= limit) return out;
-      out.push(p);
-    }
-  }
-  return out;
 }

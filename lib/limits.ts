@@ -105,6 +105,11 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
 }
 
+/** A status update's message within MAX_STATUS_MESSAGE characters, the note on what was cut included (agents cut theirs, the master anyone's). */
+export function capStatusMessage(text: string): string {
+  return text.length <= MAX_STATUS_MESSAGE ? text : truncate(text, MAX_STATUS_MESSAGE - 64);
+}
+
 /** Every size problem of a TaskInfo, each naming the field and the limit; the master and the agent both check these. */
 export function taskInfoSizeProblems(task: {
   taskId: string; name?: string; labels?: Record<string, string> | null;

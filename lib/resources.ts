@@ -288,17 +288,20 @@ export function portCount(ranges: readonly PortRange[]): number {
 }
 
 /**
- * The `index`th port of `ranges` (PORT0 is index 0), or undefined past the
- * last: linear in the number of ranges, whatever their width.
+ * The ports of `ranges`, in order: what PORT0, PORT1, … are set to. At most
+ * `limit` of them (default MAX_TASK_PORTS, the most a task may hold), so the
+ * list never grows with the width of a range: a task asking for more is
+ * refused before it launches, and a range of 2^40 ports costs `limit` steps.
  */
-export function portAt(ranges: readonly PortRange[], index: number): number | undefined {
-  let i = index;
+export function portList(ranges: readonly PortRange[], limit = MAX_TASK_PORTS): number[] {
+  const out: number[] = [];
   for (const r of ranges) {
-    const n = r.end - r.begin + 1;
-    if (i < n) return r.begin + i;
-    i -= n;
+    for (let p = r.begin; p <= r.end; p++) {
+      if (out.length >= limit) return out;
+      out.push(p);
+    }
   }
-  return undefined;
+  return out;
 }
 
 /** Why a task may not hold `r`'s ports (more than MAX_TASK_PORTS), or undefined. */

@@ -9,7 +9,7 @@
  */
 import * as res from '../lib/resources';
 import { newId } from '../lib/ids';
-import { idProblem, lengthProblem, MAX_NAME_LENGTH, MAX_STATUS_MESSAGE, truncate } from '../lib/limits';
+import { capStatusMessage, idProblem, lengthProblem, MAX_NAME_LENGTH } from '../lib/limits';
 import { isTerminal, TASK_STATES } from '../lib/proto';
 import type { AgentMessage__Output, AgentTask__Output, TaskInfo__Output, TaskStatus__Output } from '../lib/proto';
 import type { Cluster } from './cluster';
@@ -88,7 +88,7 @@ export class AgentLifecycle {
       await this.c.registry.admitAgent({ id, hostname: info.hostname, admittedAt: now });
       agent = {
         id, hostname: info.hostname, address, status: 'ACTIVE', total, used: res.empty(), offered: res.empty(),
-        attributes: info.attributes, isolation: info.isolation, link, lastSeen: now, registeredAt: now,
+        attributes: info.attributes, isolation: info.isolation, link, registeredAt: now,
         tasks: new Map(), offers: new Set(), missedChecks: 0, heardSinceCheck: true,
       };
       this.c.agents.set(id, agent);
@@ -99,7 +99,7 @@ export class AgentLifecycle {
       this.offers.rescindAll(agent.offers, 'the agent re-registered');
       Object.assign(agent, {
         hostname: info.hostname, address, total, attributes: info.attributes, isolation: info.isolation,
-        link, lastSeen: now, status: 'ACTIVE', unreachableSince: undefined, missedChecks: 0, heardSinceCheck: true,
+        link, status: 'ACTIVE', unreachableSince: undefined, missedChecks: 0, heardSinceCheck: true,
       });
       this.c.log.info(`agent ${agent.id} re-registered from ${address} (was ${was}) with ${reg.tasks.length} tasks`);
     }
@@ -135,13 +135,15 @@ export class AgentLifecycle {
         continue;
       }
       const taskId = t.task!.taskId;
-      const status: TaskStatus__Output = { ...t.status!, uuid: '', message: truncate(t.status!.message, MAX_STATUS_MESSAGE) };
+      const status: TaskStatus__Output = { ...t.status!, uuid: '', message: capStatusMessage(t.status!.message) };
       seen.add(taskId);
       const fw = this.c.frameworks.get(t.frameworkId);
-      const ended = this.c.endedTaskOn(agent.id, t.frameworkId, taskId);
-      if (ended && isTerminal(status.state)) this.c.correctEnded(ended, status);
+      const terminal = isTerminal(status.state);
+      // Only a task that ended has a record the master may have to correct (looked up only then: a scan of recent ends).
+      const ended = terminal ? this.c.endedTaskOn(agent.id, t.frameworkId, taskId) : undefined;
+      if (ended) this.c.correctEnded(ended, status);
       if (!fw) {
-        if (isTerminal(status.state)) continue;
+        if (terminal) continue;
         this.c.log.info(`agent ${agent.id} runs task ${taskId} of unknown or removed framework ${t.frameworkId}; killing it`);
         kill(t.frameworkId, taskId, `framework ${t.frameworkId} is not registered with the master`);
         continue;
@@ -152,7 +154,7 @@ export class AgentLifecycle {
         this.c.staging.delete(existing);
         continue;
       }
-      if (isTerminal(status.state)) {
+      if (terminal) {
         // It ended while the master could not hear (restart, failover, partition): keep its real end for reconciliation.
         if (!ended && !fw.tasks.has(taskId)) this.c.keepEnded(fw, this.taskRecord(fw, agent, t.task!, status, res.empty()));
         continue;
@@ -203,9 +205,7 @@ export class AgentLifecycle {
   message(agentId: string, link: AgentLink, msg: AgentMessage__Output): void {
     const agent = this.c.agents.get(agentId);
     if (!agent || agent.link !== link) return;
-    agent.lastSeen = this.c.now();
     agent.heardSinceCheck = true;
-    agent.missedChecks = 0;
     if (msg.ping) link.send({ pong: { seq: msg.ping.seq } });
     else if (msg.statusUpdate?.status) this.statusUpdate(agent, msg.statusUpdate.status);
   }
@@ -232,7 +232,7 @@ export class AgentLifecycle {
       this.c.log.warn(`agent ${agent.id} sent an update with unknown state ${String(raw.state).slice(0, 40)}; dropped`);
       return ack();
     }
-    const status = { ...raw, agentId: agent.id, message: truncate(raw.message, MAX_STATUS_MESSAGE) };
+    const status = { ...raw, agentId: agent.id, message: capStatusMessage(raw.message) };
     const fw = this.c.frameworks.get(status.frameworkId);
     const task = agent.tasks.get(status.taskId);
     if (task && task.frameworkId === status.frameworkId) {
@@ -297,11 +297,19 @@ export class AgentLifecycle {
     this.checkLaunches(now);
   }
 
-  /** Tasks their agent never reported on within the launch timeout are LOST (and killed, should they start later). */
+  /**
+   * Tasks their agent never reported on within the launch timeout are LOST
+   * (and killed, should they start later). `staging` is in launch order, so
+   * a tick looks only at the tasks that expire, and the first that does not.
+   */
   private checkLaunches(now: number): void {
     const limit = this.opts.taskLaunchTimeout * 1000;
-    for (const task of [...this.c.staging]) {
-      if (now - (task.stagedAt ?? now) <= limit) continue;
+    const expired: TaskRecord[] = [];
+    for (const task of this.c.staging) {
+      if (now - (task.stagedAt ?? now) <= limit) break;
+      expired.push(task);
+    }
+    for (const task of expired) {
       const agent = this.c.agents.get(task.agentId);
       const fw = this.c.frameworks.get(task.frameworkId);
       const why = `agent ${task.agentId} did not report on task ${task.id} within ${this.opts.taskLaunchTimeout}s of its launch (master flag --task-launch-timeout)`;

@@ -12,6 +12,7 @@
  */
 import type { Logger } from '../lib/log';
 import { newId } from '../lib/ids';
+import * as res from '../lib/resources';
 import type { AgentMessage__Output, Call__Output, FrameworkInfo__Output } from '../lib/proto';
 import { AgentLifecycle } from './agents';
 import { Cluster } from './cluster';
@@ -115,12 +116,10 @@ export class Master {
     this.c.removedAgents = snap.removedAgents;
     this.c.removedFrameworks = snap.removedFrameworks;
     for (const [role, w] of snap.weights) this.c.weights.set(role, w);
-    const now = this.c.now();
     for (const a of snap.agents) {
       this.c.agents.set(a.id, {
-        id: a.id, hostname: a.hostname, address: '', status: 'RECOVERING', total: { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] },
-        used: { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] }, offered: { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] },
-        attributes: [], isolation: [], lastSeen: now, registeredAt: a.admittedAt, tasks: new Map(), offers: new Set(),
+        id: a.id, hostname: a.hostname, address: '', status: 'RECOVERING', total: res.empty(), used: res.empty(), offered: res.empty(),
+        attributes: [], isolation: [], registeredAt: a.admittedAt, tasks: new Map(), offers: new Set(),
         missedChecks: 0, heardSinceCheck: true,
       });
     }

@@ -16,7 +16,6 @@
  */
 import { errorMessage, MezzError } from '../lib/errors';
 import { describe, idProblem, roleProblem } from '../lib/limits';
-import { createLogger } from '../lib/log';
 import type { Store, TxnCompare, TxnOp } from '../lib/store';
 import type { FrameworkInfo__Output } from '../lib/proto';
 import { status as Status } from '@grpc/grpc-js';
@@ -79,7 +78,7 @@ export class Registry {
    * the record): it is left out and `warn` is called once for it, naming its
    * key. Rejects only when the store itself cannot be read.
    */
-  async load(warn: (message: string) => void = defaultWarn): Promise<RegistrySnapshot> {
+  async load(warn: (message: string) => void): Promise<RegistrySnapshot> {
     const [agents, removedAgents, frameworks, removedFrameworks, weights] = await Promise.all([
       this.store.list<unknown>(`${this.prefix}agents/`),
       this.store.list<unknown>(`${this.prefix}removed-agents/`),
@@ -164,12 +163,6 @@ export class Registry {
       op: 'put' as const, key: this.key('weights', role), value: w,
     })));
   }
-}
-
-let registryLog: ReturnType<typeof createLogger> | undefined;
-/** Where `load` warns when its caller names nowhere: the master's log. */
-function defaultWarn(message: string): void {
-  (registryLog ??= createLogger('registry')).warn(message);
 }
 
 /** Why `load` leaves a record out. */

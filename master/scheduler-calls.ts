@@ -101,7 +101,12 @@ export class SchedulerCalls {
     }
     if (launch.length && agent) {
       const groups = new Map<number, string[]>();
-      for (const t of launch) if (t.group !== undefined) groups.set(t.group, [...(groups.get(t.group) ?? []), t.task.taskId]);
+      for (const t of launch) {
+        if (t.group === undefined) continue;
+        const ids = groups.get(t.group);
+        if (ids) ids.push(t.task.taskId);
+        else groups.set(t.group, [t.task.taskId]);
+      }
       const infos: TaskInfo__Output[] = [];
       const now = this.c.now();
       for (const t of launch) {
@@ -185,7 +190,8 @@ export class SchedulerCalls {
       return;
     }
     if (tasks.length > MAX_IDS_PER_CALL) return this.error(fw, 'reconcile', `reconcile names ${tasks.length} tasks; the limit is ${MAX_IDS_PER_CALL}: reconcile in batches`);
-    const recovering = (): boolean => [...this.c.agents.values()].some((a) => a.status === 'RECOVERING');
+    let anyRecovering: boolean | undefined;
+    const recovering = (): boolean => (anyRecovering ??= [...this.c.agents.values()].some((a) => a.status === 'RECOVERING'));
     for (const { taskId, agentId } of tasks) {
       const t = fw.tasks.get(taskId) ?? fw.completed.findLast((c) => c.id === taskId);
       if (t) { reply(t.status); continue; }

@@ -58,8 +58,6 @@ export interface AgentRecord {
   attributes: Attribute__Output[];
   isolation: string[];
   link?: AgentLink;
-  /** ms since the epoch of the last message from the agent. */
-  lastSeen: number;
   /**
    * Consecutive liveness checks that found no message from the agent since
    * the check before. Counted on the master's own ticks, so a master that

@@ -246,6 +246,23 @@ export class TestScheduler {
     return waitFor(what, () => this.events.slice(from).find(pred), timeoutMs, 20);
   }
 
+  /**
+   * Launches each task on the next outstanding offer (of `agentId` when
+   * given), one task per offer, declining the others without a filter;
+   * resolves once every task was sent.
+   */
+  async launchEach(tasks: ReturnType<typeof task>[], agentId?: string): Promise<void> {
+    const todo = [...tasks];
+    await waitFor(`offers to launch ${tasks.map((t) => t.taskId).join(', ')}`, () => {
+      for (const o of this.outstanding()) {
+        const t = !agentId || o.agentId === agentId ? todo.shift() : undefined;
+        if (t) this.send({ accept: { offerIds: [o.id], operations: [{ launch: { taskInfos: [t] } }], filters: { refuseSeconds: 0 } } });
+        else this.send({ decline: { offerIds: [o.id], filters: { refuseSeconds: 0 } } });
+      }
+      return todo.length === 0;
+    });
+  }
+
   offers(from = 0) {
     return this.events.slice(from).flatMap((e) => e.offers?.offers ?? []);
   }

@@ -9,7 +9,7 @@
  * CUDA_VISIBLE_DEVICES (CUDA then sees none) and NVIDIA_VISIBLE_DEVICES=none.
  */
 import type { TaskInfo__Output } from '../../lib/proto';
-import { fromProto, gpuIdsOf, InvalidResourceError, taskPortsProblem } from '../../lib/resources';
+import { fromProto, gpuIdsOf, InvalidResourceError, portList, taskPortsProblem } from '../../lib/resources';
 
 export interface TaskEnvironmentInput {
   task: TaskInfo__Output;
@@ -55,10 +55,7 @@ export function taskEnvironment(input: TaskEnvironmentInput): Record<string, str
   // Refused before the list is built, so its length never follows a range's width.
   const tooMany = taskPortsProblem(resources);
   if (tooMany) throw new InvalidResourceError(`the task ${tooMany}`);
-  const ports: number[] = [];
-  for (const r of resources.ports) {
-    for (let p = r.begin; p <= r.end; p++) ports.push(p);
-  }
+  const ports = portList(resources.ports);
   ports.forEach((p, i) => { env[`PORT${i}`] = String(p); });
   if (ports.length) {
     env.PORT = String(ports[0]);

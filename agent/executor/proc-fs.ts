@@ -58,15 +58,22 @@ export async function isTaskWrapper(pid: number, sandbox: string, startTime?: nu
   return isWrapperOf(await readCmdline(pid), sandbox);
 }
 
-/** Live wrappers of `sandbox` found in /proc (for a task whose launch was cut short before its checkpoint). */
-export async function findTaskWrappers(sandbox: string): Promise<number[]> {
+/** Live (non-zombie) task wrappers in /proc for which `match` holds, given the pid and its argv. */
+async function liveWrappers(match: (pid: number, argv: readonly string[]) => boolean | Promise<boolean>): Promise<number[]> {
   const out: number[] = [];
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (isWrapperOf(await readCmdline(pid), sandbox) && readProcStat(pid)?.state !== 'Z') out.push(pid);
+    const argv = await readCmdline(pid);
+    if (!argv || basename(argv[1] ?? '') !== WRAPPER_NAME) continue;
+    if ((await match(pid, argv)) && readProcStat(pid)?.state !== 'Z') out.push(pid);
   }
   return out;
+}
+
+/** Live wrappers of `sandbox` found in /proc (for a task whose launch was cut short before its checkpoint). */
+export function findTaskWrappers(sandbox: string): Promise<number[]> {
+  return liveWrappers((_, argv) => isWrapperOf(argv, sandbox));
 }
 
 /** Live (non-zombie) members of process group `pgid`. */
@@ -85,16 +92,7 @@ export async function groupMembers(pgid: number): Promise<number[]> {
  * path), whatever their checkpoints say: a wrapper's cwd is its sandbox.
  * How a restarted agent finds every task process of its work dir.
  */
-export async function findWrappersUnder(root: string): Promise<number[]> {
-  const out: number[] = [];
+export function findWrappersUnder(root: string): Promise<number[]> {
   const prefix = root.endsWith('/') ? root : `${root}/`;
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    const argv = await readCmdline(pid);
-    if (!argv || basename(argv[1] ?? '') !== WRAPPER_NAME) continue;
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cwd.startsWith(prefix) && readProcStat(pid)?.state !== 'Z') out.push(pid);
-  }
-  return out;
+  return liveWrappers(async (pid) => (await readlink(`/proc/${pid}/cwd`).catch(() => '')).startsWith(prefix));
 }

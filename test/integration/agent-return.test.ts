@@ -20,8 +20,7 @@ const tasks = async (m: Proc) => (await op<object, ListTasksResponse__Output>(c.
 const agents = async (m: Proc) =>
   (await op<object, { agents: { id: string; address: string; state: string }[] }>(c.operator(m.address), 'listAgents', {})).agents;
 async function launchOne(fw: TestScheduler, id: string, cmd: string): Promise<string> {
-  const offer = await waitFor('an offer', () => fw.outstanding()[0]);
-  fw.send({ accept: { offerIds: [offer.id], operations: [{ launch: { taskInfos: [task(id, cmd)] } }], filters: { refuseSeconds: 0 } } });
+  await fw.launchEach([task(id, cmd)]);
   const up = await fw.waitEvent(`${id} RUNNING`, (e) => e.update?.status?.taskId === id && e.update.status.state === 'TASK_RUNNING');
   return up.update!.status!.agentId;
 }

@@ -12,15 +12,7 @@ import type { ReadFileResponse__Output } from '../../lib/proto';
 
 /** Accepts the next offers (on `agentId` if given) with one long task each, until `ids` are launched. */
 async function launchOn(fw: TestScheduler, ids: string[], agentId?: string) {
-  const todo = [...ids];
-  await waitFor(`offers to launch ${ids.join(', ')}`, () => {
-    for (const o of fw.outstanding()) {
-      const id = (!agentId || o.agentId === agentId) ? todo.shift() : undefined;
-      if (id) fw.send({ accept: { offerIds: [o.id], operations: [{ launch: { taskInfos: [task(id, 'echo pid=$$; exec sleep 600')] } }], filters: { refuseSeconds: 0 } } });
-      else fw.send({ decline: { offerIds: [o.id], filters: { refuseSeconds: 0 } } });
-    }
-    return todo.length === 0;
-  });
+  await fw.launchEach(ids.map((id) => task(id, 'echo pid=$$; exec sleep 600')), agentId);
   await waitFor(`${ids.join(', ')} RUNNING`, () => ids.every((id) => fw.updates(id).some((s) => s.state === 'TASK_RUNNING')));
   // Hand back what is left for a moment, so that other frameworks are offered it.
   const left = fw.outstanding().map((o) => o.id);

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { Cluster, task, waitFor, type Proc, type TestScheduler } from '../harness';
 import { mezzProto, type AgentGatewayClient, type AgentMessage, type MasterMessage__Output } from '../../lib/proto';
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
 

@@ -28,19 +28,6 @@ const agentIdOf = async (master: Proc, agent: Proc) => waitFor(`agent on :${agen
   return r.agents.find((a) => a.address.endsWith(`:${agent.port}`))?.id;
 });
 
-/** Launches one task per id, each on the next offer (of `agentId` if given). */
-async function launch(fw: TestScheduler, tasks: ReturnType<typeof task>[], agentId?: string): Promise<void> {
-  const todo = [...tasks];
-  await waitFor(`offers for ${tasks.map((t) => t.taskId).join(', ')}`, () => {
-    for (const o of fw.outstanding()) {
-      const t = !agentId || o.agentId === agentId ? todo.shift() : undefined;
-      if (t) fw.send({ accept: { offerIds: [o.id], operations: [{ launch: { taskInfos: [t] } }], filters: { refuseSeconds: 0 } } });
-      else fw.send({ decline: { offerIds: [o.id], filters: { refuseSeconds: 0 } } });
-    }
-    return todo.length === 0;
-  });
-}
-
 const running = (fw: TestScheduler, ids: string[]) =>
   waitFor(`${ids.join(', ')} RUNNING`, () => ids.every((id) => fw.updates(id).some((s) => s.state === 'TASK_RUNNING')));
 
@@ -56,8 +43,8 @@ describe('a master stalled past the ping timeout', () => {
     fw.autoAck();
     const m1 = path.join(c.dir, 'marker-1');
     const m2 = path.join(c.dir, 'marker-2');
-    await launch(fw, [task('t1', ticking(m1))], await agentIdOf(master, a1));
-    await launch(fw, [task('t2', ticking(m2))], await agentIdOf(master, a2));
+    await fw.launchEach([task('t1', ticking(m1))], await agentIdOf(master, a1));
+    await fw.launchEach([task('t2', ticking(m2))], await agentIdOf(master, a2));
     await running(fw, ['t1', 't2']);
 
     process.kill(master.child.pid!, 'SIGSTOP');
@@ -89,7 +76,7 @@ describe('reconciliation after a master restart', () => {
     const fw = c.scheduler(master.address);
     const id = await fw.subscribe({ name: 'reconciler', capabilities: ['PARTITION_AWARE'] });
     const marker = path.join(c.dir, 'ran');
-    await launch(fw, [task('job', `echo run >> ${marker}; sleep 3`)]);
+    await fw.launchEach([task('job', `echo run >> ${marker}; sleep 3`)]);
     await running(fw, ['job']);
     const agentId = fw.updates('job').find((s) => s.state === 'TASK_RUNNING')!.agentId;
     await master.kill9();
@@ -122,7 +109,7 @@ describe('an agent that returns', () => {
     await fw.subscribe({ name: 'pa', capabilities: ['PARTITION_AWARE'] });
     fw.autoAck();
     const done = path.join(c.dir, 'done');
-    await launch(fw, [task('x', `sleep 2.5; touch ${done}`)]);
+    await fw.launchEach([task('x', `sleep 2.5; touch ${done}`)]);
     await running(fw, ['x']);
     process.kill(agent.child.pid!, 'SIGSTOP');
     await fw.waitEvent('x UNREACHABLE', (e) => e.update?.status?.taskId === 'x' && e.update.status.state === 'TASK_UNREACHABLE');
@@ -260,7 +247,7 @@ describe('agents are held to their word', () => {
     const fw = c.scheduler(master.address);
     const fwId = await fw.subscribe({ name: 'victim' });
     fw.autoAck();
-    await launch(fw, [task('svc', 'sleep 60')], realId);
+    await fw.launchEach([task('svc', 'sleep 60')], realId);
     await running(fw, ['svc']);
 
     const liar = new RawAgent(master.address);
@@ -283,7 +270,7 @@ describe('agents are held to their word', () => {
 
       // A task sent to the liar, which never reports on it: LOST after 2 s, and killed there.
       const from = fw.events.length;
-      await launch(fw, [task('swallowed', 'sleep 60')], liarId);
+      await fw.launchEach([task('swallowed', 'sleep 60')], liarId);
       const lost = await fw.waitEvent('swallowed LOST', (e) => e.update?.status?.taskId === 'swallowed', from, 15_000);
       assert.equal(lost.update!.status!.state, 'TASK_LOST');
       assert.equal(lost.update!.status!.reason, 'REASON_LAUNCH_TIMEOUT');

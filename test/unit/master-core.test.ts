@@ -32,7 +32,7 @@ describe('agent liveness is judged on the agent\'s silence, not the master\'s', 
     const b = await h.agent();
     const fw = await h.framework();
     await h.launch(fw, [{ taskId: 't1' }]);
-    h.statusUpdate(a.id === h.master.frameworks.get(fw.id)!.tasks.get('t1')!.agentId ? a : b, { taskId: 't1', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.statusUpdate(h.agentOf(fw, 't1', a, b), { taskId: 't1', state: 'TASK_RUNNING', frameworkId: fw.id });
     h.clock.stall(20_000); // every timer fires once on waking, before the queued pings are read
     runWithPings(h, 5000, a, b);
     assert.equal(h.master.agents.get(a.id)!.status, 'ACTIVE');
@@ -166,8 +166,7 @@ describe('the master holds agents to their word', () => {
     const b = await h.agent();
     const fw = await h.framework();
     await h.launch(fw, [{ taskId: 'real' }]);
-    const runsIt = h.master.frameworks.get(fw.id)!.tasks.get('real')!.agentId;
-    const liar = runsIt === a.id ? b : a;
+    const liar = h.agentOf(fw, 'real', a, b) === a ? b : a;
     h.statusUpdate(liar, { taskId: 'real', state: 'TASK_FINISHED', frameworkId: fw.id, uuid: 'lie' });
     assert.deepEqual(h.updates(fw, 'real'), []);
     assert.equal(h.master.frameworks.get(fw.id)!.tasks.get('real')?.status.state, 'TASK_STAGING');
