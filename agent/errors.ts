@@ -1,9 +1,8 @@
 /**
- * The agent's named errors. Each maps to a gRPC status once, in the server
- * layer (lib/grpc.ts `toServiceError`), through the code it carries.
+ * The agent's named errors. Each carries an ErrorKind (lib/errors.ts), which
+ * the server layer maps to a gRPC status once (lib/grpc.ts `toServiceError`).
  */
 import { InvalidArgumentError, MezzError, NotFoundError, PermissionDeniedError } from '../lib/errors';
-import { status as Status } from '@grpc/grpc-js';
 
 /** A malformed `--attributes` value; the message names the bad part. */
 export class AttributeParseError extends InvalidArgumentError {
@@ -39,7 +38,7 @@ export class SandboxEscapeError extends PermissionDeniedError {
 export class IsolationUnavailableError extends MezzError {
   override name = 'IsolationUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.FAILED_PRECONDITION, options);
+    super(message, 'FAILED_PRECONDITION', options);
   }
 }
 
@@ -47,7 +46,7 @@ export class IsolationUnavailableError extends MezzError {
 export class CgroupError extends MezzError {
   override name = 'CgroupError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.INTERNAL, options);
+    super(message, 'INTERNAL', options);
   }
 }
 
@@ -68,6 +67,6 @@ export class SandboxFileNotFoundError extends NotFoundError {
 export class LaunchError extends MezzError {
   override name = 'LaunchError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.INTERNAL, options);
+    super(message, 'INTERNAL', options);
   }
 }

@@ -9,7 +9,6 @@
  * write a `txn` that includes `fence`, so that a write from a deposed leader
  * that is still running (paused, partitioned) is refused by the store.
  */
-import { status as Status } from '@grpc/grpc-js';
 import { MezzError } from './errors';
 import type { TxnCompare } from './store';
 
@@ -17,7 +16,7 @@ import type { TxnCompare } from './store';
 export class ElectionClosedError extends MezzError {
   override name = 'ElectionClosedError';
   constructor(message = 'the election is closed') {
-    super(message, Status.UNAVAILABLE);
+    super(message, 'UNAVAILABLE');
   }
 }
 

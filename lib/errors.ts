@@ -1,15 +1,31 @@
 /**
- * Errors shared by every process. Each carries a gRPC status code so that
- * the server layer maps it once (`toServiceError`); the message says what
- * was wrong and what to do about it.
+ * Errors shared by every process. Each carries an ErrorKind, the wire's own
+ * vocabulary (proto `mezzanine.v1.ErrorKind`), which the master sends in
+ * Event.Error and in the trailing metadata of refused calls and which the
+ * SDK and the CLI read back: callers decide from the kind, never from the
+ * message text. Transport codes live in one place, lib/grpc.ts. The message
+ * says what was wrong and what to do about it.
  */
-import { status as Status } from '@grpc/grpc-js';
+import type { ErrorKind__Output } from './proto/generated/mezzanine/v1/ErrorKind';
+
+/** What kind of failure an error is; the same names as on the wire. */
+export type ErrorKind = Exclude<ErrorKind__Output, 'ERROR_KIND_UNSPECIFIED'>;
+
+export const ERROR_KINDS: readonly ErrorKind[] = [
+  'INVALID', 'NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FAILED_PRECONDITION', 'UNAVAILABLE',
+  'NOT_LEADER', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UNKNOWN', 'FRAMEWORK_FAILED_OVER', 'INTERNAL',
+];
+
+/** `kind` when it names a kind, else undefined (an older peer's empty field, or garbage). */
+export function asErrorKind(kind: unknown): ErrorKind | undefined {
+  return ERROR_KINDS.includes(kind as ErrorKind) ? (kind as ErrorKind) : undefined;
+}
 
 export class MezzError extends Error {
   override name = 'MezzError';
   constructor(
     message: string,
-    readonly code: Status = Status.INTERNAL,
+    readonly kind: ErrorKind = 'INTERNAL',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -20,7 +36,7 @@ export class MezzError extends Error {
 export class InvalidArgumentError extends MezzError {
   override name = 'InvalidArgumentError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.INVALID_ARGUMENT, options);
+    super(message, 'INVALID', options);
   }
 }
 
@@ -28,29 +44,45 @@ export class InvalidArgumentError extends MezzError {
 export class PermissionDeniedError extends MezzError {
   override name = 'PermissionDeniedError';
   constructor(message: string) {
-    super(message, Status.PERMISSION_DENIED);
+    super(message, 'PERMISSION_DENIED');
   }
 }
 
 export class NotFoundError extends MezzError {
   override name = 'NotFoundError';
   constructor(message: string) {
-    super(message, Status.NOT_FOUND);
+    super(message, 'NOT_FOUND');
   }
 }
 
 /** The call is valid but the system is not in a state to accept it. */
 export class FailedPreconditionError extends MezzError {
   override name = 'FailedPreconditionError';
-  constructor(message: string) {
-    super(message, Status.FAILED_PRECONDITION);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'FAILED_PRECONDITION', options);
   }
 }
 
 export class UnavailableError extends MezzError {
   override name = 'UnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.UNAVAILABLE, options);
+    super(message, 'UNAVAILABLE', options);
+  }
+}
+
+/** This master is a standby. `leader`: the leader's HOST:PORT, when one is known; clients retry there. */
+export class NotLeaderError extends MezzError {
+  override name = 'NotLeaderError';
+  constructor(message: string, readonly leader?: string) {
+    super(message, 'NOT_LEADER');
+  }
+}
+
+/** A bug or an unexpected failure inside Mezzanine (the cause says which). */
+export class InternalError extends MezzError {
+  override name = 'InternalError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'INTERNAL', options);
   }
 }
 
@@ -64,7 +96,7 @@ export class StoreError extends MezzError {
   readonly path?: string;
   readonly sysCode?: string;
   constructor(message: string, options?: { cause?: unknown; path?: string; sysCode?: string }) {
-    super(message, Status.UNAVAILABLE, options);
+    super(message, 'UNAVAILABLE', options);
     if (options?.path !== undefined) this.path = options.path;
     if (options?.sysCode !== undefined) this.sysCode = options.sysCode;
   }

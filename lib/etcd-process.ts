@@ -18,7 +18,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { status as Status } from '@grpc/grpc-js';
 import { MezzError, errorMessage } from './errors';
 
 /** The `etcd` binary is not installed (or not on PATH). */
@@ -28,7 +27,7 @@ export class EtcdNotInstalledError extends MezzError {
     super(
       `etcd is not installed: no executable "etcd" on PATH (${searched}). ` +
         'Install it with `apt-get install etcd-server` (Debian/Ubuntu), or set ETCD_BIN to the etcd binary',
-      Status.FAILED_PRECONDITION,
+      'FAILED_PRECONDITION',
     );
   }
 }
@@ -37,7 +36,7 @@ export class EtcdNotInstalledError extends MezzError {
 export class EtcdStartError extends MezzError {
   override name = 'EtcdStartError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, Status.UNAVAILABLE, options);
+    super(message, 'UNAVAILABLE', options);
   }
 }
 

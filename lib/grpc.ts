@@ -1,9 +1,46 @@
 /**
- * gRPC helpers shared by servers and clients: binding a server, mapping
- * errors to status codes once, and channel options.
+ * gRPC helpers shared by servers and clients: binding a server, channel
+ * options, and the one mapping between error kinds (lib/errors.ts) and
+ * gRPC: a refused call carries its status code for gRPC's sake and, in
+ * trailing metadata, the kind (`mezz-error-kind`) and, for NOT_LEADER, the
+ * leader's address (`mezz-leader`), which clients read back with
+ * `errorKindOf` and `leaderOf`.
  */
 import * as grpc from '@grpc/grpc-js';
-import { MezzError, errorMessage } from './errors';
+import { type ErrorKind, MezzError, NotLeaderError, UnavailableError, asErrorKind, errorMessage } from './errors';
+
+/** Trailing metadata keys of a refused call. */
+export const ERROR_KIND_KEY = 'mezz-error-kind';
+export const LEADER_KEY = 'mezz-leader';
+
+const STATUS_OF: Record<ErrorKind, grpc.status> = {
+  INVALID: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  NOT_LEADER: grpc.status.UNAVAILABLE,
+  FRAMEWORK_REMOVED: grpc.status.NOT_FOUND,
+  FRAMEWORK_UNKNOWN: grpc.status.NOT_FOUND,
+  FRAMEWORK_FAILED_OVER: grpc.status.ABORTED,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+/** For a peer that sent no kind (not a Mezzanine server, or a transport failure): the kind its status implies. */
+const KIND_OF_STATUS: Partial<Record<grpc.status, ErrorKind>> = {
+  [grpc.status.INVALID_ARGUMENT]: 'INVALID',
+  [grpc.status.OUT_OF_RANGE]: 'INVALID',
+  [grpc.status.NOT_FOUND]: 'NOT_FOUND',
+  [grpc.status.PERMISSION_DENIED]: 'PERMISSION_DENIED',
+  [grpc.status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+  [grpc.status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [grpc.status.UNAVAILABLE]: 'UNAVAILABLE',
+  [grpc.status.DEADLINE_EXCEEDED]: 'UNAVAILABLE',
+  [grpc.status.CANCELLED]: 'UNAVAILABLE',
+  [grpc.status.RESOURCE_EXHAUSTED]: 'UNAVAILABLE',
+  [grpc.status.ABORTED]: 'UNAVAILABLE',
+};
 
 /** Keepalives so that a dead peer on a long-lived stream is noticed. */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -25,16 +62,36 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
 export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) reject(new MezzError(`cannot listen on ${host}:${port}: ${err.message}`, grpc.status.UNAVAILABLE, { cause: err }));
+      if (err) reject(new UnavailableError(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
       else resolve(bound);
     });
   });
 }
 
-/** The one place where errors become gRPC statuses. Unexpected errors are INTERNAL. */
+/** The one place where errors become gRPC statuses, with their kind (and leader) in trailing metadata. Unexpected errors are INTERNAL. */
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
-  if (err instanceof MezzError) return { code: err.code, details: err.message, message: err.message };
-  return { code: grpc.status.INTERNAL, details: `internal error: ${errorMessage(err)}`, message: errorMessage(err) };
+  const kind: ErrorKind = err instanceof MezzError ? err.kind : 'INTERNAL';
+  const details = err instanceof MezzError ? err.message : `internal error: ${errorMessage(err)}`;
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_KIND_KEY, kind);
+  if (err instanceof NotLeaderError && err.leader) metadata.set(LEADER_KEY, err.leader);
+  return { code: STATUS_OF[kind], details, message: details, metadata };
+}
+
+/** The kind of a failed call: the server's own word when it sent one, else what the status implies (INTERNAL when nothing fits). */
+export function errorKindOf(err: unknown): ErrorKind {
+  const e = err as Partial<grpc.ServiceError> | undefined;
+  const sent = asErrorKind(e?.metadata?.get?.(ERROR_KIND_KEY)[0]);
+  if (sent) return sent;
+  if (typeof e?.code === 'number') return KIND_OF_STATUS[e.code] ?? 'INTERNAL';
+  return 'INTERNAL';
+}
+
+/** The leader's HOST:PORT that a standby named when it refused a call, if any. */
+export function leaderOf(err: unknown): string | undefined {
+  const e = err as Partial<grpc.ServiceError> | undefined;
+  const v = e?.metadata?.get?.(LEADER_KEY)[0];
+  return typeof v === 'string' && v ? v : undefined;
 }
 
 /** Wraps an async unary handler so that throws become statuses. */

@@ -6,7 +6,7 @@
  *   SUBSCRIBE ─(registry write)─▶ ACTIVE ─(disconnect)─▶ INACTIVE ─(failover timeout)─▶ removed
  *                                    ▲──────(re-SUBSCRIBE with its id)───┘
  */
-import { errorMessage } from '../lib/errors';
+import { errorMessage, type ErrorKind } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { FrameworkInfo__Output } from '../lib/proto';
 import { VERSION } from '../lib/version';
@@ -44,8 +44,8 @@ export class FrameworkLifecycle {
 
   /** SUBSCRIBE: a new framework, or an existing one failing over to a new connection. Refusals are fatal. */
   async subscribe(link: FrameworkLink, info: FrameworkInfo__Output | null): Promise<FrameworkRecord | undefined> {
-    const refuse = (message: string, code = 'INVALID_ARGUMENT') => {
-      link.send({ error: { message, fatal: true, call: 'SUBSCRIBE', code } });
+    const refuse = (message: string, kind: ErrorKind = 'INVALID') => {
+      link.send({ error: { message, fatal: true, call: 'SUBSCRIBE', kind } });
       link.close();
       return undefined;
     };
@@ -53,11 +53,11 @@ export class FrameworkLifecycle {
     const problems = frameworkInfoProblems(info);
     if (problems.length) return refuse(problems.join('; '));
     if (info.id && this.c.removedFrameworks.has(info.id)) {
-      return refuse(`framework ${info.id} was removed (torn down, or its failover timeout passed); subscribe without an id to register anew`);
+      return refuse(`framework ${info.id} was removed (torn down, or its failover timeout passed); subscribe without an id to register anew`, 'FRAMEWORK_REMOVED');
     }
     const known = info.id ? this.c.frameworks.get(info.id) : undefined;
     if (info.id && !known) {
-      return refuse(`framework ${info.id} is not registered with this cluster (a state file from another cluster, or one whose registry was wiped?); subscribe without an id to register anew`, 'NOT_FOUND');
+      return refuse(`framework ${info.id} is not registered with this cluster (a state file from another cluster, or one whose registry was wiped?); subscribe without an id to register anew`, 'FRAMEWORK_UNKNOWN');
     }
     const now = this.c.now();
     const id = known?.id ?? newId('fw');
@@ -73,7 +73,7 @@ export class FrameworkLifecycle {
     let fw = this.c.frameworks.get(id);
     if (fw) {
       if (fw.link && fw.link !== link) {
-        this.c.send(fw, { error: { message: 'framework failed over to a new connection', fatal: true, call: 'SUBSCRIBE', code: 'ABORTED' } });
+        this.c.send(fw, { error: { message: 'framework failed over to a new connection', fatal: true, call: 'SUBSCRIBE', kind: 'FRAMEWORK_FAILED_OVER' } });
         fw.link.close();
       }
       fw.failoverTimer?.cancel();
@@ -148,7 +148,7 @@ export class FrameworkLifecycle {
     this.c.removeFramework(fw);
     this.offers.filters.clearFramework(fw.id);
     if (fw.link) {
-      this.c.send(fw, { error: { message: `framework ${fw.id} was removed: ${why}`, fatal: true, call: 'TEARDOWN', code: 'OK' } });
+      this.c.send(fw, { error: { message: `framework ${fw.id} was removed: ${why}`, fatal: true, call: 'TEARDOWN', kind: 'FRAMEWORK_REMOVED' } });
       fw.link.close();
     }
     await this.c.registry.removeFramework(fw.id, this.c.now()).catch((err) => this.c.log.error(`registry: ${err.message}`));

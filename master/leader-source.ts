@@ -2,7 +2,7 @@
  * What the gRPC services need from a master node: the Master while it
  * leads, and otherwise the answer that points callers to the leader.
  */
-import type { UnavailableError } from '../lib/errors';
+import type { NotLeaderError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { toServiceError } from '../lib/grpc';
 import type { Master } from './master';
@@ -11,7 +11,7 @@ import type { AgentStream, SchedulerStream } from './state';
 /** What the gRPC services need from a node: the Master while leading, and the answer otherwise. */
 export interface LeaderSource {
   leading(): Master | undefined;
-  notLeader(): UnavailableError;
+  notLeader(): NotLeaderError;
   readonly address: string;
   readonly cluster: string;
   readonly log: Logger;

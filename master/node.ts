@@ -13,7 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { bindServer, SERVER_OPTIONS } from '../lib/grpc';
 import type { Election, Leadership } from '../lib/election';
-import { errorMessage, UnavailableError } from '../lib/errors';
+import { errorMessage, NotLeaderError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { mezzProto } from '../lib/proto';
 import type { Store } from '../lib/store';
@@ -113,12 +113,13 @@ export class MasterNode implements LeaderSource {
     return this.lastCandidates;
   }
 
-  notLeader(): UnavailableError {
+  notLeader(): NotLeaderError {
     const leader = this.observed && this.observed !== this.address ? this.observed : undefined;
-    return new UnavailableError(
+    return new NotLeaderError(
       leader
         ? `master ${this.address} is not the leader; the leader is ${leader}`
         : `master ${this.address} is not the leader and no leader is elected yet; retry shortly`,
+      leader,
     );
   }
 

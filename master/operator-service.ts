@@ -3,8 +3,8 @@
  * for the CLI, weight updates, and sandbox file reads proxied to agents.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, describeGrpcError, unary } from '../lib/grpc';
-import { InvalidArgumentError, UnavailableError } from '../lib/errors';
+import { CHANNEL_OPTIONS, describeGrpcError, errorKindOf, unary } from '../lib/grpc';
+import { type ErrorKind, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
 import { MAX_TASKS_PER_PAGE, truncate } from '../lib/limits';
 import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
 import * as res from '../lib/resources';
@@ -15,6 +15,9 @@ import { UnknownTaskError } from './errors';
 import type { Master } from './master';
 import type { LeaderSource } from './leader-source';
 import type { TaskRecord } from './state';
+
+/** An agent's refusals of a file read that are the caller's to fix, passed on as they are. */
+const CALLERS_MISTAKES: ReadonlySet<ErrorKind> = new Set(['INVALID', 'NOT_FOUND', 'PERMISSION_DENIED']);
 
 const STATES: ReadonlySet<string> = new Set(TASK_STATES);
 
@@ -212,10 +215,11 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
           { deadline: Date.now() + 10_000 },
           (err, out) => {
             if (err) {
-              const e = new UnavailableError(`reading ${req.path || 'stdout'} of task ${task.id} from agent ${agent.id} at ${agent.address} failed: ${describeGrpcError(err)}`);
               // Keep the agent's own verdict for a caller's mistake (bad path, a path out of the sandbox, unknown file).
-              if (err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND || err.code === grpc.status.PERMISSION_DENIED) Object.assign(e, { code: err.code, message: err.details });
-              reject(e);
+              const kind = errorKindOf(err);
+              reject(CALLERS_MISTAKES.has(kind)
+                ? new MezzError(err.details, kind)
+                : new UnavailableError(`reading ${req.path || 'stdout'} of task ${task.id} from agent ${agent.id} at ${agent.address} failed: ${describeGrpcError(err)}`));
             } else resolve(out!);
           },
         );

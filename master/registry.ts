@@ -18,13 +18,12 @@ import { errorMessage, MezzError } from '../lib/errors';
 import { describe, idProblem, roleProblem } from '../lib/limits';
 import type { Store, TxnCompare, TxnOp } from '../lib/store';
 import type { FrameworkInfo__Output } from '../lib/proto';
-import { status as Status } from '@grpc/grpc-js';
 
 /** A registry write was refused because this master no longer leads. */
 export class FencedError extends MezzError {
   override name = 'FencedError';
   constructor() {
-    super('this master is no longer the leader: its registry write was fenced off', Status.UNAVAILABLE);
+    super('this master is no longer the leader: its registry write was fenced off', 'UNAVAILABLE');
   }
 }
 

@@ -8,6 +8,7 @@
  * launch, the others get TASK_ERROR), while a LAUNCH_GROUP is atomic and,
  * once launched, lives and dies together — as in Mesos.
  */
+import type { ErrorKind } from '../lib/errors';
 import { describe, shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES, MAX_TASKS_PER_ACCEPT } from '../lib/limits';
 import type { Call__Output, TaskInfo__Output, TaskStatus } from '../lib/proto';
 import { withoutResourceList } from './agents';
@@ -45,9 +46,9 @@ export class SchedulerCalls {
     }
   }
 
-  private error(fw: FrameworkRecord, call: string | undefined, message: string, code = 'INVALID_ARGUMENT'): void {
+  private error(fw: FrameworkRecord, call: string | undefined, message: string, kind: ErrorKind = 'INVALID'): void {
     this.c.log.info(`framework ${fw.id}: ${call?.toUpperCase()} refused: ${message.slice(0, 2000)}`);
-    this.c.send(fw, { error: { message, fatal: false, call: (call ?? '').replace(/[A-Z]/g, (ch) => `_${ch}`).toUpperCase(), code } });
+    this.c.send(fw, { error: { message, fatal: false, call: (call ?? '').replace(/[A-Z]/g, (ch) => `_${ch}`).toUpperCase(), kind } });
   }
 
   private refusedUpdate(fw: FrameworkRecord, taskId: string, agentId: string, state: TaskStatus['state'], reason: string, message: string): void {

@@ -23,7 +23,7 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
           try {
             if (isFirst) {
               if (call.call !== 'subscribe') {
-                stream.write({ error: { message: `the first call on a stream must be SUBSCRIBE, got ${String(call.call)}`, fatal: true, call: 'SUBSCRIBE', code: 'FAILED_PRECONDITION' } });
+                stream.write({ error: { message: `the first call on a stream must be SUBSCRIBE, got ${String(call.call)}`, fatal: true, call: 'SUBSCRIBE', kind: 'FAILED_PRECONDITION' } });
                 stream.end();
                 return;
               }
@@ -34,7 +34,7 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
           } catch (err) {
             // A stream whose SUBSCRIBE failed has no framework to serve: say so fatally and end it, never leave it ignoring calls.
             const fatal = isFirst;
-            stream.write({ error: { message: `internal error handling ${String(call.call).slice(0, 40)}: ${errorMessage(err)}`, fatal, call: String(call.call ?? '').slice(0, 40), code: 'INTERNAL' } });
+            stream.write({ error: { message: `internal error handling ${String(call.call).slice(0, 40)}: ${errorMessage(err)}`, fatal, call: String(call.call ?? '').slice(0, 40), kind: 'INTERNAL' } });
             if (fatal) stream.end();
           }
         });

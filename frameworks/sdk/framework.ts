@@ -33,7 +33,7 @@ import {
   type TaskInfo,
   type TaskStatus__Output,
 } from '../../lib/proto';
-import { type BackoffOptions, backoffDelay } from './backoff';
+import { type BackoffOptions, backoffDelay } from '../../lib/backoff';
 import { FrameworkClosedError, SubscribeError } from './errors';
 import type { AnyOffer, Launch, PackResult } from './match';
 

@@ -33,7 +33,7 @@ export {
   type TaskShape,
   type TaskSpec,
 } from './match';
-export { backoffDelay, type BackoffOptions } from './backoff';
+export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { FrameworkClosedError, SubscribeError } from './errors';
 
 // The wire and resource vocabulary an author needs, so that one import suffices.

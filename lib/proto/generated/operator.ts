@@ -59,6 +59,7 @@ export interface ProtoGrpcType {
       Attribute: MessageTypeDefinition<_mezzanine_v1_Attribute, _mezzanine_v1_Attribute__Output>
       ClusterState: MessageTypeDefinition<_mezzanine_v1_ClusterState, _mezzanine_v1_ClusterState__Output>
       CommandInfo: MessageTypeDefinition<_mezzanine_v1_CommandInfo, _mezzanine_v1_CommandInfo__Output>
+      ErrorKind: EnumTypeDefinition
       Filters: MessageTypeDefinition<_mezzanine_v1_Filters, _mezzanine_v1_Filters__Output>
       FrameworkInfo: MessageTypeDefinition<_mezzanine_v1_FrameworkInfo, _mezzanine_v1_FrameworkInfo__Output>
       FrameworkSummary: MessageTypeDefinition<_mezzanine_v1_FrameworkSummary, _mezzanine_v1_FrameworkSummary__Output>

@@ -27,6 +27,7 @@ export interface ProtoGrpcType {
       Attribute: MessageTypeDefinition<_mezzanine_v1_Attribute, _mezzanine_v1_Attribute__Output>
       Call: MessageTypeDefinition<_mezzanine_v1_Call, _mezzanine_v1_Call__Output>
       CommandInfo: MessageTypeDefinition<_mezzanine_v1_CommandInfo, _mezzanine_v1_CommandInfo__Output>
+      ErrorKind: EnumTypeDefinition
       Event: MessageTypeDefinition<_mezzanine_v1_Event, _mezzanine_v1_Event__Output>
       Filters: MessageTypeDefinition<_mezzanine_v1_Filters, _mezzanine_v1_Filters__Output>
       FrameworkInfo: MessageTypeDefinition<_mezzanine_v1_FrameworkInfo, _mezzanine_v1_FrameworkInfo__Output>

@@ -2,19 +2,20 @@
 
 import type { Offer as _mezzanine_v1_Offer, Offer__Output as _mezzanine_v1_Offer__Output } from '../../mezzanine/v1/Offer';
 import type { TaskStatus as _mezzanine_v1_TaskStatus, TaskStatus__Output as _mezzanine_v1_TaskStatus__Output } from '../../mezzanine/v1/TaskStatus';
+import type { ErrorKind as _mezzanine_v1_ErrorKind, ErrorKind__Output as _mezzanine_v1_ErrorKind__Output } from '../../mezzanine/v1/ErrorKind';
 
 export interface _mezzanine_v1_Event_Error {
   'message'?: (string);
   'fatal'?: (boolean);
   'call'?: (string);
-  'code'?: (string);
+  'kind'?: (_mezzanine_v1_ErrorKind);
 }
 
 export interface _mezzanine_v1_Event_Error__Output {
   'message': (string);
   'fatal': (boolean);
   'call': (string);
-  'code': (string);
+  'kind': (_mezzanine_v1_ErrorKind__Output);
 }
 
 export interface _mezzanine_v1_Event_Failure {
