@@ -1,11 +1,14 @@
 /**
  * The CLI's view of the master: unary Operator calls with a deadline,
- * trying each given master in turn and following "the leader is HOST:PORT"
- * hints. gRPC failures become CliErrors with a message a person can act on.
+ * trying each given master in turn and following the leader a standby
+ * names (lib/leader-follower, the policy every client shares; the CLI
+ * does not wait between attempts). gRPC failures become CliErrors with a
+ * message a person can act on.
  */
 import * as grpc from '@grpc/grpc-js';
-import { leaderHint } from '../lib/address';
-import { CHANNEL_OPTIONS, describeGrpcError } from '../lib/grpc';
+import type { ErrorKind } from '../lib/errors';
+import { CHANNEL_OPTIONS, describeGrpcError, errorKindOf, leaderOf } from '../lib/grpc';
+import { LeaderFollower } from '../lib/leader-follower';
 import { mezzProto, type OperatorClient } from '../lib/proto';
 import { CliError } from './errors';
 
@@ -21,13 +24,13 @@ export type RequestOf<M extends OperatorMethod> = LastOverload<M>[0];
 export type ResponseOf<M extends OperatorMethod> = LastOverload<M>[1] extends grpc.requestCallback<infer R> ? R : never;
 
 /**
- * Codes after which another master may do better: it is down, slow, or a
+ * Kinds after which another master may do better: it is down, slow, or a
  * standby. (FAILED_PRECONDITION is not one: masters use it for "this task
  * has not started yet" and the like, which another master would say too.)
  */
-const TRY_NEXT = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
-
-/** `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
+const TRY_NEXT: ReadonlySet<ErrorKind> = new Set(['UNAVAILABLE', 'NOT_LEADER']);
+/** Leaders named in a row that the CLI follows before giving up on them. */
+const MAX_REDIRECTS = 3;
 /** The one sentence for "no master answered". */
 export function unreachableMessage(failures: { address: string; reason: string }[]): string {
   if (failures.length === 1) {
@@ -60,10 +63,18 @@ export class OperatorConnection {
    * `INVALID_ARGUMENT: …`), or "cannot reach" when none answered.
    */
   async call<M extends OperatorMethod>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>> {
-    const order = this.#preferred ? [this.#preferred, ...this.#masters.filter((m) => m !== this.#preferred)] : [...this.#masters];
+    const order = this.#preferred ? [this.#preferred, ...this.#masters.filter((m) => m !== this.#preferred)] : this.#masters;
+    const follower = new LeaderFollower(order, { maxRedirects: MAX_REDIRECTS });
+    const tried = new Set<string>();
     const failures: { address: string; reason: string }[] = [];
-    for (let i = 0; i < order.length; i++) {
-      const address = order[i]!;
+    for (let n = 0; n < 2 * order.length + MAX_REDIRECTS; n++) {
+      const { address, redirected } = follower.next();
+      if (!redirected && tried.has(address)) {
+        if (order.every((m) => tried.has(m))) break;
+        follower.failed(); // on to the next address of the list
+        continue;
+      }
+      tried.add(address);
       try {
         const response = await this.#unary(address, method, request);
         this.#preferred = address;
@@ -71,16 +82,10 @@ export class OperatorConnection {
       } catch (e) {
         const err = e as grpc.ServiceError;
         if (typeof err.code !== 'number') throw e;
-        const hint = leaderHint(err.details ?? '');
-        if (hint && !order.includes(hint)) {
-          order.splice(i + 1, 0, hint);
-          continue;
-        }
-        if (TRY_NEXT.has(err.code)) {
-          failures.push({ address, reason: describeGrpcError(err) });
-          continue;
-        }
-        throw new CliError(describeGrpcError(err), 1, { cause: err });
+        if (!TRY_NEXT.has(errorKindOf(err))) throw new CliError(describeGrpcError(err), 1, { cause: err });
+        failures.push({ address, reason: describeGrpcError(err) });
+        // One shot: a standby that names no leader sends the CLI to the next address, not back to itself.
+        follower.failed({ leader: leaderOf(err) });
       }
     }
     throw new CliError(unreachableMessage(failures));

@@ -23,8 +23,3 @@ export function parseMasterList(text: string, defaultPort = 5050): string[] {
   if (!list.length) throw new Error('no master address given: write HOST:PORT[,HOST:PORT...]');
   return list;
 }
-
-/** `… not the leader; the leader is 10.0.0.2:5050` → `10.0.0.2:5050`: the hint a standby master gives. */
-export function leaderHint(message: string): string | undefined {
-  return /the leader is\s+([^\s,;()]+:\d+)/i.exec(message)?.[1];
-}

@@ -1,3 +1,5 @@
+import type { ErrorKind } from '../../lib/errors';
+
 /**
  * The SDK's named errors. Expected, recoverable trouble (a dropped call, a
  * master that went away) arrives as an `'error'` or `'disconnected'` event,
@@ -14,8 +16,12 @@ export class SubscribeError extends Error {
   override name = 'SubscribeError';
   constructor(
     message: string,
-    /** A gRPC status name such as `UNAVAILABLE` or `NOT_FOUND`, when known. */
-    readonly code: string = 'UNAVAILABLE',
+    /**
+     * What kind of refusal: FRAMEWORK_REMOVED or FRAMEWORK_UNKNOWN mean "subscribe
+     * without a framework id to start afresh"; INVALID, a bad FrameworkInfo;
+     * UNAVAILABLE, no master answered in time.
+     */
+    readonly kind: ErrorKind = 'UNAVAILABLE',
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -4,7 +4,7 @@
  *
  *   connect ──SUBSCRIBE──▶ master ──SUBSCRIBED──▶ subscribed ──events──▶ handlers
  *      ▲                                              │
- *      └──── backoff (next master / leader hint) ◀────┘ stream error, end,
+ *      └── backoff (lib/leader-follower) ◀───────────┘ stream error, end,
  *                                                       or 3 missed heartbeats
  *
  * Offers are valid only on the connection they came from, so ACCEPT and
@@ -16,10 +16,12 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import { leaderHint, parseMasterList } from '../../lib/address';
+import { parseMasterList } from '../../lib/address';
 import { parseMasterSpec, resolveMasters } from '../../lib/master-locator';
 import { parseDuration } from '../../lib/duration';
-import { CHANNEL_OPTIONS, tidyDetails } from '../../lib/grpc';
+import { type ErrorKind, asErrorKind } from '../../lib/errors';
+import { CHANNEL_OPTIONS, errorKindOf, leaderOf, tidyDetails } from '../../lib/grpc';
+import { LeaderFollower } from '../../lib/leader-follower';
 import { createLogger } from '../../lib/log';
 import {
   mezzProto,
@@ -101,8 +103,8 @@ export interface FrameworkErrorEvent {
   fatal: boolean;
   /** The call that failed, e.g. ACCEPT; empty when none. */
   call: string;
-  /** A gRPC status name, e.g. INVALID_ARGUMENT, UNAVAILABLE. */
-  code: string;
+  /** What kind of failure, e.g. INVALID, UNAVAILABLE, FRAMEWORK_REMOVED: decide from this, not from the message. */
+  kind: ErrorKind;
 }
 
 /** The events a `Framework` emits and their arguments. */
@@ -139,15 +141,18 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /** `teardown()` waits this long for a connection, and then for the master to end the stream. */
 const TEARDOWN_CONNECT_MS = 10_000;
 const TEARDOWN_LINGER_MS = 2_000;
-/** Consecutive leader redirects followed without delay, so that two confused masters cannot spin us. */
-const FREE_REDIRECTS = 3;
-/** Statuses that no retry can fix: the SDK stops and reports them as fatal. */
-const FATAL_STATUSES = new Set([
-  grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.PERMISSION_DENIED,
-  grpc.status.UNAUTHENTICATED, grpc.status.UNIMPLEMENTED,
+/** Refusals of SUBSCRIBE that no retry can fix: the SDK stops and reports them as fatal. */
+const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'INVALID', 'NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UNKNOWN', 'FRAMEWORK_FAILED_OVER',
 ]);
 
-/** grpc-js's `No connection established. Last error: Error: connect ECONNREFUSED …. Resolution note: ` → `connect ECONNREFUSED …`. */
+/** How a stream ended, as the SDK decides on it. */
+interface StreamEnd {
+  kind: ErrorKind;
+  details: string;
+  /** The leader a standby named (trailing metadata), if any. */
+  leader?: string;
+}
 
 type Phase = 'connecting' | 'subscribed' | 'closed';
 
@@ -163,19 +168,14 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   readonly #info: FrameworkInfo;
   readonly #autoAck: boolean;
   readonly #log: SdkLogger;
-  readonly #backoff: BackoffOptions;
-  readonly #random: () => number;
+  readonly #follower: LeaderFollower;
   readonly #connectTimeoutMs: number;
 
   #phase: Phase = 'connecting';
   #client: SchedulerClient | undefined;
   #stream: grpc.ClientDuplexStream<Call, Event__Output> | undefined;
   #address = '';
-  /** Index into #masters of the address to try next. */
-  #next = 0;
-  #leaderHint: string | undefined;
-  #redirects = 0;
-  /** Consecutive failed attempts, for the backoff. */
+  /** Consecutive failed attempts, for quieter logs. */
   #attempt = 0;
   #lastFailure = '';
   #subscribedWithId = false;
@@ -199,8 +199,10 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     this.#frameworkId = opts.frameworkId ?? '';
     this.#autoAck = opts.autoAcknowledge ?? true;
     this.#log = opts.logger ?? createLogger(`framework:${opts.name}`);
-    this.#backoff = opts.backoff ?? {};
-    this.#random = opts.random ?? Math.random;
+    this.#follower = new LeaderFollower(this.#masters, {
+      backoff: { initialMs: 200, maxMs: 5000, ...opts.backoff },
+      random: opts.random ?? Math.random,
+    });
     this.#connectTimeoutMs = parseDuration(opts.connectTimeout ?? '30s') * 1000;
     this.#info = {
       name: opts.name,
@@ -233,7 +235,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     const first = this.#waitSubscribed(this.#connectTimeoutMs, () =>
       `could not subscribe to the master at ${this.#masters.join(', ')} within ${this.#connectTimeoutMs / 1000}s` +
       ` (${this.#lastFailure || 'no answer'}); is it running? start one with 'mezz up'`);
-    this.#connect();
+    this.#connect(this.#follower.next().address);
     return first.catch((err: Error) => {
       this.#shutdown();
       throw err;
@@ -353,11 +355,9 @@ export class Framework extends EventEmitter<FrameworkEvents> {
 
   // ── connection ───────────────────────────────────────────────────────
 
-  #connect(): void {
+  #connect(address: string): void {
     this.#retry = undefined;
     if (this.#phase === 'closed') return;
-    const address = this.#leaderHint ?? this.#masters[this.#next % this.#masters.length]!;
-    this.#leaderHint = undefined;
     this.#address = address;
     this.#phase = 'connecting';
     this.#subscribedWithId = this.#frameworkId !== '';
@@ -372,58 +372,50 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     this.#stream = stream;
 
     let down = false;
-    const onDown = (code: grpc.status, details: string) => {
+    const onDown = (end: StreamEnd) => {
       if (down) return;
       down = true;
-      if (this.#stream === stream) this.#streamDown(code, details);
+      if (this.#stream === stream) this.#streamDown(end);
     };
     stream.on('data', (event: Event__Output) => {
       if (this.#stream === stream) this.#receive(event);
     });
-    // 'status' always comes; 'error' may come first and carries the same details.
-    stream.on('error', (err: grpc.ServiceError) => onDown(err.code, err.details || err.message));
-    stream.on('status', (s: grpc.StatusObject) =>
-      onDown(s.code, s.code === grpc.status.OK ? 'the master closed the stream' : s.details));
+    // 'status' always comes; 'error' may come first and carries the same details and trailers.
+    const ended = (s: Partial<grpc.StatusObject>): StreamEnd => s.code === grpc.status.OK
+      ? { kind: 'UNAVAILABLE', details: 'the master closed the stream' }
+      : { kind: errorKindOf(s), details: `${grpc.status[s.code!] ?? s.code}: ${tidyDetails(s.details ?? '')}`, leader: leaderOf(s) };
+    stream.on('error', (err: grpc.ServiceError) => onDown(ended(err)));
+    stream.on('status', (s: grpc.StatusObject) => onDown(ended(s)));
 
     stream.write({ subscribe: { framework: { ...this.#info, id: this.#frameworkId } } });
     this.#armWatchdog();
   }
 
   /** The stream is gone (error, end, or our watchdog): report it and schedule the next attempt. */
-  #streamDown(code: grpc.status, details: string): void {
+  #streamDown(end: StreamEnd): void {
     const wasSubscribed = this.#phase === 'subscribed';
     const address = this.#address;
     this.#dropConnection();
     if (this.#phase === 'closed') return;
-    const reason = `${grpc.status[code] ?? code}: ${tidyDetails(details)}`;
-    this.#lastFailure = `${address}: ${reason}`;
-
-    const hint = leaderHint(details);
-    if (hint && hint !== address) {
-      this.#leaderHint = hint;
-    } else if (FATAL_STATUSES.has(code)) {
-      this.#fatal({ message: `the master at ${address} refused the subscription: ${details}`, fatal: true, call: 'SUBSCRIBE', code: grpc.status[code] ?? String(code) });
+    this.#lastFailure = `${address}: ${end.details}`;
+    if (FATAL_KINDS.has(end.kind)) {
+      this.#fatal({ message: `the master at ${address} refused the subscription: ${end.details}`, fatal: true, call: 'SUBSCRIBE', kind: end.kind });
       return;
-    } else if (!wasSubscribed) {
-      this.#next++; // this master did not take us: try the next one
     }
-
+    this.#follower.failed({ wasConnected: wasSubscribed, notLeader: end.kind === 'NOT_LEADER', leader: end.leader });
+    const next = this.#follower.next();
     this.#phase = 'connecting';
-    const attempt = this.#attempt;
-    const delay = this.#leaderHint && this.#redirects++ < FREE_REDIRECTS
-      ? 0
-      : backoffDelay(this.#attempt++, this.#random, this.#backoff);
-    const where = this.#leaderHint ? `the leader at ${this.#leaderHint}` : 'the master';
+    const where = next.redirected ? `the leader at ${next.address}` : `the master at ${next.address}`;
     if (wasSubscribed) {
-      this.#log.warn(`disconnected from the master at ${address} (${reason}); reconnecting to ${where} in ${delay} ms`);
-      this.emit('disconnected', reason);
+      this.#log.warn(`disconnected from the master at ${address} (${end.details}); reconnecting to ${where} in ${next.delayMs} ms`);
+      this.emit('disconnected', end.details);
     } else {
       // Every failed attempt at debug level, but only every fifth at warn: the cap of 5 s
       // would otherwise print a line every few seconds for as long as the master is away.
-      const level = attempt % 5 === 0 ? 'warn' : 'debug';
-      this.#log[level](`cannot subscribe at ${address} (${reason}); retrying ${where} in ${delay} ms`);
+      const level = this.#attempt++ % 5 === 0 ? 'warn' : 'debug';
+      this.#log[level](`cannot subscribe at ${address} (${end.details}); retrying ${where} in ${next.delayMs} ms`);
     }
-    this.#retry = setTimeout(() => this.#connect(), delay);
+    this.#retry = setTimeout(() => this.#connect(next.address), next.delayMs);
   }
 
   /**
@@ -442,7 +434,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       const why = subscribed
         ? `no heartbeat from the master for ${ms / 1000}s`
         : `no answer to SUBSCRIBE within ${ms / 1000}s`;
-      this.#streamDown(grpc.status.DEADLINE_EXCEEDED, why);
+      this.#streamDown({ kind: 'UNAVAILABLE', details: why });
     }, ms);
   }
 
@@ -473,10 +465,10 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   /** Stops for good: an ERROR event or a status that no retry can fix. */
   #fatal(error: FrameworkErrorEvent): void {
     const waiters = this.#waiters.splice(0);
-    this.#log.error(error.message, { code: error.code });
+    this.#log.error(error.message, { kind: error.kind });
     this.#shutdown();
     this.#emitError(error);
-    for (const w of waiters) w.reject(new SubscribeError(error.message, error.code));
+    for (const w of waiters) w.reject(new SubscribeError(error.message, error.kind));
   }
 
   /** Resolves on the next SUBSCRIBED; rejects after `timeoutMs` (0: never) or when closed. */
@@ -513,7 +505,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     this.#frameworkId = s.frameworkId;
     this.#phase = 'subscribed';
     this.#attempt = 0;
-    this.#redirects = 0;
+    this.#follower.succeeded();
     this.#heartbeatMs = s.heartbeatIntervalSeconds * 1000;
     this.#armWatchdog();
     this.#log.info(`subscribed to the master at ${this.#address} as framework ${s.frameworkId}`,
@@ -586,21 +578,21 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     }
   }
 
-  #onError(e: FrameworkErrorEvent): void {
-    const hint = leaderHint(e.message);
-    if (hint && hint !== this.#address) {
-      // Not an error for the author: follow the leader.
-      this.#streamDown(grpc.status.UNAVAILABLE, e.message);
+  #onError(e: Event__Output['error'] & object): void {
+    const error: FrameworkErrorEvent = { message: e.message, fatal: e.fatal, call: e.call, kind: asErrorKind(e.kind) ?? 'INTERNAL' };
+    if (error.kind === 'NOT_LEADER') {
+      // Not an error for the author: this master stopped leading; find the one that does.
+      this.#streamDown({ kind: 'NOT_LEADER', details: e.message });
       return;
     }
-    if (e.fatal) this.#fatal({ message: e.message, fatal: true, call: e.call, code: e.code });
-    else this.#emitError({ message: e.message, fatal: false, call: e.call, code: e.code });
+    if (error.fatal) this.#fatal(error);
+    else this.#emitError(error);
   }
 
   /** An 'error' with no listener would throw (EventEmitter rule); log it instead (fatal ones are logged by #fatal). */
   #emitError(error: FrameworkErrorEvent): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    else if (!error.fatal) this.#log.warn(`${error.call ? error.call + ' failed: ' : ''}${error.message}`, { code: error.code, fatal: error.fatal });
+    else if (!error.fatal) this.#log.warn(`${error.call ? error.call + ' failed: ' : ''}${error.message}`, { kind: error.kind, fatal: error.fatal });
   }
 
   // ── sending ──────────────────────────────────────────────────────────
@@ -620,7 +612,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     process.nextTick(() => this.#emitError({
       message: `${name} dropped: not connected to a master, and offers do not survive a reconnect; ` +
         'new offers will follow the next subscription (reconcile then to learn what was launched)',
-      fatal: false, call: name, code: 'UNAVAILABLE',
+      fatal: false, call: name, kind: 'UNAVAILABLE',
     }));
     return false;
   }

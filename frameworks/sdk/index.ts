@@ -8,7 +8,6 @@
  * Shipped frameworks use exactly this surface; nothing here reaches into
  * the master.
  */
-export { leaderHint } from '../../lib/address';
 export {
   connectFramework,
   type Acknowledgeable,
@@ -35,6 +34,7 @@ export {
 } from './match';
 export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { FrameworkClosedError, SubscribeError } from './errors';
+export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';
 
 // The wire and resource vocabulary an author needs, so that one import suffices.
 export { isTerminal, TERMINAL_STATES } from '../../lib/proto';

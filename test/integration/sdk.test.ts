@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { connectFramework, pack, SubscribeError, type Framework, type TaskStatus__Output } from '../../frameworks/sdk';
+import { connectFramework, pack, SubscribeError, type Framework, type FrameworkErrorEvent, type TaskStatus__Output } from '../../frameworks/sdk';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, waitFor } from '../harness';
 
@@ -19,7 +19,7 @@ afterEach(async () => {
   await c.teardown();
 });
 
-async function connect(master: string, o: { name: string; frameworkId?: string; capabilities?: string[] }): Promise<Framework> {
+async function connect(master: string, o: { name: string; frameworkId?: string; capabilities?: string[]; roles?: string[] }): Promise<Framework> {
   const fw = await connectFramework({ master, logger: quiet, failoverTimeout: '10m', connectTimeout: '20s', ...o });
   frameworks.push(fw);
   return fw;
@@ -100,15 +100,26 @@ describe('the SDK against a real master', () => {
     }
   });
 
-  test('refusals a framework can act on: a torn-down id, and an id this cluster never issued', async () => {
+  test('refusals a framework can act on, told apart by kind: removed, never issued, a bad role, taken over', async () => {
     c = new Cluster();
     const master = await c.startMaster();
     const fw = await connect(master.address, { name: 'short-lived' });
     const id = fw.frameworkId;
     await fw.teardown();
     await assert.rejects(connect(master.address, { name: 'again', frameworkId: id }),
-      (e: unknown) => e instanceof SubscribeError && /was removed/.test(e.message));
+      (e: unknown) => e instanceof SubscribeError && e.kind === 'FRAMEWORK_REMOVED' && /was removed/.test(e.message));
     await assert.rejects(connect(master.address, { name: 'stranger', frameworkId: 'fw-0123456789ab' }),
-      (e: unknown) => e instanceof SubscribeError && e.code === 'NOT_FOUND' && /not registered with this cluster/.test(e.message));
+      (e: unknown) => e instanceof SubscribeError && e.kind === 'FRAMEWORK_UNKNOWN' && /not registered with this cluster/.test(e.message));
+    await assert.rejects(connect(master.address, { name: 'bad-role', roles: ['no spaces allowed'] }),
+      (e: unknown) => e instanceof SubscribeError && e.kind === 'INVALID');
+
+    // A second process subscribing with the same id takes the framework over; the first is told why, by kind.
+    const first = await connect(master.address, { name: 'twice' });
+    const errors: FrameworkErrorEvent[] = [];
+    first.on('error', (e) => errors.push(e));
+    await connect(master.address, { name: 'twice', frameworkId: first.frameworkId });
+    await waitFor('the first connection told it was taken over', () => errors.length > 0);
+    assert.deepEqual(errors.map((e) => [e.kind, e.fatal]), [['FRAMEWORK_FAILED_OVER', true]]);
+    assert.equal(first.connected, false);
   });
 });

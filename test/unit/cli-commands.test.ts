@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { NotLeaderError } from '../../lib/errors';
+import { toServiceError } from '../../lib/grpc';
 import { mezzProto, type TaskSummary } from '../../lib/proto';
 import { waitFor } from '../harness';
 
@@ -42,6 +44,8 @@ let weight = 1;
 const followed = { id: '', state: 'TASK_RUNNING', log: Buffer.alloc(0), ticks: 0 };
 let address = '';
 const server = new grpc.Server();
+let standbyAddress = '';
+const standby = new grpc.Server();
 
 before(async () => {
   const reply = <Req, Res>(method: string, fn: (req: Req) => Res) =>
@@ -96,9 +100,20 @@ before(async () => {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   address = `127.0.0.1:${port}`;
+
+  // A standby that names the leader only in its trailing metadata, as masters do; its text names nobody.
+  standby.addService(mezzProto().Operator.service, new Proxy({}, {
+    get: () => (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(toServiceError(new NotLeaderError('this master is a standby', address)) as grpc.ServiceError),
+  }));
+  const standbyPort = await new Promise<number>((resolve, reject) =>
+    standby.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  standbyAddress = `127.0.0.1:${standbyPort}`;
 });
 
-after(() => server.forceShutdown());
+after(() => {
+  server.forceShutdown();
+  standby.forceShutdown();
+});
 
 describe('mezz against a master', () => {
   it('agents: a table with used/total', async () => {
@@ -138,6 +153,12 @@ describe('mezz against a master', () => {
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^ID\s+NAME\s+FRAMEWORK\s+AGENT\s+STATE\s+EXIT\s+CPUS\s+MEM\s+MESSAGE$/);
     assert.match(lines[2]!, /^job-7\s+job\s+fw-2\s+agent-2\s+FAILED\s+2\s+1\s+256MB\s+exited with status 2$/);
+  });
+
+  it('follows the leader a standby names in its trailing metadata', async () => {
+    const r = await mezz(['agents', '--master', standbyAddress]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^agent-1\s+h1/m);
   });
 
   it('frameworks and status print without error', async () => {

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { NotLeaderError } from '../../lib/errors';
+import { toServiceError } from '../../lib/grpc';
 import { mezzProto, type Call__Output, type Event } from '../../lib/proto';
 import { connectFramework, type Framework, type FrameworkErrorEvent, SubscribeError } from '../../frameworks/sdk';
 
@@ -187,7 +189,7 @@ describe('connectFramework', () => {
     const kill = await m.waitFor((c) => c.call === 'kill');
     assert.deepEqual([kill.frameworkId, kill.kill!.taskId], ['fw-1', 't1']);
     assert.equal(m.calls.some((c) => c.call === 'decline'), false);
-    assert.deepEqual(errors.map((e) => [e.call, e.code, e.fatal]), [['DECLINE', 'UNAVAILABLE', false]]);
+    assert.deepEqual(errors.map((e) => [e.call, e.kind, e.fatal]), [['DECLINE', 'UNAVAILABLE', false]]);
     fw.close();
   });
 
@@ -203,11 +205,12 @@ describe('connectFramework', () => {
     fw.close();
   });
 
-  it('follows a "the leader is HOST:PORT" hint', async () => {
+  it('follows the leader a standby names in its trailing metadata, whatever its message says', async () => {
     const leader = await fakeMaster();
     const standby = await fakeMaster({
       onSubscribe: (_call, stream) => {
-        stream.emit('error', { code: grpc.status.UNAVAILABLE, details: `not the leader; the leader is ${leader.address}` });
+        // The address only in metadata: the SDK must not read it out of the text.
+        stream.emit('error', toServiceError(new NotLeaderError('standby here; ask elsewhere', leader.address)));
         return true;
       },
     });
@@ -229,20 +232,20 @@ describe('connectFramework', () => {
   it('rejects when the master refuses the framework with a fatal error', async () => {
     const m = await fakeMaster({
       onSubscribe: (_call, stream) => {
-        stream.write({ error: { message: 'framework fw-9 was removed', fatal: true, call: 'SUBSCRIBE', code: 'NOT_FOUND' } });
+        stream.write({ error: { message: 'framework fw-9 was removed', fatal: true, call: 'SUBSCRIBE', kind: 'FRAMEWORK_REMOVED' } });
         return true;
       },
     });
     open.push({ master: m });
     await assert.rejects(connectFramework({ master: m.address, name: 'test', frameworkId: 'fw-9', logger: quiet }),
-      (e: unknown) => e instanceof SubscribeError && /fw-9 was removed/.test(e.message) && e.code === 'NOT_FOUND');
+      (e: unknown) => e instanceof SubscribeError && /fw-9 was removed/.test(e.message) && e.kind === 'FRAMEWORK_REMOVED');
   });
 
   it('stops reconnecting after a fatal error event', async () => {
     const m = await fakeMaster();
     const fw = await setup(m);
     const err = nextEvent<[FrameworkErrorEvent]>(fw, 'error');
-    m.streams[0]!.write({ error: { message: 'torn down by operator', fatal: true, code: 'FAILED_PRECONDITION' } });
+    m.streams[0]!.write({ error: { message: 'torn down by operator', fatal: true, kind: 'FAILED_PRECONDITION' } });
     const [e] = await err;
     assert.equal(e.fatal, true);
     assert.equal(fw.connected, false);
