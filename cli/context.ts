@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
-import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import { OperatorConnection } from './client';
 import { CliError, UsageError } from './errors';
@@ -20,21 +19,15 @@ export const DEFAULT_MASTER = '127.0.0.1:5050';
 
 /** Reads the global flags from any (sub)command; UsageError when one is malformed. */
 export function globals(cmd: Command): Globals {
-  const o = cmd.optsWithGlobals<{ master?: string; json?: boolean; timeout?: string }>();
+  // --timeout was parsed (and checked) by commander, in milliseconds.
+  const o = cmd.optsWithGlobals<{ master?: string; json?: boolean; timeout: number }>();
   let masters: string[];
-  let timeoutMs: number;
   try {
     masters = parseMasterSpec(o.master ?? process.env.MEZZ_MASTER ?? DEFAULT_MASTER);
   } catch (err) {
     throw new UsageError(`--master: ${errorMessage(err)}`);
   }
-  try {
-    timeoutMs = parseDuration(o.timeout ?? '5s') * 1000;
-  } catch (err) {
-    throw new UsageError(`--timeout: ${errorMessage(err)}`);
-  }
-  if (!(timeoutMs > 0)) throw new UsageError('--timeout must be more than 0, e.g. 5s');
-  return { masters, json: Boolean(o.json), timeoutMs };
+  return { masters, json: Boolean(o.json), timeoutMs: o.timeout };
 }
 
 /** Runs `fn` with a connection to the master, closed afterwards whatever happens. */

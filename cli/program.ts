@@ -5,6 +5,7 @@
  * a stack trace (MEZZ_DEBUG=1 shows one for unexpected errors).
  */
 import { Command, CommanderError } from 'commander';
+import { durationOption } from '../lib/duration-option';
 import { errorMessage } from '../lib/errors';
 import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .description('Operate a Mezzanine cluster: inspect agents, frameworks, tasks and roles; read task logs; start a local cluster.')
     .option('--master <host:port[,...]>', `master address(es), tried in turn (env MEZZ_MASTER, default ${DEFAULT_MASTER})`)
     .option('--json', 'print one JSON document instead of a table')
-    .option('--timeout <duration>', 'deadline for each call to the master, e.g. 5s or 500ms', '5s')
+    .addOption(durationOption('--timeout <duration>', 'deadline for each call to the master, e.g. 5s or 500ms', { unit: 'ms', default: 5000, positive: true }))
     .version(VERSION, '-V, --version', "print the CLI's version")
     // Set before the commands are added, so that they inherit it.
     .exitOverride()

@@ -71,6 +71,18 @@ export type { AgentFilesClient } from './proto/generated/mezzanine/v1/AgentFiles
 /** Every task state name, in proto order. */
 export const TASK_STATES: readonly string[] = Object.values(TaskStateNames);
 
+/**
+ * The framework capabilities the master knows (FrameworkInfo.capabilities),
+ * named as in Mesos; any other name is refused at SUBSCRIBE and
+ * UPDATE_FRAMEWORK, so a misspelt one fails loudly instead of doing nothing.
+ * - PARTITION_AWARE: TASK_UNREACHABLE (and the task back as RUNNING) instead of TASK_LOST.
+ * - GPU_RESOURCES: offered agents with GPUs.
+ * - TASK_KILLING_STATE: sees TASK_KILLING between a kill and its end; others see the task RUNNING until it ends.
+ * - MULTI_ROLE: accepted for frameworks written for Mesos; every framework here may hold several roles.
+ */
+export const FRAMEWORK_CAPABILITIES = ['PARTITION_AWARE', 'GPU_RESOURCES', 'TASK_KILLING_STATE', 'MULTI_ROLE'] as const;
+export type FrameworkCapability = (typeof FRAMEWORK_CAPABILITIES)[number];
+
 /** Task states after which a task never runs again. */
 export const TERMINAL_STATES: ReadonlySet<string> = new Set([
   'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED',

@@ -12,7 +12,7 @@ import { newId } from '../lib/ids';
 import { capStatusMessage, idProblem, lengthProblem, MAX_NAME_LENGTH } from '../lib/limits';
 import { isTerminal, TASK_STATES } from '../lib/proto';
 import type { AgentMessage__Output, AgentTask__Output, TaskInfo__Output, TaskStatus__Output } from '../lib/proto';
-import type { Cluster } from './cluster';
+import { showsState, type Cluster } from './cluster';
 import type { Offers } from './offers';
 import type { AgentLink, AgentRecord, FrameworkRecord, TaskRecord } from './state';
 
@@ -225,6 +225,10 @@ export class AgentLifecycle {
    * An update is taken only for a task the sending agent runs (or ran: its
    * real end replaces what the master assumed while it could not hear).
    * Anything else is acknowledged, so the agent stops resending, and dropped.
+   * An update its framework may not see (TASK_KILLING, to one that did not
+   * declare TASK_KILLING_STATE) is recorded and acknowledged on the
+   * framework's behalf: no one else would, and the agent would resend it
+   * until the task ended.
    */
   private statusUpdate(agent: AgentRecord, raw: TaskStatus__Output): void {
     const ack = () => agent.link?.send({ acknowledge: { taskId: raw.taskId, uuid: raw.uuid } });
@@ -255,7 +259,8 @@ export class AgentLifecycle {
       }
       if (isTerminal(status.state)) this.c.correctEnded(ended, status);
     }
-    if (fw?.status === 'ACTIVE' && fw.link) this.c.sendUpdate(fw, status);
+    if (fw && !showsState(fw, status.state)) ack();
+    else if (fw?.status === 'ACTIVE' && fw.link) this.c.sendUpdate(fw, status);
     else if (!fw) ack(); // nobody will ever acknowledge it
     // A disconnected framework gets the update when the agent resends it after re-subscription.
   }

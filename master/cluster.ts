@@ -14,6 +14,24 @@ import type { Registry } from './registry';
 import type { AgentRecord, FrameworkRecord, OfferRecord, TaskRecord } from './state';
 
 const COMPLETED_TASKS_KEPT = 1000;
+
+/** Whether `fw` may see `state`: TASK_KILLING only where declared, as Mesos sends it only then. */
+export function showsState(fw: FrameworkRecord, state: TaskStatus['state']): boolean {
+  return state !== 'TASK_KILLING' || fw.capabilities.has('TASK_KILLING_STATE');
+}
+
+/**
+ * A task's status as `fw` may see it. The master records the truth (the
+ * operator's ListTasks shows TASK_KILLING), but to a framework without
+ * TASK_KILLING_STATE a task being killed still runs, as it would in Mesos,
+ * whose agent never sends it TASK_KILLING: reconciliation answers RUNNING
+ * until the task's end arrives. The agent sends KILLING only after RUNNING,
+ * so RUNNING is the state such a framework last saw; the kill's reason and
+ * message stay, telling it a kill is under way.
+ */
+function shownTo(fw: FrameworkRecord, status: TaskStatus): TaskStatus {
+  return showsState(fw, status.state) ? status : { ...status, state: 'TASK_RUNNING' };
+}
 const REMOVED_FRAMEWORKS_KEPT = 50;
 
 export class Cluster {
@@ -127,8 +145,13 @@ export class Cluster {
     fw.link.send(event);
   }
 
+  /**
+   * Sends `fw` a task's status as it may see it (`shownTo`). An agent's
+   * update it may not see never comes here: `agents.ts` withholds it and
+   * acknowledges it for the framework.
+   */
   sendUpdate(fw: FrameworkRecord, status: TaskStatus): void {
-    this.send(fw, { update: { status: { source: 'SOURCE_MASTER', timestamp: this.now() / 1000, ...status, frameworkId: fw.id } } });
+    this.send(fw, { update: { status: { source: 'SOURCE_MASTER', timestamp: this.now() / 1000, ...shownTo(fw, status), frameworkId: fw.id } } });
   }
 
   /** Live and recently ended tasks, for the operator API. */

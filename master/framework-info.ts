@@ -5,9 +5,9 @@
  * and removed its framework at the next disconnect).
  */
 import {
-  idProblem, labelsProblem, lengthProblem, MAX_NAME_LENGTH, MAX_ROLES, roleProblem,
+  describe, idProblem, labelsProblem, lengthProblem, MAX_NAME_LENGTH, MAX_ROLES, roleProblem,
 } from '../lib/limits';
-import type { FrameworkInfo__Output } from '../lib/proto';
+import { FRAMEWORK_CAPABILITIES, type FrameworkInfo__Output } from '../lib/proto';
 
 /** Used when a framework sets no failover timeout: a week, so a blip never kills tasks. */
 export const DEFAULT_FAILOVER_TIMEOUT = 7 * 24 * 3600;
@@ -30,9 +30,17 @@ export function frameworkInfoProblems(info: FrameworkInfo__Output): string[] {
   problems.push(lengthProblem('framework user', info.user, MAX_NAME_LENGTH));
   problems.push(lengthProblem('framework hostname', info.hostname, MAX_NAME_LENGTH));
   if (info.capabilities.length > CAPABILITIES) problems.push(`framework has ${info.capabilities.length} capabilities; the limit is ${CAPABILITIES}`);
-  else for (const c of info.capabilities) problems.push(lengthProblem('capability', c, MAX_NAME_LENGTH));
+  else for (const c of info.capabilities) problems.push(capabilityProblem(c));
   problems.push(labelsProblem('framework labels', info.labels));
   return problems.filter((p): p is string => p !== undefined);
+}
+
+const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set(FRAMEWORK_CAPABILITIES);
+
+function capabilityProblem(c: string): string | undefined {
+  if (KNOWN_CAPABILITIES.has(c)) return undefined;
+  return lengthProblem('capability', c, MAX_NAME_LENGTH)
+    ?? `capability ${describe(c)} is unknown; the known ones are ${FRAMEWORK_CAPABILITIES.join(', ')}`;
 }
 
 /** The roles a framework acts in: its own, or `*`. */

@@ -56,7 +56,7 @@ export interface FrameworkOptions {
   roles?: string[];
   /** How long the master keeps this framework's tasks while it is disconnected, e.g. '1h' or seconds. Default '7d'. */
   failoverTimeout?: string | number;
-  /** e.g. 'PARTITION_AWARE', 'GPU_RESOURCES', 'MULTI_ROLE'. */
+  /** 'PARTITION_AWARE', 'GPU_RESOURCES', 'TASK_KILLING_STATE', 'MULTI_ROLE' (lib/proto.ts FRAMEWORK_CAPABILITIES); others are refused. */
   capabilities?: string[];
   /** Subscribe as this existing framework (after a scheduler restart) instead of registering a new one. */
   frameworkId?: string;

@@ -68,7 +68,7 @@ describe('an agent killed -9 and restarted (--recover reconnect)', () => {
     const workDir = join(c.dir, 'agent-work');
     const agent = await c.startAgent(master.address, { name: 'agent', workDir });
     const fw = c.scheduler(master.address);
-    await fw.subscribe({ name: 'restart', failoverTimeout: 300 });
+    await fw.subscribe({ name: 'restart', failoverTimeout: 300, capabilities: ['TASK_KILLING_STATE'] });
     // No acknowledgements until the agent is back: every update is still
     // unacknowledged when it dies, so the restarted one must resend them all.
     await launch(fw, {

@@ -49,7 +49,7 @@ describe('health checks', () => {
     const master = await c.startMaster();
     await c.startAgent(master.address);
     fw = c.scheduler(master.address);
-    await fw.subscribe({ name: 'health', failoverTimeout: 60 });
+    await fw.subscribe({ name: 'health', failoverTimeout: 60, capabilities: ['TASK_KILLING_STATE'] });
     fw.autoAck();
   });
   after(() => c.teardown());

@@ -35,7 +35,7 @@ test('bad flags exit 2 with the flag named', () => {
   assert.match(r.stderr, /--port/);
   const d = master(['--agent-ping-timeout', 'soon']);
   assert.equal(d.status, 2);
-  assert.match(d.stderr, /--agent-ping-timeout: bad duration "soon"/);
+  assert.match(d.stderr, /option '--agent-ping-timeout <duration>' argument 'soon' is invalid\. bad duration "soon"/);
 });
 
 test('a registry with a malformed record: the master skips it with one warning and leads, instead of stepping down in a loop', async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { MasterMessage } from '../../lib/proto';
-import { MasterHarness, reportedTask, type AgentConn } from '../fixtures/master-harness';
+import { MasterHarness, reportedTask, type AgentConn, type FrameworkConn } from '../fixtures/master-harness';
 
 let h: MasterHarness | undefined;
 afterEach(() => {
@@ -198,6 +198,12 @@ describe('framework info is validated once, for SUBSCRIBE and UPDATE_FRAMEWORK',
     await assert.rejects(h.framework({ labels: { big: 'x'.repeat(10_000) } }), /framework labels value of "big" is 10000 characters long; the limit is 4096/);
   });
 
+  test('an unknown capability is refused, naming the known ones', async () => {
+    h = await MasterHarness.start();
+    await assert.rejects(h.framework({ capabilities: ['TASK_KILLING'] }), /capability "TASK_KILLING" is unknown; the known ones are PARTITION_AWARE, GPU_RESOURCES, TASK_KILLING_STATE, MULTI_ROLE/);
+    await assert.rejects(h.framework({ capabilities: ['x'.repeat(300)] }), /capability is 300 characters long; the limit is 256/);
+  });
+
   test('UPDATE_FRAMEWORK refuses a negative failover timeout and keeps the old one', async () => {
     h = await MasterHarness.start();
     const fw = await h.framework({ failoverTimeout: 60 });
@@ -205,6 +211,46 @@ describe('framework info is validated once, for SUBSCRIBE and UPDATE_FRAMEWORK',
     await h.call(fw, { call: 'updateFramework', updateFramework: { framework: info } });
     assert.match(fw.sent.at(-1)?.error?.message ?? '', /failover_timeout must be 0-31536000 seconds/);
     assert.equal(h.master.frameworks.get(fw.id)!.failoverTimeout, 60);
+  });
+});
+
+describe('TASK_KILLING reaches only frameworks that declare TASK_KILLING_STATE, as in Mesos', () => {
+  const reconcileStates = async (fw: FrameworkConn, taskId: string): Promise<string[]> => {
+    const from = fw.sent.length;
+    await h!.call(fw, { call: 'reconcile', reconcile: { tasks: [] } });
+    await h!.call(fw, { call: 'reconcile', reconcile: { tasks: [{ taskId, agentId: '' }] } });
+    return fw.sent.slice(from).map((e) => e.update!.status!.state as string);
+  };
+
+  test('a framework without it sees RUNNING until KILLED; the master acknowledges the KILLING for it', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework();
+    await h.launch(fw, [{ taskId: 't' }]);
+    h.statusUpdate(a, { taskId: 't', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.statusUpdate(a, { taskId: 't', state: 'TASK_KILLING', frameworkId: fw.id, uuid: 'killing', reason: 'REASON_TASK_KILLED' });
+    assert.deepEqual(h.updates(fw, 't').map((s) => s.state), ['TASK_RUNNING']);
+    assert.ok(a.sent.some((m) => m.acknowledge?.uuid === 'killing'), 'the agent would resend it until the task ended');
+    // The master keeps the truth for the operator; the framework is answered as Mesos would.
+    assert.equal(h.master.frameworks.get(fw.id)!.tasks.get('t')!.status.state, 'TASK_KILLING');
+    assert.deepEqual(await reconcileStates(fw, 't'), ['TASK_RUNNING', 'TASK_RUNNING']);
+    h.statusUpdate(a, { taskId: 't', state: 'TASK_KILLED', frameworkId: fw.id, uuid: 'killed' });
+    assert.equal(h.updates(fw, 't').at(-1)!.state, 'TASK_KILLED');
+    assert.ok(!a.sent.some((m) => m.acknowledge?.uuid === 'killed'), 'the framework acknowledges what it sees');
+  });
+
+  test('a framework with it sees KILLING and acknowledges it itself; dropping it by UPDATE_FRAMEWORK hides it again', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const fw = await h.framework({ capabilities: ['TASK_KILLING_STATE'] });
+    await h.launch(fw, [{ taskId: 't' }]);
+    h.statusUpdate(a, { taskId: 't', state: 'TASK_RUNNING', frameworkId: fw.id });
+    h.statusUpdate(a, { taskId: 't', state: 'TASK_KILLING', frameworkId: fw.id, uuid: 'killing' });
+    assert.deepEqual(h.updates(fw, 't').map((s) => [s.state, s.uuid]), [['TASK_RUNNING', h.updates(fw, 't')[0]!.uuid], ['TASK_KILLING', 'killing']]);
+    assert.ok(!a.sent.some((m) => m.acknowledge), 'acknowledged by the framework, not the master');
+    assert.deepEqual(await reconcileStates(fw, 't'), ['TASK_KILLING', 'TASK_KILLING']);
+    await h.call(fw, { call: 'updateFramework', updateFramework: { framework: { ...fw.record.info, capabilities: [] } } });
+    assert.deepEqual(await reconcileStates(fw, 't'), ['TASK_RUNNING', 'TASK_RUNNING']);
   });
 });
 

@@ -1,0 +1,39 @@
+/**
+ * The `mezz-master` command line: every flag, its parser and its default.
+ * Durations arrive in seconds (`lib/duration-option.ts`).
+ */
+import { Command, InvalidArgumentError as CommanderArgError } from 'commander';
+import path from 'node:path';
+import { durationOption } from '../lib/duration-option';
+import { VERSION } from '../lib/version';
+
+/** The `mezz-master` command line; `main.ts` parses with it, tests read its options. */
+export function masterProgram(): Command {
+  return new Command('mezz-master')
+    .description('The Mezzanine master: pools agents\' resources and offers them to frameworks.')
+    .version(VERSION)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--port <port>', 'gRPC port (0: any free port)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderArgError('--port must be 0-65535');
+      return n;
+    }, 5050)
+    .option('--data-dir <dir>', 'where the embedded registry lives (without --etcd)', path.join('.mezz', 'master'))
+    .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group')
+    .option('--lease-ttl <seconds>', 'with --etcd: the leadership lease; a dead leader is replaced about this long after it stopped', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new CommanderArgError('--lease-ttl must be a whole number of seconds, at least 1');
+      return n;
+    }, 2)
+    .option('--advertise <host:port>', 'the address other processes reach this master at (default: host and bound port)')
+    .option('--cluster <name>', 'cluster name (prefix of every registry key)', 'mezzanine')
+    .addOption(durationOption('--agent-ping-timeout <duration>', 'agent silence, counted while the master runs, after which it is unreachable (long enough for an agent restart or upgrade)', { unit: 's', default: 30, positive: true }))
+    .addOption(durationOption('--agent-ping-interval <duration>', 'how often agents ping', { unit: 's', default: 1, positive: true }))
+    .addOption(durationOption('--agent-removal-timeout <duration>', 'how long an unreachable agent is kept before it is GONE', { unit: 's', default: 600 }))
+    .addOption(durationOption('--agent-reregister-timeout <duration>', 'after a master restart, how long admitted agents have to re-register', { unit: 's', default: 60 }))
+    .addOption(durationOption('--heartbeat-interval <duration>', 'HEARTBEAT interval to frameworks', { unit: 's', default: 5, positive: true }))
+    .addOption(durationOption('--offer-timeout <duration>', 'rescind offers held longer than this, so an idle framework cannot hoard the cluster (0: never)', { unit: 's', default: 30 }))
+    .addOption(durationOption('--task-launch-timeout <duration>', 'a task its agent has not reported on this long after launch (fetching included) is LOST', { unit: 's', default: 600 }))
+    .addOption(durationOption('--allocation-interval <duration>', 'periodic allocation round', { unit: 's', default: 1, positive: true }))
+    .showHelpAfterError();
+}
