@@ -12,7 +12,7 @@ export { leaderHint } from '../../lib/address';
 export {
   connectFramework,
   type Acknowledgeable,
-  type Framework,
+  Framework,
   type FrameworkErrorEvent,
   type FrameworkEvents,
   type FrameworkMessage,
