@@ -9,11 +9,11 @@
  * repository's own `npm ci` filled. A plain `npm install <tarball>` would
  * need the registry's package metadata (npm ci never caches it), so the
  * consumer gets a lockfile made of the tarball and the repository's locked
- * non-dev packages: the same tree `npm install` would choose.
+ * non-dev packages: the tree `npm ci` installs here, less the dev tools.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -39,35 +39,44 @@ function run(cmd: string, args: string[], cwd: string, opts: { mayFail?: boolean
   return { status: r.status, stdout: r.stdout, output };
 }
 
-interface PackedFile { path: string }
 let work: string;
 let app: string;
+/** What `npm pack` put in the tarball. */
+let packedFiles: string[] = [];
 const timings: string[] = [];
 
 /** Packs the repository into `work` and installs the tarball into `work/app`, offline. */
 function packAndInstall(): void {
-  work = mkdtempSync(path.join(tmpdir(), 'mezz-package-'));
+  work = realpathSync(mkdtempSync(path.join(tmpdir(), 'mezz-package-')));
   app = path.join(work, 'app');
   mkdirSync(app);
   let t0 = Date.now();
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT).stdout) as { filename: string; files: PackedFile[] }[];
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT).stdout) as { filename: string; files: { path: string }[] }[];
   timings.push(`pack (with build) ${Date.now() - t0} ms`);
-  const { filename, files } = packed[0]!;
-  writeFileSync(path.join(work, 'files.json'), JSON.stringify(files.map((f) => f.path)));
-  const tarball = `file:../${filename}`;
+  packedFiles = packed[0]!.files.map((f) => f.path);
+  const tarball = `file:../${packed[0]!.filename}`;
+  const root = { name: 'outside', version: '1.0.0', type: 'module', dependencies: { mezzanine: tarball } };
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify(root, null, 2));
+  writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify(consumerLock(root, tarball), null, 2));
+  t0 = Date.now();
+  try {
+    run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--no-update-notifier'], app);
+  } catch (err) {
+    throw new Error(`installing the tarball offline failed; npm's cache must hold every dependency (run 'npm ci' in the repository first): ${(err as Error).message}`);
+  }
+  timings.push(`offline install ${Date.now() - t0} ms`);
+}
+
+/** The consumer's lockfile: the tarball, and the packages this repository locks for production, where they lie here. */
+function consumerLock(root: { name: string; version: string; dependencies: Record<string, string> }, tarball: string) {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  const root = { name: 'outside', version: '1.0.0', type: 'module', dependencies: { mezzanine: tarball } };
   const packages: Record<string, unknown> = {
     '': { name: root.name, version: root.version, dependencies: root.dependencies },
     'node_modules/mezzanine': { version: pkg.version, resolved: tarball, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines, license: pkg.license },
   };
   for (const [where, entry] of Object.entries(lock.packages)) if (where && !entry.dev) packages[where] = entry;
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify(root, null, 2));
-  writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({ name: root.name, version: root.version, lockfileVersion: 3, requires: true, packages }, null, 2));
-  t0 = Date.now();
-  run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--no-update-notifier'], app);
-  timings.push(`offline install ${Date.now() - t0} ms`);
+  return { name: root.name, version: root.version, lockfileVersion: 3, requires: true, packages };
 }
 
 before(packAndInstall);
@@ -109,18 +118,23 @@ describe('Mezzanine installed from its npm pack tarball, outside the repository'
   let c: Cluster | undefined;
   let framework: ReturnType<typeof spawn> | undefined;
   afterEach(async () => {
-    if (framework?.exitCode === null) process.kill(-framework.pid!, 'SIGKILL');
+    if (framework && framework.exitCode === null && framework.signalCode === null) {
+      try {
+        process.kill(-framework.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     framework = undefined;
     await c?.teardown();
     c = undefined;
   });
 
   test('the tarball holds the built SDK and the .proto files it loads, and no tests', () => {
-    const files = JSON.parse(readFileSync(path.join(work, 'files.json'), 'utf8')) as string[];
     for (const f of ['dist/sdk.js', 'dist/sdk.d.ts', 'proto/mezzanine/v1/scheduler.proto', 'bin/mezz.mjs', 'README.md']) {
-      assert.ok(files.includes(f), `${f} is not in the tarball`);
+      assert.ok(packedFiles.includes(f), `${f} is not in the tarball`);
     }
-    assert.deepEqual(files.filter((f) => /^(test|bench|examples|node_modules)\//.test(f)), []);
+    assert.deepEqual(packedFiles.filter((f) => /^(test|bench|examples|node_modules)\//.test(f)), []);
   });
 
   test('a framework imports mezzanine/sdk under plain node, subscribes, launches and sees its tasks finish', async () => {
