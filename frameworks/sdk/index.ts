@@ -11,7 +11,7 @@
 export {
   connectFramework,
   type Acknowledgeable,
-  type Framework,
+  Framework,
   type FrameworkErrorEvent,
   type FrameworkEvents,
   type FrameworkMessage,
