@@ -9,14 +9,13 @@
  * and the executor. Tasks outlive the agent: stop() closes the connection
  * and the server and leaves every task running.
  */
-import { leaderHint } from '../lib/address';
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
-import { bindServer, CHANNEL_OPTIONS, describeGrpcError, SERVER_OPTIONS } from '../lib/grpc';
+import { bindServer, CHANNEL_OPTIONS, describeGrpcError, leaderOf, SERVER_OPTIONS } from '../lib/grpc';
 import { newId, newUuid } from '../lib/ids';
 import { createLogger, type Logger } from '../lib/log';
 import {
@@ -394,7 +393,7 @@ export class Agent extends EventEmitter {
     };
     this.conn = conn;
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
-    call.on('error', (e) => this.lose(conn, describeGrpcError(e).replace(/\s*Resolution note:\s*$/, '')));
+    call.on('error', (e) => this.lose(conn, describeGrpcError(e).replace(/\s*Resolution note:\s*$/, ''), 'warn', leaderOf(e)));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
@@ -438,7 +437,7 @@ export class Agent extends EventEmitter {
    * standby is asked again, naming the lost leader, and holds the
    * registration until the new leader is elected.
    */
-  private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn'): void {
+  private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn', leader?: string): void {
     if (conn.gen !== this.gen || this.stopped) return;
     if (conn.registered) this.failedAttempts = 0;
     // Every failure is worth a warning, but not every one of a long run: the 1st, 2nd, 4th, 8th …
@@ -449,7 +448,7 @@ export class Agent extends EventEmitter {
     this.dropConnection();
     this.emit('disconnected', why);
     this.lostLeader.connectionLost(conn.master, conn.registered || conn.viaHint, why);
-    const hint = leaderHint(why);
+    const hint = leader;
     this.leaderHint = this.lostLeader.is(hint) ? undefined : hint;
     if (!hint) this.masterIndex++;
     this.scheduleReconnect();

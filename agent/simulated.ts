@@ -30,10 +30,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { leaderHint } from '../lib/address';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
-import { CHANNEL_OPTIONS, describeGrpcError } from '../lib/grpc';
+import { CHANNEL_OPTIONS, describeGrpcError, leaderOf } from '../lib/grpc';
 import { newUuid, newId } from '../lib/ids';
 import { createLogger, type Logger } from '../lib/log';
 import {
@@ -233,7 +232,7 @@ export class SimulatedAgent {
     };
     this.conn = conn;
     call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
-    call.on('error', (e) => this.lose(conn, describeGrpcError(e)));
+    call.on('error', (e) => this.lose(conn, describeGrpcError(e), leaderOf(e)));
     call.on('end', () => this.lose(conn, 'the master closed the stream'));
     for (const m of registrationMessages(this.info(), this.knownTasks(), this.lostLeader.current())) call.write(m);
   }
@@ -281,7 +280,7 @@ export class SimulatedAgent {
    * merely blipped is then rejoined a few seconds late). Anything else moves
    * to the next master after the (jittered, doubling) backoff.
    */
-  private lose(conn: Connection, why: string): void {
+  private lose(conn: Connection, why: string, leader?: string): void {
     if (conn.gen !== this.gen || this.g.stopped) return;
     const wasRegistered = conn.registered;
     this.dropConnection();
@@ -289,7 +288,7 @@ export class SimulatedAgent {
     // A leader that dropped us, or one named by a standby but unreachable, is likely dead while standbys
     // still name it (until its lease lapses): stop following hints to it for a while.
     this.lostLeader.connectionLost(conn.master, wasRegistered || conn.viaHint, why);
-    const hint = leaderHint(why);
+    const hint = leader;
     const shunned = this.lostLeader.is(hint);
     let delay: number;
     if (hint && hint !== conn.master && !shunned && this.redirects < MAX_REDIRECTS) {
