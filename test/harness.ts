@@ -55,9 +55,14 @@ export class Cluster {
   /** Work dirs of the agents started, whose task cgroups teardown removes. */
   private agentWorkDirs = new Set<string>();
 
-  /** Starts a process from bin/ and waits for its `listening on` line. */
-  async spawn(name: string, bin: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
-    const child = spawn(process.execPath, [path.join(BIN, bin), ...args], {
+  /**
+   * Starts a process from bin/ (or a `.ts` file, under tsx) and waits until its
+   * output matches `ready` (default: its `listening on HOST:PORT` line; the
+   * first group, if any, is taken for its port).
+   */
+  async spawn(name: string, bin: string, args: string[], env: Record<string, string> = {}, ready = /listening on [^\s:]+:(\d+)/): Promise<Proc> {
+    const entry = bin.endsWith('.ts') ? ['--import', 'tsx', path.resolve(ROOT, bin)] : [path.join(BIN, bin)];
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MEZZ_LOG_LEVEL: process.env.MEZZ_LOG_LEVEL ?? 'info', ...env },
     });
@@ -90,13 +95,15 @@ export class Cluster {
       },
     };
     this.procs.push(proc);
-    const port = await waitFor(`${name} to listen (output so far:\n${out.slice(-2000)})`, () => {
+    const port = await waitFor(`${name} to be ready (output so far:\n${out.slice(-2000)})`, () => {
       if (dead) throw new Error(`${name} exited early:\n${out.slice(-3000)}`);
-      const m = /listening on [^\s:]+:(\d+)/.exec(out);
-      return m ? Number(m[1]) : 0;
+      const m = ready.exec(out);
+      return m ? Number(m[1] ?? -1) : 0; // -1: ready, and no port to take
     }, 30_000);
-    proc.port = port;
-    proc.address = `127.0.0.1:${port}`;
+    if (port > 0) {
+      proc.port = port;
+      proc.address = `127.0.0.1:${port}`;
+    }
     return proc;
   }
 
