@@ -102,7 +102,7 @@ export function allOf(...checks: readonly Where[]): Where {
 /** The agent has attribute `name` with text exactly `text`. */
 export function attributeEquals(name: string, text: string): Where {
   return (offer) => {
-    const v = valueOf(offer, name);
+    const v = fieldValue(offer, name);
     if (v === undefined) return no(`attribute ${name}=${show(text)}`, `agent has no attribute ${name}`);
     return v === text ? OK : no(`attribute ${name}=${show(text)}`, `${name}=${show(v)}`);
   };
@@ -110,7 +110,7 @@ export function attributeEquals(name: string, text: string): Where {
 
 /** The agent has attribute `name`, whatever its text. */
 export function attributeExists(name: string): Where {
-  return (offer) => (valueOf(offer, name) === undefined ? no(`attribute ${name}`, `agent has no attribute ${name}`) : OK);
+  return (offer) => (fieldValue(offer, name) === undefined ? no(`attribute ${name}`, `agent has no attribute ${name}`) : OK);
 }
 
 /**
@@ -121,7 +121,7 @@ export function attributeExists(name: string): Where {
 export function attributeMatches(name: string, pattern: string): Where {
   const re = wholeMatch(pattern, `attribute ${name}~${show(pattern)}`);
   return (offer) => {
-    const v = valueOf(offer, name);
+    const v = fieldValue(offer, name);
     if (v === undefined) return no(`attribute ${name}~${show(pattern)}`, `agent has no attribute ${name}`);
     return re.test(v) ? OK : no(`attribute ${name}~${show(pattern)}`, `${name}=${show(v)} does not match`);
   };
@@ -131,7 +131,7 @@ export function attributeMatches(name: string, pattern: string): Where {
  * The agent's value of `field`: its hostname for `hostname`/`@hostname`,
  * else the text of the attribute of that name (the first, if repeated).
  */
-export function valueOf(agent: Placed | AnyOffer, field: string): string | undefined {
+export function fieldValue(agent: Placed | AnyOffer, field: string): string | undefined {
   if (field === 'hostname' || field === '@hostname') return agent.hostname || undefined;
   return agent.attributes?.find((a) => a.name === field)?.text ?? undefined;
 }
@@ -194,7 +194,7 @@ function count(c: { operator: string; value?: string }, name: string): number {
 function tally(placed: readonly Placed[], field: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of placed) {
-    const v = valueOf(p, field);
+    const v = fieldValue(p, field);
     if (v !== undefined) out.set(v, (out.get(v) ?? 0) + 1);
   }
   return out;
@@ -215,7 +215,7 @@ function checker(c: Parts, name: string): Where {
     case 'UNIQUE': {
       if (value !== undefined) throw new ConstraintError(`${name}: UNIQUE takes no value`);
       return (offer, placed) => {
-        const v = valueOf(offer, field);
+        const v = fieldValue(offer, field);
         if (v === undefined) return no(at, missing);
         const n = tally(placed, field).get(v) ?? 0;
         return n ? no(at, `${field}=${show(v)} already has ${tasks(n)}`) : OK;
@@ -224,14 +224,14 @@ function checker(c: Parts, name: string): Where {
     case 'IS': {
       const want = needsValue();
       return (offer) => {
-        const v = valueOf(offer, field);
+        const v = fieldValue(offer, field);
         if (v === undefined) return no(at, missing);
         return v === want ? OK : no(at, `${field}=${show(v)}`);
       };
     }
     case 'CLUSTER':
       return (offer, placed) => {
-        const v = valueOf(offer, field);
+        const v = fieldValue(offer, field);
         if (v === undefined) return no(at, missing);
         // Without a value, the first task placed picks the value for all.
         const want = value ?? tally(placed, field).keys().next().value;
@@ -242,7 +242,7 @@ function checker(c: Parts, name: string): Where {
       const re = wholeMatch(needsValue(), name);
       const like = c.operator === 'LIKE';
       return (offer) => {
-        const v = valueOf(offer, field);
+        const v = fieldValue(offer, field);
         if (v === undefined) return like ? no(at, missing) : OK;
         return re.test(v) === like ? OK : no(at, `${field}=${show(v)} ${like ? 'does not match' : 'matches'}`);
       };
@@ -250,7 +250,7 @@ function checker(c: Parts, name: string): Where {
     case 'MAX_PER': {
       const max = count(c, name);
       return (offer, placed) => {
-        const v = valueOf(offer, field);
+        const v = fieldValue(offer, field);
         if (v === undefined) return no(at, missing);
         const n = tally(placed, field).get(v) ?? 0;
         return n < max ? OK : no(at, `${field}=${show(v)} already has ${tasks(n)}`);
@@ -272,7 +272,7 @@ function checker(c: Parts, name: string): Where {
  */
 function groupBy(field: string, groups: number, at: string, missing: string): Where {
   return (offer, placed) => {
-    const v = valueOf(offer, field);
+    const v = fieldValue(offer, field);
     if (v === undefined) return no(at, missing);
     const counts = tally(placed, field);
     const mine = counts.get(v) ?? 0;

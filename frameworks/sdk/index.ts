@@ -48,7 +48,7 @@ export {
   attributeMatches,
   constraints,
   parseConstraint,
-  valueOf,
+  fieldValue,
   OPERATORS,
   type Constraint,
   type ConstraintSpec,

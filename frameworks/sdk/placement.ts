@@ -13,7 +13,7 @@
  * fits there. Pure: no I/O, no clock.
  */
 import type { Operation, TaskInfo } from '../../lib/proto';
-import { valueOf } from './constraints';
+import { fieldValue } from './constraints';
 import { PlacementError } from './errors';
 import {
   type AnyOffer,
@@ -49,10 +49,10 @@ export function spread(offers: readonly AnyOffer[], count: number, shape: TaskSh
   const { by, where } = options;
   const placed: Placed[] = [...(options.placed ?? [])];
   const perValue = new Map<string, number>();
-  for (const p of placed) bump(perValue, valueOf(p, by));
+  for (const p of placed) bump(perValue, fieldValue(p, by));
   const slots = offers.map((o) => slot(o));
   for (const s of slots) {
-    if (valueOf(s.offer, by) !== undefined) continue;
+    if (fieldValue(s.offer, by) !== undefined) continue;
     s.full = true;
     s.why = `spread by ${by}: agent has no ${by === 'hostname' ? 'hostname' : `attribute ${by}`}`;
   }
@@ -66,7 +66,7 @@ export function spread(offers: readonly AnyOffer[], count: number, shape: TaskSh
     if (!best) break;
     best.tasks.push(buildTask(best.ps, shape, best.offer, n++, makeTask));
     placed.push(best.offer);
-    bump(perValue, valueOf(best.offer, by));
+    bump(perValue, fieldValue(best.offer, by));
   }
   return packResult(slots, count, n);
 }
@@ -76,7 +76,7 @@ function bump(m: Map<string, number>, v: string | undefined): void {
 }
 
 function load(m: Map<string, number>, offer: AnyOffer, by: string): number {
-  return m.get(valueOf(offer, by)!) ?? 0;
+  return m.get(fieldValue(offer, by)!) ?? 0;
 }
 
 /** A gang placed on one agent: launch `tasks` with `fw.launchGroup(offers, tasks)`. */

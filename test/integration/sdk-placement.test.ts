@@ -11,7 +11,7 @@ import {
   gang,
   launchOperations,
   pack,
-  valueOf,
+  fieldValue,
   type Framework,
   type Placed,
   type TaskStatus__Output,
@@ -46,7 +46,7 @@ test('UNIQUE rack puts one task on each rack; one ACCEPT launches a task and a g
     if (placed.length < 2) {
       const plan = pack(offers, 2 - placed.length, shape, (i) => ({ taskId: `spread-${placed.length + i}`, command: { value: 'sleep 30', shell: true } }), { where: unique, placed });
       for (const l of plan.launches) {
-        for (const t of l.tasks) rackOf.set(t.taskId!, valueOf(l.offer, 'rack')!);
+        for (const t of l.tasks) rackOf.set(t.taskId!, fieldValue(l.offer, 'rack')!);
         placed.push(...l.tasks.map(() => l.offer));
       }
       framework.launchAll(plan, { refuseSeconds: 0 });
