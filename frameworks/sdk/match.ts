@@ -118,7 +118,7 @@ export function offerResources(offer: AnyOffer): Resources {
 /**
  * One role's share of an offer. Reserved resources are kept apart from
  * unreserved ones so that a task's resources carry the role they came from.
- * Internal to the SDK (placement.ts uses it); not exported from index.ts.
+ * Internal to the SDK (a Slot holds them); not exported from index.ts.
  */
 export interface Pool {
   role: string;
@@ -130,7 +130,7 @@ export interface Pool {
  * set aside for it before the shared pool. Several offers (of one agent, for
  * a gang) are summed per role.
  */
-export function pools(offers: readonly AnyOffer[]): Pool[] {
+function pools(offers: readonly AnyOffer[]): Pool[] {
   const byRole = new Map<string, Resource[]>();
   for (const r of offers.flatMap((o) => o.resources ?? [])) {
     const role = r.role || '*';
@@ -142,12 +142,12 @@ export function pools(offers: readonly AnyOffer[]): Pool[] {
 }
 
 /** Whether one more task of `shape` fits into `ps`, all roles together. */
-export function fits(ps: readonly Pool[], shape: TaskShape): boolean {
+function fits(ps: readonly Pool[], shape: TaskShape): boolean {
   return lack(ps, shape).length === 0;
 }
 
 /** What `ps` lacks for one task of `shape`, one phrase per resource (`needs 1 cpus, 0.5 available`); empty when it fits. */
-export function lack(ps: readonly Pool[], shape: TaskShape): string[] {
+function lack(ps: readonly Pool[], shape: TaskShape): string[] {
   const have = empty();
   for (const p of ps) for (const k of SCALARS) have[k] += p.free[k];
   const want = make({ cpus: shape.cpus ?? 0, mem: shape.mem ?? 0, disk: shape.disk ?? 0, gpus: shape.gpus ?? 0 });
@@ -158,7 +158,7 @@ export function lack(ps: readonly Pool[], shape: TaskShape): string[] {
 }
 
 /** True when `shape` asks for nothing, so that it would fit any number of times. */
-export function asksNothing(shape: TaskShape): boolean {
+function asksNothing(shape: TaskShape): boolean {
   return SCALARS.every((k) => !((shape[k] ?? 0) > 0)) && !((shape.ports ?? 0) > 0);
 }
 
@@ -176,7 +176,7 @@ function lowestPorts(ranges: readonly PortRange[], n: number): number[] {
  * Takes one task's worth of `shape` out of `ps` (which must fit), pool by
  * pool, and returns the wire resources and the concrete ports taken.
  */
-export function take(ps: Pool[], shape: TaskShape): { resources: Resource[]; ports: number[] } {
+function take(ps: Pool[], shape: TaskShape): { resources: Resource[]; ports: number[] } {
   const resources: Resource[] = [];
   const ports: number[] = [];
   const need: Record<ScalarName, number> = { cpus: shape.cpus ?? 0, mem: shape.mem ?? 0, disk: shape.disk ?? 0, gpus: shape.gpus ?? 0 };
