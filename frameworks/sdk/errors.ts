@@ -35,3 +35,18 @@ export class FrameworkClosedError extends Error {
     super(`cannot ${call}: the framework connection is closed`);
   }
 }
+
+/**
+ * A placement constraint that cannot mean anything: an unknown operator, a
+ * missing value, a regex that does not compile. Thrown when the constraint
+ * is parsed (`parseConstraint`, `constraints`), so an app with a bad
+ * constraint is refused when it is submitted, not while offers wait.
+ */
+export class ConstraintError extends Error {
+  override name = 'ConstraintError';
+}
+
+/** `launchOperations` was given tasks it cannot put in one ACCEPT (tasks of different agents, an empty group). */
+export class PlacementError extends Error {
+  override name = 'PlacementError';
+}

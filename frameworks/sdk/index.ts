@@ -32,6 +32,38 @@ export {
   type TaskShape,
   type TaskSpec,
 } from './match';
+// Placement: predicates, Marathon-style constraints, spreading, gangs, mixed ACCEPTs.
+export {
+  fitCount,
+  type PackOptions,
+  type Placed,
+  type Refusal,
+  type Verdict,
+  type Where,
+} from './match';
+export {
+  allOf,
+  attributeEquals,
+  attributeExists,
+  attributeMatches,
+  constraints,
+  parseConstraint,
+  fieldValue,
+  OPERATORS,
+  type Constraint,
+  type ConstraintSpec,
+  type Operator,
+} from './constraints';
+export {
+  gang,
+  launchOperations,
+  spread,
+  type GangPlaced,
+  type GangRefused,
+  type LaunchPlan,
+  type SpreadOptions,
+} from './placement';
+export { ConstraintError, PlacementError } from './errors';
 export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { FrameworkClosedError, SubscribeError } from './errors';
 export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';

@@ -2,12 +2,16 @@
  * Matching helpers: what an offer holds, how many tasks of one shape fit into
  * a set of offers, and building a wire `TaskInfo` from a few plain fields.
  *
- *   offers ──offerResources──▶ bag per role ──pack(count, shape)──▶ launches + unused
+ *   offers ──offerResources──▶ bag per role ──pack(count, shape, {where})──▶ launches + unused + refused
+ *
+ * The resource accounting here (pools, fits, take) is the one every placement
+ * helper uses: placement.ts spreads and gangs with it, so "fits" means the
+ * same thing everywhere.
  *
  * Everything here is pure: no network, no clock, so a scheduler's placement
  * can be unit-tested with literal offers.
  */
-import type { CommandInfo, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
+import type { Attribute, Attribute__Output, CommandInfo, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
 import {
   type PortRange,
   type Resources,
@@ -17,6 +21,7 @@ import {
   fromProto,
   make,
   portCount,
+  shortfall,
   subtract,
   toProto,
 } from '../../lib/resources';
@@ -51,6 +56,47 @@ export interface PackResult {
   remaining: number;
   /** Offers that received no task: decline them (or keep them for other work). */
   unused: AnyOffer[];
+  /**
+   * Why offers took no more tasks: one entry for every unused offer, and one
+   * for every used offer that stopped while tasks were still wanted. The
+   * answer to "why is this task not running?".
+   */
+  refused: Refusal[];
+}
+
+/** An offer that took no (more) tasks, and why, e.g. `needs 1 cpus, 0.5 available`. */
+export interface Refusal {
+  offer: AnyOffer;
+  reason: string;
+}
+
+/** A placement check's answer: yes, or no with a reason a person can act on. */
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Where a task runs, as far as placement cares: its agent, hostname and
+ * attributes. An offer is one, so the tasks a framework already runs can be
+ * described by the offers they were launched on.
+ */
+export interface Placed {
+  agentId?: string;
+  hostname?: string;
+  attributes?: readonly (Attribute | Attribute__Output)[] | null;
+}
+
+/**
+ * A placement predicate: may one more task go on `offer`, given the tasks
+ * already `placed` (those running before, and those placed so far in this
+ * call)? Must be pure; it is called once per task per offer tried.
+ */
+export type Where = (offer: AnyOffer, placed: readonly Placed[]) => Verdict;
+
+/** Options of `pack`. */
+export interface PackOptions {
+  /** Checked before each task is placed; an offer refused by it gets no more tasks. */
+  where?: Where;
+  /** Tasks already running, for `where` to count (UNIQUE, MAX_PER, GROUP_BY …). */
+  placed?: readonly Placed[];
 }
 
 /**
@@ -72,16 +118,21 @@ export function offerResources(offer: AnyOffer): Resources {
 /**
  * One role's share of an offer. Reserved resources are kept apart from
  * unreserved ones so that a task's resources carry the role they came from.
+ * Internal to the SDK (a Slot holds them); not exported from index.ts.
  */
-interface Pool {
+export interface Pool {
   role: string;
   free: Resources;
 }
 
-/** Splits an offer by role, reserved roles first: a framework should use what is set aside for it before the shared pool. */
-function pools(offer: AnyOffer): Pool[] {
+/**
+ * Splits offers by role, reserved roles first: a framework should use what is
+ * set aside for it before the shared pool. Several offers (of one agent, for
+ * a gang) are summed per role.
+ */
+function pools(offers: readonly AnyOffer[]): Pool[] {
   const byRole = new Map<string, Resource[]>();
-  for (const r of offer.resources ?? []) {
+  for (const r of offers.flatMap((o) => o.resources ?? [])) {
     const role = r.role || '*';
     byRole.set(role, [...(byRole.get(role) ?? []), r]);
   }
@@ -90,12 +141,25 @@ function pools(offer: AnyOffer): Pool[] {
     .map(([role, list]) => ({ role, free: fromProto(list) }));
 }
 
+/** Whether one more task of `shape` fits into `ps`, all roles together. */
 function fits(ps: readonly Pool[], shape: TaskShape): boolean {
-  for (const k of SCALARS) {
-    const have = ps.reduce((sum, p) => sum + p.free[k], 0);
-    if (have + EPSILON < (shape[k] ?? 0)) return false;
-  }
-  return ps.reduce((n, p) => n + portCount(p.free.ports), 0) >= (shape.ports ?? 0);
+  return lack(ps, shape).length === 0;
+}
+
+/** What `ps` lacks for one task of `shape`, one phrase per resource (`needs 1 cpus, 0.5 available`); empty when it fits. */
+function lack(ps: readonly Pool[], shape: TaskShape): string[] {
+  const have = empty();
+  for (const p of ps) for (const k of SCALARS) have[k] += p.free[k];
+  const want = make({ cpus: shape.cpus ?? 0, mem: shape.mem ?? 0, disk: shape.disk ?? 0, gpus: shape.gpus ?? 0 });
+  const out = shortfall(have, want);
+  const ports = ps.reduce((n, p) => n + portCount(p.free.ports), 0);
+  if (ports < (shape.ports ?? 0)) out.push(`needs ${shape.ports} ports, ${ports} available`);
+  return out;
+}
+
+/** True when `shape` asks for nothing, so that it would fit any number of times. */
+function asksNothing(shape: TaskShape): boolean {
+  return SCALARS.every((k) => !((shape[k] ?? 0) > 0)) && !((shape.ports ?? 0) > 0);
 }
 
 /** The lowest `n` ports of `ranges`. */
@@ -140,33 +204,112 @@ function take(ps: Pool[], shape: TaskShape): { resources: Resource[]; ports: num
 }
 
 /**
+ * Builds the task numbered `index` from what `take` gave it: `makeTask`'s
+ * fields, then the agent and resources, which are pack's to set.
+ */
+export function buildTask(ps: Pool[], shape: TaskShape, offer: AnyOffer, index: number, makeTask: MakeTask): TaskInfo {
+  const { resources, ports } = take(ps, shape);
+  const task = makeTask(index, offer, ports);
+  return { name: task.taskId, ...task, agentId: offer.agentId ?? '', resources };
+}
+
+/**
  * Greedily places up to `count` tasks of one `shape` into `offers`: as many
  * as fit into the first offer, then the next, and so on. Each task gets the
  * offer's agent id, its share of the offer's resources (with concrete port
  * numbers) and whatever `makeTask` returns.
+ *
+ * With `options.where`, a task is placed only where the predicate allows
+ * (constraints.ts builds predicates from Marathon-style constraints); it sees
+ * `options.placed` plus the tasks this call placed so far. An offer the
+ * predicate refuses takes no more tasks in this pass; while tasks remain and
+ * a pass placed some, offers the predicate refused are tried again, since
+ * counting constraints (GROUP_BY) may allow them once others have tasks.
+ * Why each offer took no (more) tasks lands in `refused`.
  *
  * Pure and deterministic: offers are visited in the order given, ports are
  * assigned lowest first. A shape that asks for nothing fits any number of
  * times; give every task at least some cpus or mem. Throws
  * InvalidResourceError when an offer holds malformed resources.
  */
-export function pack(offers: readonly AnyOffer[], count: number, shape: TaskShape, makeTask: MakeTask): PackResult {
-  const launches: Launch[] = [];
-  const unused: AnyOffer[] = [];
-  let placed = 0;
-  for (const offer of offers) {
-    const ps = pools(offer);
-    const tasks: TaskInfo[] = [];
-    while (placed < count && fits(ps, shape)) {
-      const { resources, ports } = take(ps, shape);
-      const task = makeTask(placed, offer, ports);
-      tasks.push({ name: task.taskId, ...task, agentId: offer.agentId ?? '', resources });
-      placed++;
+export function pack(offers: readonly AnyOffer[], count: number, shape: TaskShape, makeTask: MakeTask, options: PackOptions = {}): PackResult {
+  const placed: Placed[] = [...(options.placed ?? [])];
+  const slots = offers.map((o) => slot(o));
+  let n = 0;
+  for (let progress = true; progress && n < count;) {
+    progress = false;
+    for (const s of slots) {
+      while (!s.full && n < count && admits(s, shape, placed, options.where)) {
+        s.tasks.push(buildTask(s.ps, shape, s.offer, n++, makeTask));
+        placed.push(s.offer);
+        progress = true;
+      }
     }
-    if (tasks.length) launches.push({ offer, tasks });
-    else unused.push(offer);
   }
-  return { launches, remaining: Math.max(0, count - placed), unused };
+  return packResult(slots, count, n);
+}
+
+/** One offer's state while tasks are placed into it. Internal to the SDK. */
+export interface Slot {
+  offer: AnyOffer;
+  ps: Pool[];
+  tasks: TaskInfo[];
+  /** No room for one more task: final, since resources only shrink. */
+  full: boolean;
+  /** Why the last task tried was refused, if it was. */
+  why?: string;
+}
+
+/** A slot for `offer`, or for several offers of its agent combined (a gang). */
+export function slot(offer: AnyOffer, combined: readonly AnyOffer[] = [offer]): Slot {
+  return { offer, ps: pools(combined), tasks: [], full: false };
+}
+
+/**
+ * Whether one more task of `shape` may go into `s`; records why not. Resources
+ * first: they are the usual reason, and the cheaper check.
+ */
+export function admits(s: Slot, shape: TaskShape, placed: readonly Placed[], where?: Where): boolean {
+  const lacking = lack(s.ps, shape);
+  if (lacking.length) {
+    s.full = true;
+    s.why = lacking.join('; ');
+    return false;
+  }
+  const verdict = where?.(s.offer, placed);
+  s.why = verdict && !verdict.ok ? verdict.reason : undefined;
+  return !s.why;
+}
+
+/** The PackResult of `slots` after `placed` of `count` tasks went into them. */
+export function packResult(slots: readonly Slot[], count: number, placed: number): PackResult {
+  const launches = slots.filter((s) => s.tasks.length).map((s) => ({ offer: s.offer, tasks: s.tasks }));
+  const unused = slots.filter((s) => !s.tasks.length).map((s) => s.offer);
+  const refused: Refusal[] = [];
+  for (const s of slots) {
+    // An offer that stopped only because the count was reached was not refused.
+    if (s.why && placed < count) refused.push({ offer: s.offer, reason: s.why });
+    else if (!s.tasks.length) refused.push({ offer: s.offer, reason: s.why ?? `not needed: all ${count} tasks were placed` });
+  }
+  return { launches, remaining: Math.max(0, count - placed), unused, refused };
+}
+
+/**
+ * How many tasks of `shape` fit into `offer`, counted with the same
+ * accounting as `pack` (so `pack(offers, fitCount(o, s), s, …)` places them
+ * all on `o`). At most `limit`; the cost grows with the answer, so pass a
+ * limit when the shape is tiny. A shape that asks for nothing fits `limit`
+ * times (Infinity by default).
+ */
+export function fitCount(offer: AnyOffer, shape: TaskShape, limit = Infinity): number {
+  if (asksNothing(shape)) return limit;
+  const ps = pools([offer]);
+  let n = 0;
+  while (n < limit && fits(ps, shape)) {
+    take(ps, shape);
+    n++;
+  }
+  return n;
 }
 
 /** The plain fields of a task, for `taskInfo`. */
