@@ -17,7 +17,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   connectFramework, gang, isTerminal, spread, SubscribeError,
-  type Framework, type Placed, type TaskInfo, type TaskStatus__Output,
+  type AnyOffer, type Framework, type Placed, type TaskInfo, type TaskStatus__Output,
 } from '../frameworks/sdk';
 
 const { values: opt } = parseArgs({ options: {
@@ -100,8 +100,8 @@ fw.on('offers', (offers) => {
   const pending = Object.keys(state.sweep).filter((p) => state.sweep[p]!.phase === 'pending');
   const placed: Placed[] = Object.values(state.sweep).filter((w) => w.phase === 'launched' && w.value)
     .map((w) => ({ attributes: [{ name: opt.spread, text: w.value! }] }));
-  let launches: { offers: typeof offers; tasks: TaskInfo[]; work: Work[]; group: boolean }[] = [];
-  let unused = offers;
+  let launches: { offers: AnyOffer[]; tasks: TaskInfo[]; work: Work[]; group: boolean }[] = [];
+  let unused: AnyOffer[] = offers;
   if (pending.length) {
     const plan = spread(offers, pending.length, shape, (i, offer) => {
       const p = pending[i]!;
@@ -109,7 +109,7 @@ fw.on('offers', (offers) => {
       Object.assign(state.sweep[p]!, { phase: 'launched', agentId: offer.agentId, value });
       return { taskId: sweepId(p), command: { value: opt.cmd, shell: true, environment: { PARAM: p } } };
     }, { by: opt.spread, placed });
-    launches = plan.launches.map((l) => ({ offers: [l.offer], tasks: l.tasks, work: l.tasks.map((t) => owner(t.taskId)!), group: false }));
+    launches = plan.launches.map((l) => ({ offers: [l.offer], tasks: l.tasks, work: l.tasks.map((t) => owner(t.taskId ?? '')!), group: false }));
     unused = plan.unused;
     for (const r of plan.refused) console.log(`offer of ${r.offer.hostname}: ${r.reason}`);
   } else if (state.gang.phase === 'pending' && Object.values(state.sweep).every((w) => w.phase === 'done')) {
