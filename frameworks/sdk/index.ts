@@ -32,6 +32,12 @@ export {
   type TaskShape,
   type TaskSpec,
 } from './match';
+export type {
+  OfferConstraintPredicate,
+  OfferConstraintSelector,
+  OfferConstraintSpec,
+  OfferConstraintsOption,
+} from './offer-constraints';
 export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { FrameworkClosedError, SubscribeError } from './errors';
 export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';
