@@ -91,42 +91,44 @@ function offerConstraintProblems(info: FrameworkInfo__Output): string[] {
   return problems;
 }
 
-/** The allocator's form of one wire constraint (its regex compiled), or why it has none. */
+/**
+ * The allocator's form of one wire constraint (its regex compiled), or why it
+ * has none. Reads which oneof member is present rather than the `selector` and
+ * `predicate` case names, which hand-built infos (tests, registry JSON) may lack.
+ */
 function constraintTest(c: OfferConstraint__Output): ConstraintTest | string {
   let selector: ConstraintSelector;
-  if (c.selector === 'hostname' && c.hostname) selector = { hostname: true };
-  else if (c.selector === 'attribute' && c.attribute) {
+  if (c.hostname === true) selector = { hostname: true };
+  else if (typeof c.attribute === 'string' && c.attribute) {
     const long = lengthProblem('attribute name', c.attribute, MAX_NAME_LENGTH);
     if (long) return long;
     selector = { attribute: c.attribute };
   } else return 'select an attribute by a non-empty name, or the hostname (hostname: true)';
-  const text = (v: string | undefined): string | undefined => lengthProblem('value', v, MAX_NAME_LENGTH);
-  const regex = (source: string | undefined): RegExp | string => {
-    const src = source ?? '';
-    const long = lengthProblem('regex', src, MAX_OFFER_CONSTRAINT_REGEX);
-    if (long) return long;
-    try {
-      return wholeValueRegex(src);
-    } catch (err) {
-      // V8's message repeats the whole pattern first; keep only why it failed.
-      const why = errorMessage(err).split(': ').pop();
-      return `regex ${describe(src)} is invalid: ${why}`;
-    }
-  };
-  switch (c.predicate) {
-    case 'exists': return { ...selector, exists: true };
-    case 'notExists': return { ...selector, notExists: true };
-    case 'textEquals': return text(c.textEquals) ?? { ...selector, equals: c.textEquals ?? '' };
-    case 'textNotEquals': return text(c.textNotEquals) ?? { ...selector, notEquals: c.textNotEquals ?? '' };
-    case 'textMatches': {
-      const re = regex(c.textMatches);
-      return typeof re === 'string' ? re : { ...selector, matches: re };
-    }
-    case 'textNotMatches': {
-      const re = regex(c.textNotMatches);
-      return typeof re === 'string' ? re : { ...selector, notMatches: re };
-    }
-    default: return 'no predicate: set one of exists, not_exists, text_equals, text_not_equals, text_matches, text_not_matches';
+  const text = (v: string): string | undefined => lengthProblem('value', v, MAX_NAME_LENGTH);
+  if (c.exists) return { ...selector, exists: true };
+  if (c.notExists) return { ...selector, notExists: true };
+  if (typeof c.textEquals === 'string') return text(c.textEquals) ?? { ...selector, equals: c.textEquals };
+  if (typeof c.textNotEquals === 'string') return text(c.textNotEquals) ?? { ...selector, notEquals: c.textNotEquals };
+  if (typeof c.textMatches === 'string') {
+    const re = regex(c.textMatches);
+    return typeof re === 'string' ? re : { ...selector, matches: re };
+  }
+  if (typeof c.textNotMatches === 'string') {
+    const re = regex(c.textNotMatches);
+    return typeof re === 'string' ? re : { ...selector, notMatches: re };
+  }
+  return 'no predicate: set one of exists, not_exists, text_equals, text_not_equals, text_matches, text_not_matches';
+}
+
+/** `source` compiled to match whole values, or why it cannot be. */
+function regex(source: string): RegExp | string {
+  const long = lengthProblem('regex', source, MAX_OFFER_CONSTRAINT_REGEX);
+  if (long) return long;
+  try {
+    return wholeValueRegex(source);
+  } catch (err) {
+    // V8's message repeats the whole pattern first; keep only why it failed.
+    return `regex ${describe(source)} is invalid: ${errorMessage(err).split(': ').pop()}`;
   }
 }
 

@@ -34,7 +34,7 @@ export class Offers {
   private timer?: Timer;
   /** Each agent's free bag with the bags it was computed from; bags are never changed in place, only replaced. */
   private readonly freeBags = new WeakMap<AgentRecord, { total: res.Resources; used: res.Resources; offered: res.Resources; free: res.Resources }>();
-  /** Each agent's profile for offer constraints, kept while its hostname and attributes stay (the allocator remembers answers per profile). */
+  /** Each agent's profile for offer constraints, kept while its hostname and attributes stay, so no Map is built per round. */
   private readonly profiles = new WeakMap<AgentRecord, { hostname: string; attributes: AgentRecord['attributes']; profile: AgentProfile }>();
 
   constructor(private readonly c: Cluster, private readonly opts: OffersOptions) {}

@@ -16,8 +16,7 @@
  * the agent's `declinedBy` bitset (filters.ts). In the common case the first
  * candidate takes the agent: O(log frameworks) per agent. Offer constraints
  * cost one `undefined` check for a framework without them; with them, a map
- * lookup and the constraint's answer, remembered per agent profile
- * (offer-constraints.ts).
+ * lookup and the constraint's tests (offer-constraints.ts).
  */
 import { InvalidSnapshotError } from './errors';
 import type { Sorter } from './sorter';

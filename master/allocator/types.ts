@@ -13,11 +13,7 @@ export interface AllocatorAgent {
   free: Resources;
   /** Everything the agent has; `total.gpus > 0` makes it a GPU agent. */
   total: Resources;
-  /**
-   * Hostname and attributes, read by offer constraints; absent: neither.
-   * The same object from round to round while they do not change (constraint
-   * answers are remembered per profile).
-   */
+  /** Hostname and attributes, read by offer constraints; absent: neither. */
   profile?: AgentProfile;
 }
 
