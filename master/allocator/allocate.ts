@@ -79,10 +79,12 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
 
   const views = new Map<string, FrameworkView>();
   let gpuCapableClients = 0;
+  let anyConstrained = false;
   for (const fw of snapshot.frameworks) {
     if (views.has(fw.id)) throw new InvalidSnapshotError(`framework ${fw.id} appears twice`);
     const constraints = fw.offerConstraints !== undefined && fw.offerConstraints.size > 0 ? fw.offerConstraints : undefined;
     views.set(fw.id, { gpuCapable: fw.gpuCapable, filterSlot: filters.slotOf(fw.id), constraints });
+    if (constraints !== undefined) anyConstrained = true;
     for (const role of new Set(fw.roles)) {
       const active = !fw.suppressedRoles.has(role);
       frameworkSorterOf(role).add(fw.id, { active });
@@ -140,7 +142,7 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
     if (gpuAgent && gpuCapableClients === 0) continue;
     // Once per agent: every candidate tried for it then reads the same few words.
     declinedBy = filters.declinedBy(agent.id);
-    profile = agent.profile ?? EMPTY_PROFILE;
+    if (anyConstrained) profile = agent.profile ?? EMPTY_PROFILE;
     const taken = roleSorter.first(acceptRole);
     if (taken === undefined) continue;
     const frameworkId = chosen!;
