@@ -17,13 +17,20 @@
  *   consecutive run's own ratio is in the note: load drifts between its
  *   first and last rounds); the upkeep (expire + declines) is its own row.
  * - the same with filters that never lapse (Mesos' DeclineOffers), for scale.
+ * - offer constraints in play, agents on racks `rack:r0`…`rack:r9`: (1) every
+ *   framework constrained to `rack exists`, which every agent passes: the cost
+ *   of the check itself; (2) every other framework takes only its own rack
+ *   (`rack = r{i mod 10}`): each agent's walk then skips the constrained
+ *   frameworks ahead of it in DRF order that want another rack, as it skips
+ *   those that filtered it — O(skipped · log frameworks) per agent, like the
+ *   permanent-filters row, and shown for scale.
  *
  *   node --import tsx bench/allocator.ts [--quick]
  */
 import { performance } from 'node:perf_hooks';
 import * as res from '../lib/resources';
 import type { Resources } from '../lib/resources';
-import { allocate, DeclineFilters, seededRng } from '../master/allocator';
+import { allocate, DeclineFilters, OfferConstraint, seededRng } from '../master/allocator';
 import type { AllocatorAgent, AllocatorFramework, AllocatorSnapshot } from '../master/allocator';
 import type { BenchRow } from './report';
 import { formatTable } from './report';
@@ -48,13 +55,25 @@ interface Fixture {
   filters: DeclineFilters;
 }
 
+const RACKS = 10;
+
+/**
+ * Offer constraints in a fixture: none; every framework wants agents with a
+ * rack (all pass); or even-numbered frameworks want only their own rack.
+ */
+type Constrained = 'none' | 'all pass' | 'own rack';
+
 /** `roles(i)` gives framework i's roles; default all in '*', as in Mesos' benchmark. */
-function buildFixture(agentCount: number, frameworkCount: number, roles: (i: number) => string[] = () => ['*']): Fixture {
+function buildFixture(
+  agentCount: number, frameworkCount: number, roles: (i: number) => string[] = () => ['*'], constrained: Constrained = 'none',
+): Fixture {
   const free = res.subtract(AGENT_TOTAL, TASKS_USED);
   const agents: AllocatorAgent[] = [];
   const held = Array.from({ length: frameworkCount }, () => 0);
   for (let j = 0; j < agentCount; j++) {
-    agents.push({ id: `agent-${j}`, free: res.clone(free), total: AGENT_TOTAL });
+    const agent: AllocatorAgent = { id: `agent-${j}`, free: res.clone(free), total: AGENT_TOTAL };
+    if (constrained !== 'none') agent.profile = { hostname: `host-${j}`, attributes: new Map([['rack', `r${j % RACKS}`]]) };
+    agents.push(agent);
     held[Math.floor(frameworkCount * (j / agentCount) ** 2)]!++;
   }
   const filters = new DeclineFilters();
@@ -68,7 +87,12 @@ function buildFixture(agentCount: number, frameworkCount: number, roles: (i: num
       ports: [],
     };
     const id = `framework-${String(i).padStart(5, '0')}`;
-    return { id, roles: fwRoles, gpuCapable: false, suppressedRoles: new Set(), allocated: new Map([[fwRoles[0]!, mine]]) };
+    const fw: AllocatorFramework = { id, roles: fwRoles, gpuCapable: false, suppressedRoles: new Set(), allocated: new Map([[fwRoles[0]!, mine]]) };
+    const constraint = constrained === 'all pass' ? new OfferConstraint([[{ attribute: 'rack', exists: true }]])
+      : constrained === 'own rack' && i % 2 === 0 ? new OfferConstraint([[{ attribute: 'rack', equals: `r${i % RACKS}` }]])
+        : undefined;
+    if (constraint) fw.offerConstraints = new Map(fwRoles.map((r) => [r, constraint]));
+    return fw;
   });
   const total: Resources = {
     cpus: AGENT_TOTAL.cpus * agentCount,
@@ -101,8 +125,10 @@ function timeRounds(snapshot: AllocatorSnapshot, rounds: number, warmup: number)
 
 const fmtCount = (n: number): string => n.toLocaleString('en-US');
 
-function roundRow(agents: number, frameworks: number, rounds: number, goal?: string, roles?: (i: number) => string[], label = ''): BenchRow {
-  const { snapshot } = buildFixture(agents, frameworks, roles);
+function roundRow(
+  agents: number, frameworks: number, rounds: number, goal?: string, roles?: (i: number) => string[], label = '', constrained: Constrained = 'none',
+): BenchRow {
+  const { snapshot } = buildFixture(agents, frameworks, roles, constrained);
   // Warm up over at least 50,000 agent visits, so small rounds are not timed on cold code.
   const { ms, proposals } = timeRounds(snapshot, rounds, Math.max(2, Math.ceil(50_000 / agents)));
   return {
@@ -275,6 +301,13 @@ export async function benchAllocator(opts: { quick?: boolean } = {}): Promise<Be
   // The same size, frameworks spread over 4 × 5 roles two levels deep (team-t/svc-s).
   step('10000 × 1000, 20 roles', () =>
     roundRow(10000, 1000, rounds, undefined, (i) => [`team-${i % 4}/svc-${(i >> 2) % 5}`], ', 20 roles in 2 levels'),
+  );
+  // The same size again with offer constraints: the check's own cost, then frameworks that skip most agents.
+  step('10000 × 1000, offer constraints all pass', () =>
+    roundRow(10000, 1000, rounds, '≤ 50 ms', undefined, ', every framework constrained (rack exists; all pass)', 'all pass'),
+  );
+  step('10000 × 1000, half constrained to own rack', () =>
+    roundRow(10000, 1000, rounds, undefined, undefined, ', half constrained to their own rack of 10', 'own rack'),
   );
   step('50000 × 200', () => roundRow(50000, 200, quick ? 3 : 7, '≤ 200 ms'));
   if (quick) step('declining rounds 1000 × 100 × 200', () => decliningRows(1000, 100, 200));

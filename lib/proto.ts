@@ -47,6 +47,8 @@ export type { TaskState__Output as TaskState } from './proto/generated/mezzanine
 export type { Offer, Offer__Output } from './proto/generated/mezzanine/v1/Offer';
 export type { Filters, Filters__Output } from './proto/generated/mezzanine/v1/Filters';
 export type { FrameworkInfo, FrameworkInfo__Output } from './proto/generated/mezzanine/v1/FrameworkInfo';
+export type { OfferConstraints, OfferConstraints__Output } from './proto/generated/mezzanine/v1/OfferConstraints';
+export type { OfferConstraint, OfferConstraint__Output } from './proto/generated/mezzanine/v1/OfferConstraint';
 export type { CommandInfo, CommandInfo__Output } from './proto/generated/mezzanine/v1/CommandInfo';
 export type { Call, Call__Output } from './proto/generated/mezzanine/v1/Call';
 export type { Event, Event__Output } from './proto/generated/mezzanine/v1/Event';

@@ -11,7 +11,7 @@ import { newId } from '../lib/ids';
 import type { FrameworkInfo__Output } from '../lib/proto';
 import { VERSION } from '../lib/version';
 import type { Cluster } from './cluster';
-import { DEFAULT_FAILOVER_TIMEOUT, frameworkInfoProblems, rolesOf } from './framework-info';
+import { DEFAULT_FAILOVER_TIMEOUT, frameworkInfoProblems, offerConstraintsOf, rolesOf } from './framework-info';
 import type { Offers } from './offers';
 import type { FrameworkLink, FrameworkRecord } from './state';
 
@@ -26,7 +26,7 @@ export class FrameworkLifecycle {
 
   newRecord(id: string, info: FrameworkInfo__Output, registeredAt: number): FrameworkRecord {
     return {
-      id, info: { ...info, id }, roles: rolesOf(info), capabilities: new Set(info.capabilities),
+      id, info: { ...info, id }, roles: rolesOf(info), capabilities: new Set(info.capabilities), offerConstraints: offerConstraintsOf(info),
       failoverTimeout: info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT, status: 'ACTIVE', suppressedRoles: new Set(),
       allocated: new Map(), tasks: new Map(), completed: [], offers: new Set(), registeredAt,
       lostTaskIds: new Set(),
@@ -80,7 +80,7 @@ export class FrameworkLifecycle {
       fw.failoverTimer = undefined;
       this.offers.rescindAll(fw.offers, 'the framework re-subscribed');
       Object.assign(fw, {
-        info: { ...info, id: fw.id }, roles: rolesOf(info), capabilities: new Set(info.capabilities),
+        info: { ...info, id: fw.id }, roles: rolesOf(info), capabilities: new Set(info.capabilities), offerConstraints: offerConstraintsOf(info),
         failoverTimeout: info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT, status: 'ACTIVE', link, disconnectedAt: undefined,
       });
       this.c.log.info(`framework ${fw.id} (${info.name}) re-subscribed with ${fw.tasks.size} tasks`);
@@ -108,6 +108,7 @@ export class FrameworkLifecycle {
     fw.info = { ...info, id: fw.id };
     fw.roles = rolesOf(info);
     fw.capabilities = new Set(info.capabilities);
+    fw.offerConstraints = offerConstraintsOf(info);
     fw.failoverTimeout = info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT;
     this.c.scheduleAllocation();
     return undefined;

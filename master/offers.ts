@@ -6,7 +6,7 @@
  *   change ─▶ schedule (coalesced, allocationBatchMs) ─▶ snapshot ─▶ allocate() ─▶ re-check ─▶ OFFERS
  */
 import * as res from '../lib/resources';
-import { allocate, type AllocatorSnapshot, DeclineFilters } from './allocator';
+import { type AgentProfile, allocate, type AllocatorSnapshot, DeclineFilters } from './allocator';
 import type { Cluster } from './cluster';
 import type { Timer } from './clock';
 import type { AgentRecord, FrameworkRecord, OfferRecord } from './state';
@@ -34,6 +34,8 @@ export class Offers {
   private timer?: Timer;
   /** Each agent's free bag with the bags it was computed from; bags are never changed in place, only replaced. */
   private readonly freeBags = new WeakMap<AgentRecord, { total: res.Resources; used: res.Resources; offered: res.Resources; free: res.Resources }>();
+  /** Each agent's profile for offer constraints, kept while its hostname and attributes stay, so no Map is built per round. */
+  private readonly profiles = new WeakMap<AgentRecord, { hostname: string; attributes: AgentRecord['attributes']; profile: AgentProfile }>();
 
   constructor(private readonly c: Cluster, private readonly opts: OffersOptions) {}
 
@@ -129,7 +131,7 @@ export class Offers {
       if (fw.status !== 'ACTIVE' || !fw.link) continue;
       frameworks.push({
         id: fw.id, roles: fw.roles, gpuCapable: fw.capabilities.has('GPU_RESOURCES'), suppressedRoles: fw.suppressedRoles,
-        allocated: fw.allocated,
+        allocated: fw.allocated, offerConstraints: fw.offerConstraints,
       });
     }
     if (!frameworks.length) return { agents, frameworks, weights, filters, total };
@@ -142,9 +144,18 @@ export class Offers {
       if (!a.link) continue;
       const free = this.freeOf(a);
       if (free.cpus <= 0 && free.mem <= 0 && free.disk <= 0 && free.gpus <= 0 && free.ports.length === 0) continue;
-      agents.push({ id: a.id, total: a.total, free });
+      agents.push({ id: a.id, total: a.total, free, profile: this.profileOf(a) });
     }
     return { agents, frameworks, weights, filters, total };
+  }
+
+  /** The agent's hostname and attributes as offer constraints read them; a new object only when either was replaced. */
+  private profileOf(a: AgentRecord): AgentProfile {
+    const cached = this.profiles.get(a);
+    if (cached && cached.hostname === a.hostname && cached.attributes === a.attributes) return cached.profile;
+    const profile: AgentProfile = { hostname: a.hostname, attributes: new Map(a.attributes.map((x) => [x.name, x.text])) };
+    this.profiles.set(a, { hostname: a.hostname, attributes: a.attributes, profile });
+    return profile;
   }
 
   /** total − used − offered, recomputed only when one of the three was replaced since the last call. Read-only. */

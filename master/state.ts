@@ -9,6 +9,7 @@ import type {
   TaskInfo__Output, TaskStatus,
 } from '../lib/proto';
 import type { Resources } from '../lib/resources';
+import type { OfferConstraint } from './allocator';
 import type { Timer } from './clock';
 
 export type AgentStream = grpc.ServerDuplexStream<AgentMessage__Output, MasterMessage>;
@@ -80,6 +81,8 @@ export interface FrameworkRecord {
   info: FrameworkInfo__Output;
   roles: string[];
   capabilities: Set<string>;
+  /** Role → compiled offer constraints (framework-info.ts `offerConstraintsOf`); replaced whole by SUBSCRIBE and UPDATE_FRAMEWORK. */
+  offerConstraints: ReadonlyMap<string, OfferConstraint>;
   failoverTimeout: number;
   status: FrameworkStatus;
   link?: FrameworkLink;

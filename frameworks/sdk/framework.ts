@@ -38,6 +38,7 @@ import {
 import { type BackoffOptions, backoffDelay } from '../../lib/backoff';
 import { FrameworkClosedError, SubscribeError } from './errors';
 import type { AnyOffer, Launch, PackResult } from './match';
+import { offerConstraintsToProto, type OfferConstraintsOption } from './offer-constraints';
 
 /** Where the SDK writes what it does; winston, pino and `console` all fit. */
 export interface SdkLogger {
@@ -67,6 +68,12 @@ export interface FrameworkOptions {
   /** Default: this machine's hostname. */
   hostname?: string;
   labels?: Record<string, string>;
+  /**
+   * Per role, the only agents to be offered, checked by the master's allocator so no offer
+   * arrives that would only be declined, e.g. `{ '*': [[{ attribute: 'rack', equals: 'r1' }]] }`:
+   * role → groups (any may pass) of constraints (all must). See offer-constraints.ts.
+   */
+  offerConstraints?: OfferConstraintsOption;
   /** Default: a winston logger to stderr (level from MEZZ_LOG_LEVEL). */
   logger?: SdkLogger;
   /** How long `connectFramework` keeps trying before it rejects, e.g. '30s'; 0 waits forever. Default '30s'. */
@@ -212,6 +219,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       capabilities: opts.capabilities ?? [],
       hostname: opts.hostname ?? os.hostname(),
       labels: opts.labels ?? {},
+      offerConstraints: offerConstraintsToProto(opts.offerConstraints ?? {}),
     };
   }
 

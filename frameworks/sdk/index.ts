@@ -64,6 +64,12 @@ export {
   type SpreadOptions,
 } from './placement';
 export { ConstraintError, PlacementError } from './errors';
+export type {
+  OfferConstraintPredicate,
+  OfferConstraintSelector,
+  OfferConstraintSpec,
+  OfferConstraintsOption,
+} from './offer-constraints';
 export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { FrameworkClosedError, SubscribeError } from './errors';
 export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';

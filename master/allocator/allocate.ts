@@ -11,15 +11,18 @@
  *
  * Suppression is static within a round, so it is applied once, by leaving
  * the (framework, role) client inactive; only the per-agent checks (GPU,
- * filters) run inside the walk, where rejected clients are skipped in order
+ * filters, offer constraints) run inside the walk, where rejected clients are skipped in order
  * without re-sorting (sorter-drf.ts `search`). A filter check is one bit of
  * the agent's `declinedBy` bitset (filters.ts). In the common case the first
- * candidate takes the agent: O(log frameworks) per agent.
+ * candidate takes the agent: O(log frameworks) per agent. Offer constraints
+ * cost one `undefined` check for a framework without them; with them, a map
+ * lookup and the constraint's tests (offer-constraints.ts).
  */
 import { InvalidSnapshotError } from './errors';
 import type { Sorter } from './sorter';
 import { DrfSorter } from './sorter-drf';
 import { RandomSorter } from './sorter-random';
+import { type AgentProfile, EMPTY_PROFILE, type OfferConstraint } from './offer-constraints';
 import type { AllocateOptions, AllocatorSnapshot, Proposal } from './types';
 import { DEFAULT_MIN_ALLOCATABLE } from './types';
 
@@ -27,13 +30,16 @@ interface FrameworkView {
   gpuCapable: boolean;
   /** This framework's bit in an agent's `declinedBy` bitset (-1: it filters nothing), looked up once per round. */
   filterSlot: number;
+  /** Role → constraint; undefined when it has none, so unconstrained frameworks pay one check. */
+  constraints: ReadonlyMap<string, OfferConstraint> | undefined;
 }
 
 /**
  * Proposes each allocatable agent, whole, to the first (framework, role) in
  * hierarchical-DRF order (or random order, with `sorter: 'random'`) that
- * holds the role unsuppressed, has no unexpired filter for the agent, and —
- * for an agent with GPUs — declared GPU capability. Every agent appears in
+ * holds the role unsuppressed, has no unexpired filter for the agent, whose
+ * offer constraints for that role (if any) the agent passes, and — for an
+ * agent with GPUs — declared GPU capability. Every agent appears in
  * at most one proposal; an agent nobody can take gets none.
  *
  * Deterministic: the same snapshot, `now` and rng sequence give the same
@@ -73,9 +79,12 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
 
   const views = new Map<string, FrameworkView>();
   let gpuCapableClients = 0;
+  let anyConstrained = false;
   for (const fw of snapshot.frameworks) {
     if (views.has(fw.id)) throw new InvalidSnapshotError(`framework ${fw.id} appears twice`);
-    views.set(fw.id, { gpuCapable: fw.gpuCapable, filterSlot: filters.slotOf(fw.id) });
+    const constraints = fw.offerConstraints !== undefined && fw.offerConstraints.size > 0 ? fw.offerConstraints : undefined;
+    views.set(fw.id, { gpuCapable: fw.gpuCapable, filterSlot: filters.slotOf(fw.id), constraints });
+    if (constraints !== undefined) anyConstrained = true;
     for (const role of new Set(fw.roles)) {
       const active = !fw.suppressedRoles.has(role);
       frameworkSorterOf(role).add(fw.id, { active });
@@ -100,6 +109,8 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
   // The agent under consideration, read by the two predicates below (made once, not per agent).
   let gpuAgent = false;
   let declinedBy: ArrayLike<number> | undefined;
+  let profile: AgentProfile = EMPTY_PROFILE;
+  let role = '';
   let chosen: string | undefined;
   const acceptFramework = (frameworkId: string): boolean => {
     const view = views.get(frameworkId)!;
@@ -109,10 +120,15 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
       const word = slot >>> 5;
       if (word < declinedBy.length && ((declinedBy[word]! >>> (slot & 31)) & 1) !== 0) return false;
     }
+    if (view.constraints !== undefined) {
+      const constraint = view.constraints.get(role);
+      if (constraint !== undefined && !constraint.admits(profile)) return false;
+    }
     return true;
   };
-  const acceptRole = (role: string): boolean => {
-    chosen = frameworkSorters.get(role)!.first(acceptFramework);
+  const acceptRole = (candidate: string): boolean => {
+    role = candidate;
+    chosen = frameworkSorters.get(candidate)!.first(acceptFramework);
     return chosen !== undefined;
   };
 
@@ -126,15 +142,16 @@ export function allocate(snapshot: AllocatorSnapshot, opts: AllocateOptions): Pr
     if (gpuAgent && gpuCapableClients === 0) continue;
     // Once per agent: every candidate tried for it then reads the same few words.
     declinedBy = filters.declinedBy(agent.id);
-    const role = roleSorter.first(acceptRole);
-    if (role === undefined) continue;
+    if (anyConstrained) profile = agent.profile ?? EMPTY_PROFILE;
+    const taken = roleSorter.first(acceptRole);
+    if (taken === undefined) continue;
     const frameworkId = chosen!;
     // The agent's own `free` object, not a copy: both are read-only, and copying
     // 10k port lists per round costs more in garbage collection than the rest of the round.
-    proposals.push({ frameworkId, agentId: agent.id, role, resources: free });
+    proposals.push({ frameworkId, agentId: agent.id, role: taken, resources: free });
     // Shares converge because the next agent already sees this one counted.
-    roleSorter.allocated(role, free);
-    frameworkSorters.get(role)!.allocated(frameworkId, free);
+    roleSorter.allocated(taken, free);
+    frameworkSorters.get(taken)!.allocated(frameworkId, free);
   }
   return proposals;
 }

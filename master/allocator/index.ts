@@ -6,6 +6,8 @@
 export type { AllocateOptions, AllocatorAgent, AllocatorFramework, AllocatorSnapshot, FilterView, Proposal } from './types';
 export { DEFAULT_MIN_ALLOCATABLE } from './types';
 export { allocate } from './allocate';
+export type { AgentProfile, ConstraintPredicate, ConstraintSelector, ConstraintTest } from './offer-constraints';
+export { EMPTY_PROFILE, OfferConstraint, wholeValueRegex } from './offer-constraints';
 export { DeclineFilters } from './filters';
 export type { Quantities, Sorter, SorterKind, SorterOptions } from './sorter';
 export { DrfSorter, dominantShare } from './sorter-drf';

@@ -4,6 +4,7 @@
  * replayed from a recorded snapshot, `now` and seed.
  */
 import type { Resources } from '../../lib/resources';
+import type { AgentProfile, OfferConstraint } from './offer-constraints';
 import type { SorterKind } from './sorter';
 
 export interface AllocatorAgent {
@@ -12,6 +13,8 @@ export interface AllocatorAgent {
   free: Resources;
   /** Everything the agent has; `total.gpus > 0` makes it a GPU agent. */
   total: Resources;
+  /** Hostname and attributes, read by offer constraints; absent: neither. */
+  profile?: AgentProfile;
 }
 
 export interface AllocatorFramework {
@@ -27,6 +30,8 @@ export interface AllocatorFramework {
    * longer holds; that still counts towards the role's share.
    */
   allocated: ReadonlyMap<string, Resources>;
+  /** Role → the only agents it is offered in that role (offer constraints); a role not in it takes any agent. */
+  offerConstraints?: ReadonlyMap<string, OfferConstraint>;
 }
 
 /**

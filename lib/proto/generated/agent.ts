@@ -13,6 +13,9 @@ import type { FrameworkInfo as _mezzanine_v1_FrameworkInfo, FrameworkInfo__Outpu
 import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from './mezzanine/v1/HealthCheck';
 import type { MasterMessage as _mezzanine_v1_MasterMessage, MasterMessage__Output as _mezzanine_v1_MasterMessage__Output } from './mezzanine/v1/MasterMessage';
 import type { Offer as _mezzanine_v1_Offer, Offer__Output as _mezzanine_v1_Offer__Output } from './mezzanine/v1/Offer';
+import type { OfferConstraint as _mezzanine_v1_OfferConstraint, OfferConstraint__Output as _mezzanine_v1_OfferConstraint__Output } from './mezzanine/v1/OfferConstraint';
+import type { OfferConstraintGroup as _mezzanine_v1_OfferConstraintGroup, OfferConstraintGroup__Output as _mezzanine_v1_OfferConstraintGroup__Output } from './mezzanine/v1/OfferConstraintGroup';
+import type { OfferConstraints as _mezzanine_v1_OfferConstraints, OfferConstraints__Output as _mezzanine_v1_OfferConstraints__Output } from './mezzanine/v1/OfferConstraints';
 import type { Range as _mezzanine_v1_Range, Range__Output as _mezzanine_v1_Range__Output } from './mezzanine/v1/Range';
 import type { ReadFileRequest as _mezzanine_v1_ReadFileRequest, ReadFileRequest__Output as _mezzanine_v1_ReadFileRequest__Output } from './mezzanine/v1/ReadFileRequest';
 import type { ReadFileResponse as _mezzanine_v1_ReadFileResponse, ReadFileResponse__Output as _mezzanine_v1_ReadFileResponse__Output } from './mezzanine/v1/ReadFileResponse';
@@ -41,6 +44,9 @@ export interface ProtoGrpcType {
       HealthCheck: MessageTypeDefinition<_mezzanine_v1_HealthCheck, _mezzanine_v1_HealthCheck__Output>
       MasterMessage: MessageTypeDefinition<_mezzanine_v1_MasterMessage, _mezzanine_v1_MasterMessage__Output>
       Offer: MessageTypeDefinition<_mezzanine_v1_Offer, _mezzanine_v1_Offer__Output>
+      OfferConstraint: MessageTypeDefinition<_mezzanine_v1_OfferConstraint, _mezzanine_v1_OfferConstraint__Output>
+      OfferConstraintGroup: MessageTypeDefinition<_mezzanine_v1_OfferConstraintGroup, _mezzanine_v1_OfferConstraintGroup__Output>
+      OfferConstraints: MessageTypeDefinition<_mezzanine_v1_OfferConstraints, _mezzanine_v1_OfferConstraints__Output>
       Range: MessageTypeDefinition<_mezzanine_v1_Range, _mezzanine_v1_Range__Output>
       ReadFileRequest: MessageTypeDefinition<_mezzanine_v1_ReadFileRequest, _mezzanine_v1_ReadFileRequest__Output>
       ReadFileResponse: MessageTypeDefinition<_mezzanine_v1_ReadFileResponse, _mezzanine_v1_ReadFileResponse__Output>

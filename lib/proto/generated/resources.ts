@@ -7,6 +7,9 @@ import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1
 import type { FrameworkInfo as _mezzanine_v1_FrameworkInfo, FrameworkInfo__Output as _mezzanine_v1_FrameworkInfo__Output } from './mezzanine/v1/FrameworkInfo';
 import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from './mezzanine/v1/HealthCheck';
 import type { Offer as _mezzanine_v1_Offer, Offer__Output as _mezzanine_v1_Offer__Output } from './mezzanine/v1/Offer';
+import type { OfferConstraint as _mezzanine_v1_OfferConstraint, OfferConstraint__Output as _mezzanine_v1_OfferConstraint__Output } from './mezzanine/v1/OfferConstraint';
+import type { OfferConstraintGroup as _mezzanine_v1_OfferConstraintGroup, OfferConstraintGroup__Output as _mezzanine_v1_OfferConstraintGroup__Output } from './mezzanine/v1/OfferConstraintGroup';
+import type { OfferConstraints as _mezzanine_v1_OfferConstraints, OfferConstraints__Output as _mezzanine_v1_OfferConstraints__Output } from './mezzanine/v1/OfferConstraints';
 import type { Range as _mezzanine_v1_Range, Range__Output as _mezzanine_v1_Range__Output } from './mezzanine/v1/Range';
 import type { Resource as _mezzanine_v1_Resource, Resource__Output as _mezzanine_v1_Resource__Output } from './mezzanine/v1/Resource';
 import type { TaskInfo as _mezzanine_v1_TaskInfo, TaskInfo__Output as _mezzanine_v1_TaskInfo__Output } from './mezzanine/v1/TaskInfo';
@@ -27,6 +30,9 @@ export interface ProtoGrpcType {
       FrameworkInfo: MessageTypeDefinition<_mezzanine_v1_FrameworkInfo, _mezzanine_v1_FrameworkInfo__Output>
       HealthCheck: MessageTypeDefinition<_mezzanine_v1_HealthCheck, _mezzanine_v1_HealthCheck__Output>
       Offer: MessageTypeDefinition<_mezzanine_v1_Offer, _mezzanine_v1_Offer__Output>
+      OfferConstraint: MessageTypeDefinition<_mezzanine_v1_OfferConstraint, _mezzanine_v1_OfferConstraint__Output>
+      OfferConstraintGroup: MessageTypeDefinition<_mezzanine_v1_OfferConstraintGroup, _mezzanine_v1_OfferConstraintGroup__Output>
+      OfferConstraints: MessageTypeDefinition<_mezzanine_v1_OfferConstraints, _mezzanine_v1_OfferConstraints__Output>
       Range: MessageTypeDefinition<_mezzanine_v1_Range, _mezzanine_v1_Range__Output>
       Resource: MessageTypeDefinition<_mezzanine_v1_Resource, _mezzanine_v1_Resource__Output>
       StatusSource: EnumTypeDefinition

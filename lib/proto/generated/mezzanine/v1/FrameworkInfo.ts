@@ -1,5 +1,6 @@
 // Original file: proto/mezzanine/v1/resources.proto
 
+import type { OfferConstraints as _mezzanine_v1_OfferConstraints, OfferConstraints__Output as _mezzanine_v1_OfferConstraints__Output } from '../../mezzanine/v1/OfferConstraints';
 
 export interface FrameworkInfo {
   'id'?: (string);
@@ -10,6 +11,7 @@ export interface FrameworkInfo {
   'capabilities'?: (string)[];
   'hostname'?: (string);
   'labels'?: ({[key: string]: string});
+  'offerConstraints'?: ({[key: string]: _mezzanine_v1_OfferConstraints});
   '_failoverTimeout'?: "failoverTimeout";
 }
 
@@ -22,5 +24,6 @@ export interface FrameworkInfo__Output {
   'capabilities': (string)[];
   'hostname': (string);
   'labels': ({[key: string]: string});
+  'offerConstraints': ({[key: string]: _mezzanine_v1_OfferConstraints__Output});
   '_failoverTimeout'?: "failoverTimeout";
 }
