@@ -6,8 +6,9 @@
  *
  * One Agent object owns: the files server, the master link (master-link.ts:
  * leader following, reconnect, ping, watchdog; shared with the simulated
- * agents), the task table, the status update queue and the executor. Tasks outlive the agent: stop() closes the connection
- * and the server and leaves every task running.
+ * agents), the task table, the status update queue and the executor.
+ * Tasks outlive the agent: stop() closes the connection and the server and
+ * leaves every task running.
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
