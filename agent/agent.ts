@@ -4,10 +4,11 @@
  * sends through an executor, reports their status updates at least once,
  * and serves their sandboxes (AgentFiles) on its own port.
  *
- * One Agent object owns: the files server, the master connection (with
- * reconnect, ping and a watchdog), the task table, the status update queue
- * and the executor. Tasks outlive the agent: stop() closes the connection
- * and the server and leaves every task running.
+ * One Agent object owns: the files server, the master link (master-link.ts:
+ * leader following, reconnect, ping, watchdog; shared with the simulated
+ * agents), the task table, the status update queue and the executor.
+ * Tasks outlive the agent: stop() closes the connection and the server and
+ * leaves every task running.
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
@@ -15,12 +16,13 @@ import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
-import { bindServer, CHANNEL_OPTIONS, describeGrpcError, leaderOf, SERVER_OPTIONS } from '../lib/grpc';
+import { bindServer, CHANNEL_OPTIONS, SERVER_OPTIONS } from '../lib/grpc';
 import { newId, newUuid } from '../lib/ids';
+import { DEFAULT_FOLLOW_BACKOFF, LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
 import {
   isTerminal, mezzProto,
-  type AgentGatewayClient, type AgentMessage, type AgentTask, type Attribute, type FrameworkInfo__Output,
+  type AgentInfo, type AgentTask, type Attribute, type FrameworkInfo__Output,
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
 import { format as formatResources, fromProto, portList, toProto, type Resources } from '../lib/resources';
@@ -43,8 +45,7 @@ import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
 import { DEFAULT_DISK_CHECK_INTERVAL_MS, DiskWatch } from './disk-watch';
 import { DEFAULT_LAUNCH_SLOTS, LaunchSlots } from './launch-slots';
-import { LostLeader } from './lost-leader';
-import { registrationMessages } from './registration';
+import { MasterLink, type AgentStream, type Disconnection, type Registered } from './master-link';
 import { StatusUpdateQueue } from './status-updates';
 import { StatusJournal } from './status-updates-journal';
 import { capStatusMessage } from '../lib/limits';
@@ -52,7 +53,7 @@ import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
 
 export interface AgentOptions {
-  /** Master addresses, `host:port`; the agent tries them in turn. */
+  /** Master addresses, `host:port`; the agent tries them in turn and follows the leader a standby names (lib/leader-follower.ts). */
   masters: string[];
   /** Port of the files server; 0 binds any free port. Default 5051. */
   port?: number;
@@ -71,7 +72,7 @@ export interface AgentOptions {
   pingIntervalMs?: number;
   /** Unacknowledged updates are resent after this long. Default 2000. */
   statusRetryMs?: number;
-  /** Reconnect backoff: from initialMs, doubling up to maxMs. Default 100 → 3000. */
+  /** Reconnect backoff, each delay jittered to 50–100 %: from initialMs, doubling up to maxMs. Default 100 → 3000. */
   backoff?: { initialMs?: number; maxMs?: number };
   /** Environment for finding nvidia-smi and for tasks' HOME and PATH. Default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -148,23 +149,6 @@ interface TaskRecord {
   markEnded: () => void;
 }
 
-interface Connection {
-  gen: number;
-  master: string;
-  client: AgentGatewayClient;
-  call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>;
-  registered: boolean;
-  lastHeard: number;
-  pingMs: number;
-  pingSeq: number;
-  pingTimer?: NodeJS.Timeout;
-  watchdog?: NodeJS.Timeout;
-  /** Reached by following a standby's "the leader is HOST:PORT". */
-  viaHint: boolean;
-}
-
-/** Margin over three missed ping intervals before the stream counts as dead. */
-const WATCHDOG_MARGIN_MS = 1000;
 /** Sandboxes of forgotten tasks kept in memory for quick reads (older ones are found on disk). */
 const RECENT_SANDBOXES = 1000;
 
@@ -174,11 +158,7 @@ const RECENT_SANDBOXES = 1000;
  */
 export class Agent extends EventEmitter {
   private readonly log: Logger;
-  private readonly masters: string[];
   private readonly killGraceMs: number;
-  private readonly pingIntervalMs: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
   private readonly env: NodeJS.ProcessEnv;
 
   private server?: grpc.Server;
@@ -201,17 +181,9 @@ export class Agent extends EventEmitter {
   private readonly launchSlots: LaunchSlots;
   private readonly recentSandboxes = new Map<string, string>();
 
-  private conn?: Connection;
-  private gen = 0;
-  private masterIndex = 0;
-  /** A standby's "the leader is HOST:PORT", tried on the next attempt. */
-  private leaderHint: string | undefined;
-  /** The leader this agent lost, named in registrations so that a standby holds them through the election. */
-  private readonly lostLeader = new LostLeader();
-  private backoffMs: number;
-  private reconnectTimer?: NodeJS.Timeout;
+  /** The stream to the leading master (master-link.ts). */
+  private readonly link: MasterLink;
   private retryTimer?: NodeJS.Timeout;
-  private resetting = false;
   private stopped = false;
   /** Consecutive attempts that ended before registration; only the first is logged loudly. */
   private failedAttempts = 0;
@@ -220,12 +192,16 @@ export class Agent extends EventEmitter {
     super();
     if (!opts.masters.length) throw new Error('at least one master address is required');
     this.log = opts.logger ?? createLogger('agent');
-    this.masters = [...opts.masters];
     this.killGraceMs = opts.killGraceMs ?? 3000;
-    this.pingIntervalMs = opts.pingIntervalMs ?? 1000;
-    this.backoffInitialMs = opts.backoff?.initialMs ?? 100;
-    this.backoffMaxMs = opts.backoff?.maxMs ?? 3000;
-    this.backoffMs = this.backoffInitialMs;
+    this.link = new MasterLink({
+      follower: new LeaderFollower(opts.masters, { backoff: opts.backoff }),
+      open: (master) => this.openStream(master),
+      registration: () => this.registration(),
+      pingIntervalMs: opts.pingIntervalMs ?? 1000,
+      onRegistered: (r, master) => this.onRegistered(r, master),
+      onMessage: (m) => this.onMessage(m),
+      onDisconnected: (why, master, wasRegistered, how) => this.onDisconnected(why, master, wasRegistered, how),
+    });
     this.env = opts.env ?? process.env;
     this.launchSlots = new LaunchSlots(opts.launchSlots ?? DEFAULT_LAUNCH_SLOTS);
     this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key, s) => this.persistStatus(key, s));
@@ -240,7 +216,7 @@ export class Agent extends EventEmitter {
   get resources(): Resources | undefined { return this.detected; }
   get gpus(): readonly GpuInfo[] { return this.gpuList; }
   /** True while a stream is registered with a master. */
-  get connected(): boolean { return !!this.conn?.registered; }
+  get connected(): boolean { return this.link.registered; }
 
   /** Every task the agent tracks: running ones and ended ones whose final update is unacknowledged. */
   tasks(): AgentTaskView[] {
@@ -295,10 +271,10 @@ export class Agent extends EventEmitter {
       throw err;
     }
     this.log.info(`agent ${this.id || '(new)'} on port ${this.boundPort}, work dir ${this.dir}, resources ${formatResources(this.detected)}`);
-    this.retryTimer = setInterval(() => { if (this.conn?.registered) this.updates.retry(); }, this.opts.statusRetryMs ?? 2000);
+    this.retryTimer = setInterval(() => { if (this.link.registered) this.updates.retry(); }, this.opts.statusRetryMs ?? 2000);
     this.retryTimer.unref();
     this.startSandboxHygiene();
-    this.connect();
+    this.link.start();
   }
 
   /** Sandbox GC and log rotation, over the sandboxes of the tasks tracked now. */
@@ -342,9 +318,8 @@ export class Agent extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
     clearInterval(this.retryTimer);
-    this.dropConnection();
+    this.link.stop();
     this.executor?.close();
     this.gc?.stop();
     this.logRotator?.stop();
@@ -374,34 +349,19 @@ export class Agent extends EventEmitter {
 
   // ---------------------------------------------------------------- connection
 
-  private connect(): void {
-    if (this.stopped || this.resetting) return;
-    const viaHint = this.leaderHint !== undefined;
-    const master = this.leaderHint ?? this.masters[this.masterIndex % this.masters.length]!;
-    this.leaderHint = undefined;
-    const AgentGateway = mezzProto().AgentGateway;
-    const client = new AgentGateway(master, grpc.credentials.createInsecure(), {
+  /** The link's stream factory: a fresh channel per attempt, its own reconnects kept within our backoff. */
+  private openStream(master: string): { call: AgentStream; close: () => void } {
+    const client = new (mezzProto().AgentGateway)(master, grpc.credentials.createInsecure(), {
       ...CHANNEL_OPTIONS,
-      // A fresh channel per attempt; keep its own retries within our backoff.
-      'grpc.initial_reconnect_backoff_ms': this.backoffInitialMs,
-      'grpc.max_reconnect_backoff_ms': this.backoffMaxMs,
+      'grpc.initial_reconnect_backoff_ms': this.opts.backoff?.initialMs ?? DEFAULT_FOLLOW_BACKOFF.initialMs,
+      'grpc.max_reconnect_backoff_ms': this.opts.backoff?.maxMs ?? DEFAULT_FOLLOW_BACKOFF.maxMs,
     });
-    const call = client.Connect();
-    const gen = ++this.gen;
-    const conn: Connection = {
-      gen, master, client, call, registered: false, lastHeard: Date.now(), pingMs: this.pingIntervalMs, pingSeq: 0, viaHint,
-    };
-    this.conn = conn;
-    call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
-    call.on('error', (e) => this.lose(conn, describeGrpcError(e).replace(/\s*Resolution note:\s*$/, ''), 'warn', leaderOf(e)));
-    call.on('end', () => this.lose(conn, 'the master closed the stream'));
-    this.startWatchdog(conn);
     this.log.debug(`connecting to master ${master}`);
-    for (const m of registrationMessages(this.agentInfo(), this.knownTasks(), this.lostLeader.current())) call.write(m);
+    return { call: client.Connect(), close: () => client.close() };
   }
 
-  private agentInfo() {
-    return {
+  private registration(): { info: AgentInfo; tasks: AgentTask[] } {
+    const info: AgentInfo = {
       id: this.id,
       hostname: this.opts.hostname ?? os.hostname(),
       port: this.boundPort,
@@ -410,91 +370,33 @@ export class Agent extends EventEmitter {
       version: VERSION,
       isolation: [...this.executor!.isolation],
     };
-  }
-
-  private knownTasks(): AgentTask[] {
-    return [...this.tasksByKey.values()].map((r) => ({
+    const tasks = [...this.tasksByKey.values()].map((r) => ({
       frameworkId: r.frameworkId, task: r.task, status: { ...r.latest, agentId: this.id },
     }));
+    return { info, tasks };
   }
 
-  private startWatchdog(conn: Connection): void {
-    clearInterval(conn.watchdog);
-    conn.watchdog = setInterval(() => {
-      const silentMs = Date.now() - conn.lastHeard;
-      if (silentMs > 3 * conn.pingMs + WATCHDOG_MARGIN_MS) {
-        this.lose(conn, `nothing heard from the master for ${silentMs} ms`);
-      }
-    }, Math.max(50, Math.floor(conn.pingMs / 2)));
-    conn.watchdog.unref();
-  }
-
-  /**
-   * Ends `conn` (if current) and schedules the next attempt after the
-   * backoff: on the leader a standby named, or else on the next master. A
-   * leader that dropped us (or that could not be reached when named) is
-   * likely dead while standbys still name it, until its lease lapses: the
-   * standby is asked again, naming the lost leader, and holds the
-   * registration until the new leader is elected.
-   */
-  private lose(conn: Connection, why: string, level: 'warn' | 'error' = 'warn', leader?: string): void {
-    if (conn.gen !== this.gen || this.stopped) return;
-    if (conn.registered) this.failedAttempts = 0;
-    // Every failure is worth a warning, but not every one of a long run: the 1st, 2nd, 4th, 8th …
+  /** Every failure is worth a line, but not every one of a long run at warn: the 1st, 2nd, 4th, 8th … */
+  private onDisconnected(why: string, master: string, wasRegistered: boolean, how: Disconnection): void {
+    if (wasRegistered) this.failedAttempts = 0;
     const n = ++this.failedAttempts;
-    const quiet = level === 'warn' && (n & (n - 1)) !== 0;
-    this.log[quiet ? 'debug' : level](`${conn.registered ? 'connection to' : 'cannot register with'} master ${conn.master}: ${why}`
-      + (conn.registered ? '' : ` (${n} failed attempt${n > 1 ? 's' : ''} in a row; retrying in the background)`));
-    this.dropConnection();
+    const level = how.refused ? 'error' : (n & (n - 1)) === 0 ? 'warn' : 'debug';
+    const where = how.next.redirected ? `the leader at ${how.next.address}` : `master ${how.next.address}`;
+    this.log[level](`${wasRegistered ? 'connection to' : 'cannot register with'} master ${master}: ${why}`
+      + (wasRegistered ? '' : ` (${n} failed attempt${n > 1 ? 's' : ''} in a row)`) + `; trying ${where} in ${how.next.delayMs} ms`);
     this.emit('disconnected', why);
-    this.lostLeader.connectionLost(conn.master, conn.registered || conn.viaHint, why);
-    const hint = leader;
-    this.leaderHint = this.lostLeader.is(hint) ? undefined : hint;
-    if (!hint) this.masterIndex++;
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.resetting) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMaxMs, this.backoffMs * 2);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  private dropConnection(): void {
-    const conn = this.conn;
-    if (!conn) return;
-    this.conn = undefined;
-    this.gen++;
-    clearInterval(conn.pingTimer);
-    clearInterval(conn.watchdog);
-    conn.call.cancel();
-    conn.client.close();
-  }
-
-  private write(msg: AgentMessage): boolean {
-    const conn = this.conn;
-    if (!conn?.registered) return false;
-    conn.call.write(msg);
-    return true;
   }
 
   private sendStatus(status: TaskStatus): boolean {
     // Stamped at send time: a master may have (re)assigned the id since the update was made.
-    return this.write({ statusUpdate: { status: { ...status, agentId: this.id } } });
+    return this.link.write({ statusUpdate: { status: { ...status, agentId: this.id } } });
   }
 
   // ---------------------------------------------------------------- master messages
 
-  private onMessage(conn: Connection, m: MasterMessage__Output): void {
-    if (conn.gen !== this.gen) return;
-    conn.lastHeard = Date.now();
+  private onMessage(m: MasterMessage__Output): void {
     try {
       switch (m.message) {
-        case 'registered': return this.onRegistered(conn, m.registered!);
-        case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`, 'error');
-        case 'pong': return;
         case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
         case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId, m.killTask!.reason);
         case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
@@ -509,29 +411,15 @@ export class Agent extends EventEmitter {
     }
   }
 
-  private onRegistered(conn: Connection, r: { agentId: string; pingIntervalSeconds: number; masterId: string }): void {
-    if (!r.agentId) {
-      this.lose(conn, 'the master answered registration without an agent id', 'error');
-      return;
-    }
+  private onRegistered(r: Registered, master: string): void {
     if (r.agentId !== this.id) {
       if (this.id) this.log.warn(`master assigned id ${r.agentId}; was ${this.id}`);
       this.id = r.agentId;
       void this.saveAgentId();
     }
-    const wasRegistered = conn.registered;
-    conn.registered = true;
-    this.backoffMs = this.backoffInitialMs;
     this.failedAttempts = 0;
-    conn.pingMs = r.pingIntervalSeconds > 0 ? r.pingIntervalSeconds * 1000 : this.pingIntervalMs;
-    clearInterval(conn.pingTimer);
-    conn.pingTimer = setInterval(() => {
-      if (conn.gen === this.gen) conn.call.write({ ping: { seq: ++conn.pingSeq } });
-    }, conn.pingMs);
-    conn.pingTimer.unref();
-    this.startWatchdog(conn);
-    this.log.info(`registered with master ${conn.master}${r.masterId ? ` (${r.masterId})` : ''} as ${this.id}`);
-    if (!wasRegistered) this.emit('registered', this.id);
+    this.log.info(`registered with master ${master}${r.masterId ? ` (${r.masterId})` : ''} as ${this.id}`);
+    this.emit('registered', this.id);
     this.updates.resendAll();
   }
 
@@ -604,10 +492,9 @@ export class Agent extends EventEmitter {
    * all task processes are gone, so that the new agent's resources are free.
    */
   private async onShutdown(reason: string): Promise<void> {
-    if (this.resetting) return;
     this.log.warn(`master shut this agent down${reason ? `: ${reason}` : ''}; killing all tasks and registering anew`);
-    this.resetting = true;
-    this.dropConnection();
+    // No stream until the reset is done: nothing more from the master can reach it meanwhile.
+    this.link.disconnect();
     this.emit('disconnected', `shutdown: ${reason}`);
     const recs = [...this.tasksByKey.values()];
     for (const r of recs) {
@@ -621,9 +508,7 @@ export class Agent extends EventEmitter {
     // Removed by the master: come back as a new agent, under a new id.
     this.id = newId('agent');
     await this.saveAgentId();
-    this.resetting = false;
-    this.backoffMs = this.backoffInitialMs;
-    this.connect();
+    this.link.start();
   }
 
   // ---------------------------------------------------------------- tasks

@@ -9,42 +9,44 @@
  *   kill_task ──▶ KILLED            shutdown_framework ──▶ KILLED (each task)
  *   every update ─▶ StatusUpdateQueue: resent on (re)registration and on the
  *                   retry tick until acknowledged; terminal + acked ─▶ forget
- *   stream lost ──▶ backoff (jittered) ──▶ next master, or the one a standby
- *                   names ("the leader is HOST:PORT") ──▶ re-register with tasks
+ *   stream lost ──▶ the real agent's connection core (master-link.ts) and
+ *                   leader following (lib/leader-follower.ts): the leader a
+ *                   standby names, else the next master after a backoff
+ *                   ──▶ re-register with tasks
  *
- * What differs from the real agent: no files server (port 0), no sandbox,
- * no process, and KILLED follows a kill at once (no KILLING, no grace). A
- * registration may go unanswered for 15 s (thousands of agents registering
- * at one instant queue up at the master). An agent that lost its leader
- * ignores, for 3 s, hints naming it, and names it in its registration
- * (`lost_leader`) so that a standby holds the registration until the new
- * leader is elected; a standby that answers "not the leader" is retried
- * every 200–400 ms without growing the backoff.
+ * The connection (registration, pings, silence watchdog, leader following,
+ * reconnect) is the real agent's own, so that the failover bench measures
+ * the policy production runs. What differs from the real agent: no files
+ * server (port 0), no sandbox, no process, and KILLED follows a kill at
+ * once (no KILLING, no grace). A registration may go unanswered for 15 s
+ * (thousands of agents registering at one instant queue up at the master),
+ * and the agents of a group share HTTP/2 connections when asked to.
  * A task's labels may override the simulation: `sim.duration` (e.g. "2s",
  * "0" for until killed) and `sim.exit-code` (non-zero: TASK_FAILED).
  *
  * Agents share the process's event loop, so timers are shared where one
- * per agent would cost: one watchdog and one retry tick for the group,
- * one ping interval per registered agent.
+ * per agent would cost: one silence check and one retry tick for the
+ * group, one ping interval per registered agent.
  */
 import * as grpc from '@grpc/grpc-js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
-import { CHANNEL_OPTIONS, describeGrpcError, leaderOf } from '../lib/grpc';
+import type { BackoffOptions } from '../lib/backoff';
+import { CHANNEL_OPTIONS } from '../lib/grpc';
 import { newUuid, newId } from '../lib/ids';
+import { LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
 import {
   isTerminal, mezzProto,
-  type AgentGatewayClient, type AgentMessage, type AgentTask, type Attribute, type FrameworkInfo__Output,
+  type AgentGatewayClient, type AgentTask, type Attribute, type FrameworkInfo__Output,
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
 import { make as makeResources, toProto, type Resources } from '../lib/resources';
 import { VERSION } from '../lib/version';
 import { writeJsonAtomic } from './executor/checkpoint';
-import { LostLeader } from './lost-leader';
-import { registrationMessages } from './registration';
+import { MasterLink, type Registered } from './master-link';
 import { capStatusMessage } from '../lib/limits';
 import { StatusUpdateQueue } from './status-updates';
 import { Reason } from './task-status';
@@ -54,7 +56,7 @@ import { taskProblems } from './task-validate';
 export const SIMULATED_RESOURCES: Resources = makeResources({ cpus: 4, mem: 4096, disk: 10_000, ports: [{ begin: 31000, end: 32000 }] });
 
 export interface SimulatedAgentsOptions {
-  /** Master addresses, `host:port`; each agent tries them in turn and follows leader hints. */
+  /** Master addresses, `host:port`; each agent tries them in turn and follows the leader a standby names. */
   masters: string[];
   count: number;
   /** Overrides of SIMULATED_RESOURCES, key by key; the same for every agent. */
@@ -113,26 +115,11 @@ interface Group {
   startDelayMs: number;
   pingIntervalMs: number;
   statusRetryMs: number;
-  backoffInitialMs: number;
-  backoffMaxMs: number;
+  backoff: Required<BackoffOptions>;
   log: Logger;
   client(master: string, slot: number): AgentGatewayClient;
   idChanged(): void;
   lost(agent: SimulatedAgent, master: string, why: string, wasRegistered: boolean): void;
-  stopped: boolean;
-}
-
-interface Connection {
-  gen: number;
-  master: string;
-  /** Reached by following a standby's leader hint rather than the masters list. */
-  viaHint: boolean;
-  call: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>;
-  registered: boolean;
-  lastHeard: number;
-  pingMs: number;
-  pingSeq: number;
-  pingTimer?: NodeJS.Timeout;
 }
 
 interface SimTask {
@@ -143,8 +130,6 @@ interface SimTask {
   timer?: NodeJS.Timeout;
 }
 
-/** Margin over three missed ping intervals before a stream counts as dead (as the real agent). */
-const WATCHDOG_MARGIN_MS = 1000;
 /**
  * How long a registration may go unanswered. Longer than the real agent's
  * (three ping intervals): thousands of agents registering at one instant,
@@ -152,15 +137,6 @@ const WATCHDOG_MARGIN_MS = 1000;
  * would only add reconnections to the queue.
  */
 const REGISTER_TIMEOUT_MS = 15_000;
-/** Leader hints followed at once in a row; then the usual delays, so two confused masters cannot spin an agent. */
-const MAX_REDIRECTS = 3;
-/** Between attempts while a standby answers (an election is under way), before jitter. */
-const STANDBY_RETRY_MS = 400;
-
-/** A delay drawn from [50 %, 100 %] of `ms`, so that thousands of agents do not retry in step. */
-function jitter(ms: number): number {
-  return Math.round(ms * (0.5 + Math.random() / 2));
-}
 
 export class SimulatedAgent {
   readonly hostname: string;
@@ -175,34 +151,34 @@ export class SimulatedAgent {
 
   private readonly tasksByKey = new Map<string, SimTask>();
   private readonly updates: StatusUpdateQueue;
-  private conn?: Connection;
-  private gen = 0;
-  private masterIndex = 0;
-  private hint: string | undefined;
-  /** Leader hints followed in a row without a delay. */
-  private redirects = 0;
-  /** A hinted leader that could not be reached, and until when its hints are ignored. */
-  private readonly lostLeader = new LostLeader();
-  private backoffMs: number;
-  private reconnectTimer?: NodeJS.Timeout;
-  private resetting = false;
+  private readonly link: MasterLink;
 
   constructor(readonly index: number, private readonly g: Group, id: string, hostname: string, attributes: Attribute[]) {
     this.id = id;
     this.hostname = hostname;
     this.attributes = attributes;
-    this.backoffMs = g.backoffInitialMs;
+    this.link = new MasterLink({
+      follower: new LeaderFollower(g.masters, { backoff: g.backoff }),
+      open: (master) => ({ call: g.client(master, index).Connect() }),
+      registration: () => ({ info: this.info(), tasks: this.knownTasks() }),
+      pingIntervalMs: g.pingIntervalMs,
+      registerTimeoutMs: REGISTER_TIMEOUT_MS,
+      silenceTimer: false,
+      onRegistered: (r, master) => this.onRegistered(r, master),
+      onMessage: (m) => this.onMessage(m),
+      onDisconnected: (why, master, wasRegistered) => g.lost(this, master, why, wasRegistered),
+    });
     this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), g.statusRetryMs);
   }
 
   /** True while a stream is registered with a master. */
   get connected(): boolean {
-    return !!this.conn?.registered;
+    return this.link.registered;
   }
 
   /** The address of the master this agent talks to (or tries). */
   get master(): string {
-    return this.conn?.master ?? '';
+    return this.link.master;
   }
 
   get taskCount(): number {
@@ -222,38 +198,22 @@ export class SimulatedAgent {
 
   /** @internal */
   connect(): void {
-    if (this.g.stopped || this.resetting) return;
-    const viaHint = this.hint !== undefined;
-    const master = this.hint ?? this.g.masters[this.masterIndex % this.g.masters.length]!;
-    this.hint = undefined;
-    const call = this.g.client(master, this.index).Connect();
-    const conn: Connection = {
-      gen: ++this.gen, master, viaHint, call, registered: false, lastHeard: Date.now(), pingMs: this.g.pingIntervalMs, pingSeq: 0,
-    };
-    this.conn = conn;
-    call.on('data', (m: MasterMessage__Output) => this.onMessage(conn, m));
-    call.on('error', (e) => this.lose(conn, describeGrpcError(e), leaderOf(e)));
-    call.on('end', () => this.lose(conn, 'the master closed the stream'));
-    for (const m of registrationMessages(this.info(), this.knownTasks(), this.lostLeader.current())) call.write(m);
+    this.link.start();
   }
 
-  /** @internal The group's watchdog: a stream silent for three ping intervals (and a margin) is dead. */
+  /** @internal The group's silence check (master-link.ts). */
   checkSilence(now: number): void {
-    const conn = this.conn;
-    if (!conn) return;
-    const limit = conn.registered ? 3 * conn.pingMs + WATCHDOG_MARGIN_MS : REGISTER_TIMEOUT_MS;
-    if (now - conn.lastHeard > limit) this.lose(conn, `nothing heard from the master for ${now - conn.lastHeard} ms`);
+    this.link.checkSilence(now);
   }
 
   /** @internal The group's retry tick. */
   retryUpdates(): void {
-    if (this.conn?.registered) this.updates.retry();
+    if (this.link.registered) this.updates.retry();
   }
 
   /** @internal */
   stop(): void {
-    clearTimeout(this.reconnectTimer);
-    this.dropConnection();
+    this.link.stop();
     for (const t of this.tasksByKey.values()) clearTimeout(t.timer);
   }
 
@@ -268,76 +228,15 @@ export class SimulatedAgent {
     return [...this.tasksByKey.values()].map((t) => ({ frameworkId: t.frameworkId, task: t.task, status: { ...t.latest, agentId: this.id } }));
   }
 
-  /**
-   * Ends `conn` and schedules the next attempt. A standby's "the leader is
-   * HOST:PORT" is followed at once (a few times in a row at most). While a
-   * standby answers, the leader is being elected: retry it (or the leader it
-   * named, if that one is already gone) every STANDBY_RETRY_MS, jittered,
-   * without growing the backoff, so that agents arrive soon after a new
-   * leader is elected. Standbys name a dead leader until its lease lapses,
-   * so hints naming a leader that just dropped this agent, or that could
-   * not be reached, are ignored for LOST_LEADER_MS (a live leader whose stream
-   * merely blipped is then rejoined a few seconds late). Anything else moves
-   * to the next master after the (jittered, doubling) backoff.
-   */
-  private lose(conn: Connection, why: string, leader?: string): void {
-    if (conn.gen !== this.gen || this.g.stopped) return;
-    const wasRegistered = conn.registered;
-    this.dropConnection();
-    this.g.lost(this, conn.master, why, wasRegistered);
-    // A leader that dropped us, or one named by a standby but unreachable, is likely dead while standbys
-    // still name it (until its lease lapses): stop following hints to it for a while.
-    this.lostLeader.connectionLost(conn.master, wasRegistered || conn.viaHint, why);
-    const hint = leader;
-    const shunned = this.lostLeader.is(hint);
-    let delay: number;
-    if (hint && hint !== conn.master && !shunned && this.redirects < MAX_REDIRECTS) {
-      this.hint = hint;
-      this.redirects++;
-      delay = 0;
-    } else if (/not the leader/i.test(why) || conn.viaHint) {
-      // A standby, or the leader a standby named: the list position stays on that standby.
-      delay = jitter(Math.min(STANDBY_RETRY_MS, this.g.backoffMaxMs));
-    } else {
-      this.masterIndex++;
-      delay = jitter(this.backoffMs);
-      this.backoffMs = Math.min(this.g.backoffMaxMs, this.backoffMs * 2);
-    }
-    if (delay > 0) this.redirects = 0;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  private dropConnection(): void {
-    const conn = this.conn;
-    if (!conn) return;
-    this.conn = undefined;
-    this.gen++;
-    clearInterval(conn.pingTimer);
-    conn.call.cancel();
-  }
-
-  private write(msg: AgentMessage): boolean {
-    const conn = this.conn;
-    if (!conn?.registered) return false;
-    conn.call.write(msg);
-    return true;
-  }
-
   private sendStatus(status: TaskStatus): boolean {
-    return this.write({ statusUpdate: { status: { ...status, agentId: this.id } } });
+    return this.link.write({ statusUpdate: { status: { ...status, agentId: this.id } } });
   }
 
   // ---------------------------------------------------------------- master messages
 
-  private onMessage(conn: Connection, m: MasterMessage__Output): void {
-    if (conn.gen !== this.gen) return;
-    conn.lastHeard = Date.now();
+  private onMessage(m: MasterMessage__Output): void {
     try {
       switch (m.message) {
-        case 'registered': return this.onRegistered(conn, m.registered!);
-        case 'refused': return this.lose(conn, `registration refused: ${m.refused!.reason}`);
-        case 'pong': return;
         case 'runTasks': return this.onRunTasks(m.runTasks!.framework, m.runTasks!.tasks);
         case 'killTask': return this.onKillTask(m.killTask!.frameworkId, m.killTask!.taskId, m.killTask!.reason);
         case 'acknowledge': return this.onAcknowledge(m.acknowledge!.taskId, m.acknowledge!.uuid);
@@ -351,24 +250,15 @@ export class SimulatedAgent {
     }
   }
 
-  private onRegistered(conn: Connection, r: { agentId: string; pingIntervalSeconds: number; masterId: string }): void {
-    if (!r.agentId) return this.lose(conn, 'the master answered registration without an agent id');
+  private onRegistered(r: Registered, master: string): void {
     if (r.agentId !== this.id) {
       this.id = r.agentId;
       this.g.idChanged();
     }
-    conn.registered = true;
     this.masterId = r.masterId;
     this.registeredAt = Date.now();
     this.registrations++;
-    this.backoffMs = this.g.backoffInitialMs;
-    conn.pingMs = r.pingIntervalSeconds > 0 ? r.pingIntervalSeconds * 1000 : this.g.pingIntervalMs;
-    clearInterval(conn.pingTimer);
-    conn.pingTimer = setInterval(() => {
-      if (conn.gen === this.gen) conn.call.write({ ping: { seq: ++conn.pingSeq } });
-    }, conn.pingMs);
-    conn.pingTimer.unref();
-    this.g.log.debug(`simulated agent ${this.index} registered with master ${conn.master} as ${this.id}`);
+    this.g.log.debug(`simulated agent ${this.index} registered with master ${master} as ${this.id}`);
     this.updates.resendAll();
   }
 
@@ -448,16 +338,13 @@ export class SimulatedAgent {
   /** The master removed this agent: drop every task without a word, forget the id, register anew. */
   private onShutdown(reason: string): void {
     this.g.log.warn(`simulated agent ${this.index} (${this.id}) shut down by the master${reason ? `: ${reason}` : ''}; registering anew`);
-    this.resetting = true;
-    this.dropConnection();
     for (const t of this.tasksByKey.values()) clearTimeout(t.timer);
     this.tasksByKey.clear();
     this.updates.clear();
     this.id = newId('agent');
     this.g.idChanged();
-    this.resetting = false;
-    this.backoffMs = this.g.backoffInitialMs;
-    this.connect();
+    this.link.start(); // drops the old stream first
+
   }
 
   // ---------------------------------------------------------------- tasks
@@ -550,10 +437,8 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
     startDelayMs: opts.startDelayMs ?? 0,
     pingIntervalMs: opts.pingIntervalMs ?? 1000,
     statusRetryMs: opts.statusRetryMs ?? 2000,
-    backoffInitialMs: opts.backoff?.initialMs ?? 100,
-    backoffMaxMs: opts.backoff?.maxMs ?? 2000,
+    backoff: { initialMs: opts.backoff?.initialMs ?? 100, maxMs: opts.backoff?.maxMs ?? 2000 },
     log,
-    stopped: false,
     client(master, index) {
       const slot = index % connections;
       const key = `${master}#${slot}`;
@@ -561,8 +446,8 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
       if (!c) {
         c = new Gateway(master, grpc.credentials.createInsecure(), {
           ...CHANNEL_OPTIONS,
-          'grpc.initial_reconnect_backoff_ms': g.backoffInitialMs,
-          'grpc.max_reconnect_backoff_ms': g.backoffMaxMs,
+          'grpc.initial_reconnect_backoff_ms': g.backoff.initialMs,
+          'grpc.max_reconnect_backoff_ms': g.backoff.maxMs,
           // A pool of its own per channel: one connection each, and no scan of a
           // global pool that grows with every channel (quadratic in the agents).
           'grpc.use_local_subchannel_pool': 1,
@@ -593,6 +478,7 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
     },
   };
 
+  let stopped = false;
   const agents: SimulatedAgent[] = [];
   for (let n = 0; n < opts.count; n++) {
     const index = first + n;
@@ -602,11 +488,11 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
     agents.push(new SimulatedAgent(index, g, savedIds[String(index)] ?? newId('agent'), `${prefix}-${index}`, attributes));
   }
 
-  const watchdog = setInterval(() => {
+  const silence = setInterval(() => {
     const now = Date.now();
     for (const a of agents) a.checkSilence(now);
   }, Math.max(50, Math.floor(g.pingIntervalMs / 2)));
-  watchdog.unref();
+  silence.unref();
   const retry = setInterval(() => {
     for (const a of agents) a.retryUpdates();
   }, g.statusRetryMs);
@@ -617,7 +503,7 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
   const SLICE = 200;
   let started = 0;
   const startSlice = (): void => {
-    if (g.stopped) return;
+    if (stopped) return;
     for (const end = Math.min(agents.length, started + SLICE); started < end; started++) agents[started]!.connect();
     if (started < agents.length) setImmediate(startSlice);
   };
@@ -644,9 +530,9 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
       }
     },
     async stop() {
-      if (g.stopped) return;
-      g.stopped = true;
-      clearInterval(watchdog);
+      if (stopped) return;
+      stopped = true;
+      clearInterval(silence);
       clearInterval(retry);
       if (wave) clearTimeout(wave.timer);
       for (const a of agents) a.stop();
