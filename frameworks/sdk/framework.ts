@@ -202,6 +202,8 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   #held: Event__Output[] | undefined;
   /** Waiters for the next SUBSCRIBED: connectFramework and teardown. */
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** The first SUBSCRIBED (or a later one in the same turn), until it is emitted with the held events. */
+  #deferredSubscribed: SubscribedEvent | undefined;
   /** The last SUBSCRIBED, as emitted. */
   #subscription: SubscribedEvent | undefined;
   /** UPDATE_FRAMEWORKs sent and not yet answered, oldest first, each with its probe task id. */
@@ -614,20 +616,29 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     // microtask away: the first 'subscribed' (which a restarted framework
     // reconciles on) and offers in the same network read would otherwise be
     // emitted to nobody. Emit them one macrotask later, 'subscribed' first.
-    if (first) {
-      this.#held = [];
-      setImmediate(() => {
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        const closed = () => this.#phase === 'closed'; // a listener may close it
-        if (closed()) return;
-        this.#emitSubscribed(subscribed);
-        for (const e of held) if (!closed()) this.#dispatch(e);
-      });
+    // A re-subscription within that turn replaces the event still to be emitted.
+    if (first || this.#held) {
+      this.#deferredSubscribed = subscribed;
+      if (first) this.#releaseHeld();
     } else {
       this.#emitSubscribed(subscribed);
     }
     for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  /** One macrotask after the first SUBSCRIBED: emits it, then the events held behind it. */
+  #releaseHeld(): void {
+    this.#held = [];
+    setImmediate(() => {
+      const held = this.#held ?? [];
+      const subscribed = this.#deferredSubscribed;
+      this.#held = undefined;
+      this.#deferredSubscribed = undefined;
+      const closed = () => this.#phase === 'closed'; // a listener may close it
+      if (closed()) return;
+      if (subscribed) this.#emitSubscribed(subscribed);
+      for (const e of held) if (!closed()) this.#dispatch(e);
+    });
   }
 
   #emitSubscribed(event: SubscribedEvent): void {
