@@ -50,3 +50,22 @@ export class ConstraintError extends Error {
 export class PlacementError extends Error {
   override name = 'PlacementError';
 }
+
+/**
+ * A call that answers (`updateFramework`, `readTaskFile`, `tail`) failed:
+ * `kind` says why (INVALID: fix the arguments; NOT_FOUND: no such task or
+ * file; UNAVAILABLE: not connected, or the master or agent could not be
+ * reached, so try again).
+ */
+export class CallError extends Error {
+  override name = 'CallError';
+  constructor(
+    /** The call that failed, e.g. UPDATE_FRAMEWORK or READ_TASK_FILE. */
+    readonly call: string,
+    message: string,
+    readonly kind: ErrorKind,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -36,9 +36,11 @@ import {
   type TaskStatus__Output,
 } from '../../lib/proto';
 import { type BackoffOptions, backoffDelay } from '../../lib/backoff';
-import { FrameworkClosedError, SubscribeError } from './errors';
+import { CallError, FrameworkClosedError, SubscribeError } from './errors';
+import { type FileSource, type ReadRange, type TaskFileChunk, readTaskFile, tail } from './files';
 import type { AnyOffer, Launch, PackResult } from './match';
 import { offerConstraintsToProto, type OfferConstraintsOption } from './offer-constraints';
+import { type ReconcileOptions, type ReconcileResult, type ReconcileTask, reconcileTasks } from './reconcile';
 
 /** Where the SDK writes what it does; winston, pino and `console` all fit. */
 export interface SdkLogger {
@@ -127,10 +129,13 @@ export interface FrameworkEvents {
   heartbeat: [];
 }
 
-/** A task to reconcile: its id, and its agent when known. */
-export interface ReconcileTask {
-  taskId: string;
-  agentId?: string;
+/** What `updateFramework` may change; what is left out stays as it is. */
+export interface FrameworkChanges {
+  roles?: string[];
+  /** A duration ('1h') or seconds. */
+  failoverTimeout?: string | number;
+  capabilities?: string[];
+  labels?: Record<string, string>;
 }
 
 /** Offers are named by id or passed whole. */
@@ -148,6 +153,14 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 /** `teardown()` waits this long for a connection, and then for the master to end the stream. */
 const TEARDOWN_CONNECT_MS = 10_000;
 const TEARDOWN_LINGER_MS = 2_000;
+/**
+ * The master sends no answer to a successful UPDATE_FRAMEWORK, but handles a
+ * stream's calls in order: a RECONCILE for a task on an agent that cannot
+ * exist, sent right behind it, is always answered (TASK_LOST or TASK_UNKNOWN),
+ * and its answer means the update was handled. These answers are not emitted.
+ */
+const PROBE_TASK_PREFIX = 'mezz-sdk-update-probe-';
+const PROBE_AGENT = 'mezz-sdk-no-such-agent';
 /** Refusals of SUBSCRIBE that no retry can fix: the SDK stops and reports them as fatal. */
 const FATAL_KINDS: ReadonlySet<ErrorKind> = new Set([
   'INVALID', 'NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UNKNOWN', 'FRAMEWORK_FAILED_OVER',
@@ -172,7 +185,7 @@ type Phase = 'connecting' | 'subscribed' | 'closed';
 export class Framework extends EventEmitter<FrameworkEvents> {
   #frameworkId: string;
   readonly #masters: string[];
-  readonly #info: FrameworkInfo;
+  #info: FrameworkInfo;
   readonly #autoAck: boolean;
   readonly #log: SdkLogger;
   readonly #follower: LeaderFollower;
@@ -196,6 +209,13 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   #held: Event__Output[] | undefined;
   /** Waiters for the next SUBSCRIBED: connectFramework and teardown. */
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** The first SUBSCRIBED (or a later one in the same turn), until it is emitted with the held events. */
+  #deferredSubscribed: SubscribedEvent | undefined;
+  /** The last SUBSCRIBED, as emitted. */
+  #subscription: SubscribedEvent | undefined;
+  /** UPDATE_FRAMEWORKs sent and not yet answered, oldest first, each with its probe task id. */
+  #updates: { probe: string; info: FrameworkInfo; resolve: () => void; reject: (err: Error) => void }[] = [];
+  #probes = 0;
 
   /** @internal Use `connectFramework`. */
   constructor(opts: FrameworkOptions) {
@@ -236,6 +256,11 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   /** The master this framework is talking to, or trying to. */
   get master(): string {
     return this.#address;
+  }
+
+  /** The last 'subscribed' event: `resubscribed`, the master's id and version. Undefined until the first one was emitted. */
+  get subscription(): SubscribedEvent | undefined {
+    return this.#subscription;
   }
 
   /** @internal Starts connecting; resolves on the first SUBSCRIBED, rejects on a fatal error or after connectTimeout. */
@@ -315,6 +340,69 @@ export class Framework extends EventEmitter<FrameworkEvents> {
    */
   reconcile(tasks: ReconcileTask[] = []): void {
     this.#send({ reconcile: { tasks: tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })) } }, 'queue');
+  }
+
+  /**
+   * Explicit reconciliation until answered: sends RECONCILE for `tasks`, and
+   * again (with backoff, and at once after a reconnect) for those without an
+   * 'update' yet, until each is answered or `timeout` (default '30s') passed.
+   * Resolves with the latest status of each answered task and the ids of
+   * those not answered: a task whose agent is re-registering after a master
+   * failover gets no answer until that agent is back. The answers are also
+   * emitted as 'update' events. Rejects with FrameworkClosedError if the
+   * framework is closed meanwhile.
+   */
+  reconcileTasks(tasks: readonly ReconcileTask[], opts?: ReconcileOptions): Promise<ReconcileResult> {
+    return reconcileTasks(this, tasks, opts);
+  }
+
+  /**
+   * Changes this framework's roles, failover timeout, capabilities or labels
+   * (UPDATE_FRAMEWORK); later re-subscriptions carry the new info. Resolves
+   * once the master has applied it (the master sends no acknowledgement: see
+   * PROBE_TASK_PREFIX). Rejects with CallError: the master's refusal (kind
+   * INVALID for a bad role or capability; it is not also emitted as 'error'),
+   * or UNAVAILABLE when not connected or the connection broke before the
+   * answer (then it may or may not have been applied: call again).
+   */
+  updateFramework(changes: FrameworkChanges): Promise<void> {
+    if (this.#phase === 'closed') throw new FrameworkClosedError('update_framework');
+    const info: FrameworkInfo = {
+      ...this.#info,
+      ...(changes.roles && { roles: changes.roles }),
+      ...(changes.capabilities && { capabilities: changes.capabilities }),
+      ...(changes.labels && { labels: changes.labels }),
+      ...(changes.failoverTimeout !== undefined && { failoverTimeout: parseDuration(changes.failoverTimeout) }),
+    };
+    if (this.#phase !== 'subscribed') {
+      return Promise.reject(new CallError('UPDATE_FRAMEWORK', `cannot update framework ${this.#frameworkId}: not connected to a master; try again after 'subscribed'`, 'UNAVAILABLE'));
+    }
+    const probe = `${PROBE_TASK_PREFIX}${++this.#probes}`;
+    return new Promise((resolve, reject) => {
+      this.#updates.push({ probe, info, resolve, reject });
+      this.#write({ updateFramework: { framework: { ...info, id: this.#frameworkId } } });
+      this.#write({ reconcile: { tasks: [{ taskId: probe, agentId: PROBE_AGENT }] } });
+    });
+  }
+
+  /**
+   * Reads `path` (default stdout; relative to the task's sandbox) of a task,
+   * through the master this framework is connected to. Rejects with
+   * CallError: NOT_FOUND (unknown task or file), INVALID (bad path or range),
+   * UNAVAILABLE (not connected; agent unreachable).
+   */
+  readTaskFile(taskId: string, path = 'stdout', range?: ReadRange): Promise<TaskFileChunk> {
+    return readTaskFile(this.#fileSource(), taskId, path, range);
+  }
+
+  /** The last `bytes` (default 4096, at most 1 MiB) of a task's `path` (default stderr) as text, e.g. for a failure report. Rejects as readTaskFile. */
+  tail(taskId: string, path = 'stderr', bytes = 4096): Promise<string> {
+    return tail(this.#fileSource(), taskId, path, bytes);
+  }
+
+  #fileSource(): FileSource {
+    if (this.#phase === 'closed') throw new FrameworkClosedError('read_task_file');
+    return { connected: this.connected, master: this.#address };
   }
 
   /** Sends data to a running task (appended to `messages` in its sandbox). Queued while disconnected. */
@@ -455,6 +543,9 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     this.#client = undefined;
     stream?.cancel();
     client?.close();
+    for (const u of this.#updates.splice(0)) {
+      u.reject(new CallError('UPDATE_FRAMEWORK', 'the connection to the master broke before it answered UPDATE_FRAMEWORK; it may or may not have been applied: call again', 'UNAVAILABLE'));
+    }
   }
 
   #shutdown(): void {
@@ -521,26 +612,46 @@ export class Framework extends EventEmitter<FrameworkEvents> {
 
     for (const call of this.#queue.splice(0)) this.#write(call);
 
-    // The author attaches listeners after `await connectFramework(...)`, a
-    // microtask away; offers in the same network read would otherwise be
-    // emitted to nobody. Hold events for one macrotask.
-    if (first) {
-      this.#held = [];
-      setImmediate(() => {
-        const held = this.#held ?? [];
-        this.#held = undefined;
-        for (const e of held) if (this.#phase !== 'closed') this.#dispatch(e);
-      });
-    }
-    this.emit('subscribed', {
+    const subscribed: SubscribedEvent = {
       frameworkId: s.frameworkId,
       heartbeatIntervalSeconds: s.heartbeatIntervalSeconds,
       resubscribed: this.#subscribedWithId,
       master: this.#address,
       masterId: s.masterId,
       masterVersion: s.masterVersion,
-    });
+    };
+    // The author attaches listeners after `await connectFramework(...)`, a
+    // microtask away: the first 'subscribed' (which a restarted framework
+    // reconciles on) and offers in the same network read would otherwise be
+    // emitted to nobody. Emit them one macrotask later, 'subscribed' first.
+    // A re-subscription within that turn replaces the event still to be emitted.
+    if (first || this.#held) {
+      this.#deferredSubscribed = subscribed;
+      if (first) this.#releaseHeld();
+    } else {
+      this.#emitSubscribed(subscribed);
+    }
     for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
+  /** One macrotask after the first SUBSCRIBED: emits it, then the events held behind it. */
+  #releaseHeld(): void {
+    this.#held = [];
+    setImmediate(() => {
+      const held = this.#held ?? [];
+      const subscribed = this.#deferredSubscribed;
+      this.#held = undefined;
+      this.#deferredSubscribed = undefined;
+      const closed = () => this.#phase === 'closed'; // a listener may close it
+      if (closed()) return;
+      if (subscribed) this.#emitSubscribed(subscribed);
+      for (const e of held) if (!closed()) this.#dispatch(e);
+    });
+  }
+
+  #emitSubscribed(event: SubscribedEvent): void {
+    this.#subscription = event;
+    this.emit('subscribed', event);
   }
 
   #dispatch(event: Event__Output): void {
@@ -562,6 +673,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       case 'update': {
         const status = event.update?.status;
         if (!status) return;
+        if (status.taskId.startsWith(PROBE_TASK_PREFIX)) return this.#updateApplied(status.taskId);
         this.emit('update', status);
         // After the listeners ran: a throwing listener leaves the update
         // unacknowledged, so the agent resends it.
@@ -597,8 +709,22 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     else this.#emitError(error);
   }
 
+  /** The probe behind an UPDATE_FRAMEWORK was answered: unless refused meanwhile, the update holds. */
+  #updateApplied(probe: string): void {
+    const i = this.#updates.findIndex((u) => u.probe === probe);
+    if (i < 0) return; // refused: already rejected
+    const [u] = this.#updates.splice(i, 1);
+    this.#info = u!.info;
+    u!.resolve();
+  }
+
   /** An 'error' with no listener would throw (EventEmitter rule); log it instead (fatal ones are logged by #fatal). */
   #emitError(error: FrameworkErrorEvent): void {
+    // A refused UPDATE_FRAMEWORK comes before its probe's answer: it belongs to the oldest one pending.
+    if (error.call === 'UPDATE_FRAMEWORK' && !error.fatal && this.#updates.length) {
+      this.#updates.shift()!.reject(new CallError('UPDATE_FRAMEWORK', error.message, error.kind));
+      return;
+    }
     if (this.listenerCount('error') > 0) this.emit('error', error);
     else if (!error.fatal) this.#log.warn(`${error.call ? error.call + ' failed: ' : ''}${error.message}`, { kind: error.kind, fatal: error.fatal });
   }

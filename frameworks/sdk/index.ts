@@ -13,11 +13,11 @@ export {
   type Acknowledgeable,
   Framework,
   type FrameworkErrorEvent,
+  type FrameworkChanges,
   type FrameworkEvents,
   type FrameworkMessage,
   type FrameworkOptions,
   type OfferRef,
-  type ReconcileTask,
   type SdkLogger,
   type SubscribedEvent,
 } from './framework';
@@ -70,8 +70,11 @@ export type {
   OfferConstraintSpec,
   OfferConstraintsOption,
 } from './offer-constraints';
+export type { ReconcileOptions, ReconcileResult, ReconcileTask } from './reconcile';
+export type { ReadRange, TaskFileChunk } from './files';
 export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
-export { FrameworkClosedError, SubscribeError } from './errors';
+export { formatDuration, parseDuration } from '../../lib/duration';
+export { CallError, FrameworkClosedError, SubscribeError } from './errors';
 export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';
 
 // The wire and resource vocabulary an author needs, so that one import suffices.

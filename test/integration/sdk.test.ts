@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { connectFramework, pack, SubscribeError, type Framework, type FrameworkErrorEvent, type TaskStatus__Output } from '../../frameworks/sdk';
+import { CallError, connectFramework, pack, SubscribeError, type Framework, type FrameworkErrorEvent, type SubscribedEvent, type TaskStatus__Output } from '../../frameworks/sdk';
+import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListFrameworksResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, waitFor } from '../harness';
 
@@ -19,7 +20,7 @@ afterEach(async () => {
   await c.teardown();
 });
 
-async function connect(master: string, o: { name: string; frameworkId?: string; capabilities?: string[]; roles?: string[] }): Promise<Framework> {
+async function connect(master: string, o: { name: string; frameworkId?: string; capabilities?: string[]; roles?: string[]; connectTimeout?: string }): Promise<Framework> {
   const fw = await connectFramework({ master, logger: quiet, failoverTimeout: '10m', connectTimeout: '20s', ...o });
   frameworks.push(fw);
   return fw;
@@ -98,6 +99,88 @@ describe('the SDK against a real master', () => {
     for (const id of ['m0', 'm1']) {
       assert.match(updates.find((s) => s.taskId === id && s.state === 'TASK_KILLED')!.message, /task m2 of its LAUNCH_GROUP ended TASK_FAILED \(exit code 7\)/);
     }
+  });
+
+  test('a restarted framework sees its first subscribed (resubscribed) after connectFramework, and reconciles on it', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    await c.startAgent(master.address);
+    const before = await connect(master.address, { name: 'restarts' });
+    const updates: TaskStatus__Output[] = [];
+    before.on('update', (s) => updates.push(s));
+    launchOnOffers(before, 'long', 1, 'sleep 60');
+    await waitFor('long-0 RUNNING', () => updates.some((s) => s.taskId === 'long-0' && s.state === 'TASK_RUNNING'));
+    const id = before.frameworkId;
+    before.close();
+
+    // As a restarted process would: connect with the saved id, then attach listeners, as the README shows.
+    const fw = await connect(master.address, { name: 'restarts', frameworkId: id });
+    const answers: TaskStatus__Output[] = [];
+    const seen: SubscribedEvent[] = [];
+    fw.on('update', (s) => answers.push(s));
+    fw.on('subscribed', (s) => { seen.push(s); if (s.resubscribed) fw.reconcile([{ taskId: 'long-0' }]); });
+    await waitFor('the first subscribed', () => seen.length > 0, 5000);
+    assert.deepEqual(seen.map((s) => [s.resubscribed, s.frameworkId]), [[true, id]]);
+    assert.equal(fw.subscription, seen[0]);
+    const answer = await waitFor('a reconciliation answer', () => answers.find((s) => s.taskId === 'long-0' && s.reason === 'REASON_RECONCILIATION'));
+    assert.equal(answer.state, 'TASK_RUNNING');
+  });
+
+  test('reconcileTasks: a running task answered RUNNING, an unknown one TASK_LOST; a stopped master leaves them unanswered', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    await c.startAgent(master.address);
+    const fw = await connect(master.address, { name: 'reconciler' });
+    const updates: TaskStatus__Output[] = [];
+    fw.on('update', (s) => updates.push(s));
+    launchOnOffers(fw, 'long', 1, 'sleep 60');
+    await waitFor('long-0 RUNNING', () => updates.some((s) => s.taskId === 'long-0' && s.state === 'TASK_RUNNING'));
+
+    const r = await fw.reconcileTasks([{ taskId: 'long-0' }, { taskId: 'never-launched' }], { timeout: '20s' });
+    assert.deepEqual(r.unanswered, []);
+    assert.deepEqual(Object.fromEntries([...r.statuses].map(([id, s]) => [id, s.state])), { 'long-0': 'TASK_RUNNING', 'never-launched': 'TASK_LOST' });
+
+    // A master that answers nothing (SIGSTOP): the helper gives up after its timeout and says which.
+    process.kill(-master.child.pid!, 'SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const silent = await fw.reconcileTasks([{ taskId: 'long-0' }], { timeout: '2s' });
+      assert.ok(Date.now() - t0 >= 1900);
+      assert.deepEqual([silent.unanswered, silent.statuses.size], [['long-0'], 0]);
+    } finally {
+      process.kill(-master.child.pid!, 'SIGCONT');
+    }
+  });
+
+  test('updateFramework changes the failover timeout and roles the master holds; a bad role rejects with INVALID', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    const fw = await connect(master.address, { name: 'changes' });
+    await fw.updateFramework({ failoverTimeout: '2h', roles: ['dev', 'ops'] });
+    const listed = async () => (await op<object, ListFrameworksResponse__Output>(c.operator(master.address), 'listFrameworks', {}))
+      .frameworks.find((f) => f.id === fw.frameworkId)!;
+    const after = await listed();
+    assert.deepEqual([after.failoverTimeout, after.roles], [7200, ['dev', 'ops']]);
+    await assert.rejects(fw.updateFramework({ roles: ['no spaces allowed'] }),
+      (e: unknown) => e instanceof CallError && e.kind === 'INVALID' && e.call === 'UPDATE_FRAMEWORK');
+    assert.deepEqual((await listed()).roles, ['dev', 'ops']);
+  });
+
+  test('reads a task\'s stdout and stderr through the master; an unknown task rejects with NOT_FOUND', async () => {
+    c = new Cluster();
+    const master = await c.startMaster();
+    await c.startAgent(master.address);
+    const fw = await connect(master.address, { name: 'reader' });
+    const updates: TaskStatus__Output[] = [];
+    fw.on('update', (s) => updates.push(s));
+    launchOnOffers(fw, 'talk', 1, 'echo to-out; echo to-err >&2; exit 3');
+    await waitFor('talk-0 FAILED', () => updates.some((s) => s.taskId === 'talk-0' && s.state === 'TASK_FAILED'));
+    const out = await fw.readTaskFile('talk-0');
+    assert.match(out.data.toString(), /to-out/);
+    assert.equal(out.offset, 0);
+    assert.match(await fw.tail('talk-0', 'stderr', 100), /to-err/);
+    assert.match(await fw.tail('talk-0'), /to-err/);
+    await assert.rejects(fw.readTaskFile('no-such-task'), (e: unknown) => e instanceof CallError && e.kind === 'NOT_FOUND');
   });
 
   test('refusals a framework can act on, told apart by kind: removed, never issued, a bad role, taken over', async () => {

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { NotLeaderError } from '../../lib/errors';
 import { toServiceError } from '../../lib/grpc';
 import { mezzProto, type Call__Output, type Event } from '../../lib/proto';
-import { connectFramework, type Framework, type FrameworkErrorEvent, SubscribeError } from '../../frameworks/sdk';
+import { CallError, connectFramework, type Framework, type FrameworkErrorEvent, type SubscribedEvent, SubscribeError } from '../../frameworks/sdk';
 
 type Stream = grpc.ServerDuplexStream<Call__Output, Event>;
 
@@ -260,6 +260,81 @@ describe('connectFramework', () => {
       connectFramework({ master: '127.0.0.1:1', name: 'test', logger: quiet, connectTimeout: '500ms', backoff: { initialMs: 50 } }),
       (e: unknown) => e instanceof SubscribeError && /127\.0\.0\.1:1/.test(e.message) && /UNAVAILABLE/.test(e.message));
     assert.ok(Date.now() - t0 < 2000);
+  });
+
+  it('emits the first subscribed after connectFramework resolved, before the held offers, with resubscribed for a given id', async () => {
+    const m = await fakeMaster({
+      onCall: (call, stream) => {
+        if (call.call === 'subscribe') stream.write({ offers: { offers: [{ id: 'o1', agentId: 'a1', resources: [] }] } });
+      },
+    });
+    const fw = await setup(m, { frameworkId: 'fw-7' });
+    assert.equal(fw.subscription, undefined); // not emitted yet: the listener below must see it
+    const seen: string[] = [];
+    fw.on('subscribed', () => seen.push('subscribed'));
+    fw.on('offers', () => seen.push('offers'));
+    const [s] = await nextEvent<[SubscribedEvent]>(fw, 'subscribed', 3000);
+    assert.equal(s.resubscribed, true);
+    assert.equal(s.frameworkId, 'fw-7');
+    assert.equal(fw.subscription, s);
+    for (const deadline = Date.now() + 3000; seen.length < 2 && Date.now() < deadline;) await sleep(10);
+    assert.deepEqual(seen, ['subscribed', 'offers']);
+    fw.close();
+  });
+
+  it('reconcileTasks resends for unanswered tasks, across a reconnect, and names those never answered', async () => {
+    let reconciles = 0;
+    const m = await fakeMaster({
+      onCall: (call, stream) => {
+        if (call.call !== 'reconcile') return;
+        // t1 is answered only on the third RECONCILE; t2 never (like a task on a recovering agent).
+        if (++reconciles === 3) stream.write({ update: { status: { taskId: 't1', agentId: 'a1', state: 'TASK_RUNNING', reason: 'REASON_RECONCILIATION' } } });
+        if (reconciles === 2) stream.emit('error', { code: grpc.status.UNAVAILABLE, details: 'master stopping' });
+      },
+    });
+    const fw = await setup(m, { backoff: { initialMs: 20, maxMs: 50 } });
+    const t0 = Date.now();
+    const r = await fw.reconcileTasks([{ taskId: 't1' }, { taskId: 't2', agentId: 'a2' }], { timeout: '2s', backoff: { initialMs: 50, maxMs: 100 } });
+    assert.ok(Date.now() - t0 >= 1900, 'waited for the timeout: t2 was never answered');
+    assert.deepEqual([...r.statuses.keys()], ['t1']);
+    assert.equal(r.statuses.get('t1')!.state, 'TASK_RUNNING');
+    assert.deepEqual(r.unanswered, ['t2']);
+    assert.ok(m.calls.filter((c) => c.call === 'subscribe').length >= 2, 'reconnected in between');
+    // After t1's answer only t2 is asked about.
+    const last = m.calls.filter((c) => c.call === 'reconcile').at(-1)!;
+    assert.deepEqual(last.reconcile!.tasks.map((t) => [t.taskId, t.agentId]), [['t2', 'a2']]);
+    fw.close();
+  });
+
+  it('updateFramework resolves when the master handled it, rejects its refusal, and re-subscribes with the new info', async () => {
+    const m = await fakeMaster({
+      onCall: (call, stream) => {
+        if (call.call === 'updateFramework' && call.updateFramework!.framework!.roles.includes('bad role')) {
+          stream.write({ error: { message: 'role "bad role" is invalid', fatal: false, call: 'UPDATE_FRAMEWORK', kind: 'INVALID' } });
+        }
+        if (call.call === 'reconcile') {
+          // The master answers a task on an unknown agent with TASK_LOST, in call order.
+          for (const t of call.reconcile!.tasks) stream.write({ update: { status: { taskId: t.taskId, agentId: t.agentId, state: 'TASK_LOST', reason: 'REASON_RECONCILIATION' } } });
+        }
+      },
+    });
+    const fw = await setup(m, { backoff: { initialMs: 20, maxMs: 50 } });
+    const updates: string[] = [];
+    fw.on('update', (s) => updates.push(s.taskId));
+    await fw.updateFramework({ roles: ['dev'], failoverTimeout: '2h' });
+    const sent = (await m.waitFor((c) => c.call === 'updateFramework')).updateFramework!.framework!;
+    assert.deepEqual([sent.id, sent.roles, sent.failoverTimeout, sent.name], ['fw-1', ['dev'], 7200, 'test']);
+    await assert.rejects(fw.updateFramework({ roles: ['bad role'] }),
+      (e: unknown) => e instanceof CallError && e.kind === 'INVALID' && e.call === 'UPDATE_FRAMEWORK' && /bad role/.test(e.message));
+    assert.deepEqual(updates, [], 'the probes behind UPDATE_FRAMEWORK are not emitted');
+
+    const again = nextEvent(fw, 'subscribed');
+    m.streams.at(-1)!.emit('error', { code: grpc.status.UNAVAILABLE, details: 'master stopping' });
+    await again;
+    const info = m.calls.filter((c) => c.call === 'subscribe').at(-1)!.subscribe!.framework!;
+    assert.deepEqual([info.roles, info.failoverTimeout], [['dev'], 7200]);
+    fw.close();
+    assert.throws(() => fw.updateFramework({ roles: ['x'] }), /closed/);
   });
 
   it('teardown sends TEARDOWN and closes', async () => {
