@@ -279,6 +279,15 @@ async function extractTar(archive: string, dir: string, limit: number, signal: A
   try {
     await pipeline(input, cap, tar.stdin!);
   } catch (e) {
+    // tar may stop reading at the end-of-archive blocks and exit before the padding after
+    // them arrives, closing its stdin under us: no failure if tar itself succeeded. The
+    // decompressor, cut off mid-write, is then stopped and its status ignored.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (seen <= limit && (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE') && (await done.then(() => true, () => false))) {
+      unpack?.kill('SIGKILL');
+      await unpackDone.catch(() => undefined);
+      return;
+    }
     tar.kill('SIGKILL');
     unpack?.kill('SIGKILL');
     await Promise.allSettled([done, unpackDone]);

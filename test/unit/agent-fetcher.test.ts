@@ -62,6 +62,18 @@ describe('fetchUris', () => {
     assert.equal(await readFile(join(sb, 'hello.txt'), 'utf8'), 'hello\n');
   });
 
+  it('a tarball with padding after its end-of-archive blocks extracts (tar stops reading there and closes its input)', async () => {
+    // 2 MB of zeros after the tar: tar exits at the end marker while the padding is still being written to it.
+    const tarball = join(files, 'padded.tar');
+    execFileSync('tar', ['-cf', tarball, '-C', files, 'pkg']);
+    await writeFile(tarball, Buffer.concat([await readFile(tarball), Buffer.alloc(2 * 1024 * 1024)]));
+    execFileSync('gzip', ['-kf', tarball]);
+    const sb = await sandbox();
+    const r = await fetchUris([{ value: `${base}/padded.tar.gz` }], opts(sb, { maxBytes: 4 << 20 }));
+    assert.deepEqual(r, { ok: true, files: [join(sb, 'padded.tar.gz')] });
+    assert.equal(execFileSync(join(sb, 'pkg', 'run.sh')).toString(), 'from the tarball\n');
+  });
+
   it('extracts zips, and leaves archives alone with extract: false', async () => {
     const sb = await sandbox();
     assert.equal((await fetchUris([{ value: `${base}/pkg.zip` }], opts(sb))).ok, true);
