@@ -16,6 +16,9 @@ import { removeAgentCgroups } from '../agent/executor/cgroups';
 import { mezzProto, type Call, type Event__Output, type OperatorClient } from '../lib/proto';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A logger that says nothing, for SDK frameworks and agents a test starts in-process. */
+export const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const BIN = path.join(ROOT, 'bin');
 
 /** Polls `fn` until it returns a truthy value; throws with `what` after `timeoutMs`. */

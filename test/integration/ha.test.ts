@@ -17,10 +17,9 @@ import { mezzProto, type AgentGatewayClient, type AgentMessage, type MasterMessa
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { alive, Cluster, op, ROOT, task, waitFor, type Proc } from '../harness';
+import { alive, Cluster, op, ROOT, task, waitFor, type Proc, quiet } from '../harness';
 import { requireEtcd, startProxy, type Proxy } from '../etcd';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const TTL = '2';
 
 describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {

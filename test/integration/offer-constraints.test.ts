@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { connectFramework, SubscribeError, type Framework, type FrameworkOptions, type Offer__Output } from '../../frameworks/sdk';
-import { Cluster, waitFor } from '../harness';
+import { Cluster, waitFor, quiet } from '../harness';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let c: Cluster;
 const frameworks: Framework[] = [];
 afterEach(async () => {

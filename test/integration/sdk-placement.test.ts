@@ -16,9 +16,8 @@ import {
   type Placed,
   type TaskStatus__Output,
 } from '../../frameworks/sdk';
-import { Cluster, waitFor } from '../harness';
+import { Cluster, waitFor, quiet } from '../harness';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let c: Cluster;
 let fw: Framework | undefined;
 afterEach(async () => {

@@ -10,9 +10,8 @@ import { afterEach, describe, test } from 'node:test';
 import { CallError, connectFramework, pack, SubscribeError, type Framework, type FrameworkErrorEvent, type SubscribedEvent, type TaskStatus__Output } from '../../frameworks/sdk';
 import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListFrameworksResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
-import { Cluster, op, waitFor } from '../harness';
+import { Cluster, op, waitFor, quiet } from '../harness';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let c: Cluster;
 const frameworks: Framework[] = [];
 afterEach(async () => {

@@ -12,9 +12,8 @@ import path from 'node:path';
 import { startSimulatedAgents, type SimulatedAgents } from '../../agent/simulated';
 import type { ListAgentsResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListAgentsResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
-import { Cluster, op, ROOT, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { Cluster, op, ROOT, task, waitFor, type Proc, type TestScheduler, quiet } from '../harness';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} } as never;
 const COUNT = 50;
 
 describe('simulated agents', () => {
@@ -74,7 +73,7 @@ describe('simulated agents', () => {
     master = await cluster.startMaster({ dataDir, args: ['--agent-reregister-timeout', '60'] });
     sim = await startSimulatedAgents({
       masters: [master.address], count: COUNT, taskDurationMs: 0, resources: { cpus: 2, mem: 1024 },
-      pingIntervalMs: 500, statusRetryMs: 500, logger: quiet,
+      pingIntervalMs: 500, statusRetryMs: 500, logger: quiet as never,
     });
   });
   after(async () => {

@@ -9,10 +9,10 @@ import { NotLeaderError } from '../../lib/errors';
 import { toServiceError } from '../../lib/grpc';
 import { mezzProto, type Call__Output, type Event } from '../../lib/proto';
 import { CallError, connectFramework, type Framework, type FrameworkErrorEvent, type SubscribedEvent, SubscribeError } from '../../frameworks/sdk';
+import { quiet } from '../harness';
 
 type Stream = grpc.ServerDuplexStream<Call__Output, Event>;
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface FakeMaster {
   address: string;
