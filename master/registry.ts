@@ -198,5 +198,16 @@ function frameworkInfoProblem(info: unknown): string | undefined {
     if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return `info.${list} is not a list of strings`;
   }
   if (i.failoverTimeout !== undefined && i.failoverTimeout !== null && typeof i.failoverTimeout !== 'number') return 'info.failoverTimeout is not a number';
+  if (i.offerConstraints !== undefined && i.offerConstraints !== null && !offerConstraintsShaped(i.offerConstraints)) {
+    return 'info.offerConstraints is not role → {groups: [{constraints: [...]}]}';
+  }
   return undefined;
+}
+
+/** Whether stored offer constraints have the shape the master compiles (their content was checked when they were accepted). */
+function offerConstraintsShaped(v: unknown): boolean {
+  const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  return isObject(v) && Object.values(v).every((role) => isObject(role) && Array.isArray(role.groups ?? [])
+    && ((role.groups ?? []) as unknown[]).every((g) => isObject(g) && Array.isArray(g.constraints ?? [])
+      && ((g.constraints ?? []) as unknown[]).every(isObject)));
 }

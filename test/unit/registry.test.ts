@@ -33,6 +33,7 @@ test('load skips each malformed record with one warning naming its key, and keep
     [`${P}frameworks/fw-good`, good, undefined],
     [`${P}frameworks/fw-noinfo`, { id: 'fw-noinfo', registeredAt: 1 }, /frameworks\/fw-noinfo" is malformed and was skipped: info is missing/],
     [`${P}frameworks/fw-badroles`, { id: 'fw-badroles', info: { name: 'x', roles: 'eng' }, registeredAt: 1 }, /info\.roles is not a list of strings/],
+    [`${P}frameworks/fw-badcons`, { id: 'fw-badcons', info: { name: 'x', offerConstraints: { '*': { groups: [null] } } }, registeredAt: 1 }, /info\.offerConstraints is not role/],
     [`${P}frameworks/fw-other`, { ...good, id: 'fw-good' }, /the record's id "fw-good" is not the one in its key/],
     [`${P}frameworks/fw-null`, null, /fw-null" is malformed and was skipped: the value is not an object/],
     [`${P}frameworks/..`, { ...good, id: '..' }, /the id in its key "\.\." is invalid/],
