@@ -20,5 +20,10 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = { initialMs: 200, maxMs
 export function backoffDelay(attempt: number, random: () => number, opts: BackoffOptions = {}): number {
   const { initialMs, maxMs } = { ...DEFAULT_BACKOFF, ...opts };
   const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(d / 2 + random() * (d / 2));
+  return jitter(d, random);
+}
+
+/** `ms` jittered into [ms/2, ms] ("equal jitter"), rounded to whole ms. */
+export function jitter(ms: number, random: () => number): number {
+  return Math.round(ms / 2 + random() * (ms / 2));
 }

@@ -19,7 +19,7 @@
  * names it so that agents can ask a standby to hold their registration
  * until the new leader serves.
  */
-import { backoffDelay, type BackoffOptions } from './backoff';
+import { backoffDelay, jitter, type BackoffOptions } from './backoff';
 
 /** About a leader lease (2 s by default) and etcd's expiry tick, after which standbys name the successor. */
 export const LOST_LEADER_MS = 3000;
@@ -116,7 +116,7 @@ export class LeaderFollower {
     } else if (how.notLeader || attempt.redirected) {
       // A standby with no live leader to name, or a leader it named that is gone: an
       // election is under way. Ask again soon, without growing the backoff.
-      this.#delayMs = this.#jitter(Math.min(this.#standbyRetryMs, this.#backoff.maxMs));
+      this.#delayMs = jitter(Math.min(this.#standbyRetryMs, this.#backoff.maxMs), this.#random);
       this.#redirects = 0;
     } else {
       this.#index++;
@@ -136,9 +136,5 @@ export class LeaderFollower {
 
   #grow(): number {
     return backoffDelay(this.#failures++, this.#random, this.#backoff);
-  }
-
-  #jitter(ms: number): number {
-    return Math.round(ms / 2 + this.#random() * (ms / 2));
   }
 }
