@@ -13,7 +13,7 @@ export type ErrorKind = Exclude<ErrorKind__Output, 'ERROR_KIND_UNSPECIFIED'>;
 
 export const ERROR_KINDS: readonly ErrorKind[] = [
   'INVALID', 'NOT_FOUND', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'FAILED_PRECONDITION', 'UNAVAILABLE',
-  'NOT_LEADER', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UNKNOWN', 'FRAMEWORK_FAILED_OVER', 'INTERNAL',
+  'NOT_LEADER', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UNKNOWN', 'FRAMEWORK_FAILED_OVER', 'INTERNAL', 'RESOURCE_EXHAUSTED',
 ];
 
 /** `kind` when it names a kind, else undefined (an older peer's empty field, or garbage). */
@@ -45,6 +45,22 @@ export class PermissionDeniedError extends MezzError {
   override name = 'PermissionDeniedError';
   constructor(message: string) {
     super(message, 'PERMISSION_DENIED');
+  }
+}
+
+/** The caller sent no credentials, or ones no principal holds. */
+export class UnauthenticatedError extends MezzError {
+  override name = 'UnauthenticatedError';
+  constructor(message: string) {
+    super(message, 'UNAUTHENTICATED');
+  }
+}
+
+/** A limit was reached; the message names it and what to do. */
+export class LimitExceededError extends MezzError {
+  override name = 'LimitExceededError';
+  constructor(message: string) {
+    super(message, 'RESOURCE_EXHAUSTED');
   }
 }
 

@@ -25,6 +25,7 @@ const STATUS_OF: Record<ErrorKind, grpc.status> = {
   FRAMEWORK_UNKNOWN: grpc.status.NOT_FOUND,
   FRAMEWORK_FAILED_OVER: grpc.status.ABORTED,
   INTERNAL: grpc.status.INTERNAL,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 /** For a peer that sent no kind (not a Mezzanine server, or a transport failure): the kind its status implies. */
@@ -38,7 +39,7 @@ const KIND_OF_STATUS: Partial<Record<grpc.status, ErrorKind>> = {
   [grpc.status.UNAVAILABLE]: 'UNAVAILABLE',
   [grpc.status.DEADLINE_EXCEEDED]: 'UNAVAILABLE',
   [grpc.status.CANCELLED]: 'UNAVAILABLE',
-  [grpc.status.RESOURCE_EXHAUSTED]: 'UNAVAILABLE',
+  [grpc.status.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
   [grpc.status.ABORTED]: 'UNAVAILABLE',
 };
 
@@ -58,10 +59,10 @@ export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
 
-/** Binds `server` on host:port (port 0: any free port) and resolves the bound port. */
-export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+/** Binds `server` on host:port (port 0: any free port) and resolves the bound port; credentials from lib/auth/transport (plaintext by default). */
+export function bindServer(server: grpc.Server, host: string, port: number, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(`${host}:${port}`, credentials, (err, bound) => {
       if (err) reject(new UnavailableError(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
       else resolve(bound);
     });

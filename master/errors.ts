@@ -13,8 +13,8 @@ export class UnknownFrameworkError extends NotFoundError {
 
 export class UnknownTaskError extends NotFoundError {
   override name = 'UnknownTaskError';
-  constructor(readonly taskId: string) {
-    super(`task ${taskId} is not known to this master; list tasks with 'mezz tasks'`);
+  constructor(readonly taskId: string, which = '') {
+    super(`${which}task ${taskId} is not known to this master; list tasks with 'mezz tasks'`);
   }
 }
 

@@ -14,8 +14,10 @@ import type { Logger } from '../lib/log';
 import { newId } from '../lib/ids';
 import * as res from '../lib/resources';
 import type { AgentMessage__Output, Call__Output, FrameworkInfo__Output } from '../lib/proto';
+import { InvalidArgumentError } from '../lib/errors';
 import { AgentLifecycle } from './agents';
 import { Cluster } from './cluster';
+import { AgentUnavailableError, UnknownFrameworkError, UnknownTaskError } from './errors';
 import { systemClock, type Clock, type Timer } from './clock';
 import { FrameworkLifecycle } from './frameworks';
 import { Offers } from './offers';
@@ -219,5 +221,35 @@ export class Master {
 
   findTask(taskId: string): TaskRecord | undefined {
     return this.c.findTask(taskId);
+  }
+
+  /**
+   * An operator's kill of a live task (`frameworkId` tells apart two
+   * frameworks' tasks of one id): its agent is told to kill it, and the end
+   * reaches the framework as any update does.
+   */
+  killTask(taskId: string, frameworkId: string): TaskRecord {
+    const matches = [...this.c.frameworks.values()]
+      .filter((f) => !frameworkId || f.id === frameworkId)
+      .map((f) => f.tasks.get(taskId))
+      .filter((t): t is TaskRecord => !!t);
+    if (!matches.length) throw new UnknownTaskError(taskId, 'running ');
+    if (matches.length > 1) {
+      throw new InvalidArgumentError(`task id ${taskId} is used by ${matches.length} frameworks (${matches.map((t) => t.frameworkId).join(', ')}); name one with --framework`);
+    }
+    const task = matches[0]!;
+    const agent = this.c.agents.get(task.agentId);
+    if (!agent?.link) throw new AgentUnavailableError(`agent ${task.agentId} of task ${taskId} is not connected; kill it again once the agent is back`);
+    agent.link.send({ killTask: { frameworkId: task.frameworkId, taskId, reason: 'killed by an operator' } });
+    return task;
+  }
+
+  /** An operator's teardown: the framework is removed and its tasks killed. */
+  async teardown(frameworkId: string): Promise<number> {
+    const fw = this.c.frameworks.get(frameworkId);
+    if (!fw) throw new UnknownFrameworkError(frameworkId);
+    const tasks = fw.tasks.size;
+    await this.frameworksRoom.remove(fw, 'torn down by an operator');
+    return tasks;
   }
 }

@@ -201,6 +201,15 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       leader: node.leaderAddress() ?? '', self: node.address, isLeader: !!node.leading(), candidates: await node.candidates(),
       masterId: node.leading()?.id ?? '',
     })),
+    KillTask: unary((req) => {
+      if (!req.taskId) throw new InvalidArgumentError('no task id given');
+      const task = leader().killTask(req.taskId, req.frameworkId);
+      return { frameworkId: task.frameworkId, agentId: task.agentId };
+    }),
+    TeardownFramework: unary(async (req) => {
+      if (!req.frameworkId) throw new InvalidArgumentError('no framework id given');
+      return { tasks: await leader().teardown(req.frameworkId) };
+    }),
     ReadTaskFile: unary(async (req): Promise<ReadFileResponse> => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
       const master = leader();

@@ -34,7 +34,7 @@ after(async () => {
 function taskInfo(taskId: string, command: Partial<CommandInfo__Output>, extra: Partial<TaskInfo__Output> = {}): TaskInfo__Output {
   return {
     taskId, name: taskId, agentId: 'agent-1', resources: [], labels: {}, killGraceSeconds: 0, healthCheck: null,
-    command: { value: '', shell: false, arguments: [], environment: {}, uris: [], ...command },
+    command: { value: '', shell: false, arguments: [], environment: {}, uris: [], user: '', ...command },
     ...extra,
   };
 }
@@ -156,7 +156,7 @@ describe('commandArgv', () => {
     { name: 'shell flag wins', cmd: { value: 'echo', shell: true, arguments: ['x'] }, want: ['/bin/sh', '-c', 'echo'] },
     { name: 'program and arguments', cmd: { value: '/bin/echo', shell: false, arguments: ['a', 'b'] }, want: ['/bin/echo', 'a', 'b'] },
   ];
-  for (const c of cases) it(c.name, () => assert.deepEqual(commandArgv({ environment: {}, uris: [], ...c.cmd }), c.want));
+  for (const c of cases) it(c.name, () => assert.deepEqual(commandArgv({ environment: {}, uris: [], user: '', ...c.cmd }), c.want));
 });
 
 describe('parseExitStatus', () => {

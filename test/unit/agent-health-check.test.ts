@@ -139,7 +139,7 @@ describe('probes', () => {
       { ok: false, reason: `TCP connect to 127.0.0.1:${closedPort}: connection refused (nothing listens on the port)` });
   });
 
-  const cmd = (value: string, environment: Record<string, string> = {}) => ({ value, shell: true, arguments: [], environment, uris: [] });
+  const cmd = (value: string, environment: Record<string, string> = {}) => ({ value, shell: true, arguments: [], environment, uris: [], user: '' });
 
   it('COMMAND: runs in the sandbox with the task\'s environment; exit 0 is healthy', async () => {
     const env = { PATH: process.env.PATH!, MEZZ_TASK_ID: 't1' };
@@ -185,7 +185,7 @@ describe('health check spec (shared with the master)', () => {
       want: ['health check delay_seconds 3000000 must be between 0 and 2147483 seconds (timers cannot wait longer than 2^31 ms)'] },
     { name: 'the shortest interval and timeout, no delay', check: hc({ type: 'TCP', tcp: { port: 80 }, intervalSeconds: 0.1, timeoutSeconds: 0.1, delaySeconds: 0 }),
       want: [] },
-    { name: 'empty command', check: hc({ type: 'COMMAND', command: { value: ' ', shell: true, arguments: [], environment: {}, uris: [] } }),
+    { name: 'empty command', check: hc({ type: 'COMMAND', command: { value: ' ', shell: true, arguments: [], environment: {}, uris: [], user: '' } }),
       want: ['the COMMAND health check has an empty command (set command.value)'] },
     { name: 'path without a slash', check: hc({ http: { port: 80, path: 'health' } }), want: ['the HTTP health check\'s path "health" must start with "/"'] },
   ];

@@ -17,6 +17,8 @@ import type { GetLeaderRequest as _mezzanine_v1_GetLeaderRequest, GetLeaderReque
 import type { GetStateRequest as _mezzanine_v1_GetStateRequest, GetStateRequest__Output as _mezzanine_v1_GetStateRequest__Output } from './mezzanine/v1/GetStateRequest';
 import type { GetVersionRequest as _mezzanine_v1_GetVersionRequest, GetVersionRequest__Output as _mezzanine_v1_GetVersionRequest__Output } from './mezzanine/v1/GetVersionRequest';
 import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from './mezzanine/v1/HealthCheck';
+import type { KillTaskRequest as _mezzanine_v1_KillTaskRequest, KillTaskRequest__Output as _mezzanine_v1_KillTaskRequest__Output } from './mezzanine/v1/KillTaskRequest';
+import type { KillTaskResponse as _mezzanine_v1_KillTaskResponse, KillTaskResponse__Output as _mezzanine_v1_KillTaskResponse__Output } from './mezzanine/v1/KillTaskResponse';
 import type { LeaderInfo as _mezzanine_v1_LeaderInfo, LeaderInfo__Output as _mezzanine_v1_LeaderInfo__Output } from './mezzanine/v1/LeaderInfo';
 import type { ListAgentsRequest as _mezzanine_v1_ListAgentsRequest, ListAgentsRequest__Output as _mezzanine_v1_ListAgentsRequest__Output } from './mezzanine/v1/ListAgentsRequest';
 import type { ListAgentsResponse as _mezzanine_v1_ListAgentsResponse, ListAgentsResponse__Output as _mezzanine_v1_ListAgentsResponse__Output } from './mezzanine/v1/ListAgentsResponse';
@@ -42,6 +44,8 @@ import type { ScalarResources as _mezzanine_v1_ScalarResources, ScalarResources_
 import type { TaskInfo as _mezzanine_v1_TaskInfo, TaskInfo__Output as _mezzanine_v1_TaskInfo__Output } from './mezzanine/v1/TaskInfo';
 import type { TaskStatus as _mezzanine_v1_TaskStatus, TaskStatus__Output as _mezzanine_v1_TaskStatus__Output } from './mezzanine/v1/TaskStatus';
 import type { TaskSummary as _mezzanine_v1_TaskSummary, TaskSummary__Output as _mezzanine_v1_TaskSummary__Output } from './mezzanine/v1/TaskSummary';
+import type { TeardownFrameworkRequest as _mezzanine_v1_TeardownFrameworkRequest, TeardownFrameworkRequest__Output as _mezzanine_v1_TeardownFrameworkRequest__Output } from './mezzanine/v1/TeardownFrameworkRequest';
+import type { TeardownFrameworkResponse as _mezzanine_v1_TeardownFrameworkResponse, TeardownFrameworkResponse__Output as _mezzanine_v1_TeardownFrameworkResponse__Output } from './mezzanine/v1/TeardownFrameworkResponse';
 import type { URI as _mezzanine_v1_URI, URI__Output as _mezzanine_v1_URI__Output } from './mezzanine/v1/URI';
 import type { UpdateWeightsRequest as _mezzanine_v1_UpdateWeightsRequest, UpdateWeightsRequest__Output as _mezzanine_v1_UpdateWeightsRequest__Output } from './mezzanine/v1/UpdateWeightsRequest';
 import type { Version as _mezzanine_v1_Version, Version__Output as _mezzanine_v1_Version__Output } from './mezzanine/v1/Version';
@@ -70,6 +74,8 @@ export interface ProtoGrpcType {
       GetStateRequest: MessageTypeDefinition<_mezzanine_v1_GetStateRequest, _mezzanine_v1_GetStateRequest__Output>
       GetVersionRequest: MessageTypeDefinition<_mezzanine_v1_GetVersionRequest, _mezzanine_v1_GetVersionRequest__Output>
       HealthCheck: MessageTypeDefinition<_mezzanine_v1_HealthCheck, _mezzanine_v1_HealthCheck__Output>
+      KillTaskRequest: MessageTypeDefinition<_mezzanine_v1_KillTaskRequest, _mezzanine_v1_KillTaskRequest__Output>
+      KillTaskResponse: MessageTypeDefinition<_mezzanine_v1_KillTaskResponse, _mezzanine_v1_KillTaskResponse__Output>
       LeaderInfo: MessageTypeDefinition<_mezzanine_v1_LeaderInfo, _mezzanine_v1_LeaderInfo__Output>
       ListAgentsRequest: MessageTypeDefinition<_mezzanine_v1_ListAgentsRequest, _mezzanine_v1_ListAgentsRequest__Output>
       ListAgentsResponse: MessageTypeDefinition<_mezzanine_v1_ListAgentsResponse, _mezzanine_v1_ListAgentsResponse__Output>
@@ -97,6 +103,8 @@ export interface ProtoGrpcType {
       TaskState: EnumTypeDefinition
       TaskStatus: MessageTypeDefinition<_mezzanine_v1_TaskStatus, _mezzanine_v1_TaskStatus__Output>
       TaskSummary: MessageTypeDefinition<_mezzanine_v1_TaskSummary, _mezzanine_v1_TaskSummary__Output>
+      TeardownFrameworkRequest: MessageTypeDefinition<_mezzanine_v1_TeardownFrameworkRequest, _mezzanine_v1_TeardownFrameworkRequest__Output>
+      TeardownFrameworkResponse: MessageTypeDefinition<_mezzanine_v1_TeardownFrameworkResponse, _mezzanine_v1_TeardownFrameworkResponse__Output>
       URI: MessageTypeDefinition<_mezzanine_v1_URI, _mezzanine_v1_URI__Output>
       UpdateWeightsRequest: MessageTypeDefinition<_mezzanine_v1_UpdateWeightsRequest, _mezzanine_v1_UpdateWeightsRequest__Output>
       Version: MessageTypeDefinition<_mezzanine_v1_Version, _mezzanine_v1_Version__Output>

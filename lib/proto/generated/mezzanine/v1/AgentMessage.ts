@@ -18,6 +18,7 @@ export interface _mezzanine_v1_AgentMessage_Register {
   'tasks'?: (_mezzanine_v1_AgentTask)[];
   'lostLeader'?: (string);
   'moreTasks'?: (boolean);
+  'agentToken'?: (string);
 }
 
 export interface _mezzanine_v1_AgentMessage_Register__Output {
@@ -25,6 +26,7 @@ export interface _mezzanine_v1_AgentMessage_Register__Output {
   'tasks': (_mezzanine_v1_AgentTask__Output)[];
   'lostLeader': (string);
   'moreTasks': (boolean);
+  'agentToken': (string);
 }
 
 export interface _mezzanine_v1_AgentMessage_RegisterTasks {

@@ -8,6 +8,7 @@ export interface CommandInfo {
   'arguments'?: (string)[];
   'environment'?: ({[key: string]: string});
   'uris'?: (_mezzanine_v1_URI)[];
+  'user'?: (string);
 }
 
 export interface CommandInfo__Output {
@@ -16,4 +17,5 @@ export interface CommandInfo__Output {
   'arguments': (string)[];
   'environment': ({[key: string]: string});
   'uris': (_mezzanine_v1_URI__Output)[];
+  'user': (string);
 }

@@ -13,6 +13,7 @@ export const ErrorKind = {
   FRAMEWORK_UNKNOWN: 'FRAMEWORK_UNKNOWN',
   FRAMEWORK_FAILED_OVER: 'FRAMEWORK_FAILED_OVER',
   INTERNAL: 'INTERNAL',
+  RESOURCE_EXHAUSTED: 'RESOURCE_EXHAUSTED',
 } as const;
 
 export type ErrorKind =
@@ -40,5 +41,7 @@ export type ErrorKind =
   | 10
   | 'INTERNAL'
   | 11
+  | 'RESOURCE_EXHAUSTED'
+  | 12
 
 export type ErrorKind__Output = typeof ErrorKind[keyof typeof ErrorKind]

@@ -12,6 +12,7 @@ export interface FrameworkInfo {
   'hostname'?: (string);
   'labels'?: ({[key: string]: string});
   'offerConstraints'?: ({[key: string]: _mezzanine_v1_OfferConstraints});
+  'principal'?: (string);
   '_failoverTimeout'?: "failoverTimeout";
 }
 
@@ -25,5 +26,6 @@ export interface FrameworkInfo__Output {
   'hostname': (string);
   'labels': ({[key: string]: string});
   'offerConstraints': ({[key: string]: _mezzanine_v1_OfferConstraints__Output});
+  'principal': (string);
   '_failoverTimeout'?: "failoverTimeout";
 }

@@ -58,12 +58,16 @@ export interface _mezzanine_v1_MasterMessage_Registered {
   'agentId'?: (string);
   'pingIntervalSeconds'?: (number | string);
   'masterId'?: (string);
+  'agentToken'?: (string);
+  'filesToken'?: (string);
 }
 
 export interface _mezzanine_v1_MasterMessage_Registered__Output {
   'agentId': (string);
   'pingIntervalSeconds': (number);
   'masterId': (string);
+  'agentToken': (string);
+  'filesToken': (string);
 }
 
 export interface _mezzanine_v1_MasterMessage_RunTasks {

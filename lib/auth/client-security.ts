@@ -1,0 +1,55 @@
+/**
+ * Where a client (the CLI, the SDK, the examples) finds its token and TLS
+ * files when it is not handed them: the first of
+ *
+ *   token: the explicit value · MEZZ_TOKEN · the file MEZZ_TOKEN_FILE ·
+ *          ./.mezz/token (what `mezz up` writes under its default data dir)
+ *   TLS:   the explicit files · MEZZ_TLS_CERT, MEZZ_TLS_KEY, MEZZ_TLS_CA
+ *
+ * so that the commands of the README work as written against `mezz up`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError } from '../errors';
+import { MAX_SECRET_LENGTH, readPolicyFile } from './credentials';
+import { type ClientSecurity, loadTls, type TlsFiles } from './transport';
+
+/** The token file `mezz up` writes in its data directory. */
+export const TOKEN_FILE_NAME = 'token';
+/** `mezz up`'s default data directory, relative to where it runs. */
+export const DEFAULT_DATA_DIR = '.mezz';
+
+export interface ClientSecurityOptions extends TlsFiles {
+  token?: string;
+  tokenFile?: string;
+}
+
+/** Reads a token file: its first line, trimmed. */
+export function readTokenFile(file: string): string {
+  const token = readPolicyFile(file, 'token').split('\n')[0]!.trim();
+  if (!token || token.length > MAX_SECRET_LENGTH || /\s/.test(token)) {
+    throw new InvalidArgumentError(`the token file ${file} must hold one token (1-${MAX_SECRET_LENGTH} characters, no spaces) on its first line`);
+  }
+  return token;
+}
+
+/** The token and TLS material a client uses; each source in the order above. */
+export function resolveClientSecurity(
+  opts: ClientSecurityOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): ClientSecurity {
+  let token = opts.token || env.MEZZ_TOKEN || undefined;
+  if (!token) {
+    const file = opts.tokenFile || env.MEZZ_TOKEN_FILE;
+    if (file) token = readTokenFile(file);
+    else {
+      const local = path.join(cwd, DEFAULT_DATA_DIR, TOKEN_FILE_NAME);
+      if (existsSync(local)) token = readTokenFile(local);
+    }
+  }
+  const tls = loadTls({
+    tlsCert: opts.tlsCert || env.MEZZ_TLS_CERT, tlsKey: opts.tlsKey || env.MEZZ_TLS_KEY, tlsCa: opts.tlsCa || env.MEZZ_TLS_CA,
+  });
+  return { ...(token ? { token } : {}), ...(tls ? { tls } : {}) };
+}

@@ -1,0 +1,10 @@
+// Original file: proto/mezzanine/v1/operator.proto
+
+
+export interface TeardownFrameworkRequest {
+  'frameworkId'?: (string);
+}
+
+export interface TeardownFrameworkRequest__Output {
+  'frameworkId': (string);
+}
