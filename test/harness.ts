@@ -10,8 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { type ClientSecurity, makeClient } from '../lib/auth';
 import { removeAgentCgroups } from '../agent/executor/cgroups';
 import { mezzProto, type Call, type Event__Output, type OperatorClient } from '../lib/proto';
 
@@ -130,14 +130,15 @@ export class Cluster {
     ], opts.env);
   }
 
-  operator(address: string): OperatorClient {
-    const c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  /** An Operator client; `security`: the token and TLS material its calls carry (default none, plaintext). */
+  operator(address: string, security?: ClientSecurity): OperatorClient {
+    const c = makeClient(mezzProto().Operator, address, security);
     this.clients.push(c);
     return c;
   }
 
-  scheduler(address: string): TestScheduler {
-    const s = new TestScheduler(address);
+  scheduler(address: string, security?: ClientSecurity): TestScheduler {
+    const s = new TestScheduler(address, security);
     this.schedulers.push(s);
     return s;
   }
@@ -220,12 +221,12 @@ export class TestScheduler {
   /** ms since the epoch when the master ended the stream (or it failed). */
   endedAt?: number;
 
-  constructor(readonly address: string) {
-    this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as never;
+  constructor(readonly address: string, security?: ClientSecurity) {
+    this.client = makeClient(mezzProto().Scheduler, address, security) as never;
   }
 
   /** Opens a stream and subscribes; resolves with the framework id. */
-  async subscribe(framework: { name: string; id?: string; roles?: string[]; failoverTimeout?: number; capabilities?: string[] }): Promise<string> {
+  async subscribe(framework: { name: string; id?: string; roles?: string[]; failoverTimeout?: number; capabilities?: string[]; user?: string }): Promise<string> {
     this.ended = false;
     const stream = this.client.subscribe();
     this.stream = stream;
@@ -308,10 +309,10 @@ export class TestScheduler {
 }
 
 /** A task with a shell command and small resources, on the wire. */
-export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string } = {}) {
+export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string; user?: string } = {}) {
   return {
     taskId: id, name: id, agentId: r.agentId ?? '',
     resources: [{ name: 'cpus', scalar: r.cpus ?? 0.1 }, { name: 'mem', scalar: r.mem ?? 32 }],
-    command: { value: cmd, shell: true },
+    command: { value: cmd, shell: true, ...(r.user ? { user: r.user } : {}) },
   };
 }
