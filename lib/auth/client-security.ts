@@ -33,21 +33,28 @@ export function readTokenFile(file: string): string {
   return token;
 }
 
+/** The token a client uses and where it came from (`MEZZ_TOKEN`, `the file ./.mezz/token`: for messages), in the order above. */
+export function findToken(
+  opts: ClientSecurityOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): { token: string; source: string } | undefined {
+  if (opts.token) return { token: opts.token, source: 'the given token' };
+  if (env.MEZZ_TOKEN) return { token: env.MEZZ_TOKEN, source: 'MEZZ_TOKEN' };
+  const file = opts.tokenFile || env.MEZZ_TOKEN_FILE;
+  if (file) return { token: readTokenFile(file), source: `the file ${file}` };
+  const local = path.join(cwd, DEFAULT_DATA_DIR, TOKEN_FILE_NAME);
+  if (existsSync(local)) return { token: readTokenFile(local), source: `the file ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME}` };
+  return undefined;
+}
+
 /** The token and TLS material a client uses; each source in the order above. */
 export function resolveClientSecurity(
   opts: ClientSecurityOptions = {},
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): ClientSecurity {
-  let token = opts.token || env.MEZZ_TOKEN || undefined;
-  if (!token) {
-    const file = opts.tokenFile || env.MEZZ_TOKEN_FILE;
-    if (file) token = readTokenFile(file);
-    else {
-      const local = path.join(cwd, DEFAULT_DATA_DIR, TOKEN_FILE_NAME);
-      if (existsSync(local)) token = readTokenFile(local);
-    }
-  }
+  const token = findToken(opts, env, cwd)?.token;
   const tls = loadTls({
     tlsCert: opts.tlsCert || env.MEZZ_TLS_CERT, tlsKey: opts.tlsKey || env.MEZZ_TLS_KEY, tlsCa: opts.tlsCa || env.MEZZ_TLS_CA,
   });
