@@ -31,6 +31,10 @@ async function main(argv: string[]): Promise<void> {
       workDir: flags.workDir, taskDurationMs: flags.taskDuration, pingIntervalMs: flags.pingInterval, statusRetryMs: flags.statusRetry,
     }, log);
   }
+  if (flags.switchUser && process.getuid?.() !== 0) {
+    process.stderr.write('mezz-agent: --switch-user needs root (setpriv cannot change users otherwise); run as root, or without it to run tasks as this user\n');
+    process.exit(2);
+  }
   let masters: string[];
   try {
     masters = await resolveMasters(flags.master);
@@ -57,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
     logMaxBytes: flags.logMaxSize,
     logMaxFiles: flags.logMaxFiles,
     diskCheckIntervalMs: flags.diskCheckInterval,
+    users: { switchUser: flags.switchUser, defaultUser: flags.defaultUser },
     fetcher: { timeoutMs: flags.fetcherTimeout, maxBytes: flags.fetcherMaxSize },
     logger: log,
   });
