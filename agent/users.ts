@@ -129,7 +129,7 @@ export async function chooseTaskUser(
   if (!policy.switchUser) {
     if (name === self.name) return { ok: true, user: self, switchUser: false };
     const why = self.uid === 0 ? 'the agent runs with --no-switch-user' : 'the agent is not root';
-    return { ok: false, reason: `cannot run the task as user "${describe(name)}" (${from}): ${why}, so it runs tasks only as its own user "${self.name}"` };
+    return { ok: false, reason: `cannot run the task as user ${describe(name)} (${from}): ${why}, so it runs tasks only as its own user "${self.name}"` };
   }
   const bad = userNameProblem(name);
   if (bad) return { ok: false, reason: `cannot run the task as ${from}: ${bad}` };

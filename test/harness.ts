@@ -6,7 +6,7 @@
  * deadlines instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,8 +50,27 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/**
+ * Whether this process may start agents that switch users (root): true, or
+ * a loud skip of `t` — a failure with REQUIRE_ROOT=1 (CI runs as root and
+ * sets it), so that the user tests never go missing unnoticed.
+ */
+export function rootOrSkip(t: { skip(why: string): void }, what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const why = `NOT ROOT — ${what} is NOT tested: the agent switches users only as root`;
+  process.stderr.write(`\n*** ${why}\n\n`);
+  if (process.env.REQUIRE_ROOT === '1') throw new Error(`REQUIRE_ROOT=1: ${why}`);
+  t.skip(why);
+  return false;
+}
+
 export class Cluster {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'mezz-test-'));
+  /**
+   * 0711, as a work dir's parents are on a host (/tmp/mezz is 0755): tasks,
+   * which run as `nobody` under a root agent, can pass through to their
+   * sandboxes by absolute path, but not list what lies here.
+   */
+  readonly dir = passable(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
@@ -153,6 +172,21 @@ export class Cluster {
     for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function passable(dir: string): string {
+  chmodSync(dir, 0o711);
+  return dir;
+}
+
+/**
+ * A directory every task may write in (sticky, like /tmp): tasks run as
+ * `nobody` under a root agent, and cannot write in the test's own dirs.
+ */
+export function sharedDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o1777);
+  return dir;
 }
 
 /** SIGKILLs the process group of every process `pidsUnder(dir)` finds. */
@@ -308,10 +342,10 @@ export class TestScheduler {
 }
 
 /** A task with a shell command and small resources, on the wire. */
-export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string } = {}) {
+export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string; user?: string } = {}) {
   return {
     taskId: id, name: id, agentId: r.agentId ?? '',
     resources: [{ name: 'cpus', scalar: r.cpus ?? 0.1 }, { name: 'mem', scalar: r.mem ?? 32 }],
-    command: { value: cmd, shell: true },
+    command: { value: cmd, shell: true, ...(r.user ? { user: r.user } : {}) },
   };
 }
