@@ -52,7 +52,7 @@ import { StatusJournal } from './status-updates-journal';
 import { capStatusMessage } from '../lib/limits';
 import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
-import { cachedLookup, chooseTaskUser, ownUser, type TaskUser, type UserPolicy } from './users';
+import { cachedLookup, checkSetpriv, chooseTaskUser, ownUser, type TaskUser, type UserPolicy } from './users';
 
 export interface AgentOptions {
   /** Master addresses, `host:port`; the agent tries them in turn and follows the leader a standby names (lib/leader-follower.ts). */
@@ -294,11 +294,13 @@ export class Agent extends EventEmitter {
   }
 
   /**
-   * Makes the work dir. Its `meta/` (checkpoints, the journal) is the
+   * Makes the work dir (after checking, when switching users, that setpriv
+   * runs). Its `meta/` (checkpoints, the journal) is the
    * agent's alone (0700; agent.json is 0600); when tasks run as other users
    * the work dir is 0711, passable to their sandboxes but not listable.
    */
   private async prepareWorkDir(): Promise<void> {
+    if (this.users.switchUser) await checkSetpriv();
     await mkdir(this.dir, { recursive: true });
     if (this.users.switchUser) await chmod(this.dir, 0o711);
     const meta = join(this.dir, 'meta');

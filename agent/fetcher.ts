@@ -208,6 +208,9 @@ const READ_LOCAL = '[ -f "$1" ] || [ ! -e "$1" ] || { echo "not a regular file" 
 
 /** Copies the local file `path` to `dest`, read by a child as `user` (see READ_LOCAL), capped at `maxBytes`. */
 async function copy(path: string, dest: string, maxBytes: number, signal: AbortSignal, user: TaskUser | undefined): Promise<void> {
+  const out = await createFresh(dest, user);
+  // The pipeline takes the child's stdout at once: a child that exits before anyone reads has
+  // its unread output resumed into nothing (child_process flushes unconsumed stdio at exit).
   const argv = asUser(user, ['/bin/sh', '-c', READ_LOCAL, 'sh', path]);
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], signal });
   let err = '';
@@ -217,7 +220,7 @@ async function copy(path: string, dest: string, maxBytes: number, signal: AbortS
     child.once('close', (code) => resolve(code));
   });
   try {
-    await pipeline(child.stdout!, capAt(maxBytes, `the file passed the fetcher's limit of ${maxBytes} bytes (agent flag --fetcher-max-size)`), await createFresh(dest, user));
+    await pipeline(child.stdout!, capAt(maxBytes, `the file passed the fetcher's limit of ${maxBytes} bytes (agent flag --fetcher-max-size)`), out);
   } catch (e) {
     child.kill('SIGKILL');
     await exited.catch(() => undefined);

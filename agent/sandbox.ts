@@ -49,20 +49,13 @@ export class Sandboxes {
   async create(frameworkId: string, taskId: string, owner?: { uid: number; gid: number }): Promise<string> {
     const parent = join(this.root, frameworkId);
     await mkdir(parent, { recursive: true, mode: 0o711 });
-    for (const d of [this.root, parent]) {
-      // Once each: a directory may predate this agent (or its umask be odd); mkdir's mode alone does not say.
-      if (this.passable.has(d)) continue;
-      await chmod(d, 0o711);
-      this.passable.add(d);
-    }
+    // chmod as well: mkdir's mode passes through the umask, and a directory may predate this agent.
+    for (const d of [this.root, parent]) await chmod(d, 0o711);
     const dir = join(parent, `${taskId}-${newUuid().slice(0, 8)}`);
     await mkdir(dir, { mode: 0o700 });
     if (owner) await chown(dir, owner.uid, owner.gid);
     return dir;
   }
-
-  /** Directories already made 0711 by this agent: one chmod each, not one per launch. */
-  private readonly passable = new Set<string>();
 
   /**
    * The newest sandbox of a task found on disk (of any framework unless one

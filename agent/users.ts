@@ -164,6 +164,19 @@ export function cachedLookup(
   };
 }
 
+/**
+ * Throws, saying what to do, when setpriv cannot run here: an agent that
+ * switches users refuses to start without it rather than fail every task.
+ */
+export function checkSetpriv(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('setpriv', ['--version'], { timeout: 5000 }, (err) => {
+      if (!err) return resolve();
+      reject(new Error(`--switch-user needs setpriv (util-linux) on the PATH to start tasks as their users, and it cannot run: ${err.message}; install util-linux, or run with --no-switch-user`));
+    });
+  });
+}
+
 /** Ids a process switches to (setpriv); undefined: it stays the agent's user. */
 export type RunAs = Pick<TaskUser, 'uid' | 'gid'> | undefined;
 

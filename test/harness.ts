@@ -6,7 +6,7 @@
  * deadlines instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,11 +66,11 @@ export function rootOrSkip(t: { skip(why: string): void }, what: string): boolea
 
 export class Cluster {
   /**
-   * 0711, as a work dir's parents are on a host (/tmp/mezz is 0755): tasks,
-   * which run as `nobody` under a root agent, can pass through to their
-   * sandboxes by absolute path, but not list what lies here.
+   * Sticky and world-writable, as /tmp is, which holds agents' default work
+   * dirs: tasks run as `nobody` under a root agent (the default), and reach
+   * their sandboxes by absolute path and write marker files here.
    */
-  readonly dir = passable(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
+  readonly dir = likeTmp(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
@@ -174,17 +174,7 @@ export class Cluster {
   }
 }
 
-function passable(dir: string): string {
-  chmodSync(dir, 0o711);
-  return dir;
-}
-
-/**
- * A directory every task may write in (sticky, like /tmp): tasks run as
- * `nobody` under a root agent, and cannot write in the test's own dirs.
- */
-export function sharedDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
+function likeTmp(dir: string): string {
   chmodSync(dir, 0o1777);
   return dir;
 }
