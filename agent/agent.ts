@@ -296,13 +296,13 @@ export class Agent extends EventEmitter {
   /**
    * Makes the work dir (after checking, when switching users, that setpriv
    * runs). Its `meta/` (checkpoints, the journal) is the
-   * agent's alone (0700; agent.json is 0600); when tasks run as other users
-   * the work dir is 0711, passable to their sandboxes but not listable.
+   * agent's alone (0700; agent.json is 0600).
    */
   private async prepareWorkDir(): Promise<void> {
     if (this.users.switchUser) await checkSetpriv();
-    await mkdir(this.dir, { recursive: true });
-    if (this.users.switchUser) await chmod(this.dir, 0o711);
+    // Made 0711 when the agent makes it; one given is left as it is (it could be /tmp):
+    // what lies in it is closed on its own (meta/, agent.json, sandboxes/ below).
+    await mkdir(this.dir, { recursive: true, mode: 0o711 });
     const meta = join(this.dir, 'meta');
     await mkdir(meta, { recursive: true, mode: 0o700 });
     await chmod(meta, 0o700);
