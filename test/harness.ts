@@ -6,7 +6,7 @@
  * deadlines instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,8 +50,27 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/**
+ * Whether this process may start agents that switch users (root): true, or
+ * a loud skip of `t` — a failure with REQUIRE_ROOT=1 (CI runs as root and
+ * sets it), so that the user tests never go missing unnoticed.
+ */
+export function rootOrSkip(t: { skip(why: string): void }, what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const why = `NOT ROOT — ${what} is NOT tested: the agent switches users only as root`;
+  process.stderr.write(`\n*** ${why}\n\n`);
+  if (process.env.REQUIRE_ROOT === '1') throw new Error(`REQUIRE_ROOT=1: ${why}`);
+  t.skip(why);
+  return false;
+}
+
 export class Cluster {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'mezz-test-'));
+  /**
+   * Sticky and world-writable, as /tmp is, which holds agents' default work
+   * dirs: tasks run as `nobody` under a root agent (the default), and reach
+   * their sandboxes by absolute path and write marker files here.
+   */
+  readonly dir = likeTmp(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
@@ -154,6 +173,11 @@ export class Cluster {
     for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function likeTmp(dir: string): string {
+  chmodSync(dir, 0o1777);
+  return dir;
 }
 
 /** SIGKILLs the process group of every process `pidsUnder(dir)` finds. */
