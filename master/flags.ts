@@ -19,7 +19,7 @@ export function masterProgram(): Command {
       return n;
     }, 5050)
     .option('--data-dir <dir>', 'where the embedded registry lives (without --etcd)', path.join('.mezz', 'master'))
-    .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group')
+    .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group; https:// endpoints are reached with --tls-cert/--tls-key, verified against --tls-ca (a bare HOST:PORT is https with --tls-*, else http)')
     .option('--lease-ttl <seconds>', 'with --etcd: the leadership lease; a dead leader is replaced about this long after it stopped', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new CommanderArgError('--lease-ttl must be a whole number of seconds, at least 1');

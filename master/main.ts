@@ -9,7 +9,7 @@ import { EtcdElection } from '../lib/election-etcd';
 import type { Election } from '../lib/election';
 import type { Store } from '../lib/store';
 import { EmbeddedStore } from '../lib/store-embedded';
-import { EtcdStore } from '../lib/store-etcd';
+import { EtcdStore, etcdEndpoint } from '../lib/store-etcd';
 import { masterProgram } from './flags';
 import { masterSecurity } from './security';
 import { MasterNode } from './node';
@@ -35,8 +35,9 @@ try {
   let election: Election;
   let where: string;
   if (o.etcd) {
-    const endpoints = o.etcd.split(',').map((e) => e.trim()).filter(Boolean).map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
-    const etcdStore = await EtcdStore.open({ endpoints });
+    // With --tls-*, etcd is reached with the master's certificate (a bare HOST:PORT means https).
+    const endpoints = o.etcd.split(',').map((e) => e.trim()).filter(Boolean).map((e) => etcdEndpoint(e, security.tls));
+    const etcdStore = await EtcdStore.open({ endpoints, tls: security.tls });
     store = etcdStore;
     election = new EtcdElection({ connection: etcdStore.connection, cluster: o.cluster, ttlSeconds: o.leaseTtl, logger });
     where = `etcd ${endpoints.join(',')} (lease ${o.leaseTtl}s)`;

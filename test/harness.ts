@@ -10,8 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { type ClientSecurity, makeClient } from '../lib/auth';
 import { removeAgentCgroups } from '../agent/executor/cgroups';
 import { mezzProto, type Call, type Event__Output, type OperatorClient } from '../lib/proto';
 
@@ -50,6 +50,16 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/** How a Cluster's processes and test clients are secured; default: no TLS, no authentication. */
+export interface ClusterOptions {
+  /** The token and TLS material of `operator()` and `scheduler()` clients. */
+  security?: ClientSecurity;
+  /** Appended to every `startMaster`'s flags (e.g. `--credentials`, `--tls-*`). */
+  masterArgs?: string[];
+  /** Appended to every `startAgent`'s flags. */
+  agentArgs?: string[];
+}
+
 export class Cluster {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'mezz-test-'));
   readonly procs: Proc[] = [];
@@ -57,6 +67,8 @@ export class Cluster {
   private schedulers: TestScheduler[] = [];
   /** Work dirs of the agents started, whose task cgroups teardown removes. */
   private agentWorkDirs = new Set<string>();
+
+  constructor(readonly opts: ClusterOptions = {}) {}
 
   /**
    * Starts a process from bin/ (or a `.ts` file, under tsx) and waits until its
@@ -115,7 +127,7 @@ export class Cluster {
     return this.spawn(opts.name ?? 'master', 'mezz-master.mjs', [
       '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data-dir', dataDir,
       '--agent-ping-timeout', '3', '--agent-ping-interval', '0.5', '--heartbeat-interval', '1', '--allocation-interval', '0.5',
-      ...(opts.args ?? []),
+      ...(this.opts.masterArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
@@ -126,18 +138,18 @@ export class Cluster {
     return this.spawn(name, 'mezz-agent.mjs', [
       '--master', master, '--port', '0', '--work-dir', workDir,
       '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:4096;gpus:0;ports:[31000-31100]',
-      ...(opts.args ?? []),
+      ...(this.opts.agentArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
   operator(address: string): OperatorClient {
-    const c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const c = makeClient(mezzProto().Operator, address, this.opts.security);
     this.clients.push(c);
     return c;
   }
 
   scheduler(address: string): TestScheduler {
-    const s = new TestScheduler(address);
+    const s = new TestScheduler(address, this.opts.security);
     this.schedulers.push(s);
     return s;
   }
@@ -220,8 +232,8 @@ export class TestScheduler {
   /** ms since the epoch when the master ended the stream (or it failed). */
   endedAt?: number;
 
-  constructor(readonly address: string) {
-    this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as never;
+  constructor(readonly address: string, security?: ClientSecurity) {
+    this.client = makeClient(mezzProto().Scheduler, address, security) as never;
   }
 
   /** Opens a stream and subscribes; resolves with the framework id. */
