@@ -143,11 +143,18 @@ export function etcdError(conn: Pick<EtcdConnection, 'endpoints'>, err: unknown,
   const where = `etcd at ${conn.endpoints.join(', ')}`;
   const detail = tidy(errorMessage(err));
   const doing = what ? ` (${what})` : '';
+  if (TLS_FAILURE.test(detail)) {
+    return new StoreError(`${where} refused the TLS connection${doing}: ${detail}; etcd's certificate must be signed by this process's --tls-ca, `
+      + "and this process's certificate (--tls-cert) by the CA etcd trusts (--trusted-ca-file)", { cause: err });
+  }
   if (err instanceof Error && (isRecoverableError(err) || /ECONNREFUSED|ECONNRESET|No connection established|Deadline exceeded/i.test(err.message))) {
     return new StoreError(`${where} is unreachable${doing}: ${detail}; is etcd running?`, { cause: err });
   }
   return new StoreError(`${where} refused the request${doing}: ${detail}`, { cause: err });
 }
+
+/** What TLS failures look like in grpc-js messages (handshake alerts, certificate checks). */
+const TLS_FAILURE = /certificate|SSL routines|alert|self[- ]signed|handshake/i;
 
 /** `GRPCUnavailableError: 14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED …` → `UNAVAILABLE: connect ECONNREFUSED …`. */
 function tidy(message: string): string {
