@@ -144,8 +144,8 @@ export function etcdError(conn: Pick<EtcdConnection, 'endpoints'>, err: unknown,
   const detail = tidy(errorMessage(err));
   const doing = what ? ` (${what})` : '';
   if (TLS_FAILURE.test(detail)) {
-    return new StoreError(`${where} refused the TLS connection${doing}: ${detail}; etcd's certificate must be signed by this process's --tls-ca, `
-      + "and this process's certificate (--tls-cert) by the CA etcd trusts (--trusted-ca-file)", { cause: err });
+    return new StoreError(`${where} refused the TLS connection${doing}: ${detail}; etcd's certificate must chain to the CA this process was given `
+      + "(--etcd-ca or --tls-ca), and this process's certificate to the CA etcd trusts (its --trusted-ca-file)", { cause: err });
   }
   if (err instanceof Error && (isRecoverableError(err) || /ECONNREFUSED|ECONNRESET|No connection established|Deadline exceeded/i.test(err.message))) {
     return new StoreError(`${where} is unreachable${doing}: ${detail}; is etcd running?`, { cause: err });
