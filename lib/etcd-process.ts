@@ -311,7 +311,7 @@ async function getHttp(url: string): Promise<{ status: number; body: string }> {
 /** A GET with a client certificate (fetch cannot present one). */
 function getHttps(url: string, tls: HealthTls): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get(url, { ...tls, timeout: 2000 }, (res) => {
+    const req = https.get(url, { ...tls, timeout: 2000, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
