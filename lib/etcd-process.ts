@@ -71,8 +71,6 @@ export interface EtcdProcessOptions {
 export interface EtcdProcess {
   /** `http://127.0.0.1:<clientPort>` (`https://` with `tls`): what clients connect to. */
   readonly endpoint: string;
-  /** The TLS files it was started with: clients need a certificate from the same CA. */
-  readonly tls?: Required<TlsFiles>;
   readonly clientPort: number;
   readonly peerPort: number;
   readonly dataDir: string;
@@ -261,7 +259,7 @@ async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: num
 
   await launch();
   return {
-    endpoint, clientPort, peerPort, dataDir, ...(opts.tls ? { tls: opts.tls } : {}),
+    endpoint, clientPort, peerPort, dataDir,
     get pid() {
       return child.pid ?? -1;
     },
