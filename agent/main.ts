@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
   }
   let masters: string[];
   try {
-    masters = await resolveMasters(flags.master);
+    masters = await resolveMasters(flags.master, security.tls);
   } catch (err) {
     process.stderr.write(`mezz-agent: --master: ${(err as Error).message}\n`);
     process.exit(2);

@@ -64,6 +64,16 @@ export function rootOrSkip(t: { skip(why: string): void }, what: string): boolea
   return false;
 }
 
+/** How a Cluster's processes and test clients are secured; default: no TLS, no authentication. */
+export interface ClusterOptions {
+  /** The token and TLS material of `operator()` and `scheduler()` clients. */
+  security?: ClientSecurity;
+  /** Appended to every `startMaster`'s flags (e.g. `--credentials`, `--tls-*`). */
+  masterArgs?: string[];
+  /** Appended to every `startAgent`'s flags. */
+  agentArgs?: string[];
+}
+
 export class Cluster {
   /**
    * Sticky and world-writable, as /tmp is, which holds agents' default work
@@ -76,6 +86,8 @@ export class Cluster {
   private schedulers: TestScheduler[] = [];
   /** Work dirs of the agents started, whose task cgroups teardown removes. */
   private agentWorkDirs = new Set<string>();
+
+  constructor(readonly opts: ClusterOptions = {}) {}
 
   /**
    * Starts a process from bin/ (or a `.ts` file, under tsx) and waits until its
@@ -134,7 +146,7 @@ export class Cluster {
     return this.spawn(opts.name ?? 'master', 'mezz-master.mjs', [
       '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data-dir', dataDir,
       '--agent-ping-timeout', '3', '--agent-ping-interval', '0.5', '--heartbeat-interval', '1', '--allocation-interval', '0.5',
-      ...(opts.args ?? []),
+      ...(this.opts.masterArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
@@ -145,18 +157,18 @@ export class Cluster {
     return this.spawn(name, 'mezz-agent.mjs', [
       '--master', master, '--port', '0', '--work-dir', workDir,
       '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:4096;gpus:0;ports:[31000-31100]',
-      ...(opts.args ?? []),
+      ...(this.opts.agentArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
-  /** An Operator client; `security`: the token and TLS material its calls carry (default none, plaintext). */
-  operator(address: string, security?: ClientSecurity): OperatorClient {
+  /** An Operator client; `security`: its token and TLS material (default: the cluster's). */
+  operator(address: string, security = this.opts.security): OperatorClient {
     const c = makeClient(mezzProto().Operator, address, security);
     this.clients.push(c);
     return c;
   }
 
-  scheduler(address: string, security?: ClientSecurity): TestScheduler {
+  scheduler(address: string, security = this.opts.security): TestScheduler {
     const s = new TestScheduler(address, security);
     this.schedulers.push(s);
     return s;
