@@ -6,7 +6,7 @@
  * deadlines instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,13 +50,44 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/**
+ * Whether this process may start agents that switch users (root): true, or
+ * a loud skip of `t` — a failure with REQUIRE_ROOT=1 (CI runs as root and
+ * sets it), so that the user tests never go missing unnoticed.
+ */
+export function rootOrSkip(t: { skip(why: string): void }, what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const why = `NOT ROOT — ${what} is NOT tested: the agent switches users only as root`;
+  process.stderr.write(`\n*** ${why}\n\n`);
+  if (process.env.REQUIRE_ROOT === '1') throw new Error(`REQUIRE_ROOT=1: ${why}`);
+  t.skip(why);
+  return false;
+}
+
+/** How a Cluster's processes and test clients are secured; default: no TLS, no authentication. */
+export interface ClusterOptions {
+  /** The token and TLS material of `operator()` and `scheduler()` clients. */
+  security?: ClientSecurity;
+  /** Appended to every `startMaster`'s flags (e.g. `--credentials`, `--tls-*`). */
+  masterArgs?: string[];
+  /** Appended to every `startAgent`'s flags. */
+  agentArgs?: string[];
+}
+
 export class Cluster {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'mezz-test-'));
+  /**
+   * Sticky and world-writable, as /tmp is, which holds agents' default work
+   * dirs: tasks run as `nobody` under a root agent (the default), and reach
+   * their sandboxes by absolute path and write marker files here.
+   */
+  readonly dir = likeTmp(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
   /** Work dirs of the agents started, whose task cgroups teardown removes. */
   private agentWorkDirs = new Set<string>();
+
+  constructor(readonly opts: ClusterOptions = {}) {}
 
   /**
    * Starts a process from bin/ (or a `.ts` file, under tsx) and waits until its
@@ -115,7 +146,7 @@ export class Cluster {
     return this.spawn(opts.name ?? 'master', 'mezz-master.mjs', [
       '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data-dir', dataDir,
       '--agent-ping-timeout', '3', '--agent-ping-interval', '0.5', '--heartbeat-interval', '1', '--allocation-interval', '0.5',
-      ...(opts.args ?? []),
+      ...(this.opts.masterArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
@@ -126,18 +157,18 @@ export class Cluster {
     return this.spawn(name, 'mezz-agent.mjs', [
       '--master', master, '--port', '0', '--work-dir', workDir,
       '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:4096;gpus:0;ports:[31000-31100]',
-      ...(opts.args ?? []),
+      ...(this.opts.agentArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
-  /** An Operator client; `security`: the token and TLS material its calls carry (default none, plaintext). */
-  operator(address: string, security?: ClientSecurity): OperatorClient {
+  /** An Operator client; `security`: its token and TLS material (default: the cluster's). */
+  operator(address: string, security = this.opts.security): OperatorClient {
     const c = makeClient(mezzProto().Operator, address, security);
     this.clients.push(c);
     return c;
   }
 
-  scheduler(address: string, security?: ClientSecurity): TestScheduler {
+  scheduler(address: string, security = this.opts.security): TestScheduler {
     const s = new TestScheduler(address, security);
     this.schedulers.push(s);
     return s;
@@ -154,6 +185,11 @@ export class Cluster {
     for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function likeTmp(dir: string): string {
+  chmodSync(dir, 0o1777);
+  return dir;
 }
 
 /** SIGKILLs the process group of every process `pidsUnder(dir)` finds. */

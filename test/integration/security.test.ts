@@ -14,7 +14,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { bearerMetadata, type ClientSecurity, generateSecret } from '../../lib/auth';
 import { mezzProto, type AgentFilesClient, type Call, type Event__Output, type ReadFileResponse__Output } from '../../lib/proto';
-import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { connectFramework, type SubscribeError } from '../../frameworks/sdk';
+import { Cluster, op, quiet, task, waitFor, type Proc, type TestScheduler } from '../harness';
 import { RawAgent } from '../fixtures/raw-agent';
 
 const PRINCIPALS = ['ops', 'web', 'batch', 'viewer', 'agent', 'nobody-in-acls'] as const;
@@ -121,6 +122,19 @@ describe('the scheduler API', () => {
     for (const o of web.offers()) web.handled.add(o.id);
     web.close();
     assert.equal(await web.subscribe({ name: 'web', id: webId, roles: ['web'] }), webId);
+  });
+
+  test('the SDK: a wrong token fails connectFramework at once (UNAUTHENTICATED), a role not granted PERMISSION_DENIED, no retrying', async () => {
+    const started = Date.now();
+    const opts = { master: master.address, name: 'sdk', connectTimeout: '20s', logger: quiet };
+    await assert.rejects(connectFramework({ ...opts, token: WRONG.token, roles: ['web'] }),
+      (e: SubscribeError) => e.kind === 'UNAUTHENTICATED' && /not valid for any principal/.test(e.message));
+    await assert.rejects(connectFramework({ ...opts, token: secret.batch, roles: ['web'] }),
+      (e: SubscribeError) => e.kind === 'PERMISSION_DENIED' && /principal batch may not register_framework on "web"/.test(e.message));
+    assert.ok(Date.now() - started < 10_000, 'the SDK retried a refusal that cannot change');
+    const fw = await connectFramework({ ...opts, token: secret.batch, roles: ['batch'] });
+    assert.ok(fw.frameworkId);
+    await fw.close();
   });
 
   test('run_task_as: a user the ACLs deny is TASK_ERROR naming the rule; an allowed one launches', async () => {
