@@ -12,9 +12,10 @@
  * command it is sent, so a cluster on 0.0.0.0 is a shell for the whole
  * network. Authentication is on too (up-credentials.ts): other users of
  * this machine reach loopback as well, and only a holder of DIR/token (mode
- * 0600) may operate the cluster or run frameworks on it. Children run in their own process group, so a Ctrl-C in the
- * terminal reaches only `mezz up`, which then stops them in order. Their
- * output goes to DIR/logs/<name>.log. A restarted agent recovers its id and
+ * 0600) may operate the cluster or run frameworks on it. Children run in
+ * their own process group, so a Ctrl-C in the terminal reaches only
+ * `mezz up`, which then stops them in order. Their output goes to
+ * DIR/logs/<name>.log. A restarted agent recovers its id and
  * its running tasks from its work dir; a restarted master reloads its registry.
  *
  * With --ha the local etcd holds the registry, so it is not anonymous: it
@@ -403,12 +404,14 @@ interface TokenHint {
 function tokenHint(tokenFile: string, shown: (p: string) => string): TokenHint {
   const dir = shown(path.dirname(tokenFile));
   const found = tokenFile === path.resolve(DEFAULT_DATA_DIR, TOKEN_FILE_NAME);
+  const parent = path.dirname(path.dirname(tokenFile));
+  const runIn = path.basename(path.dirname(tokenFile)) === DEFAULT_DATA_DIR ? ` run them in ${shown(parent)}, or` : '';
   return {
     lines: [
       `Authentication is on: ${dir}/credentials.json, ${dir}/acls.json. The admin token is in ${shown(tokenFile)} (mode 0600);`,
       found
         ? `mezz, the SDK and the examples read it from ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME} when run in this directory, or from MEZZ_TOKEN_FILE elsewhere.`
-        : `mezz, the SDK and the examples look for ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME}; elsewhere, point MEZZ_TOKEN_FILE at it.`,
+        : `mezz, the SDK and the examples find it by themselves only as ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME}:${runIn} set MEZZ_TOKEN_FILE as below.`,
     ],
     ...(found ? {} : { setup: `export MEZZ_TOKEN_FILE=${tokenFile}` }),
   };
