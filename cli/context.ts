@@ -35,8 +35,8 @@ export function globals(cmd: Command): Globals {
   let security: ClientSecurity;
   let tokenSource: string | undefined;
   try {
-    security = resolveClientSecurity(o);
-    tokenSource = o.token ? '--token' : findToken()?.source;
+    security = resolveClientSecurity({ ...o, masters });
+    tokenSource = o.token ? '--token' : findToken({ masters })?.source;
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }

@@ -157,6 +157,11 @@ describe('client security', () => {
     assert.equal(resolveClientSecurity({}, { MEZZ_TOKEN_FILE: file }, cwd).token, 'from-the-file');
     assert.equal(resolveClientSecurity({}, {}, cwd).token, 'from-the-data-dir');
     assert.equal(resolveClientSecurity({}, {}, dir).token, undefined);
+    // The local cluster's token goes to local masters only.
+    assert.equal(resolveClientSecurity({ masters: ['127.0.0.1:5050', 'localhost:5051', '[::1]:5052'] }, {}, cwd).token, 'from-the-data-dir');
+    assert.equal(resolveClientSecurity({ masters: ['127.0.0.1:5050', 'prod-master:5050'] }, {}, cwd).token, undefined);
+    assert.equal(resolveClientSecurity({ masters: ['etcd://10.0.0.5:2379/prod'] }, {}, cwd).token, undefined);
+    assert.equal(resolveClientSecurity({ masters: ['prod-master:5050'] }, { MEZZ_TOKEN: 'env' }, cwd).token, 'env');
     writeFileSync(file, '\n');
     assert.throws(() => resolveClientSecurity({}, { MEZZ_TOKEN_FILE: file }, cwd), /token file .* must hold one token/);
   });
