@@ -13,7 +13,8 @@ import { after, describe, it } from 'node:test';
 import {
   Acls, Authenticator, Authorizer, CallerAuth, bearerToken, generateSecret, loadTls, parseCredentials, resolveClientSecurity,
 } from '../../lib/auth';
-import { MezzError } from '../../lib/errors';
+import { MezzError, PermissionDeniedError } from '../../lib/errors';
+import { httpStatusOf } from '../../lib/http-status';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mezz-auth-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +75,7 @@ describe('CallerAuth', () => {
         const caller = auth.fromHeader(req.headers.authorization, req.socket.remoteAddress ?? '');
         res.end(caller.principal);
       } catch (err) {
-        res.statusCode = 401;
+        res.statusCode = httpStatusOf(err);
         res.end((err as Error).message);
       }
     });
@@ -88,6 +89,8 @@ describe('CallerAuth', () => {
       assert.deepEqual(await get(`Bearer ${S1}`), [200, 'ops']);
       assert.equal((await get())[0], 401);
       assert.equal((await get(`Bearer ${S2}`))[0], 401);
+      assert.equal(httpStatusOf(new PermissionDeniedError('no')), 403);
+      assert.equal(httpStatusOf(new Error('a bug')), 500);
     } finally {
       server.close();
     }
