@@ -325,14 +325,15 @@ async function extractTar(archive: string, dir: string, limit: number, signal: A
   const decompress = DECOMPRESSORS.find(([re]) => re.test(archive))?.[1];
   const tarArgv = asUser(user, ['tar', '-xf', '-', '-C', '.', '--no-same-owner']);
   const tar = spawn(tarArgv[0]!, tarArgv.slice(1), { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'], signal });
-  const done = toolDone('tar', tar);
+  // How each tool ended (its error, or undefined), settled from the start: one may fail while we still feed the other.
+  const tarEnd = ended(toolDone('tar', tar));
   let input: Readable;
   let unpack: ReturnType<typeof spawn> | undefined;
-  let unpackDone: Promise<void> = Promise.resolve();
+  let unpackEnd: Promise<ToolError | undefined> = Promise.resolve(undefined);
   if (decompress) {
     const unpackArgv = asUser(user, [...decompress, archive]);
     unpack = spawn(unpackArgv[0]!, unpackArgv.slice(1), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], signal });
-    unpackDone = toolDone(decompress[0]!, unpack);
+    unpackEnd = ended(toolDone(decompress[0]!, unpack));
     input = unpack.stdout!;
   } else {
     input = (await open(join(dir, archive), constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
@@ -352,17 +353,34 @@ async function extractTar(archive: string, dir: string, limit: number, signal: A
     // them arrives, closing its stdin under us: no failure if tar itself succeeded. The
     // decompressor, cut off mid-write, is then stopped and its status ignored.
     const code = (e as NodeJS.ErrnoException).code;
-    if (seen <= limit && (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE') && (await done.then(() => true, () => false))) {
+    if (seen <= limit && (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE') && !(await tarEnd)) {
       unpack?.kill('SIGKILL');
-      await unpackDone.catch(() => undefined);
+      await unpackEnd;
       return;
     }
     tar.kill('SIGKILL');
     unpack?.kill('SIGKILL');
-    await Promise.allSettled([done, unpackDone]);
+    await Promise.all([tarEnd, unpackEnd]);
     throw e;
   }
-  await Promise.all([done, unpackDone]);
+  // The decompressor's failure says more than tar's ("not in gzip format"), so it goes first;
+  // but one still writing padding after the end-of-archive blocks when tar exited content
+  // died of SIGPIPE, which is no failure of the fetch.
+  const [tarFailed, unpackFailed] = await Promise.all([tarEnd, unpackEnd]);
+  if (unpackFailed && !(unpackFailed.signal === 'SIGPIPE' && !tarFailed)) throw unpackFailed;
+  if (tarFailed) throw tarFailed;
+}
+
+/** The error a tool's end rejected with, or undefined: never rejects. */
+function ended(done: Promise<void>): Promise<ToolError | undefined> {
+  return done.then(() => undefined, (e: ToolError) => e);
+}
+
+/** A tool that exited non-zero or was killed; `signal` names the signal. */
+class ToolError extends Error {
+  constructor(message: string, readonly signal: NodeJS.Signals | null) {
+    super(message);
+  }
 }
 
 /** Uncompressed bytes a zip declares (`unzip -Zt`: "N files, U bytes uncompressed, …"). */
@@ -392,7 +410,7 @@ function toolDone(tool: string, child: ReturnType<typeof spawn>): Promise<void> 
     child.once('close', (code, sig) => {
       if (code === 0) return resolve();
       const last = err.trim().split('\n').pop();
-      reject(new Error(`${tool} ${sig ? `was terminated by ${sig}` : `exited with status ${code}`}${last ? `: ${last}` : ''}`));
+      reject(new ToolError(`${tool} ${sig ? `was terminated by ${sig}` : `exited with status ${code}`}${last ? `: ${last}` : ''}`, sig));
     });
   });
 }
