@@ -12,6 +12,7 @@ import type { FrameworkInfo__Output } from '../lib/proto';
 import { VERSION } from '../lib/version';
 import type { Cluster } from './cluster';
 import { DEFAULT_FAILOVER_TIMEOUT, frameworkInfoProblems, offerConstraintsOf, rolesOf } from './framework-info';
+import type { MasterLimits } from './limits';
 import type { Offers } from './offers';
 import type { FrameworkLink, FrameworkRecord } from './state';
 
@@ -19,6 +20,8 @@ export interface FrameworkLifecycleOptions {
   masterId: string;
   /** Seconds between HEARTBEAT events to frameworks. */
   heartbeatInterval: number;
+  /** SUBSCRIBE rate and frameworks per principal (limits.ts). */
+  limits: MasterLimits;
 }
 
 export class FrameworkLifecycle {
@@ -59,6 +62,8 @@ export class FrameworkLifecycle {
     if (info.id && !known) {
       return refuse(`framework ${info.id} is not registered with this cluster (a state file from another cluster, or one whose registry was wiped?); subscribe without an id to register anew`, 'FRAMEWORK_UNKNOWN');
     }
+    const limited = this.opts.limits.subscribeProblem(info, !known);
+    if (limited) return refuse(limited, 'RESOURCE_EXHAUSTED');
     const now = this.c.now();
     const id = known?.id ?? newId('fw');
     // Durable before the stream is attached: an allocation round during the write would

@@ -24,7 +24,7 @@ try {
 const o = program.opts<{
   host: string; port: number; dataDir: string; cluster: string; etcd?: string; leaseTtl: number; advertise?: string; agentPingTimeout: number; agentPingInterval: number;
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
-  taskLaunchTimeout: number;
+  taskLaunchTimeout: number; maxTasksPerFramework: number; maxFrameworksPerPrincipal: number; subscribeRate: number; subscribeBurst: number;
 }>();
 
 const logger = createLogger('master');
@@ -48,6 +48,7 @@ try {
     agentPingTimeout: o.agentPingTimeout, agentPingInterval: o.agentPingInterval, agentRemovalTimeout: o.agentRemovalTimeout,
     agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
     allocationInterval: o.allocationInterval, allocationBatchMs: 5, taskLaunchTimeout: o.taskLaunchTimeout,
+    limits: { maxTasksPerFramework: o.maxTasksPerFramework, maxFrameworksPerPrincipal: o.maxFrameworksPerPrincipal, subscribeRate: o.subscribeRate, subscribeBurst: o.subscribeBurst },
   });
   await node.start();
   process.stdout.write(`mezz-master listening on ${node.address}\n`);
