@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { Event, FrameworkInfo__Output } from '../../lib/proto';
+import type { Event, FrameworkInfo__Output, TaskStatus__Output } from '../../lib/proto';
 import { MasterHarness, Recorder } from '../fixtures/master-harness';
 
 let h: MasterHarness | undefined;
@@ -22,7 +22,13 @@ async function refusal(harness: MasterHarness, info: Partial<FrameworkInfo__Outp
   const full = { id: '', name: 'fw', user: '', roles: [], capabilities: [], hostname: '', labels: {}, ...info } as FrameworkInfo__Output;
   assert.equal(await harness.master.subscribe(link, full), undefined, 'the SUBSCRIBE was let through');
   assert.ok(link.closed, 'the stream is closed');
-  return link.sent.find((e) => e.error)!.error!;
+  return errorOf(link.sent);
+}
+
+/** The first ERROR event among `events`, its message as a string. */
+function errorOf(events: Event[]) {
+  const e = events.find((x) => x.error)!.error!;
+  return { ...e, message: e.message ?? '' };
 }
 
 describe('SUBSCRIBEs per second per principal', () => {
@@ -81,11 +87,11 @@ describe('tasks per framework', () => {
     assert.equal(a.sent.filter((m) => m.runTasks).length, 1);
     const why = /framework \S+ has 2 live tasks and this accept would add 2; the limit is 3 per framework \(--max-tasks-per-framework\)/;
     for (const id of ['t3', 't4']) {
-      const s = h.updates(fw, id).at(-1)!;
+      const s: TaskStatus__Output = h.updates(fw, id).at(-1)!;
       assert.equal(s.state, 'TASK_ERROR');
       assert.match(s.message, why);
     }
-    const error = fw.sent.find((e) => e.error)!.error!;
+    const error = errorOf(fw.sent);
     assert.equal(error.kind, 'RESOURCE_EXHAUSTED');
     assert.equal(error.fatal, false);
     assert.match(error.message, why);
@@ -99,7 +105,7 @@ describe('tasks per framework', () => {
     await h.agent({ cpus: 1000, mem: 1e6 });
     const fw = await h.framework();
     await h.launch(fw, Array.from({ length: 1001 }, (_, i) => ({ taskId: `t${i}` })));
-    const error = fw.sent.find((e) => e.error)!.error!;
+    const error = errorOf(fw.sent);
     assert.equal(error.kind, 'RESOURCE_EXHAUSTED');
     assert.match(error.message, /accept holds 1001 tasks; the limit is 1000 per accept/);
   });
