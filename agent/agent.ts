@@ -16,7 +16,8 @@ import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
-import { bindServer, CHANNEL_OPTIONS, FILES_SERVER_OPTIONS } from '../lib/grpc';
+import { type ClientSecurity, makeClient, serverCredentials } from '../lib/auth';
+import { bindServer, FILES_SERVER_OPTIONS } from '../lib/grpc';
 import { newId, newUuid } from '../lib/ids';
 import { DEFAULT_FOLLOW_BACKOFF, LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
@@ -70,6 +71,8 @@ export interface AgentOptions {
   killGraceMs?: number;
   /** Ping interval until the master sets one at registration. Default 1000. */
   pingIntervalMs?: number;
+  /** The agent's own credential (its token) and TLS material, for the master link and the files server. Default: none, plaintext. */
+  security?: ClientSecurity;
   /** Unacknowledged updates are resent after this long. Default 2000. */
   statusRetryMs?: number;
   /** Reconnect backoff, each delay jittered to 50–100 %: from initialMs, doubling up to maxMs. Default 100 → 3000. */
@@ -165,6 +168,10 @@ export class Agent extends EventEmitter {
   private boundPort = 0;
   private dir = '';
   private id = '';
+  /** The secret the master issued with `id`; '' until a master has issued one. */
+  private agentToken = '';
+  /** The token the files service accepts: the registering master's; '' (nothing accepted) until registered. */
+  private filesToken = '';
   private detected?: Resources;
   private gpuList: GpuInfo[] = [];
   private executor?: Executor;
@@ -238,8 +245,8 @@ export class Agent extends EventEmitter {
    */
   async start(): Promise<void> {
     const server = new grpc.Server(FILES_SERVER_OPTIONS);
-    server.addService(mezzProto().AgentFiles.service, filesHandlers(this));
-    this.boundPort = await bindServer(server, this.opts.bindHost ?? '0.0.0.0', this.opts.port ?? 5051);
+    server.addService(mezzProto().AgentFiles.service, filesHandlers(this, () => this.filesToken));
+    this.boundPort = await bindServer(server, this.opts.bindHost ?? '0.0.0.0', this.opts.port ?? 5051, serverCredentials(this.opts.security?.tls));
     this.server = server;
     try {
       this.dir = this.opts.workDir ?? `/tmp/mezz/agent-${this.boundPort}`;
@@ -256,7 +263,7 @@ export class Agent extends EventEmitter {
       this.gpuList = found.gpus;
       // The agent picks its id before it first registers and keeps it: a registration whose
       // answer is lost and is sent again then names the same agent, not a second one.
-      this.id = await this.loadAgentId();
+      ({ id: this.id, token: this.agentToken } = await this.loadAgentId());
       if (!this.id) {
         this.id = newId('agent');
         await this.saveAgentId();
@@ -351,8 +358,7 @@ export class Agent extends EventEmitter {
 
   /** The link's stream factory: a fresh channel per attempt, its own reconnects kept within our backoff. */
   private openStream(master: string): { call: AgentStream; close: () => void } {
-    const client = new (mezzProto().AgentGateway)(master, grpc.credentials.createInsecure(), {
-      ...CHANNEL_OPTIONS,
+    const client = makeClient(mezzProto().AgentGateway, master, this.opts.security, {
       'grpc.initial_reconnect_backoff_ms': this.opts.backoff?.initialMs ?? DEFAULT_FOLLOW_BACKOFF.initialMs,
       'grpc.max_reconnect_backoff_ms': this.opts.backoff?.maxMs ?? DEFAULT_FOLLOW_BACKOFF.maxMs,
     });
@@ -360,7 +366,7 @@ export class Agent extends EventEmitter {
     return { call: client.Connect(), close: () => client.close() };
   }
 
-  private registration(): { info: AgentInfo; tasks: AgentTask[] } {
+  private registration(): { info: AgentInfo; tasks: AgentTask[]; agentToken: string } {
     const info: AgentInfo = {
       id: this.id,
       hostname: this.opts.hostname ?? os.hostname(),
@@ -373,7 +379,7 @@ export class Agent extends EventEmitter {
     const tasks = [...this.tasksByKey.values()].map((r) => ({
       frameworkId: r.frameworkId, task: r.task, status: { ...r.latest, agentId: this.id },
     }));
-    return { info, tasks };
+    return { info, tasks, agentToken: this.agentToken };
   }
 
   /** Every failure is worth a line, but not every one of a long run at warn: the 1st, 2nd, 4th, 8th … */
@@ -412,9 +418,11 @@ export class Agent extends EventEmitter {
   }
 
   private onRegistered(r: Registered, master: string): void {
-    if (r.agentId !== this.id) {
-      if (this.id) this.log.warn(`master assigned id ${r.agentId}; was ${this.id}`);
+    this.filesToken = r.filesToken;
+    if (r.agentId !== this.id || r.agentToken) {
+      if (this.id && r.agentId !== this.id) this.log.warn(`master assigned id ${r.agentId}; was ${this.id}`);
       this.id = r.agentId;
+      if (r.agentToken) this.agentToken = r.agentToken;
       void this.saveAgentId();
     }
     this.failedAttempts = 0;
@@ -872,20 +880,22 @@ export class Agent extends EventEmitter {
 
   // ---------------------------------------------------------------- agent id
 
-  private async loadAgentId(): Promise<string> {
+  /** The id and its token from agent.json (both '' when there is none). */
+  private async loadAgentId(): Promise<{ id: string; token: string }> {
     try {
-      const saved = JSON.parse(await readFile(join(this.dir, 'agent.json'), 'utf8')) as { agentId?: unknown };
-      return typeof saved.agentId === 'string' ? saved.agentId : '';
+      const saved = JSON.parse(await readFile(join(this.dir, 'agent.json'), 'utf8')) as { agentId?: unknown; agentToken?: unknown };
+      return { id: typeof saved.agentId === 'string' ? saved.agentId : '', token: typeof saved.agentToken === 'string' ? saved.agentToken : '' };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`ignoring unreadable agent.json: ${errorMessage(err)}`);
-      return '';
+      return { id: '', token: '' };
     }
   }
 
+  /** Saves the id with its token, readable by root only: the token is what lets an agent take the id back. */
   private async saveAgentId(): Promise<void> {
     const id = this.id;
     try {
-      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id });
+      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id, agentToken: this.agentToken }, true, 0o600);
     } catch (err) {
       this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
     }

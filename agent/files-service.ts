@@ -5,7 +5,8 @@
  * (sandbox.ts); errors become gRPC statuses once, in `unary`.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../lib/errors';
+import { Authenticator, CallerAuth } from '../lib/auth';
+import { InvalidArgumentError, UnauthenticatedError } from '../lib/errors';
 import { unary } from '../lib/grpc';
 import type { ReadFileRequest__Output, ReadFileResponse } from '../lib/proto';
 import { UnknownTaskError } from './errors';
@@ -19,16 +20,30 @@ export interface SandboxLookup {
 }
 
 /**
- * Handlers for `mezzanine.v1.AgentFiles`. ReadFile answers PERMISSION_DENIED
+ * Who may read: the master the agent registered with, which presents the
+ * files token it issued at that registration (and checks its own callers'
+ * read_sandbox permission first). Before any registration nobody may.
+ */
+function checkReader(call: grpc.ServerUnaryCall<unknown, unknown>, filesToken: string): void {
+  if (!filesToken) throw new UnauthenticatedError('this agent is not registered with a master yet; read task files through the master');
+  new CallerAuth(new Authenticator([{ principal: 'master', secret: filesToken }]), 'this agent\'s file service (read task files through the master: mezz logs)')
+    .fromGrpc(call);
+}
+
+/**
+ * Handlers for `mezzanine.v1.AgentFiles`. Every read must present the files
+ * token of the master the agent registered with (else UNAUTHENTICATED).
+ * ReadFile answers PERMISSION_DENIED
  * for a path that is absolute, holds `..` or resolves (through symlinks)
  * outside the sandbox, INVALID_ARGUMENT for one that is empty or names no
  * regular file, and NOT_FOUND for an unknown task or file.
  */
-export function filesHandlers(lookup: SandboxLookup): {
+export function filesHandlers(lookup: SandboxLookup, filesToken?: () => string): {
   ReadFile: grpc.handleUnaryCall<ReadFileRequest__Output, ReadFileResponse>;
 } {
   return {
-    ReadFile: unary<ReadFileRequest__Output, ReadFileResponse>(async (req) => {
+    ReadFile: unary<ReadFileRequest__Output, ReadFileResponse>(async (req, call) => {
+      if (filesToken) checkReader(call, filesToken());
       if (!req.taskId) throw new InvalidArgumentError('task_id is required');
       const sandbox = await lookup.findSandbox(req.taskId, req.frameworkId || undefined);
       if (!sandbox) throw new UnknownTaskError(req.taskId, lookup.agentId);

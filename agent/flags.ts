@@ -63,6 +63,10 @@ export interface Flags {
   logMaxSize: number;
   logMaxFiles: number;
   diskCheckInterval: number;
+  credentials?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 /** `10MB`, `512KiB`, `1G`, `2048` (bytes); K/M/G are powers of 1024. 0 turns the cap off. */
@@ -132,6 +136,10 @@ export function agentProgram(): Command {
     .addOption(new Option('--log-max-files <n>', 'rotated copies kept per log: stdout.1 … stdout.N (0: keep none)')
       .argParser(arg(nonNegativeInt)).default(DEFAULT_LOG_MAX_FILES))
     .addOption(durationOption('--disk-check-interval <duration>', 'how often running tasks\' sandboxes are measured against their disk resource (0: never)', { unit: 'ms', default: DEFAULT_DISK_CHECK_INTERVAL_MS }))
+    .option('--credentials <file>', 'this agent\'s credential (JSON {"credentials":[{"principal","secret"}]}, one entry): it registers with it')
+    .option('--tls-cert <file>', 'this agent\'s certificate (PEM): mutual TLS with --tls-key and --tls-ca, for the master link and the files server')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'the CA (PEM) the master\'s certificate must chain to')
     .option('--simulate <count>', 'simulate this many agents over real gRPC instead of running tasks (scale tests, benchmarks)', arg(count))
     .addOption(durationOption('--task-duration <duration>', 'with --simulate: how long a task runs before it finishes (0: until killed)', { unit: 'ms', default: 5000 }))
     .allowExcessArguments(false)

@@ -11,8 +11,21 @@ import { resolveMasters } from '../lib/master-locator';
 import { errorMessage } from '../lib/errors';
 import { createLogger } from '../lib/log';
 import { Agent } from './agent';
+import { type ClientSecurity, loadCredentials, loadTls } from '../lib/auth';
+import { InvalidArgumentError } from '../lib/errors';
 import { agentProgram, type Flags } from './flags';
 import { runSimulatedAgents } from './simulated-cli';
+
+/** The agent's credential (one principal: its own) and TLS material from its flags. */
+function agentSecurity(flags: Flags): ClientSecurity {
+  const tls = loadTls(flags);
+  if (!flags.credentials) return tls ? { tls } : {};
+  const creds = loadCredentials(flags.credentials);
+  if (creds.length !== 1) {
+    throw new InvalidArgumentError(`--credentials ${flags.credentials} holds ${creds.length} credentials; an agent's holds one, its own`);
+  }
+  return { token: creds[0]!.secret, ...(tls ? { tls } : {}) };
+}
 
 async function main(argv: string[]): Promise<void> {
   const cmd = agentProgram();
@@ -25,10 +38,18 @@ async function main(argv: string[]): Promise<void> {
   }
   const flags = cmd.opts<Flags>();
   const log = createLogger('agent');
+  let security: ClientSecurity;
+  try {
+    security = agentSecurity(flags);
+  } catch (err) {
+    process.stderr.write(`mezz-agent: ${errorMessage(err)}\n`);
+    process.exit(2);
+  }
   if (flags.simulate) {
     return runSimulatedAgents({
       count: flags.simulate, masters: flags.master, resources: flags.resources, attributes: flags.attributes, hostname: flags.hostname,
       workDir: flags.workDir, taskDurationMs: flags.taskDuration, pingIntervalMs: flags.pingInterval, statusRetryMs: flags.statusRetry,
+      security,
     }, log);
   }
   let masters: string[];
@@ -58,6 +79,7 @@ async function main(argv: string[]): Promise<void> {
     logMaxFiles: flags.logMaxFiles,
     diskCheckIntervalMs: flags.diskCheckInterval,
     fetcher: { timeoutMs: flags.fetcherTimeout, maxBytes: flags.fetcherMaxSize },
+    security,
     logger: log,
   });
 

@@ -35,6 +35,10 @@ export interface Registered {
   agentId: string;
   pingIntervalSeconds: number;
   masterId: string;
+  /** Issued with a new id: kept beside it and sent with every later registration. */
+  agentToken: string;
+  /** What the agent's file service accepts from now on (the registering master's reads). */
+  filesToken: string;
 }
 
 /** How a stream ended, beside its reason: whether the master turned the agent away, and what comes next. */
@@ -49,8 +53,8 @@ export interface MasterLinkOptions {
   follower: LeaderFollower;
   /** Opens a stream to `master`; `close`, when given, frees what was opened for it (a channel of its own) once the stream is dropped. */
   open(master: string): { call: AgentStream; close?: () => void };
-  /** What to register with on each new stream: the agent's info and every task it tracks. */
-  registration(): { info: AgentInfo; tasks: AgentTask[] };
+  /** What to register with on each new stream: the agent's info, every task it tracks, and the token issued with its id. */
+  registration(): { info: AgentInfo; tasks: AgentTask[]; agentToken?: string };
   /** Ping interval until the master sets one at registration. */
   pingIntervalMs: number;
   /** How long a registration may go unanswered. Default three ping intervals and the margin. */
@@ -150,8 +154,10 @@ export class MasterLink {
     call.on('error', ended);
     call.on('status', ended);
     this.#armSilenceTimer(s);
-    const { info, tasks } = this.opts.registration();
-    for (const m of registrationMessages(info, tasks, this.opts.follower.lostLeader())) call.write(m);
+    const { info, tasks, agentToken } = this.opts.registration();
+    const messages = registrationMessages(info, tasks, this.opts.follower.lostLeader());
+    if (agentToken) messages[0]!.register!.agentToken = agentToken;
+    for (const m of messages) call.write(m);
   }
 
   #receive(s: Stream, m: MasterMessage__Output): void {

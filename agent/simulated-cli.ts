@@ -5,6 +5,7 @@
  * registered (at start, and again after every master failover); logs go to
  * stderr. SIGTERM and SIGINT close every stream and exit 0.
  */
+import type { ClientSecurity } from '../lib/auth';
 import type { Logger } from '../lib/log';
 import type { Resources } from '../lib/resources';
 import type { Attribute } from '../lib/proto';
@@ -21,6 +22,7 @@ export interface SimulateFlags {
   pingIntervalMs: number;
   statusRetryMs: number;
   connections?: number;
+  security?: ClientSecurity;
 }
 
 export async function runSimulatedAgents(flags: SimulateFlags, log: Logger): Promise<void> {
@@ -28,6 +30,7 @@ export async function runSimulatedAgents(flags: SimulateFlags, log: Logger): Pro
     masters: flags.masters, count: flags.count, resources: flags.resources, attributes: flags.attributes,
     hostnamePrefix: flags.hostname, stateDir: flags.workDir, taskDurationMs: flags.taskDurationMs,
     pingIntervalMs: flags.pingIntervalMs, statusRetryMs: flags.statusRetryMs, connections: flags.connections, logger: log,
+    security: flags.security,
   });
   process.stdout.write(`mezz-agent simulating ${flags.count} agents against ${flags.masters.join(',')}\n`);
   let all = false;

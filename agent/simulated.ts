@@ -28,13 +28,12 @@
  * per agent would cost: one silence check and one retry tick for the
  * group, one ping interval per registered agent.
  */
-import * as grpc from '@grpc/grpc-js';
+import { type ClientSecurity, makeClient } from '../lib/auth';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDuration } from '../lib/duration';
 import { errorMessage } from '../lib/errors';
 import type { BackoffOptions } from '../lib/backoff';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
 import { newUuid, newId } from '../lib/ids';
 import { LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
@@ -85,6 +84,8 @@ export interface SimulatedAgentsOptions {
    * connection, as real agents have.
    */
   connections?: number;
+  /** The agents' credential (token) and TLS material. Default: none, plaintext. */
+  security?: ClientSecurity;
   logger?: Logger;
 }
 
@@ -153,14 +154,14 @@ export class SimulatedAgent {
   private readonly updates: StatusUpdateQueue;
   private readonly link: MasterLink;
 
-  constructor(readonly index: number, private readonly g: Group, id: string, hostname: string, attributes: Attribute[]) {
+  constructor(readonly index: number, private readonly g: Group, id: string, hostname: string, attributes: Attribute[], public agentToken = '') {
     this.id = id;
     this.hostname = hostname;
     this.attributes = attributes;
     this.link = new MasterLink({
       follower: new LeaderFollower(g.masters, { backoff: g.backoff }),
       open: (master) => ({ call: g.client(master, index).Connect() }),
-      registration: () => ({ info: this.info(), tasks: this.knownTasks() }),
+      registration: () => ({ info: this.info(), tasks: this.knownTasks(), agentToken: this.agentToken }),
       pingIntervalMs: g.pingIntervalMs,
       registerTimeoutMs: REGISTER_TIMEOUT_MS,
       silenceTimer: false,
@@ -251,8 +252,9 @@ export class SimulatedAgent {
   }
 
   private onRegistered(r: Registered, master: string): void {
-    if (r.agentId !== this.id) {
+    if (r.agentId !== this.id || r.agentToken) {
       this.id = r.agentId;
+      if (r.agentToken) this.agentToken = r.agentToken;
       this.g.idChanged();
     }
     this.masterId = r.masterId;
@@ -342,6 +344,7 @@ export class SimulatedAgent {
     this.tasksByKey.clear();
     this.updates.clear();
     this.id = newId('agent');
+    this.agentToken = '';
     this.g.idChanged();
     this.link.start(); // drops the old stream first
 
@@ -379,14 +382,22 @@ function taskKey(frameworkId: string, taskId: string): string {
 
 const STATE_FILE = 'simulated-agents.json';
 
-async function loadIds(stateDir: string | undefined, log: Logger): Promise<Record<string, string>> {
-  if (!stateDir) return {};
+/** Each agent's id and the token issued with it, by index. */
+interface SavedIds {
+  ids: Record<string, string>;
+  tokens: Record<string, string>;
+}
+
+async function loadIds(stateDir: string | undefined, log: Logger): Promise<SavedIds> {
+  const none = { ids: {}, tokens: {} };
+  if (!stateDir) return none;
+  const map = (v: unknown): Record<string, string> => (v && typeof v === 'object' ? (v as Record<string, string>) : {});
   try {
-    const saved = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as { ids?: unknown };
-    return saved.ids && typeof saved.ids === 'object' ? (saved.ids as Record<string, string>) : {};
+    const saved = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as { ids?: unknown; tokens?: unknown };
+    return { ids: map(saved.ids), tokens: map(saved.tokens) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`ignoring unreadable ${STATE_FILE}: ${errorMessage(err)}`);
-    return {};
+    return none;
   }
 }
 
@@ -416,8 +427,12 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
       return;
     }
     const ids: Record<string, string> = {};
-    for (const a of agents) if (a.id) ids[String(a.index)] = a.id;
-    saving = writeJsonAtomic(join(opts.stateDir, STATE_FILE), { ids })
+    const tokens: Record<string, string> = {};
+    for (const a of agents) {
+      if (a.id) ids[String(a.index)] = a.id;
+      if (a.agentToken) tokens[String(a.index)] = a.agentToken;
+    }
+    saving = writeJsonAtomic(join(opts.stateDir, STATE_FILE), { ids, tokens }, true, 0o600)
       .catch((err) => log.error(`cannot save simulated agents' ids: ${errorMessage(err)}`))
       .then(() => {
         saving = undefined;
@@ -444,8 +459,7 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
       const key = `${master}#${slot}`;
       let c = clients.get(key);
       if (!c) {
-        c = new Gateway(master, grpc.credentials.createInsecure(), {
-          ...CHANNEL_OPTIONS,
+        c = makeClient(Gateway, master, opts.security, {
           'grpc.initial_reconnect_backoff_ms': g.backoff.initialMs,
           'grpc.max_reconnect_backoff_ms': g.backoff.maxMs,
           // A pool of its own per channel: one connection each, and no scan of a
@@ -485,7 +499,8 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
     const extra = typeof opts.attributes === 'function' ? opts.attributes(index) : opts.attributes ?? [];
     const attributes: Attribute[] = [{ name: 'sim', text: 'true' }, { name: 'index', text: String(index) }, ...extra.filter((a) => a.name !== 'sim' && a.name !== 'index')];
     // Like the real agent, each picks its id before it first registers, so a retried registration is the same agent.
-    agents.push(new SimulatedAgent(index, g, savedIds[String(index)] ?? newId('agent'), `${prefix}-${index}`, attributes));
+    const saved = savedIds.ids[String(index)];
+    agents.push(new SimulatedAgent(index, g, saved ?? newId('agent'), `${prefix}-${index}`, attributes, saved ? savedIds.tokens[String(index)] ?? '' : ''));
   }
 
   const silence = setInterval(() => {

@@ -7,7 +7,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { ErrorKind } from '../lib/errors';
-import { CHANNEL_OPTIONS, describeGrpcError, errorKindOf, leaderOf } from '../lib/grpc';
+import { type ClientSecurity, makeClient } from '../lib/auth';
+import { describeGrpcError, errorKindOf, leaderOf } from '../lib/grpc';
 import { LeaderFollower } from '../lib/leader-follower';
 import { mezzProto, type OperatorClient } from '../lib/proto';
 import { CliError } from './errors';
@@ -15,7 +16,7 @@ import { CliError } from './errors';
 /** The Operator methods, by their camelCase client names. */
 export type OperatorMethod =
   | 'getState' | 'getVersion' | 'listAgents' | 'listFrameworks' | 'listTasks' | 'listRoles' | 'updateWeights' | 'readTaskFile'
-  | 'getLeader';
+  | 'getLeader' | 'killTask' | 'teardownFramework';
 
 // Request and response types read off the generated client, whose last
 // overload of each method is `(argument, callback)`.
@@ -49,12 +50,14 @@ export function unreachableMessage(failures: { address: string; reason: string }
 export class OperatorConnection {
   readonly #masters: string[];
   readonly #timeoutMs: number;
+  readonly #security: ClientSecurity | undefined;
   readonly #clients = new Map<string, OperatorClient>();
   #preferred: string | undefined;
 
-  constructor(masters: string[], timeoutMs: number) {
+  constructor(masters: string[], timeoutMs: number, security?: ClientSecurity) {
     this.#masters = masters;
     this.#timeoutMs = timeoutMs;
+    this.#security = security;
   }
 
   /**
@@ -104,7 +107,7 @@ export class OperatorConnection {
   #client(address: string): OperatorClient {
     let c = this.#clients.get(address);
     if (!c) {
-      c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      c = makeClient(mezzProto().Operator, address, this.#security);
       this.#clients.set(address, c);
     }
     return c;

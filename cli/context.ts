@@ -3,6 +3,7 @@
  * and the two ways of printing (a table or one JSON document).
  */
 import type { Command } from 'commander';
+import { type ClientSecurity, resolveClientSecurity } from '../lib/auth';
 import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
 import { errorMessage } from '../lib/errors';
 import { OperatorConnection } from './client';
@@ -13,6 +14,8 @@ export interface Globals {
   masters: string[];
   json: boolean;
   timeoutMs: number;
+  /** The token and TLS material every call carries. */
+  security: ClientSecurity;
 }
 
 export const DEFAULT_MASTER = '127.0.0.1:5050';
@@ -20,14 +23,20 @@ export const DEFAULT_MASTER = '127.0.0.1:5050';
 /** Reads the global flags from any (sub)command; UsageError when one is malformed. */
 export function globals(cmd: Command): Globals {
   // --timeout was parsed (and checked) by commander, in milliseconds.
-  const o = cmd.optsWithGlobals<{ master?: string; json?: boolean; timeout: number }>();
+  const o = cmd.optsWithGlobals<{ master?: string; json?: boolean; timeout: number; token?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string }>();
   let masters: string[];
   try {
     masters = parseMasterSpec(o.master ?? process.env.MEZZ_MASTER ?? DEFAULT_MASTER);
   } catch (err) {
     throw new UsageError(`--master: ${errorMessage(err)}`);
   }
-  return { masters, json: Boolean(o.json), timeoutMs: o.timeout };
+  let security: ClientSecurity;
+  try {
+    security = resolveClientSecurity(o);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  return { masters, json: Boolean(o.json), timeoutMs: o.timeout, security };
 }
 
 /** Runs `fn` with a connection to the master, closed afterwards whatever happens. */
@@ -38,7 +47,7 @@ export async function withMaster<T>(cmd: Command, fn: (conn: OperatorConnection,
   } catch (err) {
     throw new CliError(`cannot find the masters: ${errorMessage(err)}`, 1);
   }
-  const conn = new OperatorConnection(g.masters, g.timeoutMs);
+  const conn = new OperatorConnection(g.masters, g.timeoutMs, g.security);
   try {
     return await fn(conn, g);
   } finally {

@@ -28,6 +28,10 @@ export function buildProgram(): Command {
     .description('Operate a Mezzanine cluster: inspect agents, frameworks, tasks and roles; read task logs; start a local cluster.')
     .option('--master <host:port[,...]>', `master address(es), tried in turn (env MEZZ_MASTER, default ${DEFAULT_MASTER})`)
     .option('--json', 'print one JSON document instead of a table')
+    .option('--token <token>', 'authenticate with this token (env MEZZ_TOKEN or MEZZ_TOKEN_FILE; default ./.mezz/token, written by mezz up)')
+    .option('--tls-cert <file>', 'mutual TLS: this client\'s certificate (PEM; env MEZZ_TLS_CERT), with --tls-key and --tls-ca')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM; env MEZZ_TLS_KEY)')
+    .option('--tls-ca <file>', 'the CA the master\'s certificate must chain to (PEM; env MEZZ_TLS_CA)')
     .addOption(durationOption('--timeout <duration>', 'deadline for each call to the master, e.g. 5s or 500ms', { unit: 'ms', default: 5000, positive: true }))
     .version(VERSION, '-V, --version', "print the CLI's version")
     // Set before the commands are added, so that they inherit it.

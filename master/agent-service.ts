@@ -12,7 +12,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { peerHost } from '../lib/grpc';
 import type { AgentGatewayHandlers } from '../lib/proto/generated/mezzanine/v1/AgentGateway';
 import type { AgentMessage__Output } from '../lib/proto/generated/mezzanine/v1/AgentMessage';
-import { refuseStream, type LeaderSource } from './leader-source';
+import type { Caller } from '../lib/auth';
+import { refuseStream, streamCaller, type LeaderSource } from './leader-source';
 import type { Master } from './master';
 import { streamLink, type AgentStream } from './state';
 
@@ -26,17 +27,19 @@ export const HOLD_REGISTRATION_MS = 3000;
 export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   return {
     Connect(stream: AgentStream) {
+      const caller = streamCaller(node, stream, 'AgentGateway.Connect');
+      if (!caller) return;
       const master = node.leading();
       if (master) {
         master.ownStream(stream);
-        serve(master, stream);
+        serve(master, stream, caller);
         return;
       }
       // A standby: the registration says whether to refuse at once or to hold it through an election.
       const first = (msg: AgentMessage__Output): void => {
         stream.off('end', ended);
         stream.pause();
-        void standby(node, stream, msg);
+        void standby(node, stream, msg, caller);
       };
       const ended = (): void => {
         stream.off('data', first);
@@ -48,7 +51,7 @@ export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   };
 }
 
-async function standby(node: LeaderSource, stream: AgentStream, first: AgentMessage__Output): Promise<void> {
+async function standby(node: LeaderSource, stream: AgentStream, first: AgentMessage__Output, caller: Caller): Promise<void> {
   const lost = first.register?.lostLeader;
   // No other leader serves yet: none is named, the lost one still is, or this node won and is loading.
   const electing = (named: string | undefined): boolean => named === undefined || named === lost || named === node.address;
@@ -73,7 +76,7 @@ async function standby(node: LeaderSource, stream: AgentStream, first: AgentMess
     return;
   }
   master.ownStream(stream);
-  serve(master, stream, first);
+  serve(master, stream, caller, first);
   stream.resume();
 }
 
@@ -85,7 +88,7 @@ async function standby(node: LeaderSource, stream: AgentStream, first: AgentMess
 export const MAX_REGISTERED_TASKS = 100_000;
 
 /** Runs an agent's stream against `master`; `first` is its first message when it was read already. */
-function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output): void {
+function serve(master: Master, stream: AgentStream, caller: Caller, first?: AgentMessage__Output): void {
   const link = streamLink(stream);
   let agentId: string | undefined;
   let registering: Promise<void> | undefined;
@@ -98,7 +101,7 @@ function serve(master: Master, stream: AgentStream, first?: AgentMessage__Output
   };
   const register = (msg: AgentMessage__Output): void => {
     registering = master
-      .registerAgent(link, msg, peerHost(stream.getPeer()))
+      .registerAgent(link, msg, peerHost(stream.getPeer()), caller)
       .then((id) => {
         agentId = id;
       })

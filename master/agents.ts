@@ -7,12 +7,16 @@
  *   register ─▶ ACTIVE ─(stream ends)─▶ DISCONNECTED ─(missed checks)─▶ UNREACHABLE ─(removal timeout)─▶ removed
  *   restart: RECOVERING ─(re-registers)─▶ ACTIVE, or ─(window ends)─▶ UNREACHABLE
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Caller, generateSecret } from '../lib/auth';
+import { errorMessage } from '../lib/errors';
 import * as res from '../lib/resources';
 import { newId } from '../lib/ids';
 import { capStatusMessage, idProblem, lengthProblem, MAX_NAME_LENGTH } from '../lib/limits';
 import { isTerminal, TASK_STATES } from '../lib/proto';
 import type { AgentMessage__Output, AgentTask__Output, TaskInfo__Output, TaskStatus__Output } from '../lib/proto';
 import { showsState, type Cluster } from './cluster';
+import type { Access } from './access';
 import type { Offers } from './offers';
 import type { AgentLink, AgentRecord, FrameworkRecord, TaskRecord } from './state';
 
@@ -40,6 +44,17 @@ export function withoutResourceList(info: TaskInfo__Output): TaskInfo__Output {
   return { ...info, resources: [] };
 }
 
+/** What the registry keeps of an agent token: its SHA-256, hex. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function tokenMatches(token: string, hash: string): boolean {
+  const want = Buffer.from(hash, 'hex');
+  const got = createHash('sha256').update(token, 'utf8').digest();
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
 /** Failed states of a LAUNCH_GROUP member that end the whole group (as Mesos' default executor). */
 const ENDS_GROUP = (state: string): boolean => isTerminal(state) && state !== 'TASK_FINISHED';
 
@@ -48,14 +63,19 @@ export class AgentLifecycle {
   readonly checkEveryMs: number;
   readonly maxMissedChecks: number;
 
-  constructor(private readonly c: Cluster, private readonly offers: Offers, private readonly opts: AgentLifecycleOptions) {
+  constructor(
+    private readonly c: Cluster,
+    private readonly offers: Offers,
+    private readonly access: Access,
+    private readonly opts: AgentLifecycleOptions,
+  ) {
     const timeoutMs = opts.agentPingTimeout * 1000;
     this.checkEveryMs = Math.max(100, Math.min(opts.agentPingInterval * 1000, timeoutMs / 3));
     this.maxMissedChecks = Math.max(3, Math.ceil(timeoutMs / this.checkEveryMs));
   }
 
   /** Handles the first message of an agent's connection; resolves the agent's id, or undefined if refused. */
-  async register(link: AgentLink, msg: AgentMessage__Output, peerHost: string): Promise<string | undefined> {
+  async register(link: AgentLink, msg: AgentMessage__Output, peerHost: string, caller: Caller): Promise<string | undefined> {
     const refuse = (reason: string): undefined => {
       this.c.log.warn(`refused an agent registration from ${peerHost}: ${reason}`);
       link.send({ refused: { reason } });
@@ -73,6 +93,11 @@ export class AgentLifecycle {
     } catch (err) {
       return refuse(`agent resources are invalid: ${(err as Error).message}`);
     }
+    try {
+      this.access.authorize(caller, 'register_agent', '*', `registration of agent ${info.id || 'without an id'} from ${peerHost}`);
+    } catch (err) {
+      return refuse(errorMessage(err));
+    }
     if (info.id && this.c.removedAgents.has(info.id)) {
       this.c.log.warn(`agent ${info.id} was removed earlier; telling it to shut down its tasks and register anew`);
       link.send({ shutdown: { reason: `agent ${info.id} was removed from the cluster after it was unreachable too long` } });
@@ -82,14 +107,22 @@ export class AgentLifecycle {
     const now = this.c.now();
     const address = `${peerHost}:${info.port}`;
     let agent = info.id ? this.c.agents.get(info.id) : undefined;
+    if (agent?.tokenHash && !tokenMatches(reg.agentToken, agent.tokenHash)) {
+      return refuse(`agent id ${agent.id} is held by another agent: the agent token presented ${reg.agentToken ? 'does not match' : 'is missing'}; `
+        + 'an agent takes back only the id it was given (start it with a fresh --work-dir to register as a new agent)');
+    }
+    // A new agent, or one admitted before agents had tokens, is given its token now, and keeps it beside its id.
+    const agentToken = agent?.tokenHash ? '' : generateSecret();
+    const tokenHash = agentToken ? hashToken(agentToken) : agent!.tokenHash!;
+    if (agent && agentToken) await this.c.registry.admitAgent({ id: agent.id, hostname: info.hostname, admittedAt: agent.registeredAt, tokenHash });
     if (!agent) {
       // New agent, or one whose id this registry never admitted: admit it (under its own id if it has one).
       const id = info.id || newId('agent');
-      await this.c.registry.admitAgent({ id, hostname: info.hostname, admittedAt: now });
+      await this.c.registry.admitAgent({ id, hostname: info.hostname, admittedAt: now, tokenHash });
       agent = {
         id, hostname: info.hostname, address, status: 'ACTIVE', total, used: res.empty(), offered: res.empty(),
         attributes: info.attributes, isolation: info.isolation, link, registeredAt: now,
-        tasks: new Map(), offers: new Set(), missedChecks: 0, heardSinceCheck: true,
+        tasks: new Map(), offers: new Set(), missedChecks: 0, heardSinceCheck: true, tokenHash,
       };
       this.c.agents.set(id, agent);
       this.c.log.info(`agent ${id} registered from ${address} (${info.hostname}) with ${res.format(total)}`);
@@ -99,11 +132,15 @@ export class AgentLifecycle {
       this.offers.rescindAll(agent.offers, 'the agent re-registered');
       Object.assign(agent, {
         hostname: info.hostname, address, total, attributes: info.attributes, isolation: info.isolation,
-        link, status: 'ACTIVE', unreachableSince: undefined, missedChecks: 0, heardSinceCheck: true,
+        link, status: 'ACTIVE', unreachableSince: undefined, missedChecks: 0, heardSinceCheck: true, tokenHash,
       });
       this.c.log.info(`agent ${agent.id} re-registered from ${address} (was ${was}) with ${reg.tasks.length} tasks`);
     }
-    link.send({ registered: { agentId: agent.id, pingIntervalSeconds: this.opts.agentPingInterval, masterId: this.opts.masterId } });
+    // A new files token with every registration: only the master the agent registered with reads its sandboxes.
+    agent.filesToken = generateSecret();
+    link.send({ registered: {
+      agentId: agent.id, pingIntervalSeconds: this.opts.agentPingInterval, masterId: this.opts.masterId, agentToken, filesToken: agent.filesToken,
+    } });
     this.reconcileTasks(agent, reg.tasks);
     this.c.scheduleAllocation();
     return agent.id;

@@ -36,6 +36,11 @@ export function masterProgram(): Command {
     .addOption(durationOption('--offer-timeout <duration>', 'rescind offers held longer than this, so an idle framework cannot hoard the cluster (0: never)', { unit: 's', default: 30 }))
     .addOption(durationOption('--task-launch-timeout <duration>', 'a task its agent has not reported on this long after launch (fetching included) is LOST', { unit: 's', default: 600 }))
     .addOption(durationOption('--allocation-interval <duration>', 'periodic allocation round', { unit: 's', default: 1, positive: true }))
+    .option('--credentials <file>', 'principals and secrets (JSON {"credentials":[{"principal","secret"}]}): every call must then present one as a token')
+    .option('--acls <file>', 'access control rules (JSON; needs --credentials): what each principal may do; anything no rule allows is denied unless the file says default "allow"')
+    .option('--tls-cert <file>', 'this master\'s certificate (PEM): mutual TLS with --tls-key and --tls-ca')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'the CA (PEM) every client\'s, agent\'s and etcd\'s certificate must chain to')
     // Limits against abuse (limits.ts says why these defaults).
     .option('--max-tasks-per-framework <n>', 'live tasks one framework may hold; launches beyond are refused (TASK_ERROR)', wholeNumber('--max-tasks-per-framework', 1), DEFAULT_LIMITS.maxTasksPerFramework)
     .option('--max-frameworks-per-principal <n>', 'frameworks one principal may have registered (all anonymous ones together when authentication is off)', wholeNumber('--max-frameworks-per-principal', 1), DEFAULT_LIMITS.maxFrameworksPerPrincipal)

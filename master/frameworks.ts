@@ -6,10 +6,12 @@
  *   SUBSCRIBE ─(registry write)─▶ ACTIVE ─(disconnect)─▶ INACTIVE ─(failover timeout)─▶ removed
  *                                    ▲──────(re-SUBSCRIBE with its id)───┘
  */
-import { errorMessage, type ErrorKind } from '../lib/errors';
+import type { Caller } from '../lib/auth';
+import { errorMessage, MezzError, type ErrorKind } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { FrameworkInfo__Output } from '../lib/proto';
 import { VERSION } from '../lib/version';
+import type { Access } from './access';
 import type { Cluster } from './cluster';
 import { DEFAULT_FAILOVER_TIMEOUT, frameworkInfoProblems, offerConstraintsOf, rolesOf } from './framework-info';
 import type { MasterLimits } from './limits';
@@ -25,7 +27,12 @@ export interface FrameworkLifecycleOptions {
 }
 
 export class FrameworkLifecycle {
-  constructor(private readonly c: Cluster, private readonly offers: Offers, private readonly opts: FrameworkLifecycleOptions) {}
+  constructor(
+    private readonly c: Cluster,
+    private readonly offers: Offers,
+    private readonly access: Access,
+    private readonly opts: FrameworkLifecycleOptions,
+  ) {}
 
   newRecord(id: string, info: FrameworkInfo__Output, registeredAt: number): FrameworkRecord {
     return {
@@ -46,7 +53,7 @@ export class FrameworkLifecycle {
   }
 
   /** SUBSCRIBE: a new framework, or an existing one failing over to a new connection. Refusals are fatal. */
-  async subscribe(link: FrameworkLink, info: FrameworkInfo__Output | null): Promise<FrameworkRecord | undefined> {
+  async subscribe(link: FrameworkLink, info: FrameworkInfo__Output | null, caller: Caller): Promise<FrameworkRecord | undefined> {
     const refuse = (message: string, kind: ErrorKind = 'INVALID') => {
       link.send({ error: { message, fatal: true, call: 'SUBSCRIBE', kind } });
       link.close();
@@ -61,6 +68,11 @@ export class FrameworkLifecycle {
     const known = info.id ? this.c.frameworks.get(info.id) : undefined;
     if (info.id && !known) {
       return refuse(`framework ${info.id} is not registered with this cluster (a state file from another cluster, or one whose registry was wiped?); subscribe without an id to register anew`, 'FRAMEWORK_UNKNOWN');
+    }
+    try {
+      info = { ...info, principal: this.access.subscribe(caller, info, known) };
+    } catch (err) {
+      return refuse(errorMessage(err), err instanceof MezzError ? err.kind : 'PERMISSION_DENIED');
     }
     const limited = this.opts.limits.subscribeProblem(info, !known);
     if (limited) return refuse(limited, 'RESOURCE_EXHAUSTED');
@@ -86,12 +98,13 @@ export class FrameworkLifecycle {
       this.offers.rescindAll(fw.offers, 'the framework re-subscribed');
       Object.assign(fw, {
         info: { ...info, id: fw.id }, roles: rolesOf(info), capabilities: new Set(info.capabilities), offerConstraints: offerConstraintsOf(info),
-        failoverTimeout: info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT, status: 'ACTIVE', link, disconnectedAt: undefined,
+        failoverTimeout: info.failoverTimeout ?? DEFAULT_FAILOVER_TIMEOUT, status: 'ACTIVE', link, disconnectedAt: undefined, peer: caller.peer,
       });
       this.c.log.info(`framework ${fw.id} (${info.name}) re-subscribed with ${fw.tasks.size} tasks`);
     } else {
       fw = this.newRecord(id, info, now);
       fw.link = link;
+      fw.peer = caller.peer;
       this.c.frameworks.set(id, fw);
       this.c.log.info(`framework ${id} (${info.name}) subscribed in roles ${fw.roles.join(', ')}`);
     }
@@ -102,12 +115,20 @@ export class FrameworkLifecycle {
     return fw;
   }
 
-  /** UPDATE_FRAMEWORK: the same checks as SUBSCRIBE; written to the registry before it takes effect. */
-  async update(fw: FrameworkRecord, info: FrameworkInfo__Output | null): Promise<string | undefined> {
-    if (!info) return 'UPDATE_FRAMEWORK must carry framework info';
+  /** UPDATE_FRAMEWORK: the same checks as SUBSCRIBE; written to the registry before it takes effect. Resolves with a refusal, or undefined. */
+  async update(fw: FrameworkRecord, info: FrameworkInfo__Output | null): Promise<{ message: string; kind: ErrorKind } | undefined> {
+    const invalid = (message: string) => ({ message, kind: 'INVALID' as const });
+    if (!info) return invalid('UPDATE_FRAMEWORK must carry framework info');
     const problems = frameworkInfoProblems(info);
-    if (problems.length) return problems.join('; ');
-    if (info.id && info.id !== fw.id) return `UPDATE_FRAMEWORK names framework ${info.id} but this stream belongs to ${fw.id}`;
+    if (problems.length) return invalid(problems.join('; '));
+    if (info.id && info.id !== fw.id) return invalid(`UPDATE_FRAMEWORK names framework ${info.id} but this stream belongs to ${fw.id}`);
+    // The principal stays the one that subscribed; new roles need its permission.
+    const caller: Caller = { principal: fw.info.principal || undefined, peer: fw.peer ?? '' };
+    try {
+      info = { ...info, principal: this.access.subscribe(caller, info, fw, 'UPDATE_FRAMEWORK') };
+    } catch (err) {
+      return { message: errorMessage(err), kind: err instanceof MezzError ? err.kind : 'PERMISSION_DENIED' };
+    }
     await this.c.registry.putFramework({ id: fw.id, info: { ...info, id: fw.id }, registeredAt: fw.registeredAt });
     this.offers.rescindAll(fw.offers, 'the framework changed its roles');
     fw.info = { ...info, id: fw.id };

@@ -2,7 +2,8 @@
  * What the gRPC services need from a master node: the Master while it
  * leads, and otherwise the answer that points callers to the leader.
  */
-import type { NotLeaderError } from '../lib/errors';
+import type { Caller, CallerAuth, TlsMaterial } from '../lib/auth';
+import { errorMessage, type NotLeaderError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { toServiceError } from '../lib/grpc';
 import type { Master } from './master';
@@ -23,6 +24,10 @@ export interface LeaderSource {
    * `timeoutMs`, or when `signal` aborts, whichever comes first.
    */
   leadershipChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Who is calling (every service authenticates each call or stream with it). */
+  readonly auth: CallerAuth;
+  /** This master's TLS material, for its calls to agents' file services; undefined: plaintext. */
+  readonly tls?: TlsMaterial;
 }
 
 /**
@@ -44,4 +49,19 @@ export function streamMaster(node: LeaderSource, stream: AgentStream | Scheduler
 export function refuseStream(node: LeaderSource, stream: AgentStream | SchedulerStream): void {
   stream.on('data', () => undefined);
   stream.emit('error', toServiceError(node.notLeader()));
+}
+
+/**
+ * The caller of a stream, authenticated once as it opens; a stream without
+ * valid credentials ends at once with UNAUTHENTICATED (and its audit line).
+ */
+export function streamCaller(node: LeaderSource, stream: AgentStream | SchedulerStream, service: string): Caller | undefined {
+  try {
+    return node.auth.fromGrpc(stream);
+  } catch (err) {
+    node.log.warn(`audit: unauthenticated ${service} stream from ${stream.getPeer()} refused: ${errorMessage(err)}`);
+    stream.on('data', () => undefined);
+    stream.emit('error', toServiceError(err));
+    return undefined;
+  }
 }

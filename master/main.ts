@@ -11,6 +11,7 @@ import type { Store } from '../lib/store';
 import { EmbeddedStore } from '../lib/store-embedded';
 import { EtcdStore } from '../lib/store-etcd';
 import { masterProgram } from './flags';
+import { masterSecurity } from './security';
 import { MasterNode } from './node';
 
 const program = masterProgram();
@@ -24,11 +25,13 @@ try {
 const o = program.opts<{
   host: string; port: number; dataDir: string; cluster: string; etcd?: string; leaseTtl: number; advertise?: string; agentPingTimeout: number; agentPingInterval: number;
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
-  taskLaunchTimeout: number; maxTasksPerFramework: number; maxFrameworksPerPrincipal: number; subscribeRate: number; subscribeBurst: number;
+  taskLaunchTimeout: number; credentials?: string; acls?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string;
+  maxTasksPerFramework: number; maxFrameworksPerPrincipal: number; subscribeRate: number; subscribeBurst: number;
 }>();
 
 const logger = createLogger('master');
 try {
+  const security = masterSecurity(o, logger);
   let store: Store;
   let election: Election;
   let where: string;
@@ -48,6 +51,7 @@ try {
     agentPingTimeout: o.agentPingTimeout, agentPingInterval: o.agentPingInterval, agentRemovalTimeout: o.agentRemovalTimeout,
     agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
     allocationInterval: o.allocationInterval, allocationBatchMs: 5, taskLaunchTimeout: o.taskLaunchTimeout,
+    ...security,
     limits: { maxTasksPerFramework: o.maxTasksPerFramework, maxFrameworksPerPrincipal: o.maxFrameworksPerPrincipal, subscribeRate: o.subscribeRate, subscribeBurst: o.subscribeBurst },
   });
   await node.start();

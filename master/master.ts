@@ -14,7 +14,9 @@ import type { Logger } from '../lib/log';
 import { newId } from '../lib/ids';
 import * as res from '../lib/resources';
 import type { AgentMessage__Output, Call__Output, FrameworkInfo__Output } from '../lib/proto';
+import { Authorizer, type Caller } from '../lib/auth';
 import { InvalidArgumentError } from '../lib/errors';
+import { Access } from './access';
 import { AgentLifecycle } from './agents';
 import { Cluster } from './cluster';
 import { AgentUnavailableError, UnknownFrameworkError, UnknownTaskError } from './errors';
@@ -55,10 +57,18 @@ export interface MasterOptions {
   clock?: Clock;
   /** Limits against abuse (limits.ts); DEFAULT_LIMITS for any not given. */
   limits?: Partial<LimitOptions>;
+  /** Who may do what; without it every caller may do everything (authentication and ACLs off). */
+  access?: Access;
 }
 
 /** A task the master sent that its agent says nothing about is LOST after this long (fetching its URIs included). */
 export const DEFAULT_TASK_LAUNCH_TIMEOUT = 600;
+
+/** What an authorization decision about a framework names: its id and owner. */
+export interface FrameworkOwner {
+  id: string;
+  principal: string;
+}
 
 /** Anything the master ends when it stops: a gRPC stream. */
 interface Closable {
@@ -74,6 +84,7 @@ export class Master {
   private readonly agentsRoom: AgentLifecycle;
   private readonly frameworksRoom: FrameworkLifecycle;
   private readonly calls: SchedulerCalls;
+  readonly access: Access;
   private readonly timers: Timer[] = [];
   /** Streams opened while this Master led; ended when it stops. */
   private readonly streams = new Set<Closable>();
@@ -83,14 +94,15 @@ export class Master {
     this.startedAt = clock.now();
     this.c = new Cluster(clock, opts.logger, opts.registry, () => this.offersRoom.schedule());
     this.offersRoom = new Offers(this.c, { offerTimeout: opts.offerTimeout, allocationBatchMs: opts.allocationBatchMs, idPrefix: this.id.slice(7, 13) });
-    this.agentsRoom = new AgentLifecycle(this.c, this.offersRoom, {
+    this.access = opts.access ?? new Access(new Authorizer(undefined, opts.logger));
+    this.agentsRoom = new AgentLifecycle(this.c, this.offersRoom, this.access, {
       masterId: this.id, agentPingTimeout: opts.agentPingTimeout, agentPingInterval: opts.agentPingInterval,
       agentRemovalTimeout: opts.agentRemovalTimeout, agentReregisterTimeout: opts.agentReregisterTimeout,
       taskLaunchTimeout: opts.taskLaunchTimeout ?? DEFAULT_TASK_LAUNCH_TIMEOUT,
     });
     const limits = new MasterLimits(this.c, { ...DEFAULT_LIMITS, ...opts.limits });
-    this.frameworksRoom = new FrameworkLifecycle(this.c, this.offersRoom, { masterId: this.id, heartbeatInterval: opts.heartbeatInterval, limits });
-    this.calls = new SchedulerCalls(this.c, this.offersRoom, this.frameworksRoom, limits);
+    this.frameworksRoom = new FrameworkLifecycle(this.c, this.offersRoom, this.access, { masterId: this.id, heartbeatInterval: opts.heartbeatInterval, limits });
+    this.calls = new SchedulerCalls(this.c, this.offersRoom, this.frameworksRoom, this.access, limits);
   }
 
   // The records, read by the operator API.
@@ -126,7 +138,7 @@ export class Master {
       this.c.agents.set(a.id, {
         id: a.id, hostname: a.hostname, address: '', status: 'RECOVERING', total: res.empty(), used: res.empty(), offered: res.empty(),
         attributes: [], isolation: [], registeredAt: a.admittedAt, tasks: new Map(), offers: new Set(),
-        missedChecks: 0, heardSinceCheck: true,
+        missedChecks: 0, heardSinceCheck: true, tokenHash: a.tokenHash,
       });
     }
     for (const f of snap.frameworks) this.frameworksRoom.recover(f.id, f.info, f.registeredAt);
@@ -167,8 +179,8 @@ export class Master {
   // ─── dispatch ─────────────────────────────────────────────────────────
 
   /** The first message of an agent's connection; resolves the agent's id, or undefined if refused. */
-  registerAgent(link: AgentLink, msg: AgentMessage__Output, peerHost: string): Promise<string | undefined> {
-    return this.agentsRoom.register(link, msg, peerHost);
+  registerAgent(link: AgentLink, msg: AgentMessage__Output, peerHost: string, caller: Caller): Promise<string | undefined> {
+    return this.agentsRoom.register(link, msg, peerHost, caller);
   }
 
   agentMessage(agentId: string, link: AgentLink, msg: AgentMessage__Output): void {
@@ -179,8 +191,8 @@ export class Master {
     this.agentsRoom.disconnected(agentId, link);
   }
 
-  subscribe(link: FrameworkLink, info: FrameworkInfo__Output | null): Promise<FrameworkRecord | undefined> {
-    return this.frameworksRoom.subscribe(link, info);
+  subscribe(link: FrameworkLink, info: FrameworkInfo__Output | null, caller: Caller): Promise<FrameworkRecord | undefined> {
+    return this.frameworksRoom.subscribe(link, info, caller);
   }
 
   /** True while `fw` is registered and `link` is its connection: calls on any other link are dropped. */
@@ -232,7 +244,7 @@ export class Master {
    * frameworks' tasks of one id): its agent is told to kill it, and the end
    * reaches the framework as any update does.
    */
-  killTask(taskId: string, frameworkId: string): TaskRecord {
+  killTask(taskId: string, frameworkId: string, authorize: (fw: FrameworkOwner) => void): TaskRecord {
     const matches = [...this.c.frameworks.values()]
       .filter((f) => !frameworkId || f.id === frameworkId)
       .map((f) => f.tasks.get(taskId))
@@ -242,16 +254,24 @@ export class Master {
       throw new InvalidArgumentError(`task id ${taskId} is used by ${matches.length} frameworks (${matches.map((t) => t.frameworkId).join(', ')}); name one with --framework`);
     }
     const task = matches[0]!;
+    authorize(this.frameworkOwner(task.frameworkId));
     const agent = this.c.agents.get(task.agentId);
     if (!agent?.link) throw new AgentUnavailableError(`agent ${task.agentId} of task ${taskId} is not connected; kill it again once the agent is back`);
     agent.link.send({ killTask: { frameworkId: task.frameworkId, taskId, reason: 'killed by an operator' } });
     return task;
   }
 
+  /** A framework (live or removed) and the principal that registered it, the object of kill_task, teardown_framework and read_sandbox. */
+  frameworkOwner(frameworkId: string): FrameworkOwner {
+    const fw = this.c.frameworks.get(frameworkId) ?? this.c.removedFrameworkRecords.find((f) => f.id === frameworkId);
+    return { id: frameworkId, principal: fw?.info.principal ?? '' };
+  }
+
   /** An operator's teardown: the framework is removed and its tasks killed. */
-  async teardown(frameworkId: string): Promise<number> {
+  async teardown(frameworkId: string, authorize: (fw: FrameworkOwner) => void): Promise<number> {
     const fw = this.c.frameworks.get(frameworkId);
     if (!fw) throw new UnknownFrameworkError(frameworkId);
+    authorize(this.frameworkOwner(fw.id));
     const tasks = fw.tasks.size;
     await this.frameworksRoom.remove(fw, 'torn down by an operator');
     return tasks;

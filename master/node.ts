@@ -11,6 +11,7 @@
  * Master is stopped synchronously in both cases, before anything else runs.
  */
 import * as grpc from '@grpc/grpc-js';
+import { CallerAuth, serverCredentials, type TlsMaterial } from '../lib/auth';
 import { bindServer, SERVER_OPTIONS } from '../lib/grpc';
 import type { Election, Leadership } from '../lib/election';
 import { errorMessage, NotLeaderError } from '../lib/errors';
@@ -31,6 +32,10 @@ export interface MasterNodeOptions extends Omit<MasterOptions, 'registry'> {
   port: number;
   /** host:port that others use to reach this master; default from host and the bound port. */
   advertise?: string;
+  /** Authentication of every call; default: off (every caller anonymous). */
+  auth?: CallerAuth;
+  /** Mutual TLS for the server and for calls to agents; default: plaintext. */
+  tls?: TlsMaterial;
 }
 
 export class MasterNode implements LeaderSource {
@@ -45,10 +50,14 @@ export class MasterNode implements LeaderSource {
   port = 0;
   readonly cluster: string;
   readonly log: Logger;
+  readonly auth: CallerAuth;
+  readonly tls?: TlsMaterial;
 
   constructor(private readonly opts: MasterNodeOptions) {
     this.cluster = opts.cluster;
     this.log = opts.logger;
+    this.auth = opts.auth ?? new CallerAuth(undefined, 'this master');
+    if (opts.tls) this.tls = opts.tls;
   }
 
   /** Binds the server and starts campaigning; resolves once the server listens. */
@@ -58,7 +67,7 @@ export class MasterNode implements LeaderSource {
     server.addService(proto.Scheduler.service, schedulerHandlers(this));
     server.addService(proto.AgentGateway.service, agentGatewayHandlers(this));
     server.addService(proto.Operator.service, operatorHandlers(this));
-    this.port = await bindServer(server, this.opts.host, this.opts.port);
+    this.port = await bindServer(server, this.opts.host, this.opts.port, serverCredentials(this.opts.tls));
     this.server = server;
     const shownHost = this.opts.host === '0.0.0.0' || this.opts.host === '::' ? '127.0.0.1' : this.opts.host;
     this.address = this.opts.advertise ?? `${shownHost}:${this.port}`;

@@ -2,11 +2,17 @@
  * gRPC glue for the Operator service: read-only views of the master's state
  * for the CLI, weight updates, and sandbox file reads proxied to agents.
  */
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, describeGrpcError, errorKindOf, unary } from '../lib/grpc';
-import { type ErrorKind, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
+import type * as grpc from '@grpc/grpc-js';
+import { bearerMetadata, type Caller, makeClient } from '../lib/auth';
+import { describeGrpcError, errorKindOf, unary } from '../lib/grpc';
+import { type ErrorKind, errorMessage, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
 import { MAX_TASKS_PER_PAGE, truncate } from '../lib/limits';
 import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
+import type { KillTaskRequest__Output } from '../lib/proto/generated/mezzanine/v1/KillTaskRequest';
+import type { ListTasksRequest__Output } from '../lib/proto/generated/mezzanine/v1/ListTasksRequest';
+import type { ReadFileRequest__Output } from '../lib/proto/generated/mezzanine/v1/ReadFileRequest';
+import type { TeardownFrameworkRequest__Output } from '../lib/proto/generated/mezzanine/v1/TeardownFrameworkRequest';
+import type { UpdateWeightsRequest__Output } from '../lib/proto/generated/mezzanine/v1/UpdateWeightsRequest';
 import * as res from '../lib/resources';
 import { VERSION } from '../lib/version';
 import type { OperatorHandlers } from '../lib/proto/generated/mezzanine/v1/Operator';
@@ -101,7 +107,7 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
   const filesClient = (address: string) => {
     let c = fileClients.get(address);
     fileClients.delete(address);
-    c ??= new (mezzProto().AgentFiles)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    c ??= makeClient(mezzProto().AgentFiles, address, node.tls ? { tls: node.tls } : undefined);
     fileClients.set(address, c);
     if (fileClients.size > FILE_CLIENTS) {
       const [oldest, client] = fileClients.entries().next().value!;
@@ -111,9 +117,31 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
     return c;
   };
 
+  /**
+   * A handler of an authenticated call: the caller is extracted once, and a
+   * call without valid credentials is refused (UNAUTHENTICATED) with an audit line.
+   */
+  const authed = <Req, Res>(method: string, fn: (req: Req, caller: Caller) => Promise<Res> | Res) =>
+    unary<Req, Res>((req, call) => {
+      let caller: Caller;
+      try {
+        caller = node.auth.fromGrpc(call);
+      } catch (err) {
+        node.log.warn(`audit: unauthenticated Operator.${method} from ${call.getPeer()} refused: ${errorMessage(err)}`);
+        throw err;
+      }
+      return fn(req, caller);
+    });
+  /** The leader, once the caller may view the cluster. */
+  const viewer = (caller: Caller, method: string): Master => {
+    const master = leader();
+    master.access.authorize(caller, 'view', '*', `Operator.${method}`);
+    return master;
+  };
+
   return {
-    GetState: unary(async () => {
-      const master = leader();
+    GetState: authed('GetState', async (_req: unknown, caller) => {
+      const master = viewer(caller, 'GetState');
       let total = res.empty();
       let used = res.empty();
       let offered = res.empty();
@@ -140,15 +168,15 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
         tasksByState, total: res.scalars(total), used: res.scalars(used), offered: res.scalars(offered),
       };
     }),
-    ListAgents: unary(() => ({
-      agents: [...leader().agents.values()].map((a) => ({
+    ListAgents: authed('ListAgents', (_req: unknown, caller) => ({
+      agents: [...viewer(caller, 'ListAgents').agents.values()].map((a) => ({
         id: a.id, hostname: a.hostname, address: a.address, state: a.status, resources: res.scalars(a.total),
         used: res.scalars(a.used), offered: res.scalars(a.offered), attributes: a.attributes,
         ports: res.formatRanges(a.total.ports), tasks: a.tasks.size, isolation: a.isolation, registeredAt: a.registeredAt / 1000,
       })),
     })),
-    ListFrameworks: unary(() => {
-      const master = leader();
+    ListFrameworks: authed('ListFrameworks', (_req: unknown, caller) => {
+      const master = viewer(caller, 'ListFrameworks');
       return { frameworks: [...master.frameworks.values()].map((f) => {
         let used = res.empty();
         for (const t of f.tasks.values()) used = res.add(used, t.resources);
@@ -164,8 +192,8 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
         };
       }) };
     }),
-    ListTasks: unary((req) => {
-      const master = leader();
+    ListTasks: authed('ListTasks', (req: ListTasksRequest__Output, caller) => {
+      const master = viewer(caller, 'ListTasks');
       const state = req.state.trim();
       if (state && !STATES.has(state)) {
         throw new InvalidArgumentError(`unknown task state "${state}"; valid: ${[...STATES].join(', ')}`);
@@ -180,8 +208,8 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       };
       return taskPage(matching(), req);
     }),
-    ListRoles: unary(() => rolesView(leader())),
-    UpdateWeights: unary(async (req) => {
+    ListRoles: authed('ListRoles', (_req: unknown, caller) => rolesView(viewer(caller, 'ListRoles'))),
+    UpdateWeights: authed('UpdateWeights', async (req: UpdateWeightsRequest__Output, caller) => {
       if (!req.weights.length) throw new InvalidArgumentError('no weights given; e.g. role=dev weight=2');
       if (req.weights.length > MAX_WEIGHTS_PER_CALL) {
         throw new InvalidArgumentError(`${req.weights.length} weights in one call; at most ${MAX_WEIGHTS_PER_CALL} (they are stored in one transaction): send them in batches`);
@@ -193,34 +221,41 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
         }
       }
       const master = leader();
+      for (const w of req.weights) master.access.authorize(caller, 'update_weights', w.role, `Operator.UpdateWeights to ${w.weight}`);
       await master.setWeights(req.weights);
       return rolesView(master);
     }),
-    GetVersion: unary(() => ({ version: VERSION, masterId: node.leading()?.id ?? '' })),
-    GetLeader: unary(async () => ({
+    // Authenticated, but open to every principal: where the leader is and what it runs, nothing of the cluster's.
+    GetVersion: authed('GetVersion', () => ({ version: VERSION, masterId: node.leading()?.id ?? '' })),
+    GetLeader: authed('GetLeader', async () => ({
       leader: node.leaderAddress() ?? '', self: node.address, isLeader: !!node.leading(), candidates: await node.candidates(),
       masterId: node.leading()?.id ?? '',
     })),
-    KillTask: unary((req) => {
+    KillTask: authed('KillTask', (req: KillTaskRequest__Output, caller) => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
-      const task = leader().killTask(req.taskId, req.frameworkId);
+      const master = leader();
+      const task = master.killTask(req.taskId, req.frameworkId, (fw) => master.access.onFramework(caller, 'kill_task', fw, `Operator.KillTask of task ${req.taskId}`));
       return { frameworkId: task.frameworkId, agentId: task.agentId };
     }),
-    TeardownFramework: unary(async (req) => {
+    TeardownFramework: authed('TeardownFramework', async (req: TeardownFrameworkRequest__Output, caller) => {
       if (!req.frameworkId) throw new InvalidArgumentError('no framework id given');
-      return { tasks: await leader().teardown(req.frameworkId) };
+      const master = leader();
+      return { tasks: await master.teardown(req.frameworkId, (fw) => master.access.onFramework(caller, 'teardown_framework', fw, 'Operator.TeardownFramework')) };
     }),
-    ReadTaskFile: unary(async (req): Promise<ReadFileResponse> => {
+    ReadTaskFile: authed('ReadTaskFile', async (req: ReadFileRequest__Output, caller): Promise<ReadFileResponse> => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
       const master = leader();
       const task = master.findTask(req.taskId);
       if (!task) throw new UnknownTaskError(req.taskId);
+      master.access.onFramework(caller, 'read_sandbox', master.frameworkOwner(task.frameworkId), `Operator.ReadTaskFile of task ${task.id}`);
       const agent = master.agents.get(task.agentId);
-      if (!agent?.address) throw new UnavailableError(`agent ${task.agentId} of task ${task.id} is not known or not connected`);
+      if (!agent?.address || !agent.filesToken) throw new UnavailableError(`agent ${task.agentId} of task ${task.id} is not known or not connected`);
       const client = filesClient(agent.address);
+      const metadata = bearerMetadata(agent.filesToken);
       return new Promise((resolve, reject) => {
         client.readFile(
           { ...req, frameworkId: task.frameworkId },
+          metadata,
           { deadline: Date.now() + 10_000 },
           (err, out) => {
             if (err) {

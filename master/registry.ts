@@ -31,6 +31,8 @@ export interface AdmittedAgent {
   id: string;
   hostname: string;
   admittedAt: number;
+  /** SHA-256 (hex) of the agent token issued with the id; absent in records written before agents had tokens. */
+  tokenHash?: string;
 }
 
 export interface RegisteredFramework {
@@ -112,7 +114,8 @@ export class Registry {
       agents: each('agents', agents, (id, v) => {
         const a = v as AdmittedAgent;
         return skip(recordIdProblem(id, v) ?? (typeof a.hostname !== 'string' ? 'hostname is not a string' : undefined) ??
-          timestampProblem(a.admittedAt, 'admittedAt')) ?? { id, hostname: a.hostname, admittedAt: a.admittedAt };
+          timestampProblem(a.admittedAt, 'admittedAt') ?? (a.tokenHash === undefined || /^[0-9a-f]{64}$/.test(a.tokenHash) ? undefined : 'tokenHash is not a SHA-256 in hex')) ??
+          { id, hostname: a.hostname, admittedAt: a.admittedAt, ...(a.tokenHash ? { tokenHash: a.tokenHash } : {}) };
       }),
       removedAgents: new Set(each('removed-agents', removedAgents, (id, at) => skip(idProblem('the id in its key', id) ?? timestampProblem(at, 'the removal time')) ?? id)),
       frameworks: each('frameworks', frameworks, (id, v) => {

@@ -12,6 +12,7 @@ import type { ErrorKind } from '../lib/errors';
 import { describe, shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES } from '../lib/limits';
 import type { Call__Output, TaskInfo__Output, TaskStatus } from '../lib/proto';
 import { withoutResourceList } from './agents';
+import type { Access } from './access';
 import type { Cluster } from './cluster';
 import type { FrameworkLifecycle } from './frameworks';
 import type { MasterLimits } from './limits';
@@ -21,7 +22,11 @@ import { validateAccept } from './validation';
 
 export class SchedulerCalls {
   constructor(
-    private readonly c: Cluster, private readonly offers: Offers, private readonly frameworks: FrameworkLifecycle, private readonly limits: MasterLimits,
+    private readonly c: Cluster,
+    private readonly offers: Offers,
+    private readonly frameworks: FrameworkLifecycle,
+    private readonly access: Access,
+    private readonly limits: MasterLimits,
   ) {}
 
   /** Dispatches one call from a subscribed framework. */
@@ -41,8 +46,8 @@ export class SchedulerCalls {
       case 'message': return this.message(fw, call.message!);
       case 'teardown': return this.frameworks.remove(fw, 'the framework tore itself down');
       case 'updateFramework': {
-        const problem = await this.frameworks.update(fw, call.updateFramework!.framework);
-        return problem ? this.error(fw, kind, problem) : undefined;
+        const refused = await this.frameworks.update(fw, call.updateFramework!.framework);
+        return refused ? this.error(fw, kind, refused.message, refused.kind) : undefined;
       }
       case 'subscribe': return this.error(fw, kind, 'this stream is already subscribed; open a new stream to subscribe again');
       default: return this.error(fw, kind, `unknown call ${String(kind).slice(0, 40)}`);
@@ -79,6 +84,7 @@ export class SchedulerCalls {
     const verdict = validateAccept({
       frameworkId: fw.id, offerIds: accept.offerIds, operations: accept.operations,
       findOffer: (id) => this.c.offers.get(id), taskIdInUse: (id) => fw.tasks.has(id),
+      userProblem: this.access.userChecker(fw, fw.peer ?? ''),
     });
     // Every valid offer is consumed; what no task takes returns to the pool.
     for (const offer of verdict.offers) this.offers.remove(offer);

@@ -4,12 +4,14 @@
  */
 import { errorMessage } from '../lib/errors';
 import type { SchedulerHandlers } from '../lib/proto/generated/mezzanine/v1/Scheduler';
-import { streamMaster, type LeaderSource } from './leader-source';
+import { streamCaller, streamMaster, type LeaderSource } from './leader-source';
 import { streamLink, type FrameworkRecord, type SchedulerStream } from './state';
 
 export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
   return {
     Subscribe(stream: SchedulerStream) {
+      const caller = streamCaller(node, stream, 'Scheduler.Subscribe');
+      if (!caller) return;
       const master = streamMaster(node, stream);
       if (!master) return;
       const link = streamLink(stream);
@@ -27,7 +29,7 @@ export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
                 stream.end();
                 return;
               }
-              fw = await master.subscribe(link, call.subscribe?.framework ?? null);
+              fw = await master.subscribe(link, call.subscribe?.framework ?? null, caller);
               return;
             }
             if (fw && master.isCurrent(fw, link)) await master.call(fw, call);

@@ -71,6 +71,10 @@ export interface AgentRecord {
   registeredAt: number;
   tasks: Map<string, TaskRecord>;
   offers: Set<string>;
+  /** SHA-256 of the token issued with its id; re-registering under the id takes the token. */
+  tokenHash?: string;
+  /** The token the agent's files service accepts from this master, issued at its registration. */
+  filesToken?: string;
 }
 
 /** ACTIVE: subscribed. INACTIVE: disconnected, within its failover timeout. */
@@ -98,6 +102,8 @@ export interface FrameworkRecord {
   registeredAt: number;
   /** Tasks reported LOST while their agent was unreachable: killed if the agent returns with them. */
   lostTaskIds: Set<string>;
+  /** Where its current (or last) connection came from, for audit lines. */
+  peer?: string;
 }
 
 export interface TaskRecord {

@@ -43,6 +43,8 @@ export interface AcceptContext {
   findOffer(id: string): OfferRecord | undefined;
   /** True when the framework already has a live task with this id. */
   taskIdInUse(id: string): boolean;
+  /** Why the framework may not run this task as its user (ACL run_task_as), or undefined. */
+  userProblem?(task: TaskInfo__Output): string | undefined;
 }
 
 export function validateAccept(ctx: AcceptContext): AcceptVerdict {
@@ -96,6 +98,8 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
     }
     const cmd = t.task.command;
     if (!cmd || !cmd.value.trim()) t.reasons.push(`task ${id} has an empty command`);
+    const userProblem = ctx.userProblem?.(t.task);
+    if (userProblem) t.reasons.push(`task ${id}: ${userProblem}`);
     try {
       t.resources = res.fromProto(t.task.resources);
     } catch (err) {

@@ -4,9 +4,10 @@
  * connected to; that master asks the task's agent. The same path as
  * `mezz logs` (cli/commands/logs.ts).
  */
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, errorKindOf, tidyDetails } from '../../lib/grpc';
-import { mezzProto, type ReadFileResponse__Output } from '../../lib/proto';
+import type * as grpc from '@grpc/grpc-js';
+import { type ClientSecurity, makeClient } from '../../lib/auth';
+import { errorKindOf, tidyDetails } from '../../lib/grpc';
+import { mezzProto, type OperatorClient, type ReadFileResponse__Output } from '../../lib/proto';
 import { CallError } from './errors';
 
 /** What the reader needs from a Framework. */
@@ -14,6 +15,8 @@ export interface FileSource {
   readonly connected: boolean;
   /** The master's address. */
   readonly master: string;
+  /** The token and TLS material to call it with. */
+  readonly security: ClientSecurity;
 }
 
 /** Which bytes to read: from `offset`, at most `length` (0: 64 KiB; the agent caps it at 1 MiB). */
@@ -46,7 +49,7 @@ export async function readTaskFile(src: FileSource, taskId: string, path = 'stdo
   if (!src.connected) {
     throw new CallError(CALL, `cannot read ${path} of task ${taskId}: not connected to a master (reconnecting to ${src.master}); try again after 'subscribed'`, 'UNAVAILABLE');
   }
-  const client = new (mezzProto().Operator)(src.master, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  const client: OperatorClient = makeClient(mezzProto().Operator, src.master, src.security);
   try {
     const res = await new Promise<ReadFileResponse__Output>((resolve, reject) => {
       client.readTaskFile({ taskId, path, offset, length }, { deadline: Date.now() + READ_DEADLINE_MS }, (err, out) =>

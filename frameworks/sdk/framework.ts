@@ -20,7 +20,8 @@ import { parseMasterList } from '../../lib/address';
 import { parseMasterSpec, resolveMasters } from '../../lib/master-locator';
 import { parseDuration } from '../../lib/duration';
 import { type ErrorKind, asErrorKind } from '../../lib/errors';
-import { CHANNEL_OPTIONS, errorKindOf, leaderOf, tidyDetails } from '../../lib/grpc';
+import { type ClientSecurity, makeClient, resolveClientSecurity } from '../../lib/auth';
+import { errorKindOf, leaderOf, tidyDetails } from '../../lib/grpc';
 import { LeaderFollower } from '../../lib/leader-follower';
 import { createLogger } from '../../lib/log';
 import {
@@ -65,8 +66,16 @@ export interface FrameworkOptions {
   frameworkId?: string;
   /** Acknowledge each status update after the 'update' listeners ran. Default true. */
   autoAcknowledge?: boolean;
-  /** Default: the current OS user. */
+  /**
+   * The user the framework's tasks run as, unless a task's command names its own. Default '':
+   * the agent's --default-user (`nobody` when the agent runs as root). Any other user needs
+   * the master's run_task_as permission.
+   */
   user?: string;
+  /** The token to authenticate with. Default: env MEZZ_TOKEN, the file MEZZ_TOKEN_FILE, else ./.mezz/token when it exists (what `mezz up` writes). */
+  token?: string;
+  /** Mutual TLS: this framework's certificate, its key and the CA (PEM files). Default: env MEZZ_TLS_CERT, MEZZ_TLS_KEY, MEZZ_TLS_CA; none: plaintext. */
+  tls?: { cert: string; key: string; ca: string };
   /** Default: this machine's hostname. */
   hostname?: string;
   labels?: Record<string, string>;
@@ -190,6 +199,8 @@ export class Framework extends EventEmitter<FrameworkEvents> {
   readonly #log: SdkLogger;
   readonly #follower: LeaderFollower;
   readonly #connectTimeoutMs: number;
+  /** The token and TLS material every call to a master carries. */
+  readonly #security: ClientSecurity;
 
   #phase: Phase = 'connecting';
   #client: SchedulerClient | undefined;
@@ -231,9 +242,10 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       random: opts.random ?? Math.random,
     });
     this.#connectTimeoutMs = parseDuration(opts.connectTimeout ?? '30s') * 1000;
+    this.#security = resolveClientSecurity({ token: opts.token, tlsCert: opts.tls?.cert, tlsKey: opts.tls?.key, tlsCa: opts.tls?.ca });
     this.#info = {
       name: opts.name,
-      user: opts.user ?? currentUser(),
+      user: opts.user ?? '',
       roles: opts.roles?.length ? opts.roles : ['*'],
       failoverTimeout: parseDuration(opts.failoverTimeout ?? '7d'),
       capabilities: opts.capabilities ?? [],
@@ -402,7 +414,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
 
   #fileSource(): FileSource {
     if (this.#phase === 'closed') throw new FrameworkClosedError('read_task_file');
-    return { connected: this.connected, master: this.#address };
+    return { connected: this.connected, master: this.#address, security: this.#security };
   }
 
   /** Sends data to a running task (appended to `messages` in its sandbox). Queued while disconnected. */
@@ -462,7 +474,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
     // A fresh client per attempt: a channel that failed keeps its own
     // (slower) reconnect backoff, and ours should decide when to retry.
     const { Scheduler } = mezzProto();
-    const client = new Scheduler(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const client = makeClient(Scheduler, address, this.#security);
     const stream = client.subscribe();
     this.#client = client;
     this.#stream = stream;
@@ -768,14 +780,6 @@ function offerId(ref: OfferRef): string {
 
 function asList(offers: OfferRef | readonly OfferRef[]): readonly OfferRef[] {
   return Array.isArray(offers) ? offers : [offers as OfferRef];
-}
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? 'nobody';
-  }
 }
 
 /**

@@ -148,7 +148,7 @@ const QUIET: ReadonlySet<Action> = new Set(['view']);
  * action, the object and the rule.
  */
 export class Authorizer {
-  constructor(readonly acls: Acls | undefined, private readonly log: Logger) {}
+  constructor(readonly acls: Acls | undefined, readonly log: Logger) {}
 
   decide(caller: Caller, action: Action, object: string): Decision {
     if (!this.acls) return { allowed: true, why: caller.principal ? 'no ACLs are loaded' : 'authentication is off' };

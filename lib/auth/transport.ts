@@ -70,6 +70,13 @@ export function channelCredentials(tls?: TlsMaterial): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
 }
 
+/** Metadata carrying `authorization: Bearer TOKEN`, for one call. */
+export function bearerMetadata(token: string): grpc.Metadata {
+  const m = new grpc.Metadata();
+  m.set(AUTHORIZATION_KEY, `Bearer ${token}`);
+  return m;
+}
+
 /** Adds `authorization: Bearer TOKEN` to every call of a client. */
 export function tokenInterceptor(token: string): grpc.Interceptor {
   return (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {

@@ -9,10 +9,13 @@ import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../../agent/index';
+import { bearerMetadata as bearer } from '../../lib/auth';
 import { mezzProto, type AgentFilesClient, type ReadFileResponse__Output, type TaskStatus__Output } from '../../lib/proto';
 import { FakeMaster, groupMembers, killGroups, tempDir, testLogger, waitFor, type FakeAgentStream } from '../fixtures/agent-harness';
 
 const FW = { id: 'fw-1', name: 'test', roles: ['*'] };
+/** What the fake master issues at registration, and presents to the agent's files service. */
+const FILES_TOKEN = 'files-token-of-the-fake-master';
 let master: FakeMaster;
 let agent: Agent;
 let workDir: string;
@@ -57,7 +60,7 @@ function waitState(s: FakeAgentStream, taskId: string, state: string, timeoutMs?
 
 async function register(n: number, agentId = 'agent-1'): Promise<FakeAgentStream> {
   const s = await master.stream(n);
-  s.send({ registered: { agentId, pingIntervalSeconds: 0.2, masterId: 'fake' } });
+  s.send({ registered: { agentId, pingIntervalSeconds: 0.2, masterId: 'fake', filesToken: FILES_TOKEN } });
   await waitFor('the agent to register', () => agent.connected && agent.agentId === agentId);
   return s;
 }
@@ -115,7 +118,7 @@ describe('Agent against a fake master', () => {
     // Its sandbox is readable on the agent's own port.
     const files = new (mezzProto().AgentFiles)(`127.0.0.1:${agent.port}`, grpc.credentials.createInsecure()) as AgentFilesClient;
     const res = await new Promise<ReadFileResponse__Output>((resolve, reject) =>
-      files.ReadFile({ taskId: 't1', path: 'stdout' }, (err, r) => (err ? reject(err) : resolve(r!))));
+      files.ReadFile({ taskId: 't1', path: 'stdout' }, bearer(FILES_TOKEN), (err, r) => (err ? reject(err) : resolve(r!))));
     files.close();
     assert.equal(res.data.toString(), 'hi\n');
   });

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import type { Caller } from '../../lib/auth';
 import type { Event, FrameworkInfo__Output, TaskStatus__Output } from '../../lib/proto';
 import { MasterHarness, Recorder } from '../fixtures/master-harness';
 
@@ -16,11 +17,15 @@ afterEach(() => {
   h = undefined;
 });
 
+/** A caller authenticated as `principal`. */
+const as = (principal: string): Caller => ({ principal, peer: 'ipv4:127.0.0.1:1' });
+const anonymous: Caller = { peer: 'ipv4:127.0.0.1:1' };
+
 /** A SUBSCRIBE's refusal, as the framework's link saw it (throws if it was let through). */
-async function refusal(harness: MasterHarness, info: Partial<FrameworkInfo__Output>) {
+async function refusal(harness: MasterHarness, caller: Caller, info: Partial<FrameworkInfo__Output> = {}) {
   const link = new Recorder<Event>();
   const full = { id: '', name: 'fw', user: '', roles: [], capabilities: [], hostname: '', labels: {}, ...info } as FrameworkInfo__Output;
-  assert.equal(await harness.master.subscribe(link, full), undefined, 'the SUBSCRIBE was let through');
+  assert.equal(await harness.master.subscribe(link, full, caller), undefined, 'the SUBSCRIBE was let through');
   assert.ok(link.closed, 'the stream is closed');
   return errorOf(link.sent);
 }
@@ -34,46 +39,48 @@ function errorOf(events: Event[]) {
 describe('SUBSCRIBEs per second per principal', () => {
   test('a burst of 2 at rate 1/s: the third waits for a token, told how long, and the principals are apart', async () => {
     h = await MasterHarness.start({ limits: { subscribeRate: 1, subscribeBurst: 2 } });
-    await h.framework({ principal: 'web' });
-    const again = await h.framework({ principal: 'web' });
-    const e = await refusal(h, { principal: 'web' });
+    await h.framework({}, as('web'));
+    const again = await h.framework({}, as('web'));
+    const e = await refusal(h, as('web'));
     assert.equal(e.kind, 'RESOURCE_EXHAUSTED');
     assert.equal(e.fatal, true);
     assert.match(e.message, /principal "web": SUBSCRIBEs exceed 1 a second \(burst 2; --subscribe-rate, --subscribe-burst\); retry in 1\.0 s/);
-    await h.framework({ principal: 'batch' }); // another principal's bucket is full
+    await h.framework({}, as('batch')); // another principal's bucket is full
     // Re-subscribing an existing framework takes from the rate too: a reconnect loop is what it bounds.
-    assert.match((await refusal(h, { principal: 'web', id: again.id })).message, /retry in/);
+    assert.match((await refusal(h, as('web'), { id: again.id })).message, /retry in/);
     h.clock.advance(1000); // one token back
-    await h.framework({ principal: 'web', id: again.id });
+    await h.framework({ id: again.id }, as('web'));
   });
 
   test('anonymous callers share one allowance', async () => {
     h = await MasterHarness.start({ limits: { subscribeRate: 1, subscribeBurst: 1 } });
     await h.framework();
-    assert.match((await refusal(h, {})).message, /anonymous callers \(authentication is off\) together: SUBSCRIBEs exceed 1 a second/);
+    assert.match((await refusal(h, anonymous)).message, /anonymous callers \(authentication is off\) together: SUBSCRIBEs exceed 1 a second/);
   });
 });
 
 describe('frameworks per principal', () => {
   test('a new framework beyond the limit is refused; re-subscribing is not; a teardown makes room', async () => {
     h = await MasterHarness.start({ limits: { maxFrameworksPerPrincipal: 2 } });
-    const first = await h.framework({ principal: 'web' });
-    await h.framework({ principal: 'web' });
-    const e = await refusal(h, { principal: 'web' });
+    const first = await h.framework({}, as('web'));
+    await h.framework({}, as('web'));
+    const e = await refusal(h, as('web'));
     assert.equal(e.kind, 'RESOURCE_EXHAUSTED');
     assert.equal(e.fatal, true);
     assert.match(e.message, /principal "web": 2 registered frameworks reach the limit of 2 per principal \(--max-frameworks-per-principal\)/);
-    await h.framework({ principal: 'web', id: first.id }); // failover of an existing one
-    await h.framework({ principal: 'batch' });
-    await h.master.teardown(first.id);
-    await h.framework({ principal: 'web' });
+    await h.framework({ id: first.id }, as('web')); // failover of an existing one
+    await h.framework({}, as('batch'));
+    await h.master.teardown(first.id, () => undefined);
+    await h.framework({}, as('web'));
   });
 
   test('disconnected frameworks, within their failover timeout, still count', async () => {
     h = await MasterHarness.start({ limits: { maxFrameworksPerPrincipal: 1 } });
     const fw = await h.framework();
     h.master.frameworkDisconnected(fw.record, fw);
-    assert.match((await refusal(h, {})).message, /anonymous callers \(authentication is off\) together: 1 registered frameworks reach the limit of 1/);
+    assert.match((await refusal(h, anonymous)).message, /anonymous callers \(authentication is off\) together: 1 registered frameworks reach the limit of 1/);
+    // A principal a caller names itself is no identity: it counts as anonymous still.
+    assert.match((await refusal(h, anonymous, { principal: 'someone-else' })).message, /anonymous callers/);
   });
 });
 
