@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorKind, MezzError, NotLeaderError, UnavailableError, asErrorKind, errorMessage } from './errors';
+import { truncate } from './limits';
 
 /** Trailing metadata keys of a refused call. */
 export const ERROR_KIND_KEY = 'mezz-error-kind';
@@ -91,10 +92,19 @@ export function bindServer(server: grpc.Server, host: string, port: number, cred
   });
 }
 
+/**
+ * The most characters of a status's details. They travel in an HTTP/2
+ * trailer (`grpc-message`), and a trailer above the client's header list
+ * limit is never delivered: the call would hang until its deadline instead
+ * of failing. Messages name values shortly (lib/limits `shown`, `describe`);
+ * this cut holds whatever slips through.
+ */
+export const MAX_STATUS_DETAILS = 4096;
+
 /** The one place where errors become gRPC statuses, with their kind (and leader) in trailing metadata. Unexpected errors are INTERNAL. */
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const kind: ErrorKind = err instanceof MezzError ? err.kind : 'INTERNAL';
-  const details = err instanceof MezzError ? err.message : `internal error: ${errorMessage(err)}`;
+  const details = truncate(err instanceof MezzError ? err.message : `internal error: ${errorMessage(err)}`, MAX_STATUS_DETAILS);
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_KIND_KEY, kind);
   if (err instanceof NotLeaderError && err.leader) metadata.set(LEADER_KEY, err.leader);
