@@ -347,7 +347,8 @@ describe('fuzzing every gRPC method (authentication on)', { timeout: 120_000 }, 
     const agentCreds = path.join(cluster.dir, 'agent-credentials.json');
     writeFileSync(agentCreds, JSON.stringify({ credentials: [{ principal: 'agent', secret: TOKENS.agent }] }), { mode: 0o600 });
     const quietLogs = { MEZZ_LOG_LEVEL: 'warn' };
-    master = await cluster.startMaster({ args: ['--credentials', creds], env: quietLogs });
+    // A slow SUBSCRIBE rate, so that the burst below meets it however slowly this machine delivers the burst.
+    master = await cluster.startMaster({ args: ['--credentials', creds, '--subscribe-rate', '2', '--subscribe-burst', '10'], env: quietLogs });
     agent = await cluster.startAgent(master.address, { args: ['--credentials', agentCreds], env: quietLogs });
     // A running task, so that file reads and kills can reach a real sandbox.
     const fw = frameworkStream(master.address, TOKENS.fuzzer);
@@ -419,7 +420,7 @@ describe('fuzzing every gRPC method (authentication on)', { timeout: 120_000 }, 
   });
 
   test('a burst of SUBSCRIBEs from one principal meets the rate limit, told when to retry', async () => {
-    // 40 at once against a burst of 20 and 10 a second: at least 10 are refused unless they take over a second to arrive.
+    // 40 at once against a burst of 10 and 2 a second: some are refused unless they take over 15 s to arrive.
     const streams = Array.from({ length: 40 }, (_, i) => {
       const fw = frameworkStream(master.address, TOKENS.burst);
       fw.stream.write({ subscribe: { framework: { name: `burst-${i}`, roles: ['*'] } } });
@@ -431,9 +432,9 @@ describe('fuzzing every gRPC method (authentication on)', { timeout: 120_000 }, 
       assert.ok(refused.length >= 1, 'none was refused');
       for (const e of refused) {
         assert.equal(e.error!.kind, 'RESOURCE_EXHAUSTED');
-        assert.match(e.error!.message, /principal "burst": SUBSCRIBEs exceed 10 a second \(burst 20; --subscribe-rate, --subscribe-burst\); retry in \d+/);
+        assert.match(e.error!.message, /principal "burst": SUBSCRIBEs exceed 2 a second \(burst 10; --subscribe-rate, --subscribe-burst\); retry in \d+/);
       }
-      assert.ok(firsts.filter((e) => e.subscribed).length >= 20);
+      assert.ok(firsts.filter((e) => e.subscribed).length >= 10, 'the burst itself was let through');
     } finally {
       for (const fw of streams) fw.close();
     }
