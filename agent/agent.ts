@@ -12,7 +12,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { constants as FS } from 'node:fs';
+import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
@@ -52,6 +53,7 @@ import { StatusJournal } from './status-updates-journal';
 import { capStatusMessage } from '../lib/limits';
 import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
+import { cachedLookup, checkSetpriv, chooseTaskUser, ownUser, type TaskUser, type UserPolicy } from './users';
 
 export interface AgentOptions {
   /** Master addresses, `host:port`; the agent tries them in turn and follows the leader a standby names (lib/leader-follower.ts). */
@@ -106,6 +108,12 @@ export interface AgentOptions {
   launchSlots?: number;
   /** How often running tasks' sandboxes are measured against their `disk`; 0: never. Default 5000. */
   diskCheckIntervalMs?: number;
+  /**
+   * Which user tasks run as (agent/users.ts). Default: no switching, every
+   * task as the agent's own user (so that embedding code and unit tests need
+   * no root); mezz-agent's flags switch to `nobody` by default when root.
+   */
+  users?: UserPolicy;
   /** Replaces the executor (tests); by default the process-group executor, in cgroups per `isolation`. */
   executor?: (ctx: { workDir: string; logger: Logger }) => Executor;
   logger?: Logger;
@@ -139,6 +147,10 @@ interface TaskRecord {
   pendingExit?: TaskExit;
   /** Aborts the fetch of the task's URIs (a kill during the fetch). */
   fetching?: AbortController;
+  /** The user the task runs as (its HOME, USER, LOGNAME); absent: the agent's own. */
+  user?: TaskUser;
+  /** Set when the agent switches to `user`: the command, fetches and health checks start as it. */
+  runAs?: TaskUser;
   /** The task's health check, while it runs. */
   health?: HealthChecker;
   /** Last health reported (stamped on later updates). */
@@ -163,6 +175,9 @@ export class Agent extends EventEmitter {
   private readonly log: Logger;
   private readonly killGraceMs: number;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly users: UserPolicy;
+  /** getent, its answers kept a few seconds: a burst of one user's tasks costs one lookup. */
+  private readonly lookupUser = cachedLookup();
 
   private server?: grpc.Server;
   private boundPort = 0;
@@ -210,6 +225,7 @@ export class Agent extends EventEmitter {
       onDisconnected: (why, master, wasRegistered, how) => this.onDisconnected(why, master, wasRegistered, how),
     });
     this.env = opts.env ?? process.env;
+    this.users = opts.users ?? { switchUser: false, defaultUser: ownUser().name };
     this.launchSlots = new LaunchSlots(opts.launchSlots ?? DEFAULT_LAUNCH_SLOTS);
     this.updates = new StatusUpdateQueue((s) => this.sendStatus(s), opts.statusRetryMs ?? 2000, Date.now, (key, s) => this.persistStatus(key, s));
   }
@@ -250,7 +266,7 @@ export class Agent extends EventEmitter {
     this.server = server;
     try {
       this.dir = this.opts.workDir ?? `/tmp/mezz/agent-${this.boundPort}`;
-      await mkdir(this.dir, { recursive: true });
+      await this.prepareWorkDir();
       this.sandboxes = new Sandboxes(this.dir);
       this.executor = this.opts.executor?.({ workDir: this.dir, logger: this.log }) ?? await createExecutor({
         workDir: this.dir, logger: this.log, isolation: this.opts.isolation ?? 'none', pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX,
@@ -282,6 +298,24 @@ export class Agent extends EventEmitter {
     this.retryTimer.unref();
     this.startSandboxHygiene();
     this.link.start();
+  }
+
+  /**
+   * Makes the work dir (after checking, when switching users, that setpriv
+   * runs). Its `meta/` (checkpoints, the journal) is the
+   * agent's alone (0700; agent.json is 0600).
+   */
+  private async prepareWorkDir(): Promise<void> {
+    if (this.users.switchUser) await checkSetpriv();
+    // Made 0711 when the agent makes it; one given is left as it is (it could be /tmp):
+    // what lies in it is closed on its own (meta/, agent.json, sandboxes/ below).
+    await mkdir(this.dir, { recursive: true, mode: 0o711 });
+    const meta = join(this.dir, 'meta');
+    await mkdir(meta, { recursive: true, mode: 0o700 });
+    await chmod(meta, 0o700);
+    await chmod(join(this.dir, 'agent.json'), 0o600).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   /** Sandbox GC and log rotation, over the sandboxes of the tasks tracked now. */
@@ -486,7 +520,8 @@ export class Agent extends EventEmitter {
     }
     // Appends one at a time, so messages land in the order the master sent them.
     const line = Buffer.from(m.data).toString('base64') + '\n';
-    this.messageWrites = this.messageWrites.then(() => appendFile(join(sandbox, 'messages'), line)).catch((err) => {
+    const owner = this.tasksByKey.get(taskKey(m.frameworkId, m.taskId))?.runAs;
+    this.messageWrites = this.messageWrites.then(() => appendToSandbox(join(sandbox, 'messages'), line, owner)).catch((err) => {
       this.log.warn(`cannot deliver framework message to task ${m.taskId}: ${errorMessage(err)}`);
     });
     await this.messageWrites;
@@ -569,13 +604,23 @@ export class Agent extends EventEmitter {
       return;
     }
 
+    const chosen = await chooseTaskUser(this.users, task.command?.user, framework?.user, this.lookupUser);
+    if (!chosen.ok) {
+      this.log.warn(`task ${task.taskId} of framework ${frameworkId}: ${chosen.reason}`);
+      rec.phase = 'done';
+      rec.markEnded();
+      return this.update(rec, { state: 'TASK_FAILED', reason: Reason.LAUNCH_FAILED, message: chosen.reason });
+    }
+    rec.user = chosen.user;
+    if (chosen.switchUser) rec.runAs = chosen.user;
+
     let pid: number;
     // A slot bounds the launches between their sandbox and their spawn (launch-slots.ts); none is held while fetching.
     let release = await this.launchSlots.acquire();
     try {
       if (rec.killReason) return this.endUnlaunched(rec);
       try {
-        rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId);
+        rec.sandbox = await this.sandboxes!.create(frameworkId, task.taskId, rec.runAs);
       } catch (err) {
         return this.launchFailed(rec, `cannot create sandbox: ${describeFsError(err, this.dir)}`);
       }
@@ -585,7 +630,7 @@ export class Agent extends EventEmitter {
         release();
         rec.fetching = new AbortController();
         const fetched = await fetchUris(uris, {
-          sandbox: rec.sandbox, signal: rec.fetching.signal,
+          sandbox: rec.sandbox, signal: rec.fetching.signal, user: rec.runAs,
           timeoutMs: this.opts.fetcher?.timeoutMs ?? 300_000, maxBytes: this.opts.fetcher?.maxBytes ?? 1024 ** 3,
           maxExtractedBytes: this.maxExtractedBytes(task),
         });
@@ -603,8 +648,8 @@ export class Agent extends EventEmitter {
       this.update(rec, { state: 'TASK_STARTING', reason: Reason.SANDBOX_READY, message: `sandbox ${rec.sandbox}${uris.length ? `; fetched ${uris.length} URI(s)` : ''}` });
 
       try {
-        const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
-        ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment }));
+        const environment = taskEnvironment({ task, frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList, user: rec.user });
+        ({ pid } = await this.executor!.launch({ key, frameworkId, agentId: this.id, task, sandbox: rec.sandbox, environment, user: rec.runAs }));
       } catch (err) {
         return this.launchFailed(rec, describeFsError(err, this.dir));
       }
@@ -721,10 +766,12 @@ export class Agent extends EventEmitter {
     }
     const resolved = resolveHealthCheck(spec, ports);
     if (!resolved.ok) return; // refused at validation, before the launch
-    const environment = taskEnvironment({ task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList });
+    const environment = taskEnvironment({
+      task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList, user: rec.user,
+    });
     const checker = new HealthChecker({
       check: resolved.check,
-      probe: probeFor(resolved.check, { sandbox: rec.sandbox, environment }),
+      probe: probeFor(resolved.check, { sandbox: rec.sandbox, environment, user: rec.runAs }),
       startedAt,
       healthy: rec.healthy,
       log: this.log,
@@ -846,6 +893,8 @@ export class Agent extends EventEmitter {
     rec.phase = 'running';
     rec.pid = c.pid;
     rec.sandbox = c.sandbox;
+    // Its health checks run as the user it was started as.
+    rec.user = rec.runAs = c.user;
     if (state === 'TASK_KILLING') rec.killReason = rec.latest.reason || Reason.TASK_KILLED;
     let alive: boolean;
     try {
@@ -895,7 +944,7 @@ export class Agent extends EventEmitter {
   private async saveAgentId(): Promise<void> {
     const id = this.id;
     try {
-      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id, agentToken: this.agentToken }, true, 0o600);
+      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id, agentToken: this.agentToken });
     } catch (err) {
       this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
     }
@@ -908,6 +957,23 @@ function taskDiskMb(task: TaskInfo__Output): number {
     return fromProto(task.resources ?? []).disk ?? 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Appends to a file of a task's sandbox as the agent (root): a symlink or a
+ * FIFO the task planted there is refused, not followed or waited on; a file
+ * it creates is the task user's (`owner`).
+ */
+async function appendToSandbox(path: string, data: string, owner: TaskUser | undefined): Promise<void> {
+  const fh = await open(path, FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK, 0o600);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.nlink !== 1) throw new Error(`${path} is not a plain file (a FIFO, a device or a hard link)`);
+    if (owner && st.uid !== owner.uid) await fh.chown(owner.uid, owner.gid);
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -17,16 +17,26 @@
  * are summed first. No path the fetcher writes passes through a symlink, so
  * a link planted by one archive cannot steer a later URI outside the sandbox.
  * No cache: every launch fetches afresh.
+ *
+ * When the agent switches users (agent/users.ts) the fetch is the task
+ * user's: a local file is read by a child running as the user (so
+ * `file:///etc/shadow` fails with permission denied rather than being
+ * copied), archives are extracted by tar/unzip running as the user, and
+ * what the agent itself writes (downloads, the copies, directories) is
+ * chowned to the user. Files the agent writes are created afresh (an entry
+ * already there is removed first, never written through: it might be a
+ * link an archive planted).
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, normalize, sep } from 'node:path';
+import { chmod, chown, lstat, mkdir, mkdtemp, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, normalize, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../lib/errors';
 import type { URI__Output } from '../lib/proto/generated/mezzanine/v1/URI';
+import { asUser, type TaskUser } from './users';
 
 export interface FetchOptions {
   sandbox: string;
@@ -38,6 +48,8 @@ export interface FetchOptions {
   maxExtractedBytes?: number;
   /** Aborts every step (the task was killed while fetching). */
   signal?: AbortSignal;
+  /** The task's user, when the agent switches users: local files are read, and archives extracted, as it; what is written is its. */
+  user?: TaskUser;
 }
 
 export type FetchResult =
@@ -114,12 +126,12 @@ async function fetchOne(uri: Uri, opts: FetchOptions): Promise<string> {
   if (typeof source === 'string') throw new Error(source);
   const name = outputName(uri, source);
   const dest = join(opts.sandbox, name);
-  await mkdirNoFollow(opts.sandbox, dirname(name));
+  await mkdirNoFollow(opts.sandbox, dirname(name), opts.user);
   await refuseSymlink(dest, name);
   const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]) : AbortSignal.timeout(opts.timeoutMs);
   try {
-    if (source.kind === 'http') await download(source.url, dest, opts.maxBytes, signal);
-    else await copy(source.path, dest, opts.maxBytes);
+    if (source.kind === 'http') await download(source.url, dest, opts.maxBytes, signal, opts.user);
+    else await copy(source.path, dest, opts.maxBytes, signal, opts.user);
   } catch (e) {
     await rm(dest, { force: true }).catch(() => undefined);
     throw new Error(why(e, signal, opts.timeoutMs));
@@ -131,11 +143,14 @@ async function fetchOne(uri: Uri, opts: FetchOptions): Promise<string> {
     const limit = opts.maxExtractedBytes ?? 4 * opts.maxBytes;
     const staging = await mkdtemp(join(opts.sandbox, '.mezz-extract-'));
     try {
-      if (archive.tool === 'tar') await extractTar(dest, staging, limit, extractSignal);
+      if (opts.user) await chown(staging, opts.user.uid, opts.user.gid);
+      // Paths relative to the staging directory (the tools' cwd): a user may not pass the dirs above the sandbox.
+      const archivePath = relative(staging, dest);
+      if (archive.tool === 'tar') await extractTar(archivePath, staging, limit, extractSignal, opts.user);
       else {
-        const size = await zipSize(dest, staging, extractSignal);
+        const size = await zipSize(archivePath, staging, extractSignal, opts.user);
         if (size > limit) throw new Error(`it would extract to ${size} bytes, over the limit of ${limit} (the task's disk, or 4 × agent flag --fetcher-max-size)`);
-        await run(['unzip', '-o', '-q', dest, '-d', staging], staging, extractSignal);
+        await run('unzip', asUser(opts.user, ['unzip', '-o', '-q', archivePath, '-d', '.']), staging, extractSignal);
       }
       await moveNoFollow(staging, opts.sandbox);
     } catch (e) {
@@ -157,10 +172,11 @@ function why(e: unknown, signal: AbortSignal, timeoutMs: number): string {
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND') return 'unknown host';
   if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'a directory of that name is in the sandbox';
   return err.cause?.message && err.message === 'fetch failed' ? err.cause.message : err.message;
 }
 
-async function download(url: URL, dest: string, maxBytes: number, signal: AbortSignal): Promise<void> {
+async function download(url: URL, dest: string, maxBytes: number, signal: AbortSignal, user: TaskUser | undefined): Promise<void> {
   const res = await fetch(url, { signal, redirect: 'follow' });
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
@@ -180,30 +196,79 @@ async function download(url: URL, dest: string, maxBytes: number, signal: AbortS
       else cb(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, await writeNoFollow(dest), { signal });
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), cap, await createFresh(dest, user), { signal });
 }
 
-async function copy(path: string, dest: string, maxBytes: number): Promise<void> {
-  const st = await stat(path);
-  if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-  if (st.size > maxBytes) throw new Error(`the file is ${st.size} bytes, over the fetcher's limit of ${maxBytes} (agent flag --fetcher-max-size)`);
-  const from = await open(path, 'r');
+/**
+ * Reads a local file for a task: a regular file only (a FIFO or a device
+ * would never end). Run by a child, as the task's user when switching, so
+ * that the user's own permissions decide what can be fetched.
+ */
+const READ_LOCAL = '[ -f "$1" ] || [ ! -e "$1" ] || { echo "not a regular file" >&2; exit 1; }; exec cat -- "$1"';
+
+/** Copies the local file `path` to `dest`, read by a child as `user` (see READ_LOCAL), capped at `maxBytes`. */
+async function copy(path: string, dest: string, maxBytes: number, signal: AbortSignal, user: TaskUser | undefined): Promise<void> {
+  const out = await createFresh(dest, user);
+  // The pipeline takes the child's stdout at once: a child that exits before anyone reads has
+  // its unread output resumed into nothing (child_process flushes unconsumed stdio at exit).
+  const argv = asUser(user, ['/bin/sh', '-c', READ_LOCAL, 'sh', path]);
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
   try {
-    // O_NOFOLLOW: a symlink at the destination is refused, never written through.
-    await pipeline(from.createReadStream(), await writeNoFollow(dest));
-  } finally {
-    await from.close().catch(() => undefined);
+    await pipeline(child.stdout!, capAt(maxBytes, `the file passed the fetcher's limit of ${maxBytes} bytes (agent flag --fetcher-max-size)`), out);
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited.catch(() => undefined);
+    throw e;
   }
+  const code = await exited;
+  if (code !== 0) throw new Error(readFailure(path, err, code, user));
 }
 
-/** A write stream on `dest`, created or truncated; a symlink there is refused (O_NOFOLLOW), never written through. */
-async function writeNoFollow(dest: string) {
-  const fh = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+/** Why a local file could not be read, from the reader's stderr (`cat: PATH: Permission denied`). */
+function readFailure(path: string, stderr: string, code: number | null, user: TaskUser | undefined): string {
+  const last = stderr.trim().split('\n').pop() ?? '';
+  if (/No such file or directory/.test(last)) return 'no such file';
+  if (/Permission denied/.test(last)) {
+    return user ? `permission denied: the fetcher reads local files as the task's user ${user.name} (uid ${user.uid}), who may not read ${path}` : 'permission denied';
+  }
+  if (/not a regular file/.test(last)) return `${path} is not a regular file`;
+  const what = last.replace(/^cat: /, '');
+  return what || `reading ${path} ended with status ${code}`;
+}
+
+/** Passes at most `maxBytes` through, failing with `message` past that. */
+function capAt(maxBytes: number, message: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > maxBytes) cb(new Error(message));
+      else cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * A write stream on a new file `dest`, the task user's when given. Whatever
+ * is at `dest` already is removed first, never written through: O_NOFOLLOW
+ * refuses a symlink, and O_EXCL a hard link to another file that an archive
+ * may have planted (the agent writes as root).
+ */
+async function createFresh(dest: string, user: TaskUser | undefined) {
+  await rm(dest, { force: true });
+  const fh = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  if (user) await fh.chown(user.uid, user.gid);
   return fh.createWriteStream();
 }
 
-/** Makes `rel` (relative, normalized) under `root`, one level at a time, refusing any level that is a symlink. */
-async function mkdirNoFollow(root: string, rel: string): Promise<void> {
+/** Makes `rel` (relative, normalized) under `root`, one level at a time, refusing any level that is a symlink; new ones are `user`'s. */
+async function mkdirNoFollow(root: string, rel: string, user: TaskUser | undefined): Promise<void> {
   let dir = root;
   for (const part of rel.split(sep)) {
     if (!part || part === '.') continue;
@@ -212,8 +277,10 @@ async function mkdirNoFollow(root: string, rel: string): Promise<void> {
       if (e.code === 'ENOENT') return undefined;
       throw e;
     });
-    if (!st) await mkdir(dir);
-    else if (st.isSymbolicLink()) throw new Error(`${dir.slice(root.length + 1)} in the sandbox is a symlink; the fetcher does not write through links`);
+    if (!st) {
+      await mkdir(dir);
+      if (user) await chown(dir, user.uid, user.gid);
+    } else if (st.isSymbolicLink()) throw new Error(`${dir.slice(root.length + 1)} in the sandbox is a symlink; the fetcher does not write through links`);
     else if (!st.isDirectory()) throw new Error(`${dir.slice(root.length + 1)} in the sandbox is not a directory`);
   }
 }
@@ -254,19 +321,21 @@ const DECOMPRESSORS: [RegExp, string[]][] = [
  * holds every byte extracted (and headers), so cutting it at `limit` caps
  * what lands on disk, whatever the compression ratio.
  */
-async function extractTar(archive: string, dir: string, limit: number, signal: AbortSignal): Promise<void> {
+async function extractTar(archive: string, dir: string, limit: number, signal: AbortSignal, user: TaskUser | undefined): Promise<void> {
   const decompress = DECOMPRESSORS.find(([re]) => re.test(archive))?.[1];
-  const tar = spawn('tar', ['-xf', '-', '-C', dir, '--no-same-owner'], { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'], signal });
+  const tarArgv = asUser(user, ['tar', '-xf', '-', '-C', '.', '--no-same-owner']);
+  const tar = spawn(tarArgv[0]!, tarArgv.slice(1), { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'], signal });
   const done = toolDone('tar', tar);
   let input: Readable;
   let unpack: ReturnType<typeof spawn> | undefined;
   let unpackDone: Promise<void> = Promise.resolve();
   if (decompress) {
-    unpack = spawn(decompress[0]!, [...decompress.slice(1), archive], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const unpackArgv = asUser(user, [...decompress, archive]);
+    unpack = spawn(unpackArgv[0]!, unpackArgv.slice(1), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], signal });
     unpackDone = toolDone(decompress[0]!, unpack);
     input = unpack.stdout!;
   } else {
-    input = (await open(archive, 'r')).createReadStream();
+    input = (await open(join(dir, archive), constants.O_RDONLY | constants.O_NOFOLLOW)).createReadStream();
   }
   let seen = 0;
   const cap = new Transform({
@@ -297,9 +366,10 @@ async function extractTar(archive: string, dir: string, limit: number, signal: A
 }
 
 /** Uncompressed bytes a zip declares (`unzip -Zt`: "N files, U bytes uncompressed, …"). */
-function zipSize(archive: string, cwd: string, signal: AbortSignal): Promise<number> {
+function zipSize(archive: string, cwd: string, signal: AbortSignal, user: TaskUser | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('unzip', ['-Zt', archive], { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    const argv = asUser(user, ['unzip', '-Zt', archive]);
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-4000); });
     toolDone('unzip', child).then(() => {
@@ -327,20 +397,7 @@ function toolDone(tool: string, child: ReturnType<typeof spawn>): Promise<void> 
   });
 }
 
-/** Runs a tool to completion; rejects with its stderr's last line, or that it is not installed. */
-function run(argv: string[], cwd: string, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], signal });
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000); });
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') reject(new Error(`${argv[0]} is not installed on this agent; install it, or set extract: false`));
-      else reject(e);
-    });
-    child.once('close', (code, sig) => {
-      if (code === 0) return resolve();
-      const last = err.trim().split('\n').pop();
-      reject(new Error(`${argv[0]} ${sig ? `was terminated by ${sig}` : `exited with status ${code}`}${last ? `: ${last}` : ''}`));
-    });
-  });
+/** Runs a tool (`argv`, perhaps behind setpriv) to completion; rejects with its stderr's last line, or that it is not installed. */
+function run(tool: string, argv: string[], cwd: string, signal: AbortSignal): Promise<void> {
+  return toolDone(tool, spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], signal }));
 }

@@ -15,6 +15,7 @@ import { DEFAULT_PIDS_MAX, ISOLATION_MODES, type IsolationMode } from './executo
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES } from './log-rotation';
 import { RECOVER_MODES, type RecoverMode } from './recovery';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS } from './sandbox-gc';
+import { defaultUserPolicy, userNameProblem } from './users';
 
 /** commander wants InvalidArgumentError from parsers; it then names the flag in its one-line error. */
 function arg<T>(parse: (text: string) => T): (text: string) => T {
@@ -67,6 +68,8 @@ export interface Flags {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  switchUser: boolean;
+  defaultUser: string;
 }
 
 /** `10MB`, `512KiB`, `1G`, `2048` (bytes); K/M/G are powers of 1024. 0 turns the cap off. */
@@ -97,14 +100,23 @@ function pidsMax(text: string): number {
   return n;
 }
 
+function userName(text: string): string {
+  const bad = userNameProblem(text);
+  if (bad) throw new Error(bad);
+  return text;
+}
+
 function megabytes(text: string): number {
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(n > 0)) throw new Error('must be a size in MB, greater than 0');
   return Math.floor(n * 1024 * 1024);
 }
 
-/** The `mezz-agent` command line; `main.ts` parses with it, tests read its options. */
-export function agentProgram(): Command {
+/**
+ * The `mezz-agent` command line; `main.ts` parses with it, tests read its
+ * options. `users`: the user defaults, which depend on whether the agent is root.
+ */
+export function agentProgram(users = defaultUserPolicy()): Command {
   return new Command('mezz-agent')
     .description('Mezzanine agent: offers this host\'s resources to the master and runs tasks in sandboxes.')
     .version(VERSION)
@@ -140,6 +152,11 @@ export function agentProgram(): Command {
     .option('--tls-cert <file>', 'this agent\'s certificate (PEM): mutual TLS with --tls-key and --tls-ca, for the master link and the files server')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'the CA (PEM) the master\'s certificate must chain to')
+    .addOption(new Option('--switch-user', 'run each task as its user (command.user, else its framework\'s, else --default-user); the agent must be root')
+      .default(users.switchUser, users.switchUser ? 'on, the agent is root' : 'off, the agent is not root'))
+    .option('--no-switch-user', 'run every task as the agent\'s own user; tasks that ask for another user fail')
+    .addOption(new Option('--default-user <name>', 'user of tasks that name none and whose framework names none')
+      .argParser(arg(userName)).default(users.defaultUser, users.switchUser ? 'nobody, the agent is root' : 'the agent\'s own user'))
     .option('--simulate <count>', 'simulate this many agents over real gRPC instead of running tasks (scale tests, benchmarks)', arg(count))
     .addOption(durationOption('--task-duration <duration>', 'with --simulate: how long a task runs before it finishes (0: until killed)', { unit: 'ms', default: 5000 }))
     .allowExcessArguments(false)

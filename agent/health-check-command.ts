@@ -1,6 +1,6 @@
 /**
- * COMMAND health check: the command runs in the task's sandbox with the
- * task's environment (plus the check's own variables), in a process group
+ * COMMAND health check: the command runs in the task's sandbox, as the
+ * task's user, with the task's environment (plus the check's own variables), in a process group
  * of its own so that a timeout kills all of it; exit status 0 is healthy.
  * The tail of its output goes into the status message of a failure.
  */
@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { CommandInfo__Output } from '../lib/proto';
 import { commandArgv } from './executor/index';
 import type { Probe } from './health-check-probe';
+import { asUser, type RunAs } from './users';
 
 /** Bytes of a failing check's output kept for its message. */
 const OUTPUT_TAIL = 512;
@@ -21,8 +22,8 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-export function commandProbe(command: CommandInfo__Output, opts: { cwd: string; env: Record<string, string> }): Probe {
-  const argv = commandArgv(command);
+export function commandProbe(command: CommandInfo__Output, opts: { cwd: string; env: Record<string, string>; user?: RunAs }): Probe {
+  const argv = asUser(opts.user, commandArgv(command));
   const what = `command ${JSON.stringify(command.value)}`;
   return (signal) => new Promise((resolve) => {
     let out = '';

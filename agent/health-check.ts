@@ -17,6 +17,7 @@
 import type { Logger } from '../lib/log';
 import type { ResolvedHealthCheck } from '../lib/health-check-spec';
 import { commandProbe } from './health-check-command';
+import type { RunAs } from './users';
 import type { Probe, ProbeResult } from './health-check-probe';
 import { httpProbe } from './health-check-http';
 import { tcpProbe } from './health-check-tcp';
@@ -67,6 +68,8 @@ export interface ProbeContext {
   sandbox: string;
   /** The task's environment (COMMAND checks run with it, plus the check's own variables). */
   environment: Record<string, string>;
+  /** The user COMMAND checks run as, as the task does; absent: the agent's own. */
+  user?: RunAs;
 }
 
 /** The probe for a resolved check. */
@@ -74,7 +77,7 @@ export function probeFor(check: ResolvedHealthCheck, ctx: ProbeContext): Probe {
   switch (check.type) {
     case 'HTTP': return httpProbe(check.port!, check.path ?? '/');
     case 'TCP': return tcpProbe(check.port!);
-    case 'COMMAND': return commandProbe(check.command!, { cwd: ctx.sandbox, env: { ...ctx.environment, ...(check.command!.environment ?? {}) } });
+    case 'COMMAND': return commandProbe(check.command!, { cwd: ctx.sandbox, env: { ...ctx.environment, ...(check.command!.environment ?? {}) }, user: ctx.user });
   }
 }
 

@@ -7,12 +7,11 @@
  * and exit status 2. SIGTERM and SIGINT close the master stream and exit 0,
  * leaving tasks running.
  */
-import { resolveMasters } from '../lib/master-locator';
-import { errorMessage } from '../lib/errors';
-import { createLogger } from '../lib/log';
-import { Agent } from './agent';
 import { type ClientSecurity, loadCredentials, loadTls } from '../lib/auth';
-import { InvalidArgumentError } from '../lib/errors';
+import { errorMessage, InvalidArgumentError } from '../lib/errors';
+import { createLogger } from '../lib/log';
+import { resolveMasters } from '../lib/master-locator';
+import { Agent } from './agent';
 import { agentProgram, type Flags } from './flags';
 import { runSimulatedAgents } from './simulated-cli';
 
@@ -52,9 +51,13 @@ async function main(argv: string[]): Promise<void> {
       security,
     }, log);
   }
+  if (flags.switchUser && process.getuid?.() !== 0) {
+    process.stderr.write('mezz-agent: --switch-user needs root (setpriv cannot change users otherwise); run as root, or without it to run tasks as this user\n');
+    process.exit(2);
+  }
   let masters: string[];
   try {
-    masters = await resolveMasters(flags.master);
+    masters = await resolveMasters(flags.master, security.tls);
   } catch (err) {
     process.stderr.write(`mezz-agent: --master: ${(err as Error).message}\n`);
     process.exit(2);
@@ -78,6 +81,7 @@ async function main(argv: string[]): Promise<void> {
     logMaxBytes: flags.logMaxSize,
     logMaxFiles: flags.logMaxFiles,
     diskCheckIntervalMs: flags.diskCheckInterval,
+    users: { switchUser: flags.switchUser, defaultUser: flags.defaultUser },
     fetcher: { timeoutMs: flags.fetcherTimeout, maxBytes: flags.fetcherMaxSize },
     security,
     logger: log,

@@ -7,9 +7,14 @@
  *
  * The suffix keeps a relaunch of the same task id (a retry) from mixing its
  * output with the first run's.
+ *
+ * Permissions keep tasks of different users apart: `sandboxes/` and each
+ * framework's directory are 0711 (passable, not listable: a task reaches
+ * its own sandbox by path but cannot find the others), and a sandbox is its
+ * task user's, 0700. The agent reads every sandbox as root.
  */
 import { constants as FS } from 'node:fs';
-import { mkdir, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { newUuid } from '../lib/ids';
 import { SandboxEscapeError, SandboxFileNotFoundError, SandboxPathError } from './errors';
@@ -37,10 +42,18 @@ export class Sandboxes {
     this.root = join(workDir, 'sandboxes');
   }
 
-  /** Creates a fresh sandbox for one launch of a task; ids must pass `idProblem`. */
-  async create(frameworkId: string, taskId: string): Promise<string> {
-    const dir = join(this.root, frameworkId, `${taskId}-${newUuid().slice(0, 8)}`);
-    await mkdir(dir, { recursive: true });
+  /**
+   * Creates a fresh sandbox for one launch of a task, mode 0700, owned by
+   * `owner` when given (the task's user); ids must pass `idProblem`.
+   */
+  async create(frameworkId: string, taskId: string, owner?: { uid: number; gid: number }): Promise<string> {
+    const parent = join(this.root, frameworkId);
+    await mkdir(parent, { recursive: true, mode: 0o711 });
+    // chmod as well: mkdir's mode passes through the umask, and a directory may predate this agent.
+    for (const d of [this.root, parent]) await chmod(d, 0o711);
+    const dir = join(parent, `${taskId}-${newUuid().slice(0, 8)}`);
+    await mkdir(dir, { mode: 0o700 });
+    if (owner) await chown(dir, owner.uid, owner.gid);
     return dir;
   }
 

@@ -432,7 +432,7 @@ export async function startSimulatedAgents(opts: SimulatedAgentsOptions): Promis
       if (a.id) ids[String(a.index)] = a.id;
       if (a.agentToken) tokens[String(a.index)] = a.agentToken;
     }
-    saving = writeJsonAtomic(join(opts.stateDir, STATE_FILE), { ids, tokens }, true, 0o600)
+    saving = writeJsonAtomic(join(opts.stateDir, STATE_FILE), { ids, tokens })
       .catch((err) => log.error(`cannot save simulated agents' ids: ${errorMessage(err)}`))
       .then(() => {
         saving = undefined;

@@ -43,7 +43,7 @@ export function globals(cmd: Command): Globals {
 export async function withMaster<T>(cmd: Command, fn: (conn: OperatorConnection, g: Globals) => Promise<T>): Promise<T> {
   const g = globals(cmd);
   try {
-    g.masters = await resolveMasters(g.masters);
+    g.masters = await resolveMasters(g.masters, g.security.tls);
   } catch (err) {
     throw new CliError(`cannot find the masters: ${errorMessage(err)}`, 1);
   }

@@ -10,14 +10,21 @@
  * 1 s or 2 s master lease is granted as asked), a modest snapshot count,
  * and warnings-only logging. Every write is still fsynced.
  *
+ * With `tls` (a certificate for 127.0.0.1, its key and a CA) etcd is not
+ * anonymous: it serves https only and accepts a client (and a peer) only
+ * with a certificate signed by that CA (`--client-cert-auth`); its health
+ * is asked for with that same certificate.
+ *
  * Every process started here is SIGKILLed when this Node process exits,
  * whatever the reason, so an etcd never outlives the test or tool that
  * started it (call `stop()` for a clean shutdown).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
+import type { TlsFiles } from './auth/transport';
 import { MezzError, errorMessage } from './errors';
 
 /** The `etcd` binary is not installed (or not on PATH). */
@@ -53,11 +60,16 @@ export interface EtcdProcessOptions {
   startTimeoutMs?: number;
   /** The etcd binary; default `$ETCD_BIN`, else `etcd` on PATH. */
   bin?: string;
+  /**
+   * Serve https only and require client certificates signed by `tlsCa`
+   * (peers too); `tlsCert` must be valid for 127.0.0.1 as server and client.
+   */
+  tls?: Required<TlsFiles>;
 }
 
 /** A running etcd started by `startEtcd`. */
 export interface EtcdProcess {
-  /** `http://127.0.0.1:<clientPort>`: what clients connect to. */
+  /** `http://127.0.0.1:<clientPort>` (`https://` with `tls`): what clients connect to. */
   readonly endpoint: string;
   readonly clientPort: number;
   readonly peerPort: number;
@@ -155,8 +167,9 @@ async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: num
   const dataDir = path.resolve(opts.dataDir);
   const startTimeoutMs = opts.startTimeoutMs ?? 20_000;
   mkdirSync(dataDir, { recursive: true });
-  const endpoint = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
+  const scheme = opts.tls ? 'https' : 'http';
+  const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
+  const peer = `${scheme}://127.0.0.1:${peerPort}`;
   const args = [
     '--name', name,
     '--data-dir', dataDir,
@@ -172,7 +185,9 @@ async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: num
     '--snapshot-count', '10000',
     '--logger', 'zap',
     '--log-level', 'warn',
+    ...(opts.tls ? tlsArgs(opts.tls) : []),
   ];
+  const healthTls = opts.tls && { cert: readFileSync(opts.tls.tlsCert), key: readFileSync(opts.tls.tlsKey), ca: readFileSync(opts.tls.tlsCa) };
 
   let child!: ChildProcess;
   let out = '';
@@ -210,7 +225,7 @@ async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: num
       if (exitCode !== undefined) {
         throw new EtcdStartError(`etcd exited while starting (${exitCode}); its output:\n${out.slice(-4000)}`);
       }
-      const health = await checkHealth(endpoint);
+      const health = await checkHealth(endpoint, healthTls);
       if (health === true) return;
       last = health;
       if (Date.now() > deadline) {
@@ -260,17 +275,50 @@ async function launchEtcd(opts: EtcdProcessOptions, bin: string, clientPort: num
   };
 }
 
+/** etcd's flags for https with client (and peer) certificates checked against the CA. */
+function tlsArgs(tls: Required<TlsFiles>): string[] {
+  return [
+    '--cert-file', tls.tlsCert, '--key-file', tls.tlsKey, '--trusted-ca-file', tls.tlsCa, '--client-cert-auth',
+    '--peer-cert-file', tls.tlsCert, '--peer-key-file', tls.tlsKey, '--peer-trusted-ca-file', tls.tlsCa, '--peer-client-cert-auth',
+  ];
+}
+
+interface HealthTls {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
 /** true when `/health` says healthy, otherwise what it said (or why it could not be asked). */
-async function checkHealth(endpoint: string): Promise<true | string> {
+async function checkHealth(endpoint: string, tls?: HealthTls): Promise<true | string> {
   try {
-    const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(2000) });
-    const body = await res.text();
-    if (res.ok && /"health"\s*:\s*"true"/.test(body)) return true;
-    return `HTTP ${res.status}: ${body.trim().slice(0, 200)}`;
+    const { status, body } = tls ? await getHttps(`${endpoint}/health`, tls) : await getHttp(`${endpoint}/health`);
+    if (status === 200 && /"health"\s*:\s*"true"/.test(body)) return true;
+    return `HTTP ${status}: ${body.trim().slice(0, 200)}`;
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause;
     return cause ? errorMessage(cause) : errorMessage(err);
   }
+}
+
+async function getHttp(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** A GET with a client certificate (fetch cannot present one). */
+function getHttps(url: string, tls: HealthTls): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ...tls, timeout: 2000, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 2000 ms')));
+    req.on('error', reject);
+  });
 }
 
 function installExitHook(): void {

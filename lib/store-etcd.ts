@@ -26,9 +26,16 @@
  * notifications), so a watch misses and repeats nothing across reconnects.
  * Reconnection is retried every 0.1–1 s (backoff) for as long as the watch
  * is open; gRPC keepalives (10 s, 5 s timeout) notice a dead connection.
+ *
+ * TLS: given `tls` (the process's certificate, key and CA) and https://
+ * endpoints, the client verifies etcd's certificate against the CA and
+ * presents its own, for an etcd that requires client certificates
+ * (`--client-cert-auth`). A bare HOST:PORT means https with `tls` and http
+ * without; an explicit scheme is kept.
  */
 import type { EventEmitter } from 'node:events';
 import { Etcd3, isRecoverableError, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type IWatchResponse } from 'etcd3';
+import type { TlsMaterial } from './auth/transport';
 import { StoreError, errorMessage } from './errors';
 import { assertTxn, valueJson, type KeyValue, type Store, type StoreWatch, type TxnCompare, type TxnOp, type WatchEvent } from './store';
 
@@ -38,6 +45,8 @@ export interface EtcdOptions {
   endpoints: readonly string[];
   /** Deadline of each call, connecting included; default 3000 ms. */
   callTimeoutMs?: number;
+  /** This process's certificate, key and CA: used for https:// endpoints (see the file comment). */
+  tls?: TlsMaterial;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 3000;
@@ -59,11 +68,15 @@ type Backoff = NonNullable<FaultHandling['watchBackoff']>;
  * not connect; the first call does.
  */
 export function connectEtcd(opts: EtcdOptions): EtcdConnection {
-  const endpoints = opts.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`));
+  const endpoints = opts.endpoints.map((e) => etcdEndpoint(e, opts.tls));
   if (endpoints.length === 0) throw new StoreError('no etcd endpoint given: pass at least one, e.g. http://127.0.0.1:2379');
+  const secure = endpoints.filter((e) => e.startsWith('https://')).length;
+  // etcd3 uses one kind of channel for every member: a mixed list would silently be all-TLS.
+  if (secure > 0 && secure < endpoints.length) throw new StoreError(`etcd endpoints ${endpoints.join(', ')} mix http and https; use one scheme for every member`);
   const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const client = new Etcd3({
     hosts: [...endpoints],
+    ...(secure && opts.tls ? { credentials: { rootCertificate: opts.tls.ca, privateKey: opts.tls.key, certChain: opts.tls.cert } } : {}),
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
     faultHandling: {
       global: passThrough(),
@@ -83,6 +96,11 @@ export function connectEtcd(opts: EtcdOptions): EtcdConnection {
     },
   });
   return { client, endpoints, callTimeoutMs };
+}
+
+/** An etcd client URL: `endpoint` as given when it has a scheme, else https with `tls` and http without. */
+export function etcdEndpoint(endpoint: string, tls?: TlsMaterial): string {
+  return /^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`;
 }
 
 /** A policy that runs the call once: no retries. */
@@ -125,11 +143,18 @@ export function etcdError(conn: Pick<EtcdConnection, 'endpoints'>, err: unknown,
   const where = `etcd at ${conn.endpoints.join(', ')}`;
   const detail = tidy(errorMessage(err));
   const doing = what ? ` (${what})` : '';
+  if (TLS_FAILURE.test(detail)) {
+    return new StoreError(`${where} refused the TLS connection${doing}: ${detail}; etcd's certificate must chain to the CA this process was given `
+      + "(--etcd-ca or --tls-ca), and this process's certificate to the CA etcd trusts (its --trusted-ca-file)", { cause: err });
+  }
   if (err instanceof Error && (isRecoverableError(err) || /ECONNREFUSED|ECONNRESET|No connection established|Deadline exceeded/i.test(err.message))) {
     return new StoreError(`${where} is unreachable${doing}: ${detail}; is etcd running?`, { cause: err });
   }
   return new StoreError(`${where} refused the request${doing}: ${detail}`, { cause: err });
 }
+
+/** What TLS failures look like in grpc-js messages (handshake alerts, certificate checks). */
+const TLS_FAILURE = /certificate|SSL routines|alert|self[- ]signed|handshake/i;
 
 /** `GRPCUnavailableError: 14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED …` → `UNAVAILABLE: connect ECONNREFUSED …`. */
 function tidy(message: string): string {

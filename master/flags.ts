@@ -20,7 +20,7 @@ export function masterProgram(): Command {
       return n;
     }, 5050)
     .option('--data-dir <dir>', 'where the embedded registry lives (without --etcd)', path.join('.mezz', 'master'))
-    .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group')
+    .option('--etcd <urls>', 'etcd endpoints, e.g. http://127.0.0.1:2379[,...]: run as one of a highly available group; https:// endpoints are reached with --etcd-cert/--etcd-key/--etcd-ca, else the --tls-* files (a bare HOST:PORT is https with either, else http)')
     .option('--lease-ttl <seconds>', 'with --etcd: the leadership lease; a dead leader is replaced about this long after it stopped', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new CommanderArgError('--lease-ttl must be a whole number of seconds, at least 1');
@@ -41,6 +41,9 @@ export function masterProgram(): Command {
     .option('--tls-cert <file>', 'this master\'s certificate (PEM): mutual TLS with --tls-key and --tls-ca')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'the CA (PEM) every client\'s, agent\'s and etcd\'s certificate must chain to')
+    .option('--etcd-cert <file>', 'with --etcd: the certificate (PEM) to present to etcd, with --etcd-key and --etcd-ca (default: the --tls-* files)')
+    .option('--etcd-key <file>', 'the private key of --etcd-cert (PEM)')
+    .option('--etcd-ca <file>', 'the CA (PEM) etcd\'s certificate must chain to')
     // Limits against abuse (limits.ts says why these defaults).
     .option('--max-tasks-per-framework <n>', 'live tasks one framework may hold; launches beyond are refused (TASK_ERROR)', wholeNumber('--max-tasks-per-framework', 1), DEFAULT_LIMITS.maxTasksPerFramework)
     .option('--max-frameworks-per-principal <n>', 'frameworks one principal may have registered (all anonymous ones together when authentication is off)', wholeNumber('--max-frameworks-per-principal', 1), DEFAULT_LIMITS.maxFrameworksPerPrincipal)

@@ -9,7 +9,7 @@ import { EtcdElection } from '../lib/election-etcd';
 import type { Election } from '../lib/election';
 import type { Store } from '../lib/store';
 import { EmbeddedStore } from '../lib/store-embedded';
-import { EtcdStore } from '../lib/store-etcd';
+import { EtcdStore, etcdEndpoint } from '../lib/store-etcd';
 import { masterProgram } from './flags';
 import { masterSecurity } from './security';
 import { MasterNode } from './node';
@@ -26,6 +26,7 @@ const o = program.opts<{
   host: string; port: number; dataDir: string; cluster: string; etcd?: string; leaseTtl: number; advertise?: string; agentPingTimeout: number; agentPingInterval: number;
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
   taskLaunchTimeout: number; credentials?: string; acls?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string;
+  etcdCert?: string; etcdKey?: string; etcdCa?: string;
   maxTasksPerFramework: number; maxFrameworksPerPrincipal: number; subscribeRate: number; subscribeBurst: number;
 }>();
 
@@ -36,8 +37,9 @@ try {
   let election: Election;
   let where: string;
   if (o.etcd) {
-    const endpoints = o.etcd.split(',').map((e) => e.trim()).filter(Boolean).map((e) => (/^[a-z]+:\/\//.test(e) ? e : `http://${e}`));
-    const etcdStore = await EtcdStore.open({ endpoints });
+    // With --etcd-* (or --tls-*), etcd is reached with that certificate (a bare HOST:PORT means https).
+    const endpoints = o.etcd.split(',').map((e) => e.trim()).filter(Boolean).map((e) => etcdEndpoint(e, security.etcdTls));
+    const etcdStore = await EtcdStore.open({ endpoints, tls: security.etcdTls });
     store = etcdStore;
     election = new EtcdElection({ connection: etcdStore.connection, cluster: o.cluster, ttlSeconds: o.leaseTtl, logger });
     where = `etcd ${endpoints.join(',')} (lease ${o.leaseTtl}s)`;

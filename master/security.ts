@@ -12,12 +12,17 @@ import { Access } from './access';
 export interface MasterSecurityFlags extends TlsFiles {
   credentials?: string;
   acls?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  etcdCa?: string;
 }
 
 export interface MasterSecurity {
   auth: CallerAuth;
   access: Access;
   tls?: TlsMaterial;
+  /** How the master reaches an https etcd: `--etcd-cert/-key/-ca`, else its `--tls-*` (as kube-apiserver's --etcd-certfile). */
+  etcdTls?: TlsMaterial;
 }
 
 export function masterSecurity(flags: MasterSecurityFlags, log: Logger): MasterSecurity {
@@ -27,6 +32,7 @@ export function masterSecurity(flags: MasterSecurityFlags, log: Logger): MasterS
   const credentials = flags.credentials ? loadCredentials(flags.credentials) : undefined;
   const acls = flags.acls ? Acls.load(flags.acls) : undefined;
   const tls = loadTls(flags);
+  const etcdTls = loadTls({ tlsCert: flags.etcdCert, tlsKey: flags.etcdKey, tlsCa: flags.etcdCa }, { cert: '--etcd-cert', key: '--etcd-key', ca: '--etcd-ca' }) ?? tls;
   if (credentials) {
     log.info(`authentication on: ${credentials.length} principals from ${flags.credentials}; `
       + (acls ? `ACLs from ${flags.acls} (default ${acls.defaultAllow ? 'allow' : 'deny'})` : 'no ACLs: every authenticated principal may do everything'));
@@ -38,5 +44,6 @@ export function masterSecurity(flags: MasterSecurityFlags, log: Logger): MasterS
     auth: new CallerAuth(credentials ? new Authenticator(credentials) : undefined, 'this master'),
     access: new Access(new Authorizer(acls, log)),
     ...(tls ? { tls } : {}),
+    ...(etcdTls ? { etcdTls } : {}),
   };
 }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import type { TlsFiles } from '../lib/auth';
 import { EtcdNotInstalledError, etcdInstalled, findEtcd, startEtcd, type EtcdProcess } from '../lib/etcd-process';
 
 let warned = false;
@@ -60,12 +61,12 @@ export interface TestEtcd extends EtcdProcess {
   dispose(): Promise<void>;
 }
 
-/** Starts an etcd with its data in a fresh temporary directory. */
-export async function startTestEtcd(): Promise<TestEtcd> {
+/** Starts an etcd with its data in a fresh temporary directory; with `tls`, https only and client certificates required. */
+export async function startTestEtcd(opts: { tls?: Required<TlsFiles> } = {}): Promise<TestEtcd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mezz-etcd-'));
   let etcd: EtcdProcess;
   try {
-    etcd = await startEtcd({ dataDir: path.join(dir, 'data') });
+    etcd = await startEtcd({ dataDir: path.join(dir, 'data'), ...opts });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -81,7 +82,7 @@ export async function startTestEtcd(): Promise<TestEtcd> {
 /** A TCP proxy in front of etcd (see `startProxy`). */
 export interface Proxy {
   readonly port: number;
-  /** `http://127.0.0.1:<port>`: give this to the client to cut off. */
+  /** `http://127.0.0.1:<port>` (https when the target is): give this to the client to cut off. */
   readonly endpoint: string;
   /**
    * Cuts the clients off: destroys every open connection, and holds new
@@ -95,7 +96,7 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-/** Starts a proxy on a free loopback port that forwards to `target` (`http://host:port` or `host:port`). */
+/** Starts a proxy on a free loopback port that forwards to `target` (`http(s)://host:port` or `host:port`); TLS passes through it untouched. */
 export async function startProxy(target: string): Promise<Proxy> {
   const url = new URL(/^\w+:\/\//.test(target) ? target : `http://${target}`);
   const host = url.hostname;
@@ -137,7 +138,7 @@ export async function startProxy(target: string): Promise<Proxy> {
 
   return {
     port,
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${url.protocol}//127.0.0.1:${port}`,
     pause: (opts = {}) => {
       mode = opts.refuse ? 'refuse' : 'hold';
       for (const s of sockets) s.destroy();

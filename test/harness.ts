@@ -6,12 +6,12 @@
  * deadlines instead of sleeping.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { type ClientSecurity, makeClient } from '../lib/auth';
 import { removeAgentCgroups } from '../agent/executor/cgroups';
 import { mezzProto, type Call, type Event__Output, type OperatorClient } from '../lib/proto';
 
@@ -50,13 +50,44 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
+/**
+ * Whether this process may start agents that switch users (root): true, or
+ * a loud skip of `t` — a failure with REQUIRE_ROOT=1 (CI runs as root and
+ * sets it), so that the user tests never go missing unnoticed.
+ */
+export function rootOrSkip(t: { skip(why: string): void }, what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const why = `NOT ROOT — ${what} is NOT tested: the agent switches users only as root`;
+  process.stderr.write(`\n*** ${why}\n\n`);
+  if (process.env.REQUIRE_ROOT === '1') throw new Error(`REQUIRE_ROOT=1: ${why}`);
+  t.skip(why);
+  return false;
+}
+
+/** How a Cluster's processes and test clients are secured; default: no TLS, no authentication. */
+export interface ClusterOptions {
+  /** The token and TLS material of `operator()` and `scheduler()` clients. */
+  security?: ClientSecurity;
+  /** Appended to every `startMaster`'s flags (e.g. `--credentials`, `--tls-*`). */
+  masterArgs?: string[];
+  /** Appended to every `startAgent`'s flags. */
+  agentArgs?: string[];
+}
+
 export class Cluster {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'mezz-test-'));
+  /**
+   * Sticky and world-writable, as /tmp is, which holds agents' default work
+   * dirs: tasks run as `nobody` under a root agent (the default), and reach
+   * their sandboxes by absolute path and write marker files here.
+   */
+  readonly dir = likeTmp(mkdtempSync(path.join(tmpdir(), 'mezz-test-')));
   readonly procs: Proc[] = [];
   private clients: grpc.Client[] = [];
   private schedulers: TestScheduler[] = [];
   /** Work dirs of the agents started, whose task cgroups teardown removes. */
   private agentWorkDirs = new Set<string>();
+
+  constructor(readonly opts: ClusterOptions = {}) {}
 
   /**
    * Starts a process from bin/ (or a `.ts` file, under tsx) and waits until its
@@ -115,7 +146,7 @@ export class Cluster {
     return this.spawn(opts.name ?? 'master', 'mezz-master.mjs', [
       '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data-dir', dataDir,
       '--agent-ping-timeout', '3', '--agent-ping-interval', '0.5', '--heartbeat-interval', '1', '--allocation-interval', '0.5',
-      ...(opts.args ?? []),
+      ...(this.opts.masterArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
@@ -126,18 +157,19 @@ export class Cluster {
     return this.spawn(name, 'mezz-agent.mjs', [
       '--master', master, '--port', '0', '--work-dir', workDir,
       '--resources', opts.resources ?? 'cpus:4;mem:4096;disk:4096;gpus:0;ports:[31000-31100]',
-      ...(opts.args ?? []),
+      ...(this.opts.agentArgs ?? []), ...(opts.args ?? []),
     ], opts.env);
   }
 
-  operator(address: string): OperatorClient {
-    const c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  /** An Operator client; `security`: its token and TLS material (default: the cluster's). */
+  operator(address: string, security = this.opts.security): OperatorClient {
+    const c = makeClient(mezzProto().Operator, address, security);
     this.clients.push(c);
     return c;
   }
 
-  scheduler(address: string): TestScheduler {
-    const s = new TestScheduler(address);
+  scheduler(address: string, security = this.opts.security): TestScheduler {
+    const s = new TestScheduler(address, security);
     this.schedulers.push(s);
     return s;
   }
@@ -153,6 +185,11 @@ export class Cluster {
     for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function likeTmp(dir: string): string {
+  chmodSync(dir, 0o1777);
+  return dir;
 }
 
 /** SIGKILLs the process group of every process `pidsUnder(dir)` finds. */
@@ -220,12 +257,12 @@ export class TestScheduler {
   /** ms since the epoch when the master ended the stream (or it failed). */
   endedAt?: number;
 
-  constructor(readonly address: string) {
-    this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as never;
+  constructor(readonly address: string, security?: ClientSecurity) {
+    this.client = makeClient(mezzProto().Scheduler, address, security) as never;
   }
 
   /** Opens a stream and subscribes; resolves with the framework id. */
-  async subscribe(framework: { name: string; id?: string; roles?: string[]; failoverTimeout?: number; capabilities?: string[] }): Promise<string> {
+  async subscribe(framework: { name: string; id?: string; roles?: string[]; failoverTimeout?: number; capabilities?: string[]; user?: string }): Promise<string> {
     this.ended = false;
     const stream = this.client.subscribe();
     this.stream = stream;
@@ -308,10 +345,10 @@ export class TestScheduler {
 }
 
 /** A task with a shell command and small resources, on the wire. */
-export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string } = {}) {
+export function task(id: string, cmd: string, r: { cpus?: number; mem?: number; agentId?: string; user?: string } = {}) {
   return {
     taskId: id, name: id, agentId: r.agentId ?? '',
     resources: [{ name: 'cpus', scalar: r.cpus ?? 0.1 }, { name: 'mem', scalar: r.mem ?? 32 }],
-    command: { value: cmd, shell: true },
+    command: { value: cmd, shell: true, ...(r.user ? { user: r.user } : {}) },
   };
 }

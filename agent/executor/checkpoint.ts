@@ -36,6 +36,8 @@ export interface TaskCheckpoint {
   startTime?: number;
   /** The task's cgroups (controller → directory), when it runs in cgroups (executor-cgroups.ts). */
   cgroups?: Record<string, string>;
+  /** The user the task was switched to (agent/users.ts); absent: it runs as the agent's user. */
+  user?: { name: string; uid: number; gid: number; home: string };
 }
 
 export const STATUS_CHECKPOINT_VERSION = 1;
@@ -68,20 +70,20 @@ const madeDirs = new Set<string>();
  * Writes `value` as JSON so that readers see the old file or the new one,
  * never half of one (temporary file, rename), and, unless `sync` is false,
  * the new one survives a host crash once this resolves (fsync before the rename).
- * `mode`: the new file's permissions (default 0o666 less the umask).
+ * Mode 0600: the agent's state is its own, never the tasks'.
  */
-export async function writeJsonAtomic(path: string, value: unknown, sync = true, mode = 0o666): Promise<void> {
+export async function writeJsonAtomic(path: string, value: unknown, sync = true): Promise<void> {
   const dir = dirname(path);
   if (!madeDirs.has(dir)) {
     await mkdir(dir, { recursive: true });
     madeDirs.add(dir);
   }
   const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
-  const fh = await open(tmp, 'w', mode).catch(async (err: NodeJS.ErrnoException) => {
+  const fh = await open(tmp, 'w', 0o600).catch(async (err: NodeJS.ErrnoException) => {
     // The directory went away under us (a cleanup): make it again, once.
     if (err.code !== 'ENOENT') throw err;
     await mkdir(dir, { recursive: true });
-    return open(tmp, 'w', mode);
+    return open(tmp, 'w', 0o600);
   });
   try {
     await fh.writeFile(JSON.stringify(value) + '\n');

@@ -1,7 +1,8 @@
 /**
- * A task's environment: a clean one, not the agent's. The task gets HOME
- * and PATH from the agent, then its command's own variables, then the
- * Mezzanine variables, which it cannot override.
+ * A task's environment: a clean one, not the agent's. The task gets HOME,
+ * USER and LOGNAME of the user it runs as (HOME from the agent when no user
+ * is given) and PATH from the agent, then its command's own variables, then
+ * the Mezzanine variables, which it cannot override.
  *
  * On a host with GPUs, a task sees only the GPUs the master assigned it, as
  * nvidia-docker does: CUDA_VISIBLE_DEVICES lists their indexes and
@@ -18,6 +19,8 @@ export interface TaskEnvironmentInput {
   sandbox: string;
   /** Where HOME and PATH come from (the agent's environment). */
   base?: NodeJS.ProcessEnv;
+  /** The user the task runs as (agent/users.ts): its HOME, USER and LOGNAME. */
+  user?: { name: string; home: string };
   /** The host's GPUs (index and uuid), for the GPU variables; none: no GPU variables. */
   gpus?: readonly { index: number; uuid: string }[];
 }
@@ -29,6 +32,13 @@ export interface TaskEnvironmentInput {
  * write to files of its choosing.
  */
 export const CGROUP_PROCS_VAR = 'MEZZ_CGROUP_PROCS';
+
+/**
+ * Reserved: the executor puts here `UID:GID` of the user the wrapper starts
+ * the command as (it unsets the variable for the command). A task's own
+ * value is always replaced: a task naming `0:0` must not become root.
+ */
+export const RUN_AS_VAR = 'MEZZ_RUN_AS';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -42,7 +52,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 export function taskEnvironment(input: TaskEnvironmentInput): Record<string, string> {
   const base = input.base ?? process.env;
   const env: Record<string, string> = {};
-  if (base.HOME) env.HOME = base.HOME;
+  if (input.user) Object.assign(env, { HOME: input.user.home, USER: input.user.name, LOGNAME: input.user.name });
+  else if (base.HOME) env.HOME = base.HOME;
   env.PATH = base.PATH || DEFAULT_PATH;
   Object.assign(env, input.task.command?.environment ?? {});
   env.MEZZ_TASK_ID = input.task.taskId;
@@ -50,6 +61,7 @@ export function taskEnvironment(input: TaskEnvironmentInput): Record<string, str
   env.MEZZ_AGENT_ID = input.agentId;
   env.MEZZ_SANDBOX = input.sandbox;
   env[CGROUP_PROCS_VAR] = '';
+  env[RUN_AS_VAR] = '';
   const resources = fromProto(input.task.resources ?? []);
   if (input.gpus?.length) Object.assign(env, gpuVariables(gpuIdsOf(resources), input.gpus));
   // Refused before the list is built, so its length never follows a range's width.

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as FS, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import type { Logger } from '../../lib/log';
 import type { CommandInfo__Output } from '../../lib/proto';
 import { LaunchError } from '../errors';
 import { removeCheckpoint, writeCheckpoint } from './checkpoint';
+import { RUN_AS_VAR } from './environment';
 import type { ExitListener, Executor, Launched, LaunchSpec, ReattachSpec, TaskExit } from './executor';
 import { isTaskWrapper, readProcStat } from './proc-fs';
 
@@ -67,16 +68,47 @@ export function parseExitStatus(text: string): TaskExit | undefined {
   return { kind: 'signaled', signal: sig.startsWith('SIG') ? sig : `SIG${sig}` };
 }
 
+/** Longer than any line the wrapper writes; more is not read. */
+const EXIT_STATUS_MAX = 64;
+
 /**
  * What the wrapper recorded in `exit_status`, if anything. Read
  * synchronously: a few bytes the wrapper wrote moments ago, from the page
  * cache, cost less than the four thread-pool round trips of an async read.
+ * The sandbox is the task's: a symlink, a FIFO or a huge file planted there
+ * is not followed, waited on or read whole (none is a record).
  */
 function readExitStatus(sandbox: string): TaskExit | undefined {
+  let fd: number | undefined;
   try {
-    return parseExitStatus(readFileSync(join(sandbox, 'exit_status'), 'utf8'));
+    fd = openSync(join(sandbox, 'exit_status'), FS.O_RDONLY | FS.O_NOFOLLOW | FS.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(EXIT_STATUS_MAX);
+    return parseExitStatus(buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8'));
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Opens the task's `stdout` or `stderr` for appending, as the agent (root)
+ * in a sandbox that fetched archives may have filled: a symlink is refused
+ * (O_NOFOLLOW), as is a FIFO (no waiting on it) or a hard link (it would be
+ * another file's). The file is the task user's, readable by it alone.
+ */
+async function openLog(path: string, user: LaunchSpec['user']): Promise<FileHandle> {
+  const fh = await open(path, FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK, 0o600);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.nlink !== 1) throw new Error(`${path} is not a plain file of the sandbox (a FIFO, a device or a hard link)`);
+    await fh.chmod(0o600);
+    if (user) await fh.chown(user.uid, user.gid);
+    return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
   }
 }
 
@@ -114,10 +146,11 @@ export class PosixExecutor implements Executor {
     let proc: Running;
     const fds: FileHandle[] = [];
     try {
-      for (const name of ['stdout', 'stderr']) fds.push(await open(join(spec.sandbox, name), 'a'));
+      for (const name of ['stdout', 'stderr']) fds.push(await openLog(join(spec.sandbox, name), spec.user));
       const child = spawn(SHELL, [WRAPPER_PATH, spec.sandbox, ...commandArgv(command)], {
         cwd: spec.sandbox,
-        env: spec.environment,
+        // The wrapper starts the command as this user (`UID:GID`; empty: stays the agent's).
+        env: { ...spec.environment, [RUN_AS_VAR]: spec.user ? `${spec.user.uid}:${spec.user.gid}` : '' },
         detached: true,
         // fd 3: the launch gate. The wrapper starts the command only once it reads `go` there,
         // which the agent writes after the launch checkpoint: no command runs that a restarted
@@ -152,6 +185,7 @@ export class PosixExecutor implements Executor {
         version: 1, frameworkId: spec.frameworkId, agentId: spec.agentId, task: spec.task,
         pid, pgid: pid, sandbox: spec.sandbox, launchedAt: Date.now() / 1000, startTime,
         ...(spec.cgroups ? { cgroups: spec.cgroups } : {}),
+        ...(spec.user ? { user: spec.user } : {}),
       });
       this.checkpoints.set(spec.key, path);
       gate.end('go\n');

@@ -23,6 +23,12 @@ export interface LaunchSpec {
    * `MEZZ_CGROUP_PROCS` in `environment`.
    */
   cgroups?: Record<string, string>;
+  /**
+   * The user to start the command as (setpriv in the wrapper); absent: the
+   * agent's own. stdout and stderr are then the user's, and it is recorded
+   * in the checkpoint, so that a restarted agent runs health checks as it.
+   */
+  user?: { name: string; uid: number; gid: number; home: string };
 }
 
 /** A resource limit the task hit, which ended it (e.g. the OOM killer in its memory cgroup). */

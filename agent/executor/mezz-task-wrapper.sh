@@ -23,8 +23,25 @@
 #
 # fd 3 is the launch gate (below): PROGRAM starts only after the agent has
 # checkpointed the launch and says `go`.
+#
+# When the agent switches users it passes `UID:GID` in MEZZ_RUN_AS: the
+# script stays root (it joins cgroups) and starts PROGRAM through `setpriv`
+# as that user, with the user's groups. It then writes exit_status as the
+# user too: the sandbox is the user's, and root writing there could be led
+# by a planted symlink to any file on the host.
 sandbox=$1
 shift
+run_as=$MEZZ_RUN_AS
+unset MEZZ_RUN_AS
+
+# record STATUS: writes the task's end to exit_status, as the task's user when switching.
+record() {
+  if [ -n "$run_as" ]; then
+    setpriv --reuid="${run_as%%:*}" --regid="${run_as#*:}" --init-groups -- /bin/sh -c 'printf "%s\n" "$1" >"$2"' sh "$1" "$sandbox/exit_status"
+  else
+    printf '%s\n' "$1" >"$sandbox/exit_status"
+  fi
+}
 
 if [ -n "$MEZZ_CGROUP_PROCS" ]; then
   old_ifs=$IFS
@@ -32,7 +49,7 @@ if [ -n "$MEZZ_CGROUP_PROCS" ]; then
   for procs in $MEZZ_CGROUP_PROCS; do
     if ! echo $$ 2>/dev/null >"$procs"; then
       echo "mezz-task-wrapper: cannot join cgroup ${procs%/*}; the task did not start" >&2
-      printf 'exit 125\n' >"$sandbox/exit_status"
+      record 'exit 125'
       exit 125
     fi
   done
@@ -58,7 +75,13 @@ on_term() {
 }
 trap on_term TERM
 
-"$@" </dev/null &
+# A simple command put in the background is forked and exec'd directly (setpriv
+# then execs PROGRAM): $! is PROGRAM's own pid, which SIGTERM is forwarded to.
+if [ -n "$run_as" ]; then
+  setpriv --reuid="${run_as%%:*}" --regid="${run_as#*:}" --init-groups -- "$@" </dev/null &
+else
+  "$@" </dev/null &
+fi
 child=$!
 
 # `wait` returns early (status > 128) when a trapped signal arrives while the
@@ -75,5 +98,5 @@ if [ "$status" -gt 128 ] && sig=$(kill -l "$status" 2>/dev/null); then
 else
   result="exit $status"
 fi
-printf '%s\n' "$result" >"$sandbox/exit_status"
+record "$result"
 exit "$status"

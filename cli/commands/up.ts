@@ -14,9 +14,12 @@
  * terminal reaches only `mezz up`, which then stops them in order. Their
  * output goes to DIR/logs/<name>.log. A restarted agent recovers its id and
  * its running tasks from its work dir; a restarted master reloads its registry.
+ *
+ * With --ha the local etcd holds the registry, so it is not anonymous: it
+ * serves https only and requires a client certificate (see localEtcdTls).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
@@ -26,7 +29,9 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../lib/errors';
 import { truncate } from '../../lib/limits';
 import { parse as parseResources } from '../../lib/resources';
+import type { TlsFiles } from '../../lib/auth';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
+import { createCa, issueCertificate } from '../../lib/tls-certificates';
 import { CliError, UsageError } from '../errors';
 
 const MASTER_BIN = fileURLToPath(new URL('../../bin/mezz-master.mjs', import.meta.url));
@@ -316,14 +321,17 @@ async function up(opts: UpOptions): Promise<void> {
     let masters: Slot[];
     if (cfg.ha) {
       // etcd first: the masters campaign on it. Its data stays in DIR/etcd, so a restart keeps the registry.
+      let tls: ReturnType<typeof localEtcdTls>;
       try {
-        etcd = await startEtcd({ dataDir: path.join(cfg.dataDir, 'etcd') });
+        tls = localEtcdTls(path.join(cfg.dataDir, 'tls'));
+        etcd = await startEtcd({ dataDir: path.join(cfg.dataDir, 'etcd'), tls: tls.etcd });
       } catch (err) {
         throw new CliError(`cannot start etcd for --ha: ${errorMessage(err)}`);
       }
       if (!cfg.port) throw new UsageError('--ha needs a fixed --port (the masters use PORT, PORT+1 and PORT+2)');
+      const etcdFlags = ['--etcd', etcd.endpoint, '--etcd-cert', tls.masters.tlsCert, '--etcd-key', tls.masters.tlsKey, '--etcd-ca', tls.masters.tlsCa];
       masters = [0, 1, 2].map((i) => start(`master-${i + 1}`, MASTER_BIN, [
-        '--host', cfg.host, '--port', String(cfg.port + i), '--etcd', etcd!.endpoint, '--advertise', hostPort(cfg.reach, cfg.port + i),
+        '--host', cfg.host, '--port', String(cfg.port + i), ...etcdFlags, '--advertise', hostPort(cfg.reach, cfg.port + i),
       ]));
       if (!(await allReady(masters))) return await stopAll();
       masterAddress = masters.map((_, i) => hostPort(cfg.reach, cfg.port + i)).join(',');
@@ -357,11 +365,33 @@ async function up(opts: UpOptions): Promise<void> {
   }
 }
 
+/**
+ * Certificates for the local etcd, made afresh at every start under `dir`
+ * (DATA/tls, mode 0700; keys 0600): a private CA, etcd's certificate for
+ * 127.0.0.1, and the one the masters present to it (etcd runs with
+ * --client-cert-auth, so a process without it is refused). The CA's key is
+ * deleted once both are signed: nobody can then make another certificate
+ * this etcd accepts. etcd's data does not depend on them.
+ */
+function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Required<TlsFiles> } {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = createCa(dir, 'etcd', 'mezz up etcd CA');
+  try {
+    return {
+      etcd: issueCertificate(ca, dir, 'etcd-server', { commonName: 'etcd', ips: ['127.0.0.1'], dnsNames: ['localhost'] }),
+      masters: issueCertificate(ca, dir, 'etcd-client', { commonName: 'mezz-master' }),
+    };
+  } finally {
+    rmSync(ca.key, { force: true });
+  }
+}
+
 function banner(master: string, masters: Slot[], agents: Slot[], addresses: string[], dataDir: string, logDir: string, etcd?: string): string {
   const flag = master === '127.0.0.1:5050' ? '' : ` --master ${master}`;
   const list = master.split(',');
   const rows = [
-    ...(etcd ? [`  etcd      ${etcd.replace(/^http:\/\//, '').padEnd(22)}`] : []),
+    ...(etcd ? [`  etcd      ${etcd.replace(/^https?:\/\//, '').padEnd(22)} client certificates only (${dataDir}/tls)`] : []),
     ...masters.map((m, i) => `  ${(masters.length > 1 ? m.name : 'master').padEnd(9)} ${list[i]!.padEnd(22)} pid ${m.child.proc.pid}`),
     ...agents.map((a, i) => `  ${a.name.padEnd(9)} ${addresses[i]!.padEnd(22)} pid ${a.child.proc.pid}`),
   ];

@@ -797,8 +797,10 @@ function asList(offers: OfferRef | readonly OfferRef[]): readonly OfferRef[] {
 export async function connectFramework(opts: FrameworkOptions): Promise<Framework> {
   const spec = opts.master ?? process.env.MEZZ_MASTER;
   const list = spec === undefined ? undefined : Array.isArray(spec) ? spec : parseMasterSpec(spec);
-  // An etcd://… spec becomes the masters campaigning there, leader first.
-  const fw = new Framework(list ? { ...opts, master: await resolveMasters(list) } : opts);
+  // An etcd://… spec becomes the masters campaigning there, leader first (read over TLS when the framework has it).
+  const viaEtcd = list?.some((m) => /^etcd:\/\//i.test(m));
+  const tls = viaEtcd ? resolveClientSecurity({ tlsCert: opts.tls?.cert, tlsKey: opts.tls?.key, tlsCa: opts.tls?.ca }).tls : undefined;
+  const fw = new Framework(list ? { ...opts, master: await resolveMasters(list, tls) } : opts);
   await fw.start();
   return fw;
 }

@@ -44,16 +44,19 @@ function readPem(file: string, flag: string): Buffer {
   }
 }
 
-/** The three files, all or none (a half-configured TLS is refused, naming what is missing). */
-export function loadTls(files: TlsFiles): TlsMaterial | undefined {
+/** The flags the three files come from, for messages. */
+const TLS_FLAGS = { cert: '--tls-cert', key: '--tls-key', ca: '--tls-ca' };
+
+/** The three files, all or none (a half-configured TLS is refused, naming what is missing, by `flags`). */
+export function loadTls(files: TlsFiles, flags: typeof TLS_FLAGS = TLS_FLAGS): TlsMaterial | undefined {
   const given = [files.tlsCert, files.tlsKey, files.tlsCa].filter(Boolean).length;
   if (given === 0) return undefined;
   if (given < 3) {
-    const missing = [['--tls-cert', files.tlsCert], ['--tls-key', files.tlsKey], ['--tls-ca', files.tlsCa]].filter(([, v]) => !v).map(([f]) => f);
-    throw new InvalidArgumentError(`TLS needs --tls-cert, --tls-key and --tls-ca together; missing ${missing.join(', ')}`);
+    const missing = [[flags.cert, files.tlsCert], [flags.key, files.tlsKey], [flags.ca, files.tlsCa]].filter(([, v]) => !v).map(([f]) => f);
+    throw new InvalidArgumentError(`TLS needs ${flags.cert}, ${flags.key} and ${flags.ca} together; missing ${missing.join(', ')}`);
   }
   return {
-    cert: readPem(files.tlsCert!, '--tls-cert'), key: readPem(files.tlsKey!, '--tls-key'), ca: readPem(files.tlsCa!, '--tls-ca'),
+    cert: readPem(files.tlsCert!, flags.cert), key: readPem(files.tlsKey!, flags.key), ca: readPem(files.tlsCa!, flags.ca),
     files: { tlsCert: files.tlsCert!, tlsKey: files.tlsKey!, tlsCa: files.tlsCa! },
   };
 }

@@ -2,10 +2,16 @@
  * High availability on a real etcd: three masters, agents and a framework
  * that follow the leader by themselves; a leader killed -9, an etcd outage
  * and a partitioned leader. Nothing is lost and nothing runs twice.
+ *
+ * Everything runs secured, as a production group would: mutual TLS between
+ * masters, agents, the test's clients and etcd (which requires client
+ * certificates), and authentication on (masters given --credentials, agents
+ * and clients a token). See test/fixtures/tls.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { makeClient } from '../../lib/auth';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
 import { EtcdElection } from '../../lib/election-etcd';
 import type { Leadership } from '../../lib/election';
@@ -19,11 +25,17 @@ import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { alive, Cluster, op, ROOT, task, waitFor, type Proc, quiet } from '../harness';
 import { requireEtcd, startProxy, type Proxy } from '../etcd';
+import { secureCluster } from '../fixtures/tls';
 
 const TTL = '2';
+const secure = secureCluster();
+/** What the SDK is given to reach the secured masters. */
+const fwSecurity = { token: secure.token, tls: { cert: secure.tls.tlsCert, key: secure.tls.tlsKey, ca: secure.tls.tlsCa } };
+/** An etcd that serves https only and requires a client certificate from the test CA. */
+const secureEtcd = (dataDir: string) => startEtcd({ dataDir, tls: secure.tls });
 
 describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
-  const c = new Cluster();
+  const c = new Cluster(secure);
   let etcd: EtcdProcess;
   let masters: Proc[];
   let fw: Framework;
@@ -47,7 +59,7 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
   };
 
   before(async () => {
-    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
+    etcd = await secureEtcd(`${c.dir}/etcd`);
     masters = [];
     for (const name of ['m0', 'm1', 'm2']) {
       masters.push(await c.startMaster({ name, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL, '--agent-reregister-timeout', '20'] }));
@@ -66,8 +78,8 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
     const first = await leader(masters);
     // One agent is given the masters, the other finds them in etcd.
     await c.startAgent(list, { name: 'a1' });
-    await c.startAgent(`etcd://${etcd.endpoint.replace('http://', '')}`, { name: 'a2' });
-    fw = await connectFramework({ master: list, name: 'ha', failoverTimeout: '1h', logger: quiet });
+    await c.startAgent(`etcd://${etcd.endpoint.replace(/^https?:\/\//, '')}`, { name: 'a2' });
+    fw = await connectFramework({ master: list, name: 'ha', failoverTimeout: '1h', logger: quiet, ...fwSecurity });
     fw.on('subscribed', (sub) => sub.resubscribed && subscriptions++);
     fw.on('update', (s) => updates.push(s));
     let wanted = 4;
@@ -112,7 +124,7 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
     }
 
     // The operator sees the new leader too.
-    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz.mjs'), 'leader', '--json', '--master', list], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/mezz.mjs'), 'leader', '--json', '--master', list], { encoding: 'utf8', env: { ...process.env, ...secure.env } });
     assert.equal(cli.status, 0, cli.stderr);
     const group = JSON.parse(cli.stdout) as { leader: string; masters: { address: string; role: string }[] };
     assert.equal(group.leader, next.address);
@@ -137,7 +149,7 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
     }, 15_000);
     // A standby refuses schedulers: no launch can happen without etcd.
     const refused = await new Promise<string>((resolve) => {
-      void connectFramework({ master: before.address, name: 'too-early', logger: quiet, connectTimeout: '2s' })
+      void connectFramework({ master: before.address, name: 'too-early', logger: quiet, connectTimeout: '2s', ...fwSecurity })
         .then(() => resolve('subscribed'), (err: Error) => resolve(err.message));
     });
     assert.match(refused, /not the leader|no leader|could not subscribe/);
@@ -163,7 +175,7 @@ describe('a group of three masters on etcd', { skip: requireEtcd() }, () => {
 });
 
 describe('a partitioned leader', { skip: requireEtcd() }, () => {
-  const c = new Cluster();
+  const c = new Cluster(secure);
   let etcd: EtcdProcess;
   let proxy: Proxy;
   after(async () => {
@@ -173,10 +185,10 @@ describe('a partitioned leader', { skip: requireEtcd() }, () => {
   });
 
   test('stops acting before the new leader starts', async () => {
-    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
+    etcd = await secureEtcd(`${c.dir}/etcd`);
     proxy = await startProxy(etcd.endpoint);
     const env = { MEZZ_LOG_FORMAT: 'json' };
-    const partitioned = await c.startMaster({ name: 'cut-off', env, args: ['--etcd', `http://127.0.0.1:${proxy.port}`, '--lease-ttl', TTL] });
+    const partitioned = await c.startMaster({ name: 'cut-off', env, args: ['--etcd', proxy.endpoint, '--lease-ttl', TTL] });
     await waitFor('cut-off to lead', async () => (await op<object, LeaderInfo__Output>(c.operator(partitioned.address), 'getLeader', {})).isLeader);
     const others = [
       await c.startMaster({ name: 'other-1', env, args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] }),
@@ -200,12 +212,12 @@ describe('a partitioned leader', { skip: requireEtcd() }, () => {
   });
 
   test('with an agent and a framework attached, it drops both before the new leader starts, and kills nothing', async () => {
-    const d = new Cluster();
-    const etcd2 = await startEtcd({ dataDir: `${d.dir}/etcd` });
+    const d = new Cluster(secure);
+    const etcd2 = await secureEtcd(`${d.dir}/etcd`);
     const proxy2 = await startProxy(etcd2.endpoint);
     try {
       const env = { MEZZ_LOG_FORMAT: 'json' };
-      const old = await d.startMaster({ name: 'cut-off', env, args: ['--etcd', `http://127.0.0.1:${proxy2.port}`, '--lease-ttl', TTL] });
+      const old = await d.startMaster({ name: 'cut-off', env, args: ['--etcd', proxy2.endpoint, '--lease-ttl', TTL] });
       await waitFor('cut-off to lead', async () => (await op<object, LeaderInfo__Output>(d.operator(old.address), 'getLeader', {})).isLeader);
       const other = await d.startMaster({ name: 'other', env, args: ['--etcd', etcd2.endpoint, '--lease-ttl', TTL] });
       // Attached to the old leader (the agent tries the other master once the old one drops it).
@@ -253,7 +265,7 @@ describe('a standby during a failover', { skip: requireEtcd() }, () => {
   // The "old leader" is this test holding the etcd election under an address where nothing listens:
   // it stays the leader (its lease kept alive) until the test resigns, so the standby's view is fixed.
   const DEAD = '127.0.0.1:9';
-  const c = new Cluster();
+  const c = new Cluster(secure);
   let etcd: EtcdProcess;
   let held: Leadership;
   let election: EtcdElection;
@@ -261,8 +273,8 @@ describe('a standby during a failover', { skip: requireEtcd() }, () => {
   const streams: grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>[] = [];
 
   before(async () => {
-    etcd = await startEtcd({ dataDir: `${c.dir}/etcd` });
-    election = new EtcdElection({ endpoints: [etcd.endpoint], cluster: 'mezzanine', ttlSeconds: 2 });
+    etcd = await secureEtcd(`${c.dir}/etcd`);
+    election = new EtcdElection({ endpoints: [etcd.endpoint], tls: secure.security.tls, cluster: 'mezzanine', ttlSeconds: 2 });
     held = await election.campaign(DEAD);
     standby = await c.startMaster({ name: 'standby', args: ['--etcd', etcd.endpoint, '--lease-ttl', TTL] });
     await waitFor('the standby to name the held leader', async () => (await op<object, LeaderInfo__Output>(c.operator(standby.address), 'getLeader', {})).leader === DEAD);
@@ -276,7 +288,7 @@ describe('a standby during a failover', { skip: requireEtcd() }, () => {
 
   /** Opens an agent stream to the standby and registers; resolves with what the standby answered first. */
   const register = (id: string, lostLeader: string) => {
-    const client = new (mezzProto().AgentGateway)(standby.address, grpc.credentials.createInsecure()) as AgentGatewayClient;
+    const client = makeClient(mezzProto().AgentGateway, standby.address, secure.security) as AgentGatewayClient;
     const call = client.Connect();
     streams.push(call);
     const answer = new Promise<{ registered?: string; error?: string }>((resolve) => {

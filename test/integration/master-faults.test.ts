@@ -9,14 +9,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, test, type TestContext } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../../lib/grpc';
-import { mezzProto, type AgentMessage, type MasterMessage__Output } from '../../lib/proto';
 import * as res from '../../lib/resources';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import type { ListRolesResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListRolesResponse';
 import { Cluster, op, task, waitFor, type Proc, type TestScheduler } from '../harness';
 import { grows, stopsGrowing, ticking } from '../fixtures/markers';
+import { RawAgent } from '../fixtures/raw-agent';
 
 let c: Cluster;
 afterEach(() => c.teardown());
@@ -208,35 +206,6 @@ describe('hostile frameworks', () => {
     });
   });
 });
-
-/** An agent on the raw wire, to say what a real agent never would. */
-type AgentCall = grpc.ClientDuplexStream<AgentMessage, MasterMessage__Output>;
-
-class RawAgent {
-  readonly received: MasterMessage__Output[] = [];
-  private readonly call: AgentCall;
-  private readonly client: grpc.Client;
-  private readonly pinger: NodeJS.Timeout;
-  constructor(master: string) {
-    this.client = new (mezzProto().AgentGateway)(master, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-    this.call = (this.client as never as { connect(): AgentCall }).connect();
-    this.call.on('data', (m: MasterMessage__Output) => this.received.push(m));
-    this.call.on('error', () => undefined);
-    this.pinger = setInterval(() => this.call.write({ ping: { seq: 1 } }), 200);
-  }
-  send(m: AgentMessage): void { this.call.write(m); }
-  async register(id: string, tasks: NonNullable<NonNullable<AgentMessage['register']>['tasks']> = []): Promise<string> {
-    this.send({ register: { info: { id, hostname: 'liar', port: 1, resources: res.toProto(res.make({ cpus: 2, mem: 1024 })) }, tasks } });
-    const r = await waitFor('registered', () => this.received.find((m) => m.registered || m.refused));
-    if (r.refused) throw new Error(r.refused.reason);
-    return r.registered!.agentId;
-  }
-  close(): void {
-    clearInterval(this.pinger);
-    this.call.cancel();
-    this.client.close();
-  }
-}
 
 describe('agents are held to their word', () => {
   test('an update for another agent\'s task is dropped; a phantom task is killed, not counted; a task never reported on is LOST after the launch timeout', async () => {

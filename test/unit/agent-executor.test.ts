@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LaunchError } from '../../agent/errors';
@@ -11,6 +11,7 @@ import { Sandboxes } from '../../agent/sandbox';
 import { outcomeOf, Reason } from '../../agent/task-status';
 import type { CommandInfo__Output, TaskInfo__Output } from '../../lib/proto';
 import { groupMembers, killGroups, tempDir, testLogger, waitFor } from '../fixtures/agent-harness';
+import { rootOrSkip } from '../harness';
 
 const FW = 'fw-exec';
 let workDir: string;
@@ -39,11 +40,13 @@ function taskInfo(taskId: string, command: Partial<CommandInfo__Output>, extra: 
   };
 }
 
-/** Launches a task in a fresh sandbox; the caller waits for `exits.get(taskId)`. */
-async function launch(task: TaskInfo__Output, base: NodeJS.ProcessEnv = process.env) {
-  const sandbox = await sandboxes.create(FW, task.taskId);
-  const environment = taskEnvironment({ task, frameworkId: FW, agentId: 'agent-1', sandbox, base });
-  const { pid } = await executor.launch({ key: task.taskId, frameworkId: FW, agentId: 'agent-1', task, sandbox, environment });
+const nobody = { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent' };
+
+/** Launches a task in a fresh sandbox (as `user` when given); the caller waits for `exits.get(taskId)`. */
+async function launch(task: TaskInfo__Output, base: NodeJS.ProcessEnv = process.env, user?: typeof nobody) {
+  const sandbox = await sandboxes.create(FW, task.taskId, user);
+  const environment = taskEnvironment({ task, frameworkId: FW, agentId: 'agent-1', sandbox, base, user });
+  const { pid } = await executor.launch({ key: task.taskId, frameworkId: FW, agentId: 'agent-1', task, sandbox, environment, user });
   pgids.add(pid);
   return { sandbox, pid };
 }
@@ -147,6 +150,48 @@ describe('PosixExecutor', () => {
       executor.launch({ key: 'nosandbox', frameworkId: FW, agentId: 'a', task, sandbox: join(workDir, 'missing'), environment: {} }),
       (e: Error) => e instanceof LaunchError && /ENOENT/.test(e.message),
     );
+  });
+
+  describe('as another user (root only)', () => {
+    it('runs the command as the user, its stdout its own (0600), and records its checkpoint\'s user', async (t) => {
+      if (!rootOrSkip(t, 'the executor switching users')) return;
+      const { sandbox } = await launch(taskInfo('as-nobody', { value: 'id -u; id -G', shell: true }), process.env, nobody);
+      assert.deepEqual(await exitOf('as-nobody'), { kind: 'exited', code: 0 });
+      assert.equal(await read(sandbox, 'stdout'), '65534\n65534\n');
+      const out = await stat(join(sandbox, 'stdout'));
+      assert.deepEqual({ uid: out.uid, mode: out.mode & 0o777 }, { uid: 65534, mode: 0o600 });
+      const cp = (await readCheckpoints(workDir)).find((c) => c.task.taskId === 'as-nobody');
+      assert.deepEqual(cp?.user, nobody);
+    });
+
+    it('a task\'s own MEZZ_RUN_AS=0:0 does not make it root', async (t) => {
+      if (!rootOrSkip(t, 'the executor switching users')) return;
+      const { sandbox } = await launch(taskInfo('sneaky', { value: 'id -u', shell: true, environment: { MEZZ_RUN_AS: '0:0' } }), process.env, nobody);
+      await exitOf('sneaky');
+      assert.equal(await read(sandbox, 'stdout'), '65534\n');
+    });
+
+    it('an exit_status the task links elsewhere is not written through by root, nor read through', async (t) => {
+      if (!rootOrSkip(t, 'the executor switching users')) return;
+      const target = join(workDir, 'precious');
+      await writeFile(target, 'keep\n');
+      await launch(taskInfo('linker', { value: `ln -s ${target} exit_status; exit 4`, shell: true }), process.env, nobody);
+      // The record is written as nobody, who may not write the root-owned file: the task ends without one.
+      assert.deepEqual(await exitOf('linker'), { kind: 'exited', code: 4 });
+      assert.equal(await readFile(target, 'utf8'), 'keep\n');
+    });
+
+    it('a stdout planted as a symlink (an archive could) fails the launch rather than be opened', async (t) => {
+      if (!rootOrSkip(t, 'the executor switching users')) return;
+      const task = taskInfo('planted', { value: 'echo hi', shell: true });
+      const sandbox = await sandboxes.create(FW, 'planted', nobody);
+      const target = join(workDir, 'not-yours');
+      await writeFile(target, 'keep\n');
+      await symlink(target, join(sandbox, 'stdout'));
+      const environment = taskEnvironment({ task, frameworkId: FW, agentId: 'agent-1', sandbox, user: nobody });
+      await assert.rejects(executor.launch({ key: 'planted', frameworkId: FW, agentId: 'agent-1', task, sandbox, environment, user: nobody }), LaunchError);
+      assert.equal(await readFile(target, 'utf8'), 'keep\n');
+    });
   });
 });
 

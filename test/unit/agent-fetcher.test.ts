@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fetchUris, uriProblem } from '../../agent/fetcher';
 import { tempDir } from '../fixtures/agent-harness';
+import { rootOrSkip } from '../harness';
 
 let dir: string;
 let files: string;
@@ -117,6 +118,24 @@ describe('fetchUris', () => {
     const r = await fetchUris([{ value: `${base}/broken.tar.gz` }], opts(await sandbox()));
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.reason, /^cannot extract broken\.tar\.gz: (gzip exited with status 1|tar exited with status 2): /);
+  });
+
+  it('as the task\'s user: what it fetches is its own, and a file it may not read is refused, not copied', async (t) => {
+    if (!rootOrSkip(t, 'fetching as the task\'s user')) return;
+    const nobody = { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent' };
+    const sb = await sandbox();
+    await chown(sb, nobody.uid, nobody.gid);
+    const r = await fetchUris([{ value: `${base}/pkg.tar.gz` }, { value: `${base}/hello.txt`, outputFile: 'conf/hello' }], opts(sb, { user: nobody }));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    for (const f of ['pkg.tar.gz', 'pkg/run.sh', 'conf', 'conf/hello']) assert.equal((await stat(join(sb, f))).uid, nobody.uid, f);
+    // The served files lie in the test's 0700 temporary directory: nobody may not read them.
+    const local = join(files, 'hello.txt');
+    const denied = await fetchUris([{ value: `file://${local}` }], opts(sb, { user: nobody }));
+    assert.deepEqual(denied, {
+      ok: false, uri: `file://${local}`,
+      reason: `permission denied: the fetcher reads local files as the task's user nobody (uid 65534), who may not read ${local}`,
+    });
+    assert.deepEqual((await readdir(sb)).sort(), ['conf', 'pkg', 'pkg.tar.gz']);
   });
 
   it('stops when aborted (the task was killed)', async () => {

@@ -189,6 +189,32 @@ describe('the master holds agents to their word', () => {
   });
 });
 
+describe('ids belong to whoever was given them', () => {
+  test('an agent id is taken back only with the token issued with it, across a master restart', async () => {
+    h = await MasterHarness.start();
+    const a = await h.agent();
+    const token = h.agentTokens.get(a.id)!;
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    await h.restart();
+    h.agentTokens.set(a.id, 'a-guess-at-the-token');
+    await assert.rejects(h.agent({ id: a.id }), new RegExp(`agent id ${a.id} is held by another agent: the agent token presented does not match`));
+    h.agentTokens.set(a.id, token);
+    const back = await h.agent({ id: a.id });
+    assert.equal(back.id, a.id);
+    assert.equal(back.sent.find((m) => m.registered)!.registered!.agentToken, '', 'a valid token is not replaced');
+  });
+
+  test('a framework id is taken back only by its principal; with authentication off, by anyone', async () => {
+    h = await MasterHarness.start();
+    const fw = await h.framework({ name: 'web' }, { principal: 'web', peer: 'test' });
+    assert.equal(h.master.frameworks.get(fw.id)!.info.principal, 'web');
+    await assert.rejects(h.framework({ id: fw.id, name: 'thief' }, { principal: 'batch', peer: 'test' }), /belongs to principal web, not batch/);
+    await assert.rejects(h.framework({ name: 'liar', principal: 'ops' }, { principal: 'batch', peer: 'test' }), /names principal "ops" but the caller authenticated as batch/);
+    const again = await h.framework({ id: fw.id, name: 'web' }, { principal: 'web', peer: 'test' });
+    assert.equal(again.id, fw.id);
+  });
+});
+
 describe('framework info is validated once, for SUBSCRIBE and UPDATE_FRAMEWORK', () => {
   test('ids that are not valid, or were never issued, are refused', async () => {
     h = await MasterHarness.start();
