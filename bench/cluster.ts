@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { makeClient } from '../lib/auth';
 import { mezzProto, type OperatorClient } from '../lib/proto';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -153,7 +153,7 @@ export class BenchCluster {
   }
 
   operator(address: string): OperatorClient {
-    const c = new (mezzProto().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const c = makeClient(mezzProto().Operator, address, undefined); // the bench's masters run without credentials
     this.clients.push(c);
     return c;
   }

@@ -4,8 +4,8 @@
  * polling, no queue), updates acknowledged at once. Lighter than the SDK,
  * so that the framework side of a bench costs as little as it can.
  */
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS } from '../lib/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { makeClient } from '../lib/auth';
 import { mezzProto, type Call, type Event__Output, type Offer__Output, type TaskInfo, type TaskStatus__Output } from '../lib/proto';
 
 export interface WireHandlers {
@@ -22,9 +22,8 @@ export class WireScheduler {
   private stream?: grpc.ClientDuplexStream<Call, Event__Output>;
 
   constructor(readonly address: string) {
-    this.client = new (mezzProto().Scheduler)(address, grpc.credentials.createInsecure(), {
-      ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_retries': 0,
-    }) as never;
+    // The bench's masters run without credentials: plaintext, no token.
+    this.client = makeClient(mezzProto().Scheduler, address, undefined, { 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_retries': 0 }) as never;
   }
 
   /** Subscribes (a new framework); resolves with its id, rejects on a fatal error or after 30 s. */

@@ -3,11 +3,11 @@
  * and the two ways of printing (a table or one JSON document).
  */
 import type { Command } from 'commander';
-import { type ClientSecurity, resolveClientSecurity } from '../lib/auth';
+import { type ClientSecurity, findToken, resolveClientSecurity } from '../lib/auth';
 import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
 import { errorMessage } from '../lib/errors';
 import { OperatorConnection } from './client';
-import { CliError, UsageError } from './errors';
+import { CliError, explainRefusal, UsageError } from './errors';
 
 /** The global flags, parsed and checked. */
 export interface Globals {
@@ -16,6 +16,8 @@ export interface Globals {
   timeoutMs: number;
   /** The token and TLS material every call carries. */
   security: ClientSecurity;
+  /** Where the token came from (`MEZZ_TOKEN`), for messages; undefined when there is none. */
+  tokenSource?: string;
 }
 
 export const DEFAULT_MASTER = '127.0.0.1:5050';
@@ -31,12 +33,14 @@ export function globals(cmd: Command): Globals {
     throw new UsageError(`--master: ${errorMessage(err)}`);
   }
   let security: ClientSecurity;
+  let tokenSource: string | undefined;
   try {
-    security = resolveClientSecurity(o);
+    security = resolveClientSecurity({ ...o, masters });
+    tokenSource = o.token ? '--token' : findToken({ masters })?.source;
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }
-  return { masters, json: Boolean(o.json), timeoutMs: o.timeout, security };
+  return { masters, json: Boolean(o.json), timeoutMs: o.timeout, security, tokenSource };
 }
 
 /** Runs `fn` with a connection to the master, closed afterwards whatever happens. */
@@ -50,6 +54,8 @@ export async function withMaster<T>(cmd: Command, fn: (conn: OperatorConnection,
   const conn = new OperatorConnection(g.masters, g.timeoutMs, g.security);
   try {
     return await fn(conn, g);
+  } catch (err) {
+    throw explainRefusal(err, g.tokenSource);
   } finally {
     conn.close();
   }

@@ -10,6 +10,7 @@ import { errorMessage } from '../lib/errors';
 import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
 import { registerFrameworks } from './commands/frameworks';
+import { registerKill } from './commands/kill';
 import { registerLeader } from './commands/leader';
 import { registerLogs } from './commands/logs';
 import { registerRoles } from './commands/roles';
@@ -25,7 +26,7 @@ const SHOWN = new Set(['commander.helpDisplayed', 'commander.help', 'commander.v
 
 export function buildProgram(): Command {
   const program = new Command('mezz')
-    .description('Operate a Mezzanine cluster: inspect agents, frameworks, tasks and roles; read task logs; start a local cluster.')
+    .description('Operate a Mezzanine cluster: inspect agents, frameworks, tasks and roles; read task logs; kill tasks and tear down frameworks; start a local cluster.')
     .option('--master <host:port[,...]>', `master address(es), tried in turn (env MEZZ_MASTER, default ${DEFAULT_MASTER})`)
     .option('--json', 'print one JSON document instead of a table')
     .option('--token <token>', 'authenticate with this token (env MEZZ_TOKEN or MEZZ_TOKEN_FILE; default ./.mezz/token, written by mezz up)')
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerTasks(program);
   registerRoles(program);
   registerLogs(program);
+  registerKill(program);
   registerLeader(program);
   registerVersion(program);
   registerUp(program);

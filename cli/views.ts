@@ -203,3 +203,24 @@ export function parseWeight(text: string): number {
   }
   return w;
 }
+
+// ── kill, teardown ─────────────────────────────────────────────────────
+
+/** `mezz kill`: the task the master was asked to kill, and where it runs. */
+export function killJson(taskId: string, r: { frameworkId: string; agentId: string }) {
+  return { taskId, frameworkId: r.frameworkId, agentId: r.agentId };
+}
+
+export function killText(k: ReturnType<typeof killJson>): string {
+  return `${formatTable(['TASK', 'FRAMEWORK', 'AGENT'], [[k.taskId, k.frameworkId, k.agentId]])}\n\n` +
+    `kill sent: the task ends TASK_KILLED once its agent has stopped it (mezz tasks --state killed)`;
+}
+
+/** `mezz teardown`: the framework removed and how many of its tasks are being killed. */
+export function teardownJson(frameworkId: string, r: { tasks: number }) {
+  return { frameworkId, tasksKilled: r.tasks };
+}
+
+export function teardownText(t: ReturnType<typeof teardownJson>): string {
+  return formatTable(['FRAMEWORK', 'TASKS KILLED'], [[t.frameworkId, String(t.tasksKilled)]]);
+}

@@ -10,9 +10,12 @@
  *
  * Everything listens on --host, 127.0.0.1 by default: an agent runs any
  * command it is sent, so a cluster on 0.0.0.0 is a shell for the whole
- * network. Children run in their own process group, so a Ctrl-C in the
- * terminal reaches only `mezz up`, which then stops them in order. Their
- * output goes to DIR/logs/<name>.log. A restarted agent recovers its id and
+ * network. Authentication is on too (up-credentials.ts): other users of
+ * this machine reach loopback as well, and only a holder of DIR/token (mode
+ * 0600) may operate the cluster or run frameworks on it. Children run in
+ * their own process group, so a Ctrl-C in the terminal reaches only
+ * `mezz up`, which then stops them in order. Their output goes to
+ * DIR/logs/<name>.log. A restarted agent recovers its id and
  * its running tasks from its work dir; a restarted master reloads its registry.
  *
  * With --ha the local etcd holds the registry, so it is not anonymous: it
@@ -29,10 +32,11 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../lib/errors';
 import { truncate } from '../../lib/limits';
 import { parse as parseResources } from '../../lib/resources';
-import type { TlsFiles } from '../../lib/auth';
+import { DEFAULT_DATA_DIR, TOKEN_FILE_NAME, type TlsFiles } from '../../lib/auth';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
 import { createCa, issueCertificate } from '../../lib/tls-certificates';
 import { CliError, UsageError } from '../errors';
+import { ensureLocalCredentials } from './up-credentials';
 
 const MASTER_BIN = fileURLToPath(new URL('../../bin/mezz-master.mjs', import.meta.url));
 const AGENT_BIN = fileURLToPath(new URL('../../bin/mezz-agent.mjs', import.meta.url));
@@ -75,7 +79,7 @@ export function registerUp(program: Command): void {
     .option('--host <address>', 'the address every process listens on (0.0.0.0: all interfaces, which lets anyone who reaches this machine run commands on it)', '127.0.0.1')
     .option('--port <port>', "the master's port", '5050')
     .option('--agents <n>', 'how many agents to start', '2')
-    .option('--data-dir <dir>', 'where state, sandboxes and logs go', './.mezz')
+    .option('--data-dir <dir>', 'where state, sandboxes, logs and the credentials (DIR/token: the admin token clients read) go', './.mezz')
     .option('--ha', 'high availability: a local etcd (Debian package etcd-server) and three masters on ports PORT..PORT+2')
     .option('--agent-resources <resources>', "each agent's resources instead of detecting them, e.g. 'cpus:2;mem:2048;ports:[31000-31999]'")
     .action((opts: UpOptions) => up(opts));
@@ -253,6 +257,9 @@ async function up(opts: UpOptions): Promise<void> {
   const cfg = validate(opts);
   const logDir = path.join(cfg.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
+  const creds = await ensureLocalCredentials(cfg.dataDir);
+  // Every master and every agent, HA or not, starts with authentication on.
+  const authArgs = (bin: string) => (bin === MASTER_BIN ? ['--credentials', creds.master, '--acls', creds.acls] : ['--credentials', creds.agent]);
   // Paths as the user would type them: relative below the current directory, absolute elsewhere.
   const shown = (p: string) => {
     const rel = path.relative(process.cwd(), p);
@@ -275,7 +282,7 @@ async function up(opts: UpOptions): Promise<void> {
 
   const say = (line: string) => process.stderr.write(`mezz: ${line}\n`);
   const start = (name: string, bin: string, args: string[]): Slot => {
-    const slot = new Slot(name, bin, args, path.join(logDir, `${name}.log`), (s, e) => {
+    const slot = new Slot(name, bin, [...args, ...authArgs(bin)], path.join(logDir, `${name}.log`), (s, e) => {
       failed(new CliError(`${s.name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(s.logPath)}:${s.child.tailText()}`));
     }, say);
     slots.push(slot);
@@ -344,7 +351,7 @@ async function up(opts: UpOptions): Promise<void> {
       masterAddress = cfg.port ? hostPort(cfg.reach, cfg.port) : masterReady[0]!;
       // A restarted master must come back where the agents and frameworks look for it.
       const bound = /:(\d+)$/.exec(masterAddress)?.[1];
-      if (!cfg.port && bound) master.args = ['--host', cfg.host, '--port', bound, '--data-dir', path.join(cfg.dataDir, 'master')];
+      if (!cfg.port && bound) master.args = master.args.map((a, i) => (master.args[i - 1] === '--port' ? bound : a));
     }
 
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
@@ -355,7 +362,7 @@ async function up(opts: UpOptions): Promise<void> {
     if (!agentAddresses) return await stopAll();
 
     for (const s of slots) s.supervise();
-    process.stdout.write(banner(masterAddress, masters, agents, agentAddresses, shown(cfg.dataDir), shown(logDir), etcd?.endpoint));
+    process.stdout.write(banner(masterAddress, masters, agents, agentAddresses, shown(cfg.dataDir), shown(logDir), etcd?.endpoint, tokenHint(creds.token, shown)));
     const signal = await ended;
     process.stderr.write(`mezz: ${signal}: stopping the cluster\n`);
     await stopAll();
@@ -387,7 +394,30 @@ function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Require
   }
 }
 
-function banner(master: string, masters: Slot[], agents: Slot[], addresses: string[], dataDir: string, logDir: string, etcd?: string): string {
+/** What the banner says about the token: where it is, and the line to run first when clients would not find it. */
+interface TokenHint {
+  lines: string[];
+  /** `export MEZZ_TOKEN_FILE=…`, when the data dir is not ./.mezz of the current directory. */
+  setup?: string;
+}
+
+function tokenHint(tokenFile: string, shown: (p: string) => string): TokenHint {
+  const dir = shown(path.dirname(tokenFile));
+  const found = tokenFile === path.resolve(DEFAULT_DATA_DIR, TOKEN_FILE_NAME);
+  const parent = path.dirname(path.dirname(tokenFile));
+  const runIn = path.basename(path.dirname(tokenFile)) === DEFAULT_DATA_DIR ? ` run them in ${shown(parent)}, or` : '';
+  return {
+    lines: [
+      `Authentication is on: ${dir}/credentials.json, ${dir}/acls.json. The admin token is in ${shown(tokenFile)} (mode 0600);`,
+      found
+        ? `mezz, the SDK and the examples read it from ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME} when run in this directory, or from MEZZ_TOKEN_FILE elsewhere.`
+        : `mezz, the SDK and the examples find it by themselves only as ./${DEFAULT_DATA_DIR}/${TOKEN_FILE_NAME}:${runIn} set MEZZ_TOKEN_FILE as below.`,
+    ],
+    ...(found ? {} : { setup: `export MEZZ_TOKEN_FILE=${tokenFile}` }),
+  };
+}
+
+function banner(master: string, masters: Slot[], agents: Slot[], addresses: string[], dataDir: string, logDir: string, etcd: string | undefined, token: TokenHint): string {
   const flag = master === '127.0.0.1:5050' ? '' : ` --master ${master}`;
   const list = master.split(',');
   const rows = [
@@ -400,7 +430,10 @@ function banner(master: string, masters: Slot[], agents: Slot[], addresses: stri
     `Mezzanine is up: ${what}, ${agents.length} agent${agents.length === 1 ? '' : 's'}. State in ${dataDir}; logs in ${logDir}/<name>.log.`,
     ...rows,
     '',
+    ...token.lines,
+    '',
     'Next:',
+    ...(token.setup ? [`  ${token.setup}`] : []),
     ...(masters.length > 1 ? [`  mezz leader${flag}`] : []),
     `  mezz agents${flag}`,
     `  npx tsx examples/hello-framework.ts --master ${master} --tasks 5 --cmd 'echo hello'`,

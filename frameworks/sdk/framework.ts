@@ -242,7 +242,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       random: opts.random ?? Math.random,
     });
     this.#connectTimeoutMs = parseDuration(opts.connectTimeout ?? '30s') * 1000;
-    this.#security = resolveClientSecurity({ token: opts.token, tlsCert: opts.tls?.cert, tlsKey: opts.tls?.key, tlsCa: opts.tls?.ca });
+    this.#security = resolveClientSecurity({ token: opts.token, tlsCert: opts.tls?.cert, tlsKey: opts.tls?.key, tlsCa: opts.tls?.ca, masters: this.#masters });
     this.#info = {
       name: opts.name,
       user: opts.user ?? '',

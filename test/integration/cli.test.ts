@@ -1,15 +1,18 @@
 /**
- * The README's tour, as a newcomer runs it: `mezz up`, the hello framework,
- * and the `mezz` commands against a real cluster — tables by default, JSON
- * with --json, errors on stderr with a non-zero exit.
+ * The `mezz` commands against a real cluster — tables by default, JSON
+ * with --json, errors on stderr with a non-zero exit — with the hello
+ * framework; kill and teardown under ACLs; `mezz up` started and stopped.
+ * (The README's tour itself, as written: tour.test.ts.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Cluster, op, ROOT, waitFor, type Proc } from '../harness';
+import { generateSecret } from '../../lib/auth';
+import { Cluster, op, ROOT, task, waitFor, type Proc, type TestScheduler } from '../harness';
+import { MEZZ, mezzIn, mezzUp } from '../fixtures/mezz-up';
 
-const MEZZ = path.join(ROOT, 'bin/mezz.mjs');
 
 function mezz(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [MEZZ, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
@@ -118,34 +121,99 @@ describe('mezz against a running cluster', () => {
   });
 });
 
+describe('mezz kill and mezz teardown, as principals with and without the permission', () => {
+  const c = new Cluster();
+  const secret = { ops: generateSecret(), viewer: generateSecret(), web: generateSecret(), agent: generateSecret() };
+  let master: Proc;
+  let web: TestScheduler;
+  const as = (who: keyof typeof secret, args: string[]) => mezzIn(c.dir, [...args, '--master', master.address], { MEZZ_TOKEN: secret[who] });
+  /** A refusal: exit 1, one line on stderr, nothing on stdout, no secret anywhere. */
+  const refused = (r: ReturnType<typeof mezzIn>, text: RegExp) => {
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, text);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    for (const s of Object.values(secret)) assert.equal(r.stderr.includes(s), false, 'no token in the message');
+  };
+
+  before(async () => {
+    const file = (name: string, doc: object) => {
+      writeFileSync(path.join(c.dir, name), JSON.stringify(doc), { mode: 0o600 });
+      return path.join(c.dir, name);
+    };
+    const credentials = file('credentials.json', { credentials: Object.entries(secret).map(([principal, s]) => ({ principal, secret: s })) });
+    const acls = file('acls.json', {
+      default: 'deny',
+      rules: [
+        { principals: ['ops'], actions: '*' },
+        { principals: ['agent'], actions: ['register_agent'] },
+        { principals: ['web'], actions: ['register_framework'] },
+        { principals: ['viewer'], actions: ['view'] },
+      ],
+    });
+    master = await c.startMaster({ args: ['--credentials', credentials, '--acls', acls] });
+    await c.startAgent(master.address, { resources: 'cpus:2;mem:1024;disk:500', args: ['--credentials', file('agent.json', { credentials: [{ principal: 'agent', secret: secret.agent }] })] });
+    web = c.scheduler(master.address, { token: secret.web });
+    await web.subscribe({ name: 'web', failoverTimeout: 600 });
+    web.autoAck();
+    await web.launchEach([task('sleeper', 'exec sleep 600'), task('other', 'exec sleep 600')]);
+    await web.waitEvent('both RUNNING', () => ['sleeper', 'other'].every((t) => web.updates(t).some((u) => u.state === 'TASK_RUNNING')));
+  });
+  after(() => c.teardown());
+
+  test('mezz kill: refused without the permission or a token; with it, the task ends KILLED', async () => {
+    refused(as('viewer', ['kill', 'sleeper']), /^mezz: PERMISSION_DENIED: principal viewer may not kill_task .*allow it in the master's --acls file/);
+    refused(mezzIn(c.dir, ['kill', 'sleeper', '--master', master.address]), /^mezz: UNAUTHENTICATED: the master requires a token and mezz found none/);
+    assert.deepEqual(web.updates('sleeper').map((u) => u.state).filter((s) => s === 'TASK_KILLED'), [], 'still running');
+
+    const r = as('ops', ['kill', 'sleeper', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const agentId = web.updates('sleeper')[0]!.agentId;
+    assert.deepEqual(JSON.parse(r.stdout), { taskId: 'sleeper', frameworkId: web.frameworkId, agentId });
+    await web.waitEvent('sleeper KILLED', (e) => e.update?.status?.taskId === 'sleeper' && e.update.status.state === 'TASK_KILLED');
+    const tasks = JSON.parse(as('viewer', ['tasks', '--json']).stdout) as { id: string; state: string }[];
+    assert.equal(tasks.find((t) => t.id === 'sleeper')?.state, 'TASK_KILLED');
+
+    refused(as('ops', ['kill', 'no-such-task']), /no-such-task/);
+    const bad = as('ops', ['kill', 'a/b']);
+    assert.equal(bad.status, 2, 'a malformed id is a wrong command line');
+    assert.match(bad.stderr, /task id "a\/b" is invalid/);
+  });
+
+  test('mezz teardown: refused without the permission; with it, the framework is gone and its tasks killed', async () => {
+    await web.waitEvent('other RUNNING', (e) => e.update?.status?.taskId === 'other' && e.update.status.state === 'TASK_RUNNING');
+    refused(as('viewer', ['teardown', web.frameworkId]), /^mezz: PERMISSION_DENIED: principal viewer may not teardown_framework/);
+    const listed = () => (JSON.parse(as('viewer', ['frameworks', '--json']).stdout) as { id: string }[]).some((f) => f.id === web.frameworkId);
+    assert.ok(listed(), 'still there');
+
+    const r = as('ops', ['teardown', web.frameworkId]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^FRAMEWORK\\s+TASKS KILLED\n${web.frameworkId}\\s+1$`, 'm'));
+    assert.equal(listed(), false, 'the framework is gone');
+    await waitFor('other KILLED', () => {
+      const tasks = JSON.parse(as('viewer', ['tasks', '--json']).stdout) as { id: string; state: string }[];
+      return tasks.find((t) => t.id === 'other')?.state === 'TASK_KILLED';
+    });
+    refused(as('ops', ['teardown', web.frameworkId]), new RegExp(web.frameworkId));
+  });
+});
+
 describe('mezz up', () => {
   const c = new Cluster();
   after(() => c.teardown());
 
   test('brings up a master and agents, and shuts them down cleanly on Ctrl-C', async () => {
-    // A free port: take one from the OS through a throwaway master, then reuse it.
-    const probe = await c.startMaster({ name: 'probe' });
-    const port = probe.port;
-    await probe.stop();
-    const up = spawn(process.execPath, [MEZZ, 'up', '--port', String(port), '--agents', '2', '--data-dir', path.join(c.dir, 'up'),
-      '--agent-resources', 'cpus:1;mem:512;disk:100'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    up.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    up.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => up.on('exit', (code) => r(code)));
-    try {
-      await waitFor(`mezz up to be ready (output: ${out})`, () => /hello-framework/.test(out), 60_000);
-      const agents = await waitFor('two agents', () => {
-        const r = mezz(['agents', '--json', '--master', `127.0.0.1:${port}`]);
-        return r.status === 0 && (JSON.parse(r.stdout) as unknown[]).length === 2 ? JSON.parse(r.stdout) : undefined;
-      });
-      assert.equal(agents.length, 2);
-      process.kill(up.pid!, 'SIGINT');
-      assert.equal(await exited, 0, out);
-      const after = mezz(['status', '--master', `127.0.0.1:${port}`, '--timeout', '2s']);
-      assert.equal(after.status, 1, 'the master is gone');
-    } finally {
-      try { process.kill(-up.pid!, 'SIGKILL'); } catch { /* exited */ }
-    }
+    const dir = path.join(c.dir, 'up');
+    const up = await mezzUp(c, dir);
+    const agents = await waitFor('two agents', () => {
+      const r = mezzIn(dir, ['agents', '--json', '--master', up.master]);
+      return r.status === 0 && (JSON.parse(r.stdout) as unknown[]).length === 2 ? JSON.parse(r.stdout) : undefined;
+    });
+    assert.equal(agents.length, 2);
+    process.kill(up.proc.child.pid!, 'SIGINT');
+    assert.equal(await up.proc.exited, 0, up.proc.output());
+    const after = mezzIn(dir, ['status', '--master', up.master, '--timeout', '2s']);
+    assert.equal(after.status, 1, 'the master is gone');
+    assert.match(after.stderr, /cannot reach the master/);
   });
 });

@@ -13,7 +13,8 @@ import { after, describe, it } from 'node:test';
 import {
   Acls, Authenticator, Authorizer, CallerAuth, bearerToken, generateSecret, loadTls, parseCredentials, resolveClientSecurity,
 } from '../../lib/auth';
-import { MezzError } from '../../lib/errors';
+import { MezzError, PermissionDeniedError } from '../../lib/errors';
+import { httpStatusOf } from '../../lib/http-status';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mezz-auth-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +75,7 @@ describe('CallerAuth', () => {
         const caller = auth.fromHeader(req.headers.authorization, req.socket.remoteAddress ?? '');
         res.end(caller.principal);
       } catch (err) {
-        res.statusCode = 401;
+        res.statusCode = httpStatusOf(err);
         res.end((err as Error).message);
       }
     });
@@ -88,6 +89,8 @@ describe('CallerAuth', () => {
       assert.deepEqual(await get(`Bearer ${S1}`), [200, 'ops']);
       assert.equal((await get())[0], 401);
       assert.equal((await get(`Bearer ${S2}`))[0], 401);
+      assert.equal(httpStatusOf(new PermissionDeniedError('no')), 403);
+      assert.equal(httpStatusOf(new Error('a bug')), 500);
     } finally {
       server.close();
     }
@@ -157,6 +160,11 @@ describe('client security', () => {
     assert.equal(resolveClientSecurity({}, { MEZZ_TOKEN_FILE: file }, cwd).token, 'from-the-file');
     assert.equal(resolveClientSecurity({}, {}, cwd).token, 'from-the-data-dir');
     assert.equal(resolveClientSecurity({}, {}, dir).token, undefined);
+    // The local cluster's token goes to local masters only.
+    assert.equal(resolveClientSecurity({ masters: ['127.0.0.1:5050', 'localhost:5051', '[::1]:5052'] }, {}, cwd).token, 'from-the-data-dir');
+    assert.equal(resolveClientSecurity({ masters: ['127.0.0.1:5050', 'prod-master:5050'] }, {}, cwd).token, undefined);
+    assert.equal(resolveClientSecurity({ masters: ['etcd://10.0.0.5:2379/prod'] }, {}, cwd).token, undefined);
+    assert.equal(resolveClientSecurity({ masters: ['prod-master:5050'] }, { MEZZ_TOKEN: 'env' }, cwd).token, 'env');
     writeFileSync(file, '\n');
     assert.throws(() => resolveClientSecurity({}, { MEZZ_TOKEN_FILE: file }, cwd), /token file .* must hold one token/);
   });

@@ -1,7 +1,14 @@
-/** `mezz up`'s restart backoff: 1 s, doubling, capped at 30 s. */
-import { test } from 'node:test';
+/** `mezz up`'s restart backoff (1 s, doubling, capped at 30 s), its credentials files, and the CLI's words for refusals. */
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Acls, type Action, loadCredentials, readTokenFile } from '../../lib/auth';
 import { restartDelayMs } from '../../cli/commands/up';
+import { ADMIN, AGENT, ensureLocalCredentials } from '../../cli/commands/up-credentials';
+import { CliError, explainRefusal } from '../../cli/errors';
 
 test('restartDelayMs doubles from 1 s and stops at 30 s', () => {
   const cases = [
@@ -12,4 +19,69 @@ test('restartDelayMs doubles from 1 s and stops at 30 s', () => {
     { attempt: 1_000, want: 30_000 }, // no overflow to Infinity
   ];
   for (const { attempt, want } of cases) assert.equal(restartDelayMs(attempt), want, `attempt ${attempt}`);
+});
+
+describe("mezz up's credentials", () => {
+  const dirs: string[] = [];
+  after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  const fresh = () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'mezz-up-creds-'));
+    dirs.push(d);
+    return d;
+  };
+  const mode = (f: string) => statSync(f).mode & 0o777;
+
+  test('the first start writes four files, mode 0600, that agree with each other', async () => {
+    const files = await ensureLocalCredentials(fresh());
+    for (const f of Object.values(files)) assert.equal(mode(f), 0o600, f);
+    const creds = loadCredentials(files.master);
+    assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT]);
+    assert.equal(readTokenFile(files.token), creds[0]!.secret, 'the token is admin\'s secret');
+    assert.deepEqual(loadCredentials(files.agent), [creds[1]]);
+    const acls = Acls.load(files.acls);
+    // admin: everything but tasks as root; agent: registration only; anyone else: nothing.
+    const cases: [string, Action, string, boolean][] = [
+      [ADMIN, 'teardown_framework', 'anyone', true], [ADMIN, 'run_task_as', 'nobody', true], [ADMIN, 'run_task_as', 'root', false],
+      [AGENT, 'register_agent', '*', true], [AGENT, 'view', '*', false], ['someone-else', 'view', '*', false],
+    ];
+    for (const [who, action, object, allowed] of cases) assert.equal(acls.decide(who, action, object).allowed, allowed, `${who} ${action} ${object}`);
+  });
+
+  test('a restart re-uses them; the derived files are rewritten from credentials.json and tightened to 0600', async () => {
+    const dir = fresh();
+    const first = await ensureLocalCredentials(dir);
+    const secrets = readFileSync(first.master, 'utf8');
+    writeFileSync(first.acls, '{"rules": []}');
+    rmSync(first.token);
+    chmodSync(first.agent, 0o644);
+    const second = await ensureLocalCredentials(dir);
+    assert.equal(readFileSync(second.master, 'utf8'), secrets, 'the same secrets');
+    assert.equal(readFileSync(second.acls, 'utf8'), '{"rules": []}', "an operator's ACLs stay as they are");
+    assert.equal(readTokenFile(second.token), loadCredentials(second.master)[0]!.secret);
+    for (const f of Object.values(second)) assert.equal(mode(f), 0o600, f);
+  });
+
+  test('a credentials file without admin or agent is refused, naming what to do', async () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ credentials: [{ principal: 'ops', secret: 'x'.repeat(20) }] }));
+    await assert.rejects(ensureLocalCredentials(dir), /has no principal admin or agent.*delete the file/);
+  });
+});
+
+describe('refusals say what to do', () => {
+  const refused = (code: grpc.status, details: string) =>
+    new CliError(`${grpc.status[code]}: ${details}`, 1, { cause: Object.assign(new Error(details), { code, details }) });
+  const cases = [
+    { name: 'no token: where mezz looks', err: refused(grpc.status.UNAUTHENTICATED, 'requires authentication'), source: undefined, want: /found none: pass --token, set MEZZ_TOKEN or MEZZ_TOKEN_FILE.*\.\/\.mezz\/token/ },
+    { name: 'a wrong token: which one was sent', err: refused(grpc.status.UNAUTHENTICATED, 'the token presented is not valid'), source: 'MEZZ_TOKEN', want: /not valid; mezz sent the token from MEZZ_TOKEN/ },
+    { name: 'a missing permission: where it is granted', err: refused(grpc.status.PERMISSION_DENIED, 'principal ops may not kill_task'), source: '--token', want: /may not kill_task; use the token of a principal that may, or allow it in the master's --acls file/ },
+    { name: 'anything else: unchanged', err: refused(grpc.status.NOT_FOUND, 'task t is not known'), source: '--token', want: /^NOT_FOUND: task t is not known$/ },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const out = explainRefusal(c.err, c.source) as CliError;
+      assert.match(out.message, c.want);
+      assert.equal(out.message.includes('\n'), false, 'one line');
+    });
+  }
 });

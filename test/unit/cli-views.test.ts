@@ -5,7 +5,8 @@ import { tidyDetails } from '../../lib/grpc';
 import { UsageError } from '../../cli/errors';
 import { duration, formatTable, megabytes, num, truncate } from '../../cli/table';
 import {
-  agentJson, agentRow, filterTasks, normalizeTaskState, parseWeight, roleRow, statusText, taskJson, taskRow,
+  agentJson, agentRow, filterTasks, killJson, killText, normalizeTaskState, parseWeight, roleRow, statusText, taskJson, taskRow,
+  teardownJson, teardownText,
 } from '../../cli/views';
 import type { AgentSummary__Output, ClusterState__Output, RoleSummary__Output, TaskSummary__Output } from '../../lib/proto';
 
@@ -147,5 +148,18 @@ describe('client messages', () => {
     assert.equal(unreachableMessage([{ address: 'a:1', reason: 'UNAVAILABLE: x' }]),
       "cannot reach the master at a:1 (UNAVAILABLE: x); is it running? start one with 'mezz up'");
     assert.match(unreachableMessage([{ address: 'a:1', reason: 'r1' }, { address: 'b:2', reason: 'r2' }]), /^cannot reach any master \(a:1: r1; b:2: r2\)/);
+  });
+});
+
+describe('kill and teardown views', () => {
+  it('mezz kill: the task, its framework and agent, and what happens next', () => {
+    const k = killJson('web-1', { frameworkId: 'fw-1', agentId: 'agent-7' });
+    assert.deepEqual(k, { taskId: 'web-1', frameworkId: 'fw-1', agentId: 'agent-7' });
+    assert.equal(killText(k), 'TASK    FRAMEWORK   AGENT\nweb-1   fw-1        agent-7\n\nkill sent: the task ends TASK_KILLED once its agent has stopped it (mezz tasks --state killed)');
+  });
+  it('mezz teardown: the framework and how many tasks are being killed', () => {
+    const t = teardownJson('fw-1', { tasks: 3 });
+    assert.deepEqual(t, { frameworkId: 'fw-1', tasksKilled: 3 });
+    assert.equal(teardownText(t), 'FRAMEWORK   TASKS KILLED\nfw-1        3');
   });
 });
