@@ -18,7 +18,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
 import { type ClientSecurity, makeClient, serverCredentials } from '../lib/auth';
-import { bindServer, SERVER_OPTIONS } from '../lib/grpc';
+import { bindServer, FILES_SERVER_OPTIONS } from '../lib/grpc';
 import { newId, newUuid } from '../lib/ids';
 import { DEFAULT_FOLLOW_BACKOFF, LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
@@ -260,7 +260,7 @@ export class Agent extends EventEmitter {
    * cannot be bound or the work directory cannot be made.
    */
   async start(): Promise<void> {
-    const server = new grpc.Server(SERVER_OPTIONS);
+    const server = new grpc.Server(FILES_SERVER_OPTIONS);
     server.addService(mezzProto().AgentFiles.service, filesHandlers(this, () => this.filesToken));
     this.boundPort = await bindServer(server, this.opts.bindHost ?? '0.0.0.0', this.opts.port ?? 5051, serverCredentials(this.opts.security?.tls));
     this.server = server;

@@ -3,6 +3,7 @@
  * the server layer maps to a gRPC status once (lib/grpc.ts `toServiceError`).
  */
 import { InvalidArgumentError, MezzError, NotFoundError, PermissionDeniedError } from '../lib/errors';
+import { shown } from '../lib/limits';
 
 /** A malformed `--attributes` value; the message names the bad part. */
 export class AttributeParseError extends InvalidArgumentError {
@@ -54,7 +55,7 @@ export class CgroupError extends MezzError {
 export class UnknownTaskError extends NotFoundError {
   override name = 'UnknownTaskError';
   constructor(readonly taskId: string, agentId: string) {
-    super(`task ${taskId} is not known on agent ${agentId || '(unregistered)'}`);
+    super(`task ${shown(taskId)} is not known on agent ${agentId || '(unregistered)'}`);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorKind, MezzError, NotLeaderError, UnavailableError, asErrorKind, errorMessage } from './errors';
+import { truncate } from './limits';
 
 /** Trailing metadata keys of a refused call. */
 export const ERROR_KIND_KEY = 'mezz-error-kind';
@@ -52,11 +53,33 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
 
+/**
+ * The most a master takes in one message; a larger one ends its call or
+ * stream with RESOURCE_EXHAUSTED ("Received message larger than max (N vs.
+ * 16777216)"), so one caller cannot make the master buffer and decode
+ * without bound. The largest legitimate messages: an agent's registration
+ * page (at most REGISTRATION_PAGE_BYTES of tasks, agent/registration.ts), an
+ * ACCEPT of MAX_TASKS_PER_ACCEPT tasks of a few KB each, a framework message
+ * (MAX_MESSAGE_BYTES, 256 KB), a single task at every lib/limits maximum
+ * (about 700 KB: command 64 KB, environment 64 KB, 64 labels of 4 KB, 64
+ * URIs of 4 KB). 16 MB is four times the largest page.
+ */
+export const MAX_MASTER_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The most an agent's file server takes in one request: a ReadFileRequest is a few ids, a path and two numbers. */
+export const MAX_FILES_REQUEST_BYTES = 1024 * 1024;
+
+/** The master's server: requests capped at MAX_MASTER_MESSAGE_BYTES. */
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_receive_message_length': MAX_MASTER_MESSAGE_BYTES,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
+};
+
+/** An agent's file server: requests capped at MAX_FILES_REQUEST_BYTES (answers carry up to 1 MB of a file). */
+export const FILES_SERVER_OPTIONS: grpc.ServerOptions = {
+  ...SERVER_OPTIONS,
+  'grpc.max_receive_message_length': MAX_FILES_REQUEST_BYTES,
 };
 
 /** Binds `server` on host:port (port 0: any free port) and resolves the bound port; credentials from lib/auth/transport (plaintext by default). */
@@ -69,10 +92,19 @@ export function bindServer(server: grpc.Server, host: string, port: number, cred
   });
 }
 
+/**
+ * The most characters of a status's details. They travel in an HTTP/2
+ * trailer (`grpc-message`), and a trailer above the client's header list
+ * limit is never delivered: the call would hang until its deadline instead
+ * of failing. Messages name values shortly (lib/limits `shown`, `describe`);
+ * this cut holds whatever slips through.
+ */
+export const MAX_STATUS_DETAILS = 4096;
+
 /** The one place where errors become gRPC statuses, with their kind (and leader) in trailing metadata. Unexpected errors are INTERNAL. */
 export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const kind: ErrorKind = err instanceof MezzError ? err.kind : 'INTERNAL';
-  const details = err instanceof MezzError ? err.message : `internal error: ${errorMessage(err)}`;
+  const details = truncate(err instanceof MezzError ? err.message : `internal error: ${errorMessage(err)}`, MAX_STATUS_DETAILS);
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_KIND_KEY, kind);
   if (err instanceof NotLeaderError && err.leader) metadata.set(LEADER_KEY, err.leader);

@@ -3,25 +3,26 @@
  * (lib/grpc.ts `toServiceError`) and says what was wrong and what to do.
  */
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../lib/errors';
+import { shown } from '../lib/limits';
 
 export class UnknownFrameworkError extends NotFoundError {
   override name = 'UnknownFrameworkError';
   constructor(readonly frameworkId: string) {
-    super(`framework ${frameworkId} is not known to this master; list frameworks with 'mezz frameworks'`);
+    super(`framework ${shown(frameworkId)} is not known to this master; list frameworks with 'mezz frameworks'`);
   }
 }
 
 export class UnknownTaskError extends NotFoundError {
   override name = 'UnknownTaskError';
   constructor(readonly taskId: string, which = '') {
-    super(`${which}task ${taskId} is not known to this master; list tasks with 'mezz tasks'`);
+    super(`${which}task ${shown(taskId)} is not known to this master; list tasks with 'mezz tasks'`);
   }
 }
 
 export class UnknownAgentError extends NotFoundError {
   override name = 'UnknownAgentError';
   constructor(readonly agentId: string) {
-    super(`agent ${agentId} is not known to this master; list agents with 'mezz agents'`);
+    super(`agent ${shown(agentId)} is not known to this master; list agents with 'mezz agents'`);
   }
 }
 

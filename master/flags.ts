@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError as CommanderArgError } from 'commander';
 import path from 'node:path';
 import { durationOption } from '../lib/duration-option';
 import { VERSION } from '../lib/version';
+import { DEFAULT_LIMITS } from './limits';
 
 /** The `mezz-master` command line; `main.ts` parses with it, tests read its options. */
 export function masterProgram(): Command {
@@ -43,5 +44,19 @@ export function masterProgram(): Command {
     .option('--etcd-cert <file>', 'with --etcd: the certificate (PEM) to present to etcd, with --etcd-key and --etcd-ca (default: the --tls-* files)')
     .option('--etcd-key <file>', 'the private key of --etcd-cert (PEM)')
     .option('--etcd-ca <file>', 'the CA (PEM) etcd\'s certificate must chain to')
+    // Limits against abuse (limits.ts says why these defaults).
+    .option('--max-tasks-per-framework <n>', 'live tasks one framework may hold; launches beyond are refused (TASK_ERROR)', wholeNumber('--max-tasks-per-framework', 1), DEFAULT_LIMITS.maxTasksPerFramework)
+    .option('--max-frameworks-per-principal <n>', 'frameworks one principal may have registered (all anonymous ones together when authentication is off)', wholeNumber('--max-frameworks-per-principal', 1), DEFAULT_LIMITS.maxFrameworksPerPrincipal)
+    .option('--subscribe-rate <n>', 'SUBSCRIBEs per second per principal, on average (0: no limit)', wholeNumber('--subscribe-rate', 0), DEFAULT_LIMITS.subscribeRate)
+    .option('--subscribe-burst <n>', 'SUBSCRIBEs per principal at once after a quiet spell', wholeNumber('--subscribe-burst', 1), DEFAULT_LIMITS.subscribeBurst)
     .showHelpAfterError();
+}
+
+/** A parser of a whole-number flag of at least `min`. */
+function wholeNumber(flag: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new CommanderArgError(`${flag} must be a whole number, at least ${min}`);
+    return n;
+  };
 }

@@ -14,6 +14,7 @@ import { VERSION } from '../lib/version';
 import type { Access } from './access';
 import type { Cluster } from './cluster';
 import { DEFAULT_FAILOVER_TIMEOUT, frameworkInfoProblems, offerConstraintsOf, rolesOf } from './framework-info';
+import type { MasterLimits } from './limits';
 import type { Offers } from './offers';
 import type { FrameworkLink, FrameworkRecord } from './state';
 
@@ -21,6 +22,8 @@ export interface FrameworkLifecycleOptions {
   masterId: string;
   /** Seconds between HEARTBEAT events to frameworks. */
   heartbeatInterval: number;
+  /** SUBSCRIBE rate and frameworks per principal (limits.ts). */
+  limits: MasterLimits;
 }
 
 export class FrameworkLifecycle {
@@ -71,6 +74,8 @@ export class FrameworkLifecycle {
     } catch (err) {
       return refuse(errorMessage(err), err instanceof MezzError ? err.kind : 'PERMISSION_DENIED');
     }
+    const limited = this.opts.limits.subscribeProblem(info, !known);
+    if (limited) return refuse(limited, 'RESOURCE_EXHAUSTED');
     const now = this.c.now();
     const id = known?.id ?? newId('fw');
     // Durable before the stream is attached: an allocation round during the write would

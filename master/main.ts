@@ -27,6 +27,7 @@ const o = program.opts<{
   agentRemovalTimeout: number; agentReregisterTimeout: number; heartbeatInterval: number; offerTimeout: number; allocationInterval: number;
   taskLaunchTimeout: number; credentials?: string; acls?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string;
   etcdCert?: string; etcdKey?: string; etcdCa?: string;
+  maxTasksPerFramework: number; maxFrameworksPerPrincipal: number; subscribeRate: number; subscribeBurst: number;
 }>();
 
 const logger = createLogger('master');
@@ -53,6 +54,7 @@ try {
     agentReregisterTimeout: o.agentReregisterTimeout, heartbeatInterval: o.heartbeatInterval, offerTimeout: o.offerTimeout,
     allocationInterval: o.allocationInterval, allocationBatchMs: 5, taskLaunchTimeout: o.taskLaunchTimeout,
     ...security,
+    limits: { maxTasksPerFramework: o.maxTasksPerFramework, maxFrameworksPerPrincipal: o.maxFrameworksPerPrincipal, subscribeRate: o.subscribeRate, subscribeBurst: o.subscribeBurst },
   });
   await node.start();
   process.stdout.write(`mezz-master listening on ${node.address}\n`);

@@ -22,6 +22,7 @@ import { Cluster } from './cluster';
 import { AgentUnavailableError, UnknownFrameworkError, UnknownTaskError } from './errors';
 import { systemClock, type Clock, type Timer } from './clock';
 import { FrameworkLifecycle } from './frameworks';
+import { DEFAULT_LIMITS, MasterLimits, type LimitOptions } from './limits';
 import { Offers } from './offers';
 import type { Registry, RegistrySnapshot } from './registry';
 import { SchedulerCalls } from './scheduler-calls';
@@ -54,6 +55,8 @@ export interface MasterOptions {
   allocationBatchMs: number;
   /** Time and timers; the process's own by default. */
   clock?: Clock;
+  /** Limits against abuse (limits.ts); DEFAULT_LIMITS for any not given. */
+  limits?: Partial<LimitOptions>;
   /** Who may do what; without it every caller may do everything (authentication and ACLs off). */
   access?: Access;
 }
@@ -97,8 +100,9 @@ export class Master {
       agentRemovalTimeout: opts.agentRemovalTimeout, agentReregisterTimeout: opts.agentReregisterTimeout,
       taskLaunchTimeout: opts.taskLaunchTimeout ?? DEFAULT_TASK_LAUNCH_TIMEOUT,
     });
-    this.frameworksRoom = new FrameworkLifecycle(this.c, this.offersRoom, this.access, { masterId: this.id, heartbeatInterval: opts.heartbeatInterval });
-    this.calls = new SchedulerCalls(this.c, this.offersRoom, this.frameworksRoom, this.access);
+    const limits = new MasterLimits(this.c, { ...DEFAULT_LIMITS, ...opts.limits });
+    this.frameworksRoom = new FrameworkLifecycle(this.c, this.offersRoom, this.access, { masterId: this.id, heartbeatInterval: opts.heartbeatInterval, limits });
+    this.calls = new SchedulerCalls(this.c, this.offersRoom, this.frameworksRoom, this.access, limits);
   }
 
   // The records, read by the operator API.

@@ -6,7 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { bearerMetadata, type Caller, makeClient } from '../lib/auth';
 import { describeGrpcError, errorKindOf, unary } from '../lib/grpc';
 import { type ErrorKind, errorMessage, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
-import { MAX_TASKS_PER_PAGE, truncate } from '../lib/limits';
+import { describe, idProblem, MAX_TASKS_PER_PAGE, roleProblem, truncate } from '../lib/limits';
 import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
 import type { KillTaskRequest__Output } from '../lib/proto/generated/mezzanine/v1/KillTaskRequest';
 import type { ListTasksRequest__Output } from '../lib/proto/generated/mezzanine/v1/ListTasksRequest';
@@ -196,7 +196,7 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       const master = viewer(caller, 'ListTasks');
       const state = req.state.trim();
       if (state && !STATES.has(state)) {
-        throw new InvalidArgumentError(`unknown task state "${state}"; valid: ${[...STATES].join(', ')}`);
+        throw new InvalidArgumentError(`unknown task state ${describe(state)}; valid: ${[...STATES].join(', ')}`);
       }
       const matching = function* () {
         for (const t of master.allTasks()) {
@@ -216,6 +216,8 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       }
       for (const w of req.weights) {
         if (!w.role.trim()) throw new InvalidArgumentError('a weight names no role');
+        const badRole = roleProblem(w.role);
+        if (badRole) throw new InvalidArgumentError(badRole);
         if (!(Number.isFinite(w.weight) && w.weight > 0)) {
           throw new InvalidArgumentError(`weight of role ${w.role} must be a positive number, got ${w.weight}`);
         }
@@ -233,17 +235,21 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
     })),
     KillTask: authed('KillTask', (req: KillTaskRequest__Output, caller) => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
+      rejectBadId('task id', req.taskId);
+      if (req.frameworkId) rejectBadId('framework id', req.frameworkId);
       const master = leader();
       const task = master.killTask(req.taskId, req.frameworkId, (fw) => master.access.onFramework(caller, 'kill_task', fw, `Operator.KillTask of task ${req.taskId}`));
       return { frameworkId: task.frameworkId, agentId: task.agentId };
     }),
     TeardownFramework: authed('TeardownFramework', async (req: TeardownFrameworkRequest__Output, caller) => {
       if (!req.frameworkId) throw new InvalidArgumentError('no framework id given');
+      rejectBadId('framework id', req.frameworkId);
       const master = leader();
       return { tasks: await master.teardown(req.frameworkId, (fw) => master.access.onFramework(caller, 'teardown_framework', fw, 'Operator.TeardownFramework')) };
     }),
     ReadTaskFile: authed('ReadTaskFile', async (req: ReadFileRequest__Output, caller): Promise<ReadFileResponse> => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
+      rejectBadId('task id', req.taskId);
       const master = leader();
       const task = master.findTask(req.taskId);
       if (!task) throw new UnknownTaskError(req.taskId);
@@ -270,6 +276,12 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       });
     }),
   };
+}
+
+/** An id no record can have is refused before it reaches a message or an audit line (which would otherwise echo it whole). */
+function rejectBadId(what: string, id: string): void {
+  const bad = idProblem(what, id);
+  if (bad) throw new InvalidArgumentError(bad);
 }
 
 function rolesView(master: Master) {

@@ -9,12 +9,13 @@
  * once launched, lives and dies together — as in Mesos.
  */
 import type { ErrorKind } from '../lib/errors';
-import { describe, shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES, MAX_TASKS_PER_ACCEPT } from '../lib/limits';
+import { describe, shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES } from '../lib/limits';
 import type { Call__Output, TaskInfo__Output, TaskStatus } from '../lib/proto';
 import { withoutResourceList } from './agents';
 import type { Access } from './access';
 import type { Cluster } from './cluster';
 import type { FrameworkLifecycle } from './frameworks';
+import type { MasterLimits } from './limits';
 import type { Offers } from './offers';
 import type { FrameworkRecord } from './state';
 import { validateAccept } from './validation';
@@ -25,6 +26,7 @@ export class SchedulerCalls {
     private readonly offers: Offers,
     private readonly frameworks: FrameworkLifecycle,
     private readonly access: Access,
+    private readonly limits: MasterLimits,
   ) {}
 
   /** Dispatches one call from a subscribed framework. */
@@ -64,11 +66,8 @@ export class SchedulerCalls {
   }
 
   private accept(fw: FrameworkRecord, accept: NonNullable<Call__Output['accept']>): void {
-    const count = accept.operations.reduce((n, op) => n + (op.launch?.taskInfos ?? op.launchGroup?.taskInfos ?? []).length, 0);
-    if (count > MAX_TASKS_PER_ACCEPT || accept.offerIds.length > MAX_IDS_PER_CALL) {
-      const why = count > MAX_TASKS_PER_ACCEPT
-        ? `accept holds ${count} tasks; the limit is ${MAX_TASKS_PER_ACCEPT} per accept: split the launch over several accepts`
-        : `accept names ${accept.offerIds.length} offers; the limit is ${MAX_IDS_PER_CALL}`;
+    const why = this.limits.acceptProblem(fw, accept);
+    if (why) {
       for (const id of accept.offerIds.slice(0, MAX_IDS_PER_CALL)) {
         const offer = this.c.offers.get(id);
         if (offer?.frameworkId === fw.id) this.offers.remove(offer);
@@ -78,7 +77,7 @@ export class SchedulerCalls {
           this.refusedUpdate(fw, t.taskId.slice(0, 200), '', 'TASK_ERROR', 'REASON_TASK_INVALID', why);
         }
       }
-      this.error(fw, 'accept', why);
+      this.error(fw, 'accept', why, 'RESOURCE_EXHAUSTED');
       this.c.scheduleAllocation();
       return;
     }

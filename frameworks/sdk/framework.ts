@@ -717,6 +717,12 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       this.#streamDown({ kind: 'NOT_LEADER', details: e.message });
       return;
     }
+    if (error.kind === 'RESOURCE_EXHAUSTED' && error.call === 'SUBSCRIBE') {
+      // A limit on subscriptions (their rate, frameworks per principal) passes: try again with backoff, saying why.
+      this.#emitError({ ...error, fatal: false });
+      this.#streamDown({ kind: 'RESOURCE_EXHAUSTED', details: e.message });
+      return;
+    }
     if (error.fatal) this.#fatal(error);
     else this.#emitError(error);
   }

@@ -241,6 +241,23 @@ describe('connectFramework', () => {
       (e: unknown) => e instanceof SubscribeError && /fw-9 was removed/.test(e.message) && e.kind === 'FRAMEWORK_REMOVED');
   });
 
+  it('retries, with backoff, a SUBSCRIBE refused for a limit (RESOURCE_EXHAUSTED) instead of stopping', async () => {
+    let refusals = 2;
+    const m = await fakeMaster({
+      onSubscribe: (_call, stream) => {
+        if (refusals-- <= 0) return false;
+        stream.write({ error: { message: 'SUBSCRIBEs exceed 10 a second; retry in 100 ms', fatal: true, call: 'SUBSCRIBE', kind: 'RESOURCE_EXHAUSTED' } });
+        stream.end();
+        return true;
+      },
+    });
+    open.push({ master: m });
+    const fw = await connectFramework({ master: m.address, name: 'test', logger: quiet, backoff: { initialMs: 20 }, connectTimeout: '5s' });
+    open.push({ fw });
+    assert.equal(fw.connected, true);
+    assert.equal(m.calls.filter((c) => c.call === 'subscribe').length, 3);
+  });
+
   it('stops reconnecting after a fatal error event', async () => {
     const m = await fakeMaster();
     const fw = await setup(m);
