@@ -11,7 +11,7 @@
  * Master is stopped synchronously in both cases, before anything else runs.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CallerAuth, serverCredentials, type TlsMaterial } from '../lib/auth';
+import { authInterceptor, CallerAuth, serverCredentials, type TlsMaterial } from '../lib/auth';
 import { bindServer, SERVER_OPTIONS } from '../lib/grpc';
 import type { Election, Leadership } from '../lib/election';
 import { errorMessage, NotLeaderError } from '../lib/errors';
@@ -62,7 +62,7 @@ export class MasterNode implements LeaderSource {
 
   /** Binds the server and starts campaigning; resolves once the server listens. */
   async start(): Promise<void> {
-    const server = new grpc.Server(SERVER_OPTIONS);
+    const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: this.auth.enabled ? [authInterceptor(this.auth, this.log)] : [] });
     const proto = mezzProto();
     server.addService(proto.Scheduler.service, schedulerHandlers(this));
     server.addService(proto.AgentGateway.service, agentGatewayHandlers(this));

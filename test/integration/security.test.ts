@@ -192,6 +192,13 @@ describe('the operator API', () => {
     assert.ok(r.tasks.some((t) => t.id === 'web-1'));
   });
 
+  test('credentials are checked before a message is read: an unauthenticated 20 MB request is UNAUTHENTICATED, not decoded', async () => {
+    const huge = { taskId: 'x'.repeat(20 * 1024 * 1024) };
+    await refusedWith(call(WRONG, 'killTask', huge), UNAUTHENTICATED, /not valid for any principal/);
+    // The same with valid credentials reaches the size cap.
+    await refusedWith(call(as('ops'), 'killTask', huge), grpc.status.RESOURCE_EXHAUSTED);
+  });
+
   test('weights: a viewer may not change them, ops may', async () => {
     await refusedWith(call(as('viewer'), 'updateWeights', { weights: [{ role: 'web', weight: 3 }] }), PERMISSION_DENIED, /may not update_weights on "web"/);
     const roles = await call<{ roles: { name: string; weight: number }[] }>(as('ops'), 'updateWeights', { weights: [{ role: 'web', weight: 3 }] });
@@ -213,7 +220,7 @@ describe('the operator API', () => {
     const out = master.output();
     assert.match(out, /audit: batch from \S+ kill_task on "web" \(Operator\.KillTask of task web-victim of framework fw-[^)]+\): DENIED, no rule of .* matches; the default is deny/);
     assert.match(out, /audit: unauthenticated Operator\.ListTasks from \S+ refused/);
-    assert.match(out, /audit: unauthenticated Scheduler\.Subscribe stream from \S+ refused/);
+    assert.match(out, /audit: unauthenticated Scheduler\.Subscribe from \S+ refused/);
     assert.match(out, /audit: ops from \S+ update_weights on "web" .*: allowed, rule 0/);
   });
 });
