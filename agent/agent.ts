@@ -12,8 +12,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import { constants as FS } from 'node:fs';
-import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors';
@@ -35,14 +34,13 @@ import { createExecutor } from './executor/executor-cgroups';
 import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
 import type { Executor, Limitation, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
-import { writeJsonAtomic } from './executor/checkpoint';
 import { fetchUris } from './fetcher';
 import { HealthChecker, probeFor } from './health-check';
 import { cleanupTasks, killGroup, killUntracked, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
 import { detectResources } from './resources-detect';
-import { describeFsError, Sandboxes } from './sandbox';
+import { appendToSandbox, describeFsError, Sandboxes } from './sandbox';
 import { DEFAULT_GC_DISK_HEADROOM, DEFAULT_SANDBOX_GC_DELAY_MS, SandboxGc } from './sandbox-gc';
 import { DEFAULT_LOG_MAX_BYTES, DEFAULT_LOG_MAX_FILES, LogRotator } from './log-rotation';
 import { DEFAULT_DISK_CHECK_INTERVAL_MS, DiskWatch } from './disk-watch';
@@ -53,6 +51,7 @@ import { StatusJournal } from './status-updates-journal';
 import { capStatusMessage } from '../lib/limits';
 import { outcomeOf, Reason, type Outcome } from './task-status';
 import { taskProblems } from './task-validate';
+import { prepareWorkDir, loadIdentity, saveIdentity } from './work-dir';
 import { cachedLookup, checkSetpriv, chooseTaskUser, ownUser, type TaskUser, type UserPolicy } from './users';
 
 export interface AgentOptions {
@@ -266,7 +265,8 @@ export class Agent extends EventEmitter {
     this.server = server;
     try {
       this.dir = this.opts.workDir ?? `/tmp/mezz/agent-${this.boundPort}`;
-      await this.prepareWorkDir();
+      if (this.users.switchUser) await checkSetpriv();
+      await prepareWorkDir(this.dir);
       this.sandboxes = new Sandboxes(this.dir);
       this.executor = this.opts.executor?.({ workDir: this.dir, logger: this.log }) ?? await createExecutor({
         workDir: this.dir, logger: this.log, isolation: this.opts.isolation ?? 'none', pidsMax: this.opts.pidsMax ?? DEFAULT_PIDS_MAX,
@@ -279,10 +279,10 @@ export class Agent extends EventEmitter {
       this.gpuList = found.gpus;
       // The agent picks its id before it first registers and keeps it: a registration whose
       // answer is lost and is sent again then names the same agent, not a second one.
-      ({ id: this.id, token: this.agentToken } = await this.loadAgentId());
+      ({ id: this.id, token: this.agentToken } = await loadIdentity(this.dir, this.log));
       if (!this.id) {
         this.id = newId('agent');
-        await this.saveAgentId();
+        await this.saveIdentity();
       }
       this.journal = await StatusJournal.open(this.dir, { onWarning: (m) => this.log.warn(m) });
       await this.recover();
@@ -298,24 +298,6 @@ export class Agent extends EventEmitter {
     this.retryTimer.unref();
     this.startSandboxHygiene();
     this.link.start();
-  }
-
-  /**
-   * Makes the work dir (after checking, when switching users, that setpriv
-   * runs). Its `meta/` (checkpoints, the journal) is the
-   * agent's alone (0700; agent.json is 0600).
-   */
-  private async prepareWorkDir(): Promise<void> {
-    if (this.users.switchUser) await checkSetpriv();
-    // Made 0711 when the agent makes it; one given is left as it is (it could be /tmp):
-    // what lies in it is closed on its own (meta/, agent.json, sandboxes/ below).
-    await mkdir(this.dir, { recursive: true, mode: 0o711 });
-    const meta = join(this.dir, 'meta');
-    await mkdir(meta, { recursive: true, mode: 0o700 });
-    await chmod(meta, 0o700);
-    await chmod(join(this.dir, 'agent.json'), 0o600).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
   }
 
   /** Sandbox GC and log rotation, over the sandboxes of the tasks tracked now. */
@@ -457,7 +439,7 @@ export class Agent extends EventEmitter {
       if (this.id && r.agentId !== this.id) this.log.warn(`master assigned id ${r.agentId}; was ${this.id}`);
       this.id = r.agentId;
       if (r.agentToken) this.agentToken = r.agentToken;
-      void this.saveAgentId();
+      void this.saveIdentity();
     }
     this.failedAttempts = 0;
     this.log.info(`registered with master ${master}${r.masterId ? ` (${r.masterId})` : ''} as ${this.id}`);
@@ -550,7 +532,7 @@ export class Agent extends EventEmitter {
     for (const r of recs) this.forget(r);
     // Removed by the master: come back as a new agent, under a new id.
     this.id = newId('agent');
-    await this.saveAgentId();
+    await this.saveIdentity();
     this.link.start();
   }
 
@@ -929,25 +911,8 @@ export class Agent extends EventEmitter {
 
   // ---------------------------------------------------------------- agent id
 
-  /** The id and its token from agent.json (both '' when there is none). */
-  private async loadAgentId(): Promise<{ id: string; token: string }> {
-    try {
-      const saved = JSON.parse(await readFile(join(this.dir, 'agent.json'), 'utf8')) as { agentId?: unknown; agentToken?: unknown };
-      return { id: typeof saved.agentId === 'string' ? saved.agentId : '', token: typeof saved.agentToken === 'string' ? saved.agentToken : '' };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`ignoring unreadable agent.json: ${errorMessage(err)}`);
-      return { id: '', token: '' };
-    }
-  }
-
-  /** Saves the id with its token, readable by root only: the token is what lets an agent take the id back. */
-  private async saveAgentId(): Promise<void> {
-    const id = this.id;
-    try {
-      await writeJsonAtomic(join(this.dir, 'agent.json'), { agentId: id, agentToken: this.agentToken });
-    } catch (err) {
-      this.log.error(`cannot save agent id ${id} to agent.json: ${errorMessage(err)}`);
-    }
+  private saveIdentity(): Promise<void> {
+    return saveIdentity(this.dir, { id: this.id, token: this.agentToken }, this.log);
   }
 }
 
@@ -957,23 +922,6 @@ function taskDiskMb(task: TaskInfo__Output): number {
     return fromProto(task.resources ?? []).disk ?? 0;
   } catch {
     return 0;
-  }
-}
-
-/**
- * Appends to a file of a task's sandbox as the agent (root): a symlink or a
- * FIFO the task planted there is refused, not followed or waited on; a file
- * it creates is the task user's (`owner`).
- */
-async function appendToSandbox(path: string, data: string, owner: TaskUser | undefined): Promise<void> {
-  const fh = await open(path, FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK, 0o600);
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.nlink !== 1) throw new Error(`${path} is not a plain file (a FIFO, a device or a hard link)`);
-    if (owner && st.uid !== owner.uid) await fh.chown(owner.uid, owner.gid);
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
   }
 }
 

@@ -18,6 +18,7 @@ import { chmod, chown, mkdir, open, readdir, readlink, realpath, stat } from 'no
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { newUuid } from '../lib/ids';
 import { SandboxEscapeError, SandboxFileNotFoundError, SandboxPathError } from './errors';
+import type { TaskUser } from './users';
 
 export const DEFAULT_READ_LENGTH = 64 * 1024;
 export const MAX_READ_LENGTH = 1024 * 1024;
@@ -182,5 +183,22 @@ export function describeFsError(err: unknown, workDir: string): string {
     case 'EDQUOT': return `the agent's work dir ${workDir} is over its disk quota (EDQUOT): ${text}`;
     case 'EROFS': return `the agent's work dir ${workDir} is read-only (EROFS): ${text}`;
     default: return text;
+  }
+}
+
+/**
+ * Appends to a file of a task's sandbox as the agent (root): a symlink or a
+ * FIFO the task planted there is refused, not followed or waited on; a file
+ * it creates is the task user's (`owner`).
+ */
+export async function appendToSandbox(path: string, data: string, owner: TaskUser | undefined): Promise<void> {
+  const fh = await open(path, FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK, 0o600);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.nlink !== 1) throw new Error(`${path} is not a plain file (a FIFO, a device or a hard link)`);
+    if (owner && st.uid !== owner.uid) await fh.chown(owner.uid, owner.gid);
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
   }
 }
