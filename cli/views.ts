@@ -110,13 +110,13 @@ export function agentJson(a: AgentSummary__Output) {
 
 // ── frameworks ─────────────────────────────────────────────────────────
 
-export const FRAMEWORK_HEADERS = ['ID', 'NAME', 'ROLES', 'STATE', 'TASKS', 'CPUS', 'MEM', 'GPUS', 'FAILOVER'];
+export const FRAMEWORK_HEADERS = ['ID', 'NAME', 'ROLES', 'STATE', 'TASKS', 'CPUS', 'MEM', 'GPUS', 'FAILOVER', 'URL'];
 
 export function frameworkRow(f: FrameworkSummary__Output): string[] {
   const used = scalars(f.used);
   return [
     f.id, f.name, f.roles.join(',') || '*', f.suppressed ? `${f.state} (suppressed)` : f.state,
-    String(f.tasks), num(used.cpus), megabytes(used.mem), num(used.gpus), duration(f.failoverTimeout),
+    String(f.tasks), num(used.cpus), megabytes(used.mem), num(used.gpus), duration(f.failoverTimeout), f.webuiUrl || '-',
   ];
 }
 
@@ -133,6 +133,8 @@ export function frameworkJson(f: FrameworkSummary__Output) {
     suppressed: f.suppressed,
     capabilities: f.capabilities,
     registeredAt: f.registeredAt,
+    webuiUrl: f.webuiUrl,
+    principal: f.principal,
   };
 }
 

@@ -31,6 +31,7 @@ export function frameworkInfoProblems(info: FrameworkInfo__Output): string[] {
   }
   problems.push(lengthProblem('framework user', info.user, MAX_NAME_LENGTH));
   problems.push(lengthProblem('framework hostname', info.hostname, MAX_NAME_LENGTH));
+  problems.push(webuiUrlProblem(info.webuiUrl));
   if (info.capabilities.length > CAPABILITIES) problems.push(`framework has ${info.capabilities.length} capabilities; the limit is ${CAPABILITIES}`);
   else for (const c of info.capabilities) problems.push(capabilityProblem(c));
   problems.push(labelsProblem('framework labels', info.labels));
@@ -39,6 +40,21 @@ export function frameworkInfoProblems(info: FrameworkInfo__Output): string[] {
 }
 
 const KNOWN_CAPABILITIES: ReadonlySet<string> = new Set(FRAMEWORK_CAPABILITIES);
+
+/** Longest `webui_url` a framework may name. */
+export const MAX_WEBUI_URL = 2048;
+
+/** `webui_url` must be empty or an http(s) URL: `mezz` sends requests (and a token) there. */
+function webuiUrlProblem(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const long = lengthProblem('webui_url', url, MAX_WEBUI_URL);
+  if (long) return long;
+  let ok = false;
+  try {
+    ok = ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch { /* not a URL */ }
+  return ok ? undefined : `webui_url must be an http:// or https:// URL, got ${describe(url, 80)}`;
+}
 
 function capabilityProblem(c: string): string | undefined {
   if (KNOWN_CAPABILITIES.has(c)) return undefined;

@@ -189,6 +189,7 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
           id: f.id, name: f.info.name, roles: f.roles, state: f.status, failoverTimeout: f.failoverTimeout,
           capabilities: [...f.capabilities], used: res.scalars(used), offered: res.scalars(offered), tasks: f.tasks.size,
           suppressed: f.roles.every((r) => f.suppressedRoles.has(r)), registeredAt: f.registeredAt / 1000,
+          webuiUrl: f.info.webuiUrl ?? '', principal: f.info.principal ?? '',
         };
       }) };
     }),

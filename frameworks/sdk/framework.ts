@@ -72,6 +72,8 @@ export interface FrameworkOptions {
    * the master's run_task_as permission.
    */
   user?: string;
+  /** Where this framework's own API answers (http[s]://HOST:PORT), shown by `mezz frameworks`; operators' tools find the framework by it. */
+  webuiUrl?: string;
   /** The token to authenticate with. Default: env MEZZ_TOKEN, the file MEZZ_TOKEN_FILE, else ./.mezz/token when it exists (what `mezz up` writes). */
   token?: string;
   /** Mutual TLS: this framework's certificate, its key and the CA (PEM files). Default: env MEZZ_TLS_CERT, MEZZ_TLS_KEY, MEZZ_TLS_CA; none: plaintext. */
@@ -251,6 +253,7 @@ export class Framework extends EventEmitter<FrameworkEvents> {
       capabilities: opts.capabilities ?? [],
       hostname: opts.hostname ?? os.hostname(),
       labels: opts.labels ?? {},
+      webuiUrl: opts.webuiUrl ?? '',
       offerConstraints: offerConstraintsToProto(opts.offerConstraints ?? {}),
     };
   }

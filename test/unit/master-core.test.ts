@@ -224,6 +224,14 @@ describe('framework info is validated once, for SUBSCRIBE and UPDATE_FRAMEWORK',
     await assert.rejects(h.framework({ labels: { big: 'x'.repeat(10_000) } }), /framework labels value of "big" is 10000 characters long; the limit is 4096/);
   });
 
+  test('webui_url: an http(s) URL is kept for discovery; anything else is refused', async () => {
+    h = await MasterHarness.start();
+    const fw = await h.framework({ webuiUrl: 'http://127.0.0.1:8080' });
+    assert.equal(h.master.frameworks.get(fw.id)!.info.webuiUrl, 'http://127.0.0.1:8080');
+    await assert.rejects(h.framework({ webuiUrl: 'file:///etc/passwd' }), /webui_url must be an http:\/\/ or https:\/\/ URL/);
+    await assert.rejects(h.framework({ webuiUrl: `http://x/${'a'.repeat(3000)}` }), /webui_url is 3009 characters long; the limit is 2048/);
+  });
+
   test('an unknown capability is refused, naming the known ones', async () => {
     h = await MasterHarness.start();
     await assert.rejects(h.framework({ capabilities: ['TASK_KILLING'] }), /capability "TASK_KILLING" is unknown; the known ones are PARTITION_AWARE, GPU_RESOURCES, TASK_KILLING_STATE, MULTI_ROLE/);

@@ -13,6 +13,7 @@ export interface FrameworkInfo {
   'labels'?: ({[key: string]: string});
   'offerConstraints'?: ({[key: string]: _mezzanine_v1_OfferConstraints});
   'principal'?: (string);
+  'webuiUrl'?: (string);
   '_failoverTimeout'?: "failoverTimeout";
 }
 
@@ -27,5 +28,6 @@ export interface FrameworkInfo__Output {
   'labels': ({[key: string]: string});
   'offerConstraints': ({[key: string]: _mezzanine_v1_OfferConstraints__Output});
   'principal': (string);
+  'webuiUrl': (string);
   '_failoverTimeout'?: "failoverTimeout";
 }

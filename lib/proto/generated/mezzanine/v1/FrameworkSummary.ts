@@ -14,6 +14,8 @@ export interface FrameworkSummary {
   'tasks'?: (number);
   'suppressed'?: (boolean);
   'registeredAt'?: (number | string);
+  'webuiUrl'?: (string);
+  'principal'?: (string);
 }
 
 export interface FrameworkSummary__Output {
@@ -28,4 +30,6 @@ export interface FrameworkSummary__Output {
   'tasks': (number);
   'suppressed': (boolean);
   'registeredAt': (number);
+  'webuiUrl': (string);
+  'principal': (string);
 }
