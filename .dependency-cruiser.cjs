@@ -15,8 +15,12 @@ module.exports = {
     { name: 'cli-uses-the-public-apis', severity: 'error', from: { path: '^cli/' }, to: { path: '^(master|agent|frameworks/(?!sdk/index))' } },
     { name: 'frameworks-use-the-sdk', severity: 'error', comment: 'Frameworks talk to the master only through the SDK, as an outside author would.', from: { path: '^(frameworks/(?!sdk/)|examples/)' }, to: { path: '^(master|agent|cli)/' } },
     { name: 'allocator-is-pure', severity: 'error', comment: 'The allocator is a pure function of a snapshot: no gRPC, no store, no clock of its own.', from: { path: '^master/allocator/' }, to: { path: '(^lib/(grpc|store|log)|node_modules/@grpc|node_modules/etcd3|^master/(?!allocator/))' } },
+    { name: 'frameworks-stay-apart', severity: 'error', comment: 'A shipped framework uses the SDK, the foundation and lib/, never another framework.',
+      from: { path: '^frameworks/(services|batch|functions)/' }, to: { path: '^frameworks/(?!sdk/|foundation/|$1/)' } },
+    { name: 'foundation-serves-all', severity: 'error', comment: 'The foundation is shared by the shipped frameworks and depends on none of them.',
+      from: { path: '^frameworks/foundation/' }, to: { path: '^frameworks/(services|batch|functions)/' } },
     // [folder, who may reach inside it]: the agent owns its executor; unit tests may test internals.
-    ...[['master/allocator', 'master/allocator/'], ['agent/executor', 'agent/'], ['frameworks/sdk', 'frameworks/sdk/']].map(([dir, owner]) => ({
+    ...[['master/allocator', 'master/allocator/'], ['agent/executor', 'agent/'], ['frameworks/sdk', 'frameworks/sdk/'], ['frameworks/foundation', 'frameworks/foundation/']].map(([dir, owner]) => ({
       name: `only-through-index:${dir}`, severity: 'error', comment: `Outside ${owner}, import ${dir} through its index.ts.`,
       from: { pathNot: `^(${owner}|test/)` }, to: { path: `^${dir}/(?!index\\.ts$)` },
     })),
