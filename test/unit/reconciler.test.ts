@@ -232,6 +232,35 @@ describe('reconciler: contract', () => {
     assert.deepEqual(reconcile({ ...input, tasks: [...input.tasks].reverse() }), a);
   });
 
+  it('holds its invariants over 300 random rounds: no id launched twice, no agent over-committed, never more than count live, UNIQUE kept', () => {
+    let seed = 42; // a fixed LCG, so a failure replays
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const agents = ['a1', 'a2', 'a3', 'a4'].map((name) => ({ name, cpus: 3, mem: 2048 }));
+    const groupsFor = (web: number, api: number) => [
+      service({ count: web, constraints: [['hostname', 'UNIQUE']] }),
+      service({ id: '/api', count: api, resources: { cpus: 0.5, mem: 256 } }),
+    ];
+    const sim = new Sim(agents, groupsFor(3, 4)); // the harness throws if a task id is launched twice
+    const ends = ['TASK_FAILED', 'TASK_LOST', 'TASK_FINISHED', 'TASK_KILLED'] as const;
+    for (let round = 0; round < 300; round++) {
+      sim.now += Math.floor(random() * 5000);
+      if (random() < 0.1) sim.groups = groupsFor(Math.floor(random() * 6), Math.floor(random() * 8));
+      for (const r of sim.live()) {
+        const x = random();
+        if (x < 0.3 && r.state === 'TASK_STAGING') sim.report(r.taskId, 'TASK_RUNNING');
+        else if (x < 0.38) sim.report(r.taskId, ends[Math.floor(random() * ends.length)]!);
+      }
+      sim.round();
+      for (const o of sim.offers()) for (const res of o.resources ?? []) assert.ok(Number(res.scalar ?? 0) >= -1e-9, `round ${round}: ${o.agentId} over-committed`);
+      for (const g of sim.groups) {
+        const live = sim.live().filter((r) => r.group === g.id);
+        assert.ok(live.length <= g.count, `round ${round}: ${g.id} has ${live.length} live, count ${g.count}`);
+        if (g.id === '/web') assert.equal(new Set(live.map((r) => r.hostname)).size, live.length, `round ${round}: UNIQUE broken`);
+      }
+    }
+    assert.ok(sim.records.size > 100, `the run exercised replacements: ${sim.records.size} tasks launched`);
+  });
+
   it('refuses a group asked for twice or a bad count, naming it', () => {
     assert.throws(() => reconcile({ groups: [service(), service()], tasks: [], offers: [], now: 0 }), (e: Error) => e instanceof ReconcileInputError && /groups\[1\]: group \/web version v1 is asked for twice/.test(e.message));
     assert.throws(() => reconcile({ groups: [service({ count: -1 })], tasks: [], offers: [], now: 0 }), /groups\[0\]\.count: must be a whole number ≥ 0; got -1/);
