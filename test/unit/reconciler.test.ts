@@ -171,6 +171,26 @@ describe('reconciler: services', () => {
     assert.deepEqual(lost.round().kills.map((k) => [k.taskId, k.reason]), [['web.v1.0.1', 'unreachable expunged']]);
   });
 
+  it('maxOverCapacity 0: a singleton is not replaced while its unreachable task may still run, then is at expunge', () => {
+    const g = service({ maxOverCapacity: 0, unreachable: { inactiveAfterSeconds: 0, expungeAfterSeconds: 600 } });
+    const sim = new Sim(three, [g]);
+    const [first] = sim.launchedIds(sim.round());
+    sim.report(first!, 'TASK_RUNNING');
+    sim.report(first!, 'TASK_UNREACHABLE');
+    sim.now += 599_999;
+    const held = sim.round();
+    assert.deepEqual([held.launches, held.waiting.map((w) => w.reasons)], [[], [{ 'max over-capacity': 1 }]]);
+    sim.now += 1;
+    const expunged = sim.round(); // the kill ends it (in the harness, at once) ...
+    assert.deepEqual(expunged.kills.map((k) => k.reason), ['unreachable expunged']);
+    assert.deepEqual(sim.launchedIds(sim.round()), ['web.v1.0.2']); // ... and the next round replaces it
+    // Without the bound the replacement goes at once (inactiveAfterSeconds 0).
+    const free = new Sim(three, [{ ...g, maxOverCapacity: undefined }]);
+    free.round();
+    free.report('web.v1.0.1', 'TASK_UNREACHABLE');
+    assert.deepEqual(free.launchedIds(free.round()), ['web.v1.0.2']);
+  });
+
   it('versions are first-class: keep N of A and M of B, kill versions nobody asks for', () => {
     const sim = new Sim(three, [service({ version: 'A', count: 2 })]);
     sim.round();
@@ -264,5 +284,6 @@ describe('reconciler: contract', () => {
   it('refuses a group asked for twice or a bad count, naming it', () => {
     assert.throws(() => reconcile({ groups: [service(), service()], tasks: [], offers: [], now: 0 }), (e: Error) => e instanceof ReconcileInputError && /groups\[1\]: group \/web version v1 is asked for twice/.test(e.message));
     assert.throws(() => reconcile({ groups: [service({ count: -1 })], tasks: [], offers: [], now: 0 }), /groups\[0\]\.count: must be a whole number ≥ 0; got -1/);
+    assert.throws(() => reconcile({ groups: [service({ maxOverCapacity: 2 })], tasks: [], offers: [], now: 0 }), /groups\[0\]\.maxOverCapacity: must be between 0 and 1; got 2/);
   });
 });

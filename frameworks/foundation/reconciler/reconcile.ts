@@ -51,8 +51,9 @@ interface GroupState {
 
 /**
  * Plans one round. Same input, same plan. Throws ReconcileInputError when a
- * group (id and version) is asked for twice or has a count that is not a
- * whole number ≥ 0, and ConstraintError for a bad constraint.
+ * group (id and version) is asked for twice, has a count that is not a
+ * whole number ≥ 0 or a maxOverCapacity outside [0, 1], and ConstraintError
+ * for a bad constraint.
  */
 export function reconcile(input: Input): Plan {
   checkGroups(input.groups);
@@ -103,6 +104,8 @@ function checkGroups(groups: readonly TaskGroup[]): void {
     if (seen.has(k)) throw new ReconcileInputError(`groups[${i}]: group ${g.id} version ${g.version} is asked for twice`);
     seen.add(k);
     if (!Number.isSafeInteger(g.count) || g.count < 0) throw new ReconcileInputError(`groups[${i}].count: must be a whole number ≥ 0; got ${g.count}`);
+    const over = g.maxOverCapacity;
+    if (over !== undefined && !(over >= 0 && over <= 1)) throw new ReconcileInputError(`groups[${i}].maxOverCapacity: must be between 0 and 1; got ${over}`);
   });
 }
 
@@ -134,17 +137,33 @@ function planGroup(group: TaskGroup, records: readonly TaskRecord[], now: number
   const live = kept.filter((t) => !excess.includes(t));
   const waiting: Waiting[] = [];
   const candidates: Candidate[] = [];
+  let room = roomOf(group, records, now, launchTimeoutMs);
   for (const instance of missing(group, live, outcome)) {
     const attempts = records.filter((t) => t.instance === instance);
     const until = backoffUntil(attempts, group);
-    if (until !== undefined && now < until) {
-      waiting.push({ group: group.id, version: group.version, instance, reasons: { backoff: 1 }, backoffUntil: until });
-    } else {
+    const wait = (reasons: Record<string, number>, backoffUntil?: number) =>
+      waiting.push({ group: group.id, version: group.version, instance, reasons, ...(backoffUntil !== undefined ? { backoffUntil } : {}) });
+    if (until !== undefined && now < until) wait({ backoff: 1 }, until);
+    else if (room <= 0) wait({ 'max over-capacity': 1 });
+    else {
+      room--;
       candidates.push({ group, instance, attempt: nextAttempt(attempts) });
     }
   }
   const summary = { group: group.id, version: group.version, active: live.length, succeeded: outcome.succeeded.size, failed: outcome.failed.size };
   return { kept: live, kills, candidates, waiting, summary };
+}
+
+/**
+ * How many more tasks may launch under `maxOverCapacity`: `count + ⌊count ·
+ * maxOverCapacity⌋` less every task that may still be alive, counted or not
+ * (an unreachable one, one being killed). Infinity without the bound.
+ */
+function roomOf(group: TaskGroup, records: readonly TaskRecord[], now: number, launchTimeoutMs: number): number {
+  if (group.maxOverCapacity === undefined) return Infinity;
+  const alive = records.filter((t) => standing(t, group, now, launchTimeoutMs).kind !== 'ended').length;
+  // 1e-9: 3 · 0.1 is 0.30000000000000004, and 10 · 0.3 must give 3, not 2.
+  return group.count + Math.floor(group.count * group.maxOverCapacity + 1e-9) - alive;
 }
 
 /**

@@ -85,6 +85,14 @@ export interface TaskGroup {
   /** YOUNGEST_FIRST by default, as in Marathon. */
   killSelection?: KillSelection;
   unreachable?: UnreachableStrategy;
+  /**
+   * How many tasks beyond `count` may be alive at once, as a fraction of
+   * `count` (Marathon's maximumOverCapacity): a replacement waits, with
+   * reason `max over-capacity`, while the task it replaces may still run
+   * (unreachable, or being killed). 0 for a service that must never run
+   * twice; unbounded when left out.
+   */
+  maxOverCapacity?: number;
 }
 
 /**
