@@ -14,7 +14,7 @@
  * check passes here exactly when `pack` would place the task.
  */
 import type { Resource } from '../../../lib/proto';
-import { fromProto, portCount, subtract, toProto } from '../../../lib/resources';
+import { type Resources, fromProto, portCount, subtract, toProto } from '../../../lib/resources';
 import { offerResources, pack, parseConstraint } from '../../sdk/index';
 import type { AnyOffer, Offer, Placed, TaskInfo, TaskShape } from '../../sdk/index';
 import type { TaskGroup } from './types';
@@ -23,6 +23,15 @@ import type { TaskGroup } from './types';
 export type Check = (offer: AnyOffer, placed: readonly Placed[]) => string | undefined;
 
 const SCALAR_CHECKS = ['cpus', 'mem', 'disk', 'gpus'] as const;
+
+/**
+ * An offer's resources, summed once: every check of every candidate reads
+ * them, and an offer object never changes (`cut` returns a new one).
+ */
+const summed = new WeakMap<AnyOffer, Resources>();
+function resourcesOf(offer: AnyOffer): Resources {
+  return summed.get(offer) ?? summed.set(offer, offerResources(offer)).get(offer)!;
+}
 
 /**
  * The chain for `group`, in order. Reasons: `role`, `cpus`, `mem`, `disk`,
@@ -39,10 +48,10 @@ export function checksFor(group: TaskGroup): Check[] {
   for (const k of SCALAR_CHECKS) {
     const want = shape[k] ?? 0;
     // 1e-9: the SDK's floating point slack, so ten 0.1-cpu tasks fit in 1 cpu.
-    if (want > 0) chain.push((offer) => (offerResources(offer)[k] + 1e-9 >= want ? undefined : k));
+    if (want > 0) chain.push((offer) => (resourcesOf(offer)[k] + 1e-9 >= want ? undefined : k));
   }
   const ports = shape.ports ?? 0;
-  if (ports > 0) chain.push((offer) => (portCount(offerResources(offer).ports) >= ports ? undefined : 'ports'));
+  if (ports > 0) chain.push((offer) => (portCount(resourcesOf(offer).ports) >= ports ? undefined : 'ports'));
   for (const spec of group.constraints ?? []) {
     const c = parseConstraint(spec);
     chain.push((offer, placed) => (c.check(offer, placed).ok ? undefined : `constraint ${c.label}`));

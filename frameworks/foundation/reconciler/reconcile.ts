@@ -60,10 +60,12 @@ export function reconcile(input: Input): Plan {
   const launchTimeoutMs = (input.launchTimeoutSeconds ?? DEFAULT_LAUNCH_TIMEOUT_SECONDS) * 1000;
   const tasks = [...input.tasks].sort(byInstanceAttempt);
   const kills = undesired(input.groups, tasks, input.now, launchTimeoutMs);
-  const states = input.groups.map((g) => planGroup(g, tasks.filter((t) => ofGroup(t, g)), input.now, launchTimeoutMs));
+  const byGroup = new Map<string, TaskRecord[]>();
+  for (const t of tasks) (byGroup.get(key(t)) ?? byGroup.set(key(t), []).get(key(t))!).push(t);
+  const states = input.groups.map((g) => planGroup(g, byGroup.get(key(g)) ?? [], input.now, launchTimeoutMs));
   // Constraints count a group id's tasks of every version kept, so a deployment's two versions share UNIQUE.
   const placed = new Map<string, Placed[]>();
-  for (const s of states) for (const t of s.kept) placed.set(t.group, [...(placed.get(t.group) ?? []), t]);
+  for (const s of states) for (const t of s.kept) (placed.get(t.group) ?? placed.set(t.group, []).get(t.group)!).push(t);
   const placement = place(states.flatMap((s) => s.candidates), input.offers, placed, input.now);
   const summaries = states.map((s) => ({ ...s.summary, active: s.summary.active + (placement.launched.get(key(s.summary)) ?? 0) }));
   return {
@@ -89,12 +91,13 @@ function key(g: { group?: string; id?: string; version: string }): string {
   return `${g.group ?? g.id}@${g.version}`;
 }
 
-function ofGroup(t: TaskRecord, g: TaskGroup): boolean {
-  return t.group === g.id && t.version === g.version;
+function byInstanceAttempt(a: TaskRecord, b: TaskRecord): number {
+  return cmp(a.group, b.group) || cmp(a.version, b.version) || a.instance - b.instance || a.attempt - b.attempt || cmp(a.taskId, b.taskId);
 }
 
-function byInstanceAttempt(a: TaskRecord, b: TaskRecord): number {
-  return a.group.localeCompare(b.group) || a.version.localeCompare(b.version) || a.instance - b.instance || a.attempt - b.attempt || a.taskId.localeCompare(b.taskId);
+/** Code-unit order: unlike localeCompare, the same on every machine and locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function checkGroups(groups: readonly TaskGroup[]): void {
@@ -218,7 +221,7 @@ function excessOf(group: TaskGroup, kept: readonly TaskRecord[], succeeded: Read
   const age = (t: TaskRecord) => t.startedAt ?? t.launchedAt;
   return [...kept]
     // On a tie the higher instance goes, so that instance numbers stay low.
-    .sort((a, b) => progress(a) - progress(b) || (youngestFirst ? age(b) - age(a) : age(a) - age(b)) || b.instance - a.instance || a.taskId.localeCompare(b.taskId))
+    .sort((a, b) => progress(a) - progress(b) || (youngestFirst ? age(b) - age(a) : age(a) - age(b)) || b.instance - a.instance || cmp(a.taskId, b.taskId))
     .slice(0, n);
 }
 
