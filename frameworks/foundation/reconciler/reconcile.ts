@@ -165,7 +165,7 @@ function planGroup(group: TaskGroup, records: readonly TaskRecord[], now: number
 function roomOf(group: TaskGroup, records: readonly TaskRecord[], now: number, launchTimeoutMs: number): number {
   if (group.maxOverCapacity === undefined) return Infinity;
   const alive = records.filter((t) => standing(t, group, now, launchTimeoutMs).kind !== 'ended').length;
-  // 1e-9: 3 · 0.1 is 0.30000000000000004, and 10 · 0.3 must give 3, not 2.
+  // 1e-9: 100 · 0.29 is 28.999999999999996 in floating point, and must give 29.
   return group.count + Math.floor(group.count * group.maxOverCapacity + 1e-9) - alive;
 }
 
