@@ -63,7 +63,7 @@ export type HealthProtocol = (typeof HEALTH_PROTOCOLS)[number];
 
 const HealthCheck = Type.Object(
   {
-    protocol: Type.Optional(Type.Enum(['HTTP', 'HTTPS', 'TCP', 'COMMAND', 'MESOS_HTTP', 'MESOS_HTTPS', 'MESOS_TCP'])),
+    protocol: Type.Optional(Type.Enum([...HEALTH_PROTOCOLS])),
     command: Type.Optional(Type.Object({ value: Type.String({ minLength: 1, maxLength: MAX_COMMAND_BYTES }) }, strict)),
     path: Type.Optional(Text),
     port: Type.Optional(Port),
