@@ -1,0 +1,23 @@
+// The services framework's public surface (Marathon's apps on Mezzanine).
+// App spec: Marathon's app JSON (or YAML) → a normalized App, or a 422's details.
+export { invalidBody, mergeApp, parseApp, type ParseOptions, type ParseResult } from './app-spec';
+export {
+  AppDefinition,
+  AppUpdate,
+  HEALTH_PROTOCOLS,
+  UNSUPPORTED,
+  type App,
+  type AppDefinitionInput,
+  type AppUpdateInput,
+  type CheckSpec,
+  type FetchSpec,
+  type FieldErrors,
+  type HealthCheckSpec,
+  type HealthProtocol,
+  type PortDefinitionSpec,
+  type ReadinessCheckSpec,
+} from './app-schema';
+export { MAX_APP_ID_LENGTH, parentGroup, resolveAppId } from './app-id';
+export { appPlacement, constraintErrors, toSdkConstraint } from './app-constraints';
+// The task's environment, as Marathon sets it.
+export { appEnvironment, labelVariables, portVariables, type TaskContext } from './app-env';
