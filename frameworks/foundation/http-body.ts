@@ -1,0 +1,173 @@
+/**
+ * Request bodies: JSON, or YAML (`application/yaml`, `text/yaml`) parsed
+ * to the same values and validated by the same schemas. A body that does not
+ * parse is a BodySyntaxError naming the JSON path being read where it broke
+ * and the line and column — V8's own message says neither (it quotes the
+ * text instead). Keys that could poison prototypes (`__proto__`, a
+ * `constructor` holding `prototype`) are refused, as fastify's own JSON
+ * parser does.
+ */
+import YAML from 'yaml';
+import { BodySyntaxError, childPointer } from './errors';
+
+export const JSON_TYPES = ['application/json'] as const;
+export const YAML_TYPES = ['application/yaml', 'text/yaml'] as const;
+
+/** Line and column (1-based) of `offset` in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+function poisoned(key: string, value: unknown): boolean {
+  return key === '__proto__' || (key === 'constructor' && !!value && typeof value === 'object' && 'prototype' in value);
+}
+
+class Broken {
+  constructor(readonly offset: number, readonly path: string, readonly expected: string) {}
+}
+
+/**
+ * Where `text`, which JSON.parse refused, first breaks: the offset, the JSON
+ * path of the value being read, and what was expected there. A recursive
+ * scan, run only on refused bodies; nesting too deep to scan reports the root.
+ */
+export function locateJsonError(text: string): { offset: number; path: string; expected: string } {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (path: string, expected: string): never => {
+    throw new Broken(i, path, expected);
+  };
+  const string = (path: string): string => {
+    const start = i++;
+    for (;;) {
+      const c = text[i];
+      if (c === undefined) return fail(path, 'a closing "');
+      if (c === '"') break;
+      if (c === '\\') {
+        const esc = text[++i];
+        if (esc === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(path, 'four hex digits after \\u');
+          i += 4;
+        } else if (esc === undefined || !'"\\/bfnrt'.includes(esc)) {
+          fail(path, 'an escape: \\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX');
+        }
+      } else if (c < ' ') {
+        fail(path, 'no control characters inside a string (escape them)');
+      }
+      i++;
+    }
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  const value = (path: string): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(path, 'a property name in double quotes');
+        const key = childPointer(path, string(path));
+        ws();
+        if (text[i] !== ':') fail(key, "':' after the property name");
+        i++;
+        value(key);
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') return void i++;
+        fail(path, "',' or '}'");
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (let n = 0; ; n++) {
+        value(childPointer(path, n));
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') return void i++;
+        fail(path, "',' or ']'");
+      }
+    }
+    if (c === '"') return void string(path);
+    literal.lastIndex = i;
+    if (literal.test(text)) return void (i = literal.lastIndex);
+    fail(path, 'a value (object, array, string, number, true, false or null)');
+  };
+  try {
+    value('');
+    ws();
+    if (i < text.length) fail('', 'the end of the body');
+    return { offset: 0, path: '', expected: 'valid JSON' };
+  } catch (err) {
+    if (err instanceof Broken) return err;
+    return { offset: 0, path: '', expected: 'valid JSON nested less deeply' };
+  }
+}
+
+/** `text` parsed as JSON, or a BodySyntaxError saying where and why not. */
+export function parseJsonBody(text: string): unknown {
+  let poisonedAt: string | undefined;
+  try {
+    return JSON.parse(text, function reviver(key, value) {
+      if (poisoned(key, value)) {
+        poisonedAt = key;
+        throw new Error('poisoned');
+      }
+      return value;
+    });
+  } catch {
+    if (poisonedAt !== undefined) throw new BodySyntaxError('JSON', '/', `the property name ${poisonedAt} is not allowed`);
+    const where = locateJsonError(text);
+    const { line, column } = lineColumn(text, where.offset);
+    const found = where.offset < text.length ? `unexpected ${JSON.stringify(text[where.offset])}` : 'unexpected end of body';
+    throw new BodySyntaxError('JSON', where.path || '/', `${found} at line ${line} column ${column}; expected ${where.expected}`);
+  }
+}
+
+/**
+ * `text` parsed as one YAML document (YAML 1.2 core schema: no timestamps,
+ * no binary — the values JSON has), or a BodySyntaxError naming line and
+ * column. Aliases are capped (yaml's default, 100) against expansion bombs.
+ */
+export function parseYamlBody(text: string): unknown {
+  const doc = YAML.parseDocument(text, { resolveKnownTags: false, uniqueKeys: true });
+  const bad = doc.errors[0];
+  if (bad) {
+    const pos = bad.linePos?.[0];
+    const where = pos ? ` at line ${pos.line} column ${pos.col}` : '';
+    const problem = bad.code === 'MULTIPLE_DOCS' ? 'the body holds more than one YAML document; send one' : bad.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new BodySyntaxError('YAML', '/', `${problem}${where}`);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new BodySyntaxError('YAML', '/', err instanceof Error ? err.message : String(err));
+  }
+  refusePoisonedKeys(value, '', new Set());
+  return value;
+}
+
+/** Throws at the first key that could poison a prototype; `seen` stops at aliases met before (they may loop). */
+function refusePoisonedKeys(value: unknown, path: string, seen: Set<object>): void {
+  if (!value || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  for (const [key, child] of Object.entries(value)) {
+    const at = childPointer(path, key);
+    if (poisoned(key, child)) throw new BodySyntaxError('YAML', at, `the property name ${key} is not allowed`);
+    refusePoisonedKeys(child, at, seen);
+  }
+}
