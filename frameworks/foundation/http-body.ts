@@ -34,10 +34,11 @@ class Broken {
 
 /**
  * Where `text`, which JSON.parse refused, first breaks: the offset, the JSON
- * path of the value being read, and what was expected there. A recursive
- * scan, run only on refused bodies; nesting too deep to scan reports the root.
+ * path of the value being read, and what was expected there; undefined when
+ * it does not break. A recursive scan, run only on refused bodies; nesting
+ * too deep to scan reports the root.
  */
-export function locateJsonError(text: string): { offset: number; path: string; expected: string } {
+export function locateJsonError(text: string): { offset: number; path: string; expected: string } | undefined {
   let i = 0;
   const ws = () => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
@@ -110,33 +111,29 @@ export function locateJsonError(text: string): { offset: number; path: string; e
     value('');
     ws();
     if (i < text.length) fail('', 'the end of the body');
-    return { offset: 0, path: '', expected: 'valid JSON' };
+    return undefined;
   } catch (err) {
     if (err instanceof Broken) return err;
     return { offset: 0, path: '', expected: 'valid JSON nested less deeply' };
   }
 }
 
-/** `text` parsed as JSON, or a BodySyntaxError saying where and why not. */
+/** `text` parsed as JSON, or a BodySyntaxError saying where and why not. An empty body is no body. */
 export function parseJsonBody(text: string): unknown {
-  let poisonedAt: string | undefined;
+  if (text === '') return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text, function reviver(key, value) {
-      if (poisoned(key, value)) {
-        poisonedAt = key;
-        throw new Error('poisoned');
-      }
-      return value;
-    });
+    value = JSON.parse(text);
   } catch {
-    if (poisonedAt !== undefined) throw new BodySyntaxError('JSON', '/', `the property name ${poisonedAt} is not allowed`);
-    const where = locateJsonError(text);
+    // V8's message quotes the body and gives no line; ours names the path, the line and the column.
+    const where = locateJsonError(text) ?? { offset: 0, path: '', expected: 'JSON nested less deeply' };
     const { line, column } = lineColumn(text, where.offset);
     const found = where.offset < text.length ? `unexpected ${JSON.stringify(text[where.offset])}` : 'unexpected end of body';
     throw new BodySyntaxError('JSON', where.path || '/', `${found} at line ${line} column ${column}; expected ${where.expected}`);
   }
+  refusePoisonedKeys('JSON', value);
+  return value;
 }
-
 /**
  * `text` parsed as one YAML document (YAML 1.2 core schema: no timestamps,
  * no binary — the values JSON has), or a BodySyntaxError naming line and
@@ -157,17 +154,26 @@ export function parseYamlBody(text: string): unknown {
   } catch (err) {
     throw new BodySyntaxError('YAML', '/', err instanceof Error ? err.message : String(err));
   }
-  refusePoisonedKeys(value, '', new Set());
+  refusePoisonedKeys('YAML', value);
   return value;
 }
 
-/** Throws at the first key that could poison a prototype; `seen` stops at aliases met before (they may loop). */
-function refusePoisonedKeys(value: unknown, path: string, seen: Set<object>): void {
-  if (!value || typeof value !== 'object' || seen.has(value)) return;
-  seen.add(value);
-  for (const [key, child] of Object.entries(value)) {
-    const at = childPointer(path, key);
-    if (poisoned(key, child)) throw new BodySyntaxError('YAML', at, `the property name ${key} is not allowed`);
-    refusePoisonedKeys(child, at, seen);
+/**
+ * Throws at the first key that could poison a prototype. Iterative, so a
+ * deeply nested body cannot overflow the stack; each object is visited once
+ * (YAML aliases share objects, and may loop).
+ */
+function refusePoisonedKeys(format: 'JSON' | 'YAML', root: unknown): void {
+  const seen = new Set<object>();
+  const todo: [unknown, string][] = [[root, '']];
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [value, path] = next;
+    if (!value || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    for (const [key, child] of Object.entries(value)) {
+      const at = childPointer(path, key);
+      if (poisoned(key, child)) throw new BodySyntaxError(format, at, `the property name ${key} is not allowed`);
+      todo.push([child, at]);
+    }
   }
 }

@@ -55,7 +55,7 @@ function servicesApi(extra: Partial<Parameters<typeof createApi>[0]> = {}) {
     schema: { params: AppPath, body: App, querystring: Type.Object({ force: Type.Optional(Type.Boolean()) }), response: { 200: Type.Object({ id: Type.String(), instances: Type.Integer(), force: Type.Boolean() }) } },
     authz: { action: 'framework_write', object: (r) => `/${r.params['*']}` },
     // The extra field shows that serialization follows the response schema.
-    handler: async (r) => ({ id: r.body.id, instances: r.body.instances ?? 1, force: r.query.force ?? false, secret: 'x' } as never),
+    handler: async (r) => Object.assign({ id: r.body.id, instances: r.body.instances ?? 1, force: r.query.force ?? false }, { secret: 'x' }),
   });
   api.route({
     method: 'GET', url: '/v2/apps/*', schema: { params: AppPath, response: { 200: Type.Object({ id: Type.String() }) } },
@@ -93,6 +93,13 @@ describe('foundation HTTP: bad bodies get one error shape naming every offending
     assert.deepEqual(r.json!.details!.map((d) => d.path), ['/upgradeStrategy/minimumHealthCapacity']);
     // line 2: ` "upgradeStrategy": {"minimumHealthCapacity": }` — 1 space + 17 + ': {' 3 + 23 + ': ' 2 = 46, the } is 47.
     assert.match(r.json!.details![0]!.errors[0]!, /^unexpected "}" at line 2 column 47; expected a value/);
+    const proto = await inject(api, 'PUT', '/v2/apps/web/api', '{"id": "x", "upgradeStrategy": {"__proto__": {"polluted": 1}}}');
+    assert.deepEqual([proto.status, proto.json!.details], [400, [{ path: '/upgradeStrategy/__proto__', errors: ['the property name __proto__ is not allowed'] }]]);
+  });
+
+  it('an empty body is no body: 422 when the route needs one', async () => {
+    const r = await inject(api, 'PUT', '/v2/apps/web/api', '');
+    assert.deepEqual([r.status, r.json!.details![0]!.path], [422, '/']);
   });
 
   it('an unknown (misspelt) field is 422, at its own path, with the fields known there; every other error too', async () => {
@@ -295,7 +302,8 @@ describe('locateJsonError', () => {
   for (const c of cases) {
     it(c.name, () => {
       const got = locateJsonError(c.text);
-      assert.deepEqual({ path: got.path, offset: got.offset }, c.want);
+      assert.deepEqual({ path: got?.path, offset: got?.offset }, c.want);
     });
   }
+  it('valid JSON breaks nowhere', () => assert.equal(locateJsonError('{"a": [1, "\\u00e9", {"b": null}]}'), undefined));
 });
