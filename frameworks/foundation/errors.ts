@@ -12,7 +12,7 @@
  * anything else as 500 with a generic message — the error itself goes to
  * the log, never to the client.
  */
-import { InvalidArgumentError, MezzError, UnauthenticatedError } from '../../lib/errors';
+import { InvalidArgumentError, MezzError } from '../../lib/errors';
 import { httpStatusOf } from '../../lib/http-status';
 
 export interface ErrorDetail {
@@ -177,8 +177,7 @@ export function errorReply(err: unknown, ctx: ErrorContext): ErrorReply {
   if (err instanceof MezzError) {
     const status = httpStatusOf(err);
     if (status === 500) return internal(ctx);
-    const headers = err instanceof UnauthenticatedError || err.kind === 'UNAUTHENTICATED'
-      ? { 'www-authenticate': `Bearer realm="${ctx.service}"` } : undefined;
+    const headers = err.kind === 'UNAUTHENTICATED' ? { 'www-authenticate': `Bearer realm="${ctx.service}"` } : undefined;
     return { status, body: { message: err.message }, ...(headers ? { headers } : {}) };
   }
   // fastify's own refusals (a bad URL, a bad Content-Length, …): their messages say only what was wrong.

@@ -23,6 +23,7 @@
  * slashes, `/v2/apps/*` — throws; converting property by property does not.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { registerAjvFormats, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema,
@@ -142,7 +143,7 @@ export function createApi(opts: ApiOptions): Api {
   server.setErrorHandler(async (err, request, reply) => {
     const ctx: ErrorContext = { service: opts.name, bodySchema: request.routeOptions.schema?.body, bodyLimit, contentTypes };
     const out = errorReply(err, ctx);
-    if (out.status >= 500) opts.log.error(`${opts.name}: ${request.method} ${request.url.slice(0, 200)} failed`, { error: err instanceof Error ? err.stack : String(err) });
+    if (out.status >= 500) opts.log.error(`${opts.name}: ${request.method} ${request.url.slice(0, 200)} failed`, { error: inspect(err, { depth: 4 }) });
     await reply.code(out.status).headers(out.headers ?? {}).send(out.body);
   });
 
