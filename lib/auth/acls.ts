@@ -14,7 +14,9 @@
  *
  * Objects, per action: a role (register_framework, update_weights), a user
  * (run_task_as), the principal of the framework acted on (kill_task,
- * teardown_framework, read_sandbox), and `*` for the rest. An object pattern
+ * teardown_framework, read_sandbox), `FRAMEWORK:ID` for the shipped
+ * frameworks' APIs (framework_read/write/delete: `services:/prod/web`,
+ * `batch:nightly`, `functions:guest/hello`), and `*` for the rest. An object pattern
  * is a literal, `*`, a prefix ending in `*`, or `$self`: the caller's own
  * principal. Without an ACL file every authenticated principal may do
  * everything (authentication alone), as Mesos without `--acls`.
@@ -27,6 +29,8 @@ import { type Caller, who } from './caller';
 export const ACTIONS = [
   'register_agent', 'register_framework', 'run_task_as', 'kill_task', 'teardown_framework', 'read_sandbox',
   'update_weights', 'view',
+  // The shipped frameworks' HTTP APIs (services, batch, functions): reading, changing and deleting what they run.
+  'framework_read', 'framework_write', 'framework_delete',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -40,6 +44,9 @@ export const ACTION_OBJECTS: Record<Action, string> = {
   read_sandbox: "the task's framework's principal",
   update_weights: 'a role',
   view: '* (cluster state: agents, frameworks, tasks, roles)',
+  framework_read: "FRAMEWORK:ID, an app, job or function of a shipped framework (services:/prod/web), or FRAMEWORK:* for its lists",
+  framework_write: 'FRAMEWORK:ID: deploy, update, scale or restart an app, run a job, invoke a function',
+  framework_delete: 'FRAMEWORK:ID: destroy an app, job or function, or kill its tasks',
 };
 
 /** Rules one file may hold. */
@@ -139,7 +146,7 @@ function objectMatches(pattern: string, object: string, principal: string): bool
 }
 
 /** Actions audited at debug level when allowed: reads that clients poll. */
-const QUIET: ReadonlySet<Action> = new Set(['view']);
+const QUIET: ReadonlySet<Action> = new Set(['view', 'framework_read']);
 
 /**
  * The one place decisions are taken and audited: every decision is a log

@@ -122,6 +122,31 @@ describe('ACLs', () => {
     assert.equal(Acls.parse('{"default": "allow", "rules": []}', 'x').decide('anyone', 'view', '*').allowed, true);
   });
 
+  it('grants the shipped frameworks\' actions on FRAMEWORK:ID objects, by literal or prefix*; reads are audited quietly', () => {
+    const fw = Acls.parse(JSON.stringify({
+      rules: [
+        { principals: ['web'], actions: ['framework_read', 'framework_write'], objects: ['services:/web/*'] },
+        { principals: ['web'], actions: ['framework_delete'], objects: ['services:/web/scratch'] },
+        { principals: ['ci'], actions: ['framework_write'], objects: ['batch:*', 'functions:ci/*'] },
+      ],
+    }), 'acls.json');
+    const d = (p: string, a: Parameters<Acls['decide']>[1], o: string) => fw.decide(p, a, o).allowed;
+    assert.equal(d('web', 'framework_write', 'services:/web/api'), true);
+    assert.equal(d('web', 'framework_write', 'services:/prod/api'), false);
+    assert.equal(d('web', 'framework_read', 'services:*'), false, 'listing every app needs a rule for services:*');
+    assert.equal(d('web', 'framework_delete', 'services:/web/scratch'), true);
+    assert.equal(d('web', 'framework_delete', 'services:/web/api'), false);
+    assert.equal(d('ci', 'framework_write', 'batch:nightly.backup'), true);
+    assert.equal(d('ci', 'framework_write', 'functions:ci/lint'), true);
+    assert.equal(d('ci', 'framework_read', 'batch:nightly.backup'), false);
+    const lines: string[] = [];
+    const log = { info: () => lines.push('info'), warn: () => lines.push('warn'), debug: () => lines.push('debug') };
+    const authz = new Authorizer(fw, log as never);
+    authz.authorize({ principal: 'web', peer: 'p' }, 'framework_read', 'services:/web/api', 'GET /v2/apps/*');
+    authz.authorize({ principal: 'web', peer: 'p' }, 'framework_write', 'services:/web/api', 'PUT /v2/apps/*');
+    assert.deepEqual(lines, ['debug', 'info']);
+  });
+
   it('refuses a malformed file, naming the rule and the field', () => {
     const cases: [unknown, RegExp][] = [
       [{ rules: {} }, /rules must be a list/],
