@@ -25,8 +25,11 @@ const MAX_KEY_LENGTH = 1024;
 /** A write was refused because this instance no longer leads; it must stop acting. */
 export class LeadershipLostError extends MezzError {
   override name = 'LeadershipLostError';
+  /** Why the leadership ended, e.g. `resigned`. */
+  readonly reason: string;
   constructor(reason: string) {
     super(`this instance no longer leads (${reason}): its state write was refused`, 'UNAVAILABLE');
+    this.reason = reason;
   }
 }
 
@@ -99,7 +102,9 @@ export class FrameworkState {
 
   private checkLeading(): void {
     const { signal } = this.guard;
-    if (signal.aborted) throw new LeadershipLostError(String(signal.reason instanceof Error ? signal.reason.message : signal.reason ?? 'leadership lost'));
+    if (!signal.aborted) return;
+    const why: unknown = signal.reason;
+    throw new LeadershipLostError(why instanceof LeadershipLostError ? why.reason : why instanceof Error ? why.message : String(why ?? 'leadership lost'));
   }
 
   private key(key: string): string {

@@ -5,9 +5,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { LEADER_HEADER, proxyToLeader, VIA_HEADER } from '../../frameworks/foundation';
+import { loadTls } from '../../lib/auth';
 import { waitFor } from '../harness';
+import { testTls } from '../fixtures/tls';
 
 /** Starts a server on a free loopback port; closed after the test. */
 async function serve(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
@@ -139,4 +142,29 @@ test('a client that goes away mid-answer ends the request to the leader', async 
   await res.body!.getReader().read();
   ac.abort();
   await waitFor('the leader to see its client go', () => closed, 10_000);
+});
+
+test('with TLS the leader is reached over https, shown this instance\'s certificate; a leader from another CA is refused with 502', async (t) => {
+  const { node, other } = testTls();
+  const mine = loadTls(node)!;
+  const serveTls = async (files: typeof node) => {
+    const material = loadTls(files)!;
+    // Requires a client certificate from its CA: an answer proves the proxy showed one.
+    const server = https.createServer({ cert: material.cert, key: material.key, ca: material.ca, requestCert: true, rejectUnauthorized: true }, (_req, res) => res.end('leader'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }));
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const leader = await serveTls(node);
+  const front = await serve(t, (req, res) => void proxyToLeader(req, res, leader, { self: 's:1', tls: mine }));
+  const ok = await call(front, '/whoami');
+  assert.deepEqual([ok.status, ok.text], [200, 'leader']);
+
+  const stranger = await serveTls(other);
+  const refused = await call(await serve(t, (req, res) => void proxyToLeader(req, res, stranger, { self: 's:1', tls: mine })), '/whoami');
+  assert.equal(refused.status, 502);
+  assert.match(refused.text, new RegExp(`the leader at ${stranger} did not answer`));
 });

@@ -91,7 +91,7 @@ test('one instance leads and subscribes with webui_url; the other stands by know
   assert.ok(first.signal.reason instanceof LeadershipLostError);
   assert.ok(master.subscriptions[0]!.framework.closed);
   assert.throws(() => (first.framework as unknown as FakeFramework).launch(), /closed/, 'no launch after the loss');
-  await assert.rejects(first.state.put('apps/web', { instances: 9 }), LeadershipLostError);
+  await assert.rejects(first.state.put('apps/web', { instances: 9 }), (err: unknown) => err instanceof LeadershipLostError && err.message === 'this instance no longer leads (resigned): its state write was refused');
 
   await waitFor('b to lead', () => led.length === 2);
   assert.equal(led[1]!.who, 'b');
