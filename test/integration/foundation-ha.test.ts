@@ -2,8 +2,9 @@
  * The foundation's high availability on a real etcd: the fenced-state suite
  * on etcd (with a real election's fence), then two instances of a tiny
  * framework (test/fixtures/ha-framework.ts) against a real master and agent —
- * one leads, the other proxies to it; the leader is killed -9 and the
- * standby takes over the same framework id without launching anything twice.
+ * one leads, the other proxies to it (DELETE /leader too); the leader
+ * abdicates, then the new one is killed -9, and each time the other takes
+ * over the same framework id without launching anything twice.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,7 +87,16 @@ describe('two instances of a framework on the runner, a real master, agent and e
   /** Launches, as the tasks noted them: one file per task id, one line per start. */
   const launches = () => readdirSync(markers).map((f) => [f, readFileSync(path.join(markers, f), 'utf8').split('\n').filter(Boolean).length] as const).sort();
 
-  test('the standby proxies to the leader; after kill -9 it leads the same framework id and launches nothing twice', async () => {
+  /** Waits until `p` leads, subscribed and reconciled, and has had offers since (had it meant to launch, it would have). */
+  const settledLeader = async (p: Proc) => {
+    await waitFor(`${p.name} to lead, subscribed and reconciled`, async () => {
+      const me = (await whoami(p)).body;
+      return me.self === p.address && me.ready;
+    }, 60_000);
+    await waitFor(`${p.name} to see offers as leader`, async () => (await whoami(p)).body.offersAfterReady >= 2, 60_000);
+  };
+
+  test('the standby proxies to the leader; on abdication and after kill -9 the other leads the same framework id and launches nothing twice', async () => {
     const a = await instance('fw-a');
     await waitFor('a to lead with 3 running tasks', async () => (await whoami(a)).body.ready && (await running()).length === 3, 60_000);
     const b = await instance('fw-b');
@@ -95,29 +105,32 @@ describe('two instances of a framework on the runner, a real master, agent and e
     assert.equal((await frameworks()).length, 1);
     assert.equal(fw!.name, 'ha-fixture');
     assert.equal(fw!.webuiUrl, `http://${a.address}`, 'webui_url is the leader\'s advertised HTTP address');
-    const before = await running();
-    assert.deepEqual((await whoami(a)).body.tasks, before);
+    const tasks = await running();
+    assert.deepEqual((await whoami(a)).body.tasks, tasks);
 
     // The standby answers with the leader's answer.
     const viaB = await whoami(b);
     assert.equal(viaB.body.self, a.address);
     assert.equal(viaB.leader, a.address);
 
-    await a.kill9();
-    await waitFor('b to lead, re-subscribed and reconciled', async () => {
-      const me = (await whoami(b)).body;
-      return me.self === b.address && me.ready;
-    }, 60_000);
-    // Offers have come to the new leader since it reconciled: had it meant to launch, it would have.
-    await waitFor('the new leader to see offers', async () => (await whoami(b)).body.offersAfterReady >= 2, 60_000);
+    /** One framework, the same id, served by `leader`, with the same tasks, each started once. */
+    const unchanged = async (leader: Proc, why: string) => {
+      const now = await frameworks();
+      assert.deepEqual(now.map((f) => [f.id, f.state, f.webuiUrl]), [[fw!.id, 'ACTIVE', `http://${leader.address}`]], why);
+      assert.deepEqual((await whoami(leader)).body.tasks, tasks, `${why}: the leader knows the tasks from the state`);
+      assert.deepEqual(await running(), tasks, `${why}: the same three tasks run`);
+      assert.deepEqual(launches(), tasks.map((id) => [id, 1]), `${why}: each task started once, and no other was launched`);
+    };
 
-    const after = await frameworks();
-    assert.equal(after.length, 1, 'still one framework');
-    assert.equal(after[0]!.id, fw!.id, 'the same framework id');
-    assert.equal(after[0]!.state, 'ACTIVE');
-    assert.equal(after[0]!.webuiUrl, `http://${b.address}`);
-    assert.deepEqual((await whoami(b)).body.tasks, before, 'the new leader knows the tasks from the state');
-    assert.deepEqual(await running(), before, 'the same three tasks run');
-    assert.deepEqual(launches(), before.map((id) => [id, 1]), 'each task started once, and no other was launched');
+    // DELETE /leader sent to the standby is proxied to the leader, which abdicates: b leads.
+    const abdicated = await fetch(`http://${b.address}/leader`, { method: 'DELETE' });
+    assert.deepEqual([abdicated.status, await abdicated.text()], [202, 'abdicated']);
+    await settledLeader(b);
+    await unchanged(b, 'after a abdicated');
+    await waitFor('a to proxy to b', async () => (await whoami(a)).leader === b.address);
+
+    await b.kill9();
+    await settledLeader(a);
+    await unchanged(a, 'after b was killed -9');
   });
 });
