@@ -2,10 +2,18 @@
  * The foundation the shipped frameworks (services, batch, functions) stand
  * on; they import it only through this file.
  */
+// The pure core: desired state and actual tasks in, launches, kills and reasons out.
 export * from './reconciler/index';
+// The HTTP API.
 export {
   type Api, type ApiOptions, type ApiServer, createApi, DEFAULT_BODY_LIMIT, type RouteRequest, type RouteResponse,
   type RouteSchemas, type RouteSpec,
 } from './http';
 export { type Authz } from './http-auth';
 export { BodySyntaxError, type ErrorBody, type ErrorDetail, MAX_ERROR_DETAILS } from './errors';
+// State and high availability.
+export { FrameworkState, LeadershipLostError, frameworkPrefix, type StateGuard, type StateOp } from './state';
+export { FrameworkRunner, FRAMEWORK_ID_KEY, type FrameworkRunnerOptions, type LeaderContext, type RunnerLogger } from './runner';
+export { openBackend, type FrameworkBackend } from './backend';
+export { proxyToLeader, DEFAULT_PROXY_TIMEOUT_MS, LEADER_HEADER, VIA_HEADER, type ProxyOptions } from './proxy';
+export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type FrameworkFlags } from './flags';
