@@ -4,6 +4,7 @@ import {
   advance,
   cancelDeployment,
   capacity,
+  observeTasks,
   planDeployment,
   settled,
   type DeployedApp,
@@ -12,7 +13,7 @@ import {
   type DesiredCount,
   type Observed,
 } from '../../frameworks/services/deployments';
-import type { TaskGroup } from '../../frameworks/foundation';
+import type { TaskGroup, Waiting } from '../../frameworks/foundation';
 import { Sim, service } from './reconciler-harness';
 
 const T0 = 1_000_000;
@@ -42,7 +43,7 @@ class World {
   tasks: FakeTask[] = [];
   readonly bad = new Set<string>();
   readonly events: DeploymentEvent[] = [];
-  readonly history: { now: number; desired: DesiredCount[] }[] = [];
+  readonly history: { now: number; observed: Observed; desired: DesiredCount[] }[] = [];
   /** Instance n of a launch turns healthy `healthyAfterMs(n)` after it starts. */
   healthyAfterMs: (n: number) => number = () => 30_000;
   /** Run after each tick's counts are applied, before the clock moves. */
@@ -88,9 +89,10 @@ class World {
   /** One tick at `now`, then the clock moves by `stepMs`. */
   tick(d: Deployment, stepMs = 10_000): ReturnType<typeof advance> {
     this.tasks = this.tasks.filter((t) => !t.killing);
-    const r = advance(JSON.parse(JSON.stringify(d)) as Deployment, this.observe(), this.now);
+    const observed = this.observe();
+    const r = advance(JSON.parse(JSON.stringify(d)) as Deployment, observed, this.now);
     this.events.push(...r.events);
-    this.history.push({ now: this.now, desired: r.desired });
+    this.history.push({ now: this.now, observed, desired: r.desired });
     const driving = r.rollback ?? r.deployment;
     this.apply(r.desired, driving.affectedApps);
     this.check();
@@ -144,6 +146,28 @@ describe('services deployments: rolling update under the capacity rules', () => 
     const second = world.tick(first.deployment);
     assert.deepEqual(second.desired, [{ app: '/web', version: 'v2', count: 1 }, { app: '/web', version: 'v1', count: 2 }]);
     assert.equal(world.run(second.deployment).final.status.state, 'succeeded');
+  });
+
+  it("the README's worked example, tick by tick: 3 instances, 0.5 / 0.2", () => {
+    const s = { minHealth: 0.5, maxOver: 0.2 };
+    const world = new World([app(s)]);
+    world.healthyAfterMs = () => 1; // healthy by the next tick
+    let d = plan([app(s)], [app({ ...s, version: 'v2' })]);
+    for (let i = 0; i < 7; i++) d = world.tick(d).deployment;
+    const rows = world.history.map(({ observed, desired }) => {
+      const o = observed['/web'] ?? {};
+      return `${o.v1?.alive ?? 0}·${o.v2?.alive ?? 0}·${o.v2?.healthy ?? 0} → old ${of(desired, 'v1') ?? '-'} new ${of(desired, 'v2')}`;
+    });
+    assert.deepEqual(rows, [
+      '3·0·0 → old 2 new 0',
+      '2·0·0 → old 2 new 1',
+      '2·1·1 → old 1 new 1',
+      '1·1·1 → old 1 new 2',
+      '1·2·2 → old 0 new 2',
+      '0·2·2 → old - new 3',
+      '0·3·3 → old - new 3',
+    ]);
+    assert.equal(d.status.state, 'succeeded');
   });
 
   const strategies = [
@@ -340,20 +364,8 @@ describe('services deployments: "cannot proceed", with the real reconciler', () 
   const agents = ['a1', 'a2', 'a3'].map((name) => ({ name, cpus: 4, mem: 4096 }));
   const unique = [['hostname', 'UNIQUE']];
 
-  /** Observed from the reconciler's records (running = healthy: no health checks) and its last plan's waiting. */
-  function observe(sim: Sim, waiting: { group: string; version: string; reasons: Record<string, number> }[]): Observed {
-    const out: Observed = {};
-    for (const t of sim.live()) {
-      const v = ((out[t.group] ??= {})[t.version] ??= { alive: 0, healthy: 0 });
-      v.alive++;
-      if (t.state === 'TASK_RUNNING') v.healthy++;
-    }
-    for (const w of waiting) {
-      const v = ((out[w.group] ??= {})[w.version] ??= { alive: 0, healthy: 0 });
-      v.waiting = [...(v.waiting ?? []), w.reasons];
-    }
-    return out;
-  }
+  // No health checks: running is healthy.
+  const observe = (sim: Sim, waiting: Waiting[]): Observed => observeTasks(sim.tasks(), waiting, (t) => t.state === 'TASK_RUNNING');
 
   const groups = (desired: DesiredCount[]): TaskGroup[] => desired.map((d) => service({ id: d.app, version: d.version, count: d.count, constraints: unique }));
 

@@ -6,7 +6,7 @@
  * same tick. An action whose progress score has not grown for its deadline
  * fails the deployment, which then rolls back by itself (see `rollbackOf`).
  */
-import { planDeployment } from './plan';
+import { isActive, planDeployment } from './plan';
 import { cannotProceed, isDone, progressScore, rollingCounts, type AppView } from './rolling';
 import {
   DEFAULT_DEADLINE_SECONDS,
@@ -41,7 +41,7 @@ export interface AdvanceResult {
  * cancelled) is returned as it is, with its target as `desired`.
  */
 export function advance(deployment: Deployment, observed: Observed, now: number): AdvanceResult {
-  if (!isRunning(deployment)) return { deployment, desired: settled(deployment), status: deployment.status, events: [] };
+  if (!isActive(deployment)) return { deployment, desired: settled(deployment), status: deployment.status, events: [] };
   const events: DeploymentEvent[] = [];
   const event = (eventType: DeploymentEvent['eventType'], message: string, app?: string): void => {
     events.push({ eventType, deploymentId: deployment.id, timestamp: now, message, ...(app ? { app } : {}) });
@@ -65,15 +65,12 @@ export function advance(deployment: Deployment, observed: Observed, now: number)
   const current = d.current.map((p) => track(d, p, viewOf(d, p.app, observed), now));
   const blocked = current.flatMap((p) => (p.blocked ? [p.blocked] : []));
   for (const p of current) if (p.blocked && p.blocked !== d.current.find((q) => q.app === p.app)?.blocked) event('deployment_blocked', p.blocked, p.app);
-  d = { ...d, current, status: { state: d.status.state as 'running' | 'rolling back', ...(blocked.length ? { blocked } : {}) } };
+  const state = d.status.state === 'rolling back' ? 'rolling back' : 'running';
+  d = { ...d, current, status: { state, ...(blocked.length ? { blocked } : {}) } };
 
   const late = current.find((p) => now - p.progressAt >= deadlineOf(d, p.app) * 1000);
   if (late) return fail(d, late, viewOf(d, late.app, observed), observed, now, events);
   return { deployment: d, desired: desiredOf(d, observed), status: d.status, events };
-}
-
-function isRunning(d: Deployment): boolean {
-  return d.status.state === 'running' || d.status.state === 'rolling back';
 }
 
 /** Starts step `n` (1-based): its actions' clocks start now. */
@@ -162,7 +159,7 @@ function fail(d: Deployment, late: ActionProgress, view: AppView, observed: Obse
     ? `${Math.min(view.target.healthy, target.instances)} of ${target.instances} instance(s) of version ${target.version} healthy, ${view.oldAlive} old alive`
     : `${view.oldAlive + view.target.alive} instance(s) still alive`;
   const reason = `${late.app}: no progress within ${seconds} s (${state})${late.blocked ? `; ${late.blocked}` : ''}`;
-  const failed: Deployment = { ...d, current: d.current, status: { state: 'failed', reason } };
+  const failed: Deployment = { ...d, status: { state: 'failed', reason } };
   const at = (eventType: DeploymentEvent['eventType'], message: string): DeploymentEvent => ({ eventType, deploymentId: d.id, timestamp: now, app: late.app, message });
   events.push(at('deployment_step_failure', reason), at('deployment_failed', reason));
   if (d.rollbackOf !== undefined) return { deployment: failed, desired: settled(failed), status: failed.status, events };

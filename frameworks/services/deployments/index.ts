@@ -2,6 +2,7 @@
 export { planDeployment, isActive, type PlanOptions, type PlanResult } from './plan';
 export { advance, rollbackOf, settled, type AdvanceResult } from './advance';
 export { cancelDeployment, type CancelResult } from './cancel';
+export { observeTasks } from './observe';
 export { capacity, cannotProceed, rollingCounts, type Capacity, type RollingCounts, type AppView } from './rolling';
 export {
   DEFAULT_DEADLINE_SECONDS,
