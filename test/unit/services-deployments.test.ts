@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   advance,
   cancelDeployment,
+  cannotProceed,
   capacity,
   observeTasks,
   planDeployment,
@@ -178,26 +179,67 @@ describe('services deployments: rolling update under the capacity rules', () => 
     { minHealth: 0, maxOver: 0, instances: 4 },
     { minHealth: 0.6, maxOver: 0.4, instances: 5 },
     { minHealth: 1, maxOver: 0.2, instances: 10 },
+    { minHealth: 0.5, maxOver: 0.5, instances: 5, from: 2 },
+    { minHealth: 1, maxOver: 0, instances: 2, from: 4 },
   ];
   for (const s of strategies) {
     it(`never fewer healthy than the minimum, never more alive than the maximum: ${JSON.stringify(s)}`, () => {
-      const old = app(s);
+      const old = app({ ...s, instances: s.from ?? s.instances });
       const world = new World([old]);
       const next = app({ ...s, version: 'v2' });
       const { minHealthy, maxAlive } = capacity(next, true);
       // Instances turn healthy at staggered times (30 to 70 s after they start), so kills and starts interleave.
       world.healthyAfterMs = (n) => 30_000 + ((n * 7) % 5) * 10_000;
+      // Scaling down while updating (from 4), the old may exceed the new maximum at first: they may only fall.
+      let ceiling = Math.max(maxAlive, s.from ?? 0);
+      // Scaling up while updating (from 2), fewer than the minimum may be healthy at first: they may only rise to it.
+      let floor = old.instances; // all old instances start healthy
       world.check = () => {
         const alive = world.tasks.length;
         const healthy = world.tasks.filter((t) => world.healthy(t)).length;
-        assert.ok(alive <= maxAlive, `alive ${alive} > max ${maxAlive} at ${world.now}`);
-        assert.ok(healthy >= minHealthy, `healthy ${healthy} < min ${minHealthy} at ${world.now}`);
+        assert.ok(alive <= ceiling, `alive ${alive} > max ${ceiling} at ${world.now}`);
+        ceiling = Math.max(maxAlive, alive);
+        assert.ok(healthy >= Math.min(minHealthy, floor), `healthy ${healthy} < min ${minHealthy} at ${world.now}`);
+        floor = Math.max(floor, healthy);
       };
       const { final } = world.run(plan([old], [next]));
       assert.equal(final.status.state, 'succeeded');
       assert.equal(world.count('/web', 'v2'), s.instances);
     });
   }
+});
+
+describe('services deployments: "cannot proceed", the condition', () => {
+  const target = app({ version: 'v2', minHealth: 1, maxOver: 0 });
+  const held = { 'constraint hostname:UNIQUE': 3 };
+  const cases: { name: string; view: Parameters<typeof cannotProceed>[1]; target?: DeployedApp; blocked: boolean }[] = [
+    { name: 'UNIQUE refused everywhere, all old kept', view: { target: { alive: 0, healthy: 0, waiting: [held] }, oldAlive: 3 }, blocked: true },
+    { name: 'a fixed port in use', view: { target: { alive: 0, healthy: 0, waiting: [{ ports: 3, cpus: 1 }] }, oldAlive: 3 }, blocked: true },
+    { name: 'backing off: time may cure it', view: { target: { alive: 0, healthy: 0, waiting: [{ ...held, backoff: 1 }] }, oldAlive: 3 }, blocked: false },
+    { name: 'no offers at all: an agent may come', view: { target: { alive: 0, healthy: 0, waiting: [{ 'no offers': 1 }] }, oldAlive: 3 }, blocked: false },
+    { name: 'only cpus short', view: { target: { alive: 0, healthy: 0, waiting: [{ cpus: 3 }] }, oldAlive: 3 }, blocked: false },
+    { name: 'a new instance on its way', view: { target: { alive: 1, healthy: 0, waiting: [held] }, oldAlive: 3 }, blocked: false },
+    { name: 'an old one may go first (minimumHealthCapacity 0.5)', target: app({ version: 'v2', minHealth: 0.5, maxOver: 0 }), view: { target: { alive: 0, healthy: 0, waiting: [held] }, oldAlive: 3 }, blocked: false },
+    { name: 'no old instance holds anything', view: { target: { alive: 0, healthy: 0, waiting: [held] }, oldAlive: 0 }, blocked: false },
+  ];
+  for (const c of cases) {
+    it(`${c.blocked ? 'blocked' : 'not blocked'}: ${c.name}`, () => {
+      assert.equal(cannotProceed(c.target ?? target, c.view) !== undefined, c.blocked);
+    });
+  }
+});
+
+describe('services deployments: scale and stop', () => {
+  it('a scale down kills the excess and succeeds; a stop leaves nothing', () => {
+    const world = new World([app()]);
+    const d = plan([app()], [app({ instances: 1 })]);
+    assert.deepEqual(d.steps, [{ actions: [{ action: 'ScaleApplication', app: '/web' }] }]);
+    assert.equal(world.run(d).final.status.state, 'succeeded');
+    assert.equal(world.count('/web', 'v1', true), 1);
+    const stop = plan([app({ instances: 1 })], [], { id: 'd2', remove: ['/web'] });
+    assert.equal(world.run(stop).final.status.state, 'succeeded');
+    assert.equal(world.tasks.length, 0);
+  });
 });
 
 describe('services deployments: deadline and rollback', () => {
