@@ -5,6 +5,7 @@ import {
   cancelDeployment,
   cannotProceed,
   capacity,
+  deploymentJson,
   observeTasks,
   planDeployment,
   settled,
@@ -336,6 +337,16 @@ describe('services deployments: planning', () => {
   it('a dependency outside the deployment is already running: one step', () => {
     const d = plan([db], [web]);
     assert.deepEqual(d.steps, [{ actions: [{ action: 'StartApplication', app: '/web' }] }]);
+  });
+
+  it("GET /v2/deployments shows Marathon's shape: currentActions, currentStep of totalSteps", () => {
+    const d = plan([], [api, web, db]);
+    assert.deepEqual(
+      { ...deploymentJson(d), version: undefined },
+      { id: 'd1', version: undefined, affectedApps: ['/api', '/db', '/web'], affectedPods: [], steps: d.steps, currentActions: [{ action: 'StartApplication', app: '/db', readinessCheckResults: [] }], currentStep: 1, totalSteps: 3, status: { state: 'running' } },
+    );
+    const done = new World([]).run(d).final;
+    assert.deepEqual([deploymentJson(done).currentActions, deploymentJson(done).currentStep], [[], 3]);
   });
 
   it('a cycle is refused, naming it', () => {

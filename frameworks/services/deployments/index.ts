@@ -3,6 +3,7 @@ export { planDeployment, isActive, type PlanOptions, type PlanResult } from './p
 export { advance, rollbackOf, settled, type AdvanceResult } from './advance';
 export { cancelDeployment, type CancelResult } from './cancel';
 export { observeTasks } from './observe';
+export { deploymentJson, type DeploymentJson } from './view';
 export { capacity, cannotProceed, rollingCounts, type Capacity, type RollingCounts, type AppView } from './rolling';
 export {
   DEFAULT_DEADLINE_SECONDS,

@@ -25,6 +25,12 @@ export interface PlanOptions {
   rollbackOf?: string;
 }
 
+/**
+ * `planned`: store the deployment; `superseded` (with `force` only) are the
+ * running deployments it replaces — cancel each in place (`cancelDeployment`
+ * with `force`). `conflict`: answer 409 with `message` and `deployments`.
+ * `invalid`: answer 422 with `message`.
+ */
 export type PlanResult =
   | { kind: 'planned'; deployment: Deployment; superseded: string[] }
   | { kind: 'conflict'; message: string; deployments: { id: string }[] }
