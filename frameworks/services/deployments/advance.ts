@@ -85,7 +85,7 @@ function track(d: Deployment, p: ActionProgress, view: AppView, now: number): Ac
   const score = progressScore(target, view);
   const better = p.progress === undefined || score > p.progress;
   // The first observation sets the baseline; only growth after it counts as progress.
-  const progressAt = !better ? p.progressAt : p.progress === undefined ? p.progressAt : now;
+  const progressAt = better && p.progress !== undefined ? now : p.progressAt;
   const blocked = target ? cannotProceed(target, view) : undefined;
   return { app: p.app, startedAt: p.startedAt, progress: better ? score : p.progress, progressAt, ...(blocked ? { blocked } : {}) };
 }
