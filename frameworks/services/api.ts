@@ -48,6 +48,7 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
   const appJson = (s: StoredApp, embedTasks = false) => ({
     ...s.app,
     version: s.version,
+    versionInfo: { lastScalingAt: s.version, lastConfigChangeAt: s.configVersion },
     ...counts(s.app.id),
     deployments: [],
     ...(embedTasks ? { tasks: scheduler.tasks(s.app.id).map(taskJson) } : {}),
@@ -131,7 +132,7 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
   api.route({
     method: 'GET', url: '/v2/info', schema: { response: { 200: Any } },
     authz: { action: 'framework_read' },
-    handler: async () => ({ name: 'mezz-services', version: '0.1.0', elected: true, leader: runner.leaderAddress() ?? null }),
+    handler: async () => ({ name: 'mezz-services', version: '0.1.0', elected: scheduler.leading(), leader: runner.leaderAddress() ?? null }),
   });
 
   api.route({

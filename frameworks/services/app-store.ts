@@ -13,6 +13,17 @@ export interface StoredApp {
   app: App;
   /** Marathon's `version`: the ISO time of the last change. */
   version: string;
+  /**
+   * The last change other than `instances` (Marathon's
+   * `versionInfo.lastConfigChangeAt`): the version tasks run, so a scale
+   * keeps the running tasks and a real change replaces them.
+   */
+  configVersion: string;
+}
+
+/** Whether `next` differs from `previous` in more than its instance count. */
+export function configChanged(previous: App, next: App): boolean {
+  return JSON.stringify({ ...previous, instances: 0 }) !== JSON.stringify({ ...next, instances: 0 });
 }
 
 /** A task record as stored: the reconciler's, plus the host ports it was given (for /v2/tasks). */

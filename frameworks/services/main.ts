@@ -27,10 +27,23 @@ const api = createApi({
 const backend = await openBackend(flags, log);
 const scheduler = new ServicesScheduler(log);
 
-// Listen first: the advertised address needs the bound port.
+// Routes and hooks go in before listening; the runner comes after, since the advertised address needs the bound port.
+let runner: FrameworkRunner | undefined;
+let advertise = '';
+const leadership = {
+  leaderAddress: () => runner?.leaderAddress(),
+  abdicate: async () => (runner ? runner.abdicate() : false),
+};
+// A standby answers no /v2 itself: the leader's state is the only truth.
+api.server.addHook('onRequest', async (request, reply) => {
+  if (!request.url.startsWith('/v2') || runner?.isLeader()) return;
+  reply.hijack();
+  await proxyToLeader(request.raw, reply.raw, runner?.leaderAddress(), { self: advertise, ...(tls ? { tls } : {}) });
+});
+addServiceRoutes(api, scheduler, leadership);
 await api.listen(flags.host, flags.port);
-const advertise = advertisedAddress(flags, (api.server.server.address() as { port: number }).port);
-const runner = new FrameworkRunner({
+advertise = advertisedAddress(flags, (api.server.server.address() as { port: number }).port);
+runner = new FrameworkRunner({
   name: flags.name, cluster: flags.cluster, store: backend.store, election: backend.election, advertise,
   scheme: tls ? 'https' : 'http', logger: log, lead: scheduler.lead,
   sdk: {
@@ -41,17 +54,9 @@ const runner = new FrameworkRunner({
     failoverTimeout: '1h',
   },
 });
-
-// A standby answers no /v2 itself: the leader's state is the only truth.
-api.server.addHook('onRequest', async (request, reply) => {
-  if (!request.url.startsWith('/v2') || runner.isLeader()) return;
-  reply.hijack();
-  await proxyToLeader(request.raw, reply.raw, runner.leaderAddress(), { self: advertise, ...(tls ? { tls } : {}) });
-});
-addServiceRoutes(api, scheduler, runner);
 await runner.start();
 process.stdout.write(`mezz-services listening on ${advertise}\n`);
 
-const stop = () => void runner.stop().then(() => api.close()).then(() => backend.close()).finally(() => process.exit(0));
+const stop = () => void runner!.stop().then(() => api.close()).then(() => backend.close()).finally(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

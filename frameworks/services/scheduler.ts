@@ -11,7 +11,7 @@ import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
 import { appGroup, finishTask, hostPorts } from './app-task';
-import { assignServicePorts, deleteApp, deleteTask, loadApps, loadTasks, putApp, putTasks, type ServiceTask, type StoredApp } from './app-store';
+import { assignServicePorts, configChanged, deleteApp, deleteTask, loadApps, loadTasks, putApp, putTasks, type ServiceTask, type StoredApp } from './app-store';
 
 /** A round without offers runs this often, so kills, backoffs and the queue stay current. */
 const TICK_MS = 1000;
@@ -64,6 +64,11 @@ export class ServicesScheduler {
     this.log.info(`leading: ${this.#apps.size} apps, ${live.length} live tasks`);
   };
 
+  /** Whether this instance leads and has loaded its state: writes are accepted. */
+  leading(): boolean {
+    return this.#lead !== undefined;
+  }
+
   apps(): StoredApp[] {
     return [...this.#apps.values()].sort((a, b) => (a.app.id < b.app.id ? -1 : 1));
   }
@@ -85,7 +90,10 @@ export class ServicesScheduler {
   async putApp(app: App): Promise<StoredApp> {
     const lead = this.#leading();
     const previous = this.#apps.get(app.id);
-    const stored = { app: assignServicePorts(app, this.#apps.values(), previous?.app), version: this.#newVersion(previous) };
+    const next = assignServicePorts(app, this.#apps.values(), previous?.app);
+    const version = this.#newVersion(previous);
+    const configVersion = previous && !configChanged(previous.app, next) ? previous.configVersion : version;
+    const stored: StoredApp = { app: next, version, configVersion };
     await putApp(lead.state, stored);
     this.#apps.set(app.id, stored);
     lead.framework.revive();
@@ -145,7 +153,7 @@ export class ServicesScheduler {
     const lead = this.#lead;
     if (!lead || lead.signal.aborted) return;
     const now = this.now();
-    const groups = [...this.#apps.values()].map((s) => appGroup(s.app, s.version));
+    const groups = [...this.#apps.values()].map((s) => appGroup(s.app, s.configVersion));
     const plan = reconcile({ groups, tasks: [...this.#tasks.values()], offers, now });
     this.#waiting = plan.waiting;
     const launches = plan.launches.map((l) => ({
@@ -153,7 +161,7 @@ export class ServicesScheduler {
       tasks: l.tasks.map((t, i) => {
         const record = l.records[i]!;
         const stored = this.#apps.get(record.group)!;
-        return { record: { ...record, ports: hostPorts(t) }, info: finishTask(stored.app, stored.version, t, record.hostname ?? '') };
+        return { record: { ...record, ports: hostPorts(t) }, info: finishTask(stored.app, stored.configVersion, t, record.hostname ?? '') };
       }),
     }));
     const records = launches.flatMap((l) => l.tasks.map((t) => t.record));
@@ -182,7 +190,7 @@ export class ServicesScheduler {
     const drop: string[] = [];
     for (const list of ended.values()) {
       const app = this.#apps.get(list[0]!.group);
-      const gone = !app || app.version !== list[0]!.version;
+      const gone = !app || app.configVersion !== list[0]!.version;
       list.sort((a, b) => b.attempt - a.attempt).forEach((t, i) => (gone || i >= KEEP_ENDED) && drop.push(t.taskId));
     }
     for (const id of drop) {
