@@ -165,9 +165,12 @@ function withId(body: unknown, id: string): unknown {
   return body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id } : body;
 }
 
+/** Marathon's partial PUT. One carrying `version` asks for a rollback, which needs the stored versions this slice does not keep: refused, not ignored. */
 function mergeUpdate(stored: App, body: unknown) {
   const update = parseApp(body, { partial: true });
-  return update.errors ? update : mergeApp(stored, update.app);
+  if (update.errors) return update;
+  if (update.app.version !== undefined) return { errors: [{ path: '/version', errors: ['rolling back to a stored version is not supported yet'] }] };
+  return mergeApp(stored, update.app);
 }
 
 function taskCounts(tasks: readonly ServiceTask[]) {

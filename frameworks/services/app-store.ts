@@ -6,6 +6,7 @@
  * leader finds every app and every task a previous one may have launched.
  */
 import type { FrameworkState, TaskRecord } from '../foundation/index';
+import { LimitExceededError } from '../../lib/errors';
 import type { App } from './app-schema';
 
 /** An app as stored: the definition (service ports filled in) and when it last changed. */
@@ -33,7 +34,7 @@ export interface ServiceTask extends TaskRecord {
 
 /** Marathon assigns service ports from here up (its `local_port_min`). */
 export const SERVICE_PORT_MIN = 10000;
-const SERVICE_PORT_MAX = 20000;
+export const SERVICE_PORT_MAX = 20000;
 
 const appKey = (id: string) => `apps/${encodeURIComponent(id)}`;
 const taskKey = (taskId: string) => `tasks/${taskId}`;
@@ -67,7 +68,7 @@ export function assignServicePorts(app: App, others: Iterable<StoredApp>, previo
     const reuse = kept.shift();
     if (reuse !== undefined) return taken.add(reuse), reuse;
     while (taken.has(next)) next++;
-    if (next > SERVICE_PORT_MAX) throw new Error(`no free service port left in ${SERVICE_PORT_MIN}–${SERVICE_PORT_MAX}`);
+    if (next > SERVICE_PORT_MAX) throw new LimitExceededError(`no free service port left in ${SERVICE_PORT_MIN}–${SERVICE_PORT_MAX}: give the port definition a port, or delete an app`);
     taken.add(next);
     return next;
   };
