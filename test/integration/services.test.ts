@@ -4,7 +4,8 @@
  * HTTP health check runs one healthy task per host; a fourth instance waits
  * and /v2/queue says why; a killed task is replaced; scale down, DELETE, a
  * bad body (422, nothing stored), /v2/leader; and one of Marathon's own
- * examples posted unchanged.
+ * examples posted unchanged, which after kill -9 and a restart is found
+ * again, not launched twice.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +39,9 @@ describe('mezz-services on a master and three agents', () => {
     return { status: r.status, headers: r.headers, body: text ? JSON.parse(text) : undefined };
   };
   const app = async (id: string) => (await call('GET', `/v2/apps${id}`)).body?.app as AppJson | undefined;
+  const startServices = () => c.spawn('services', 'mezz-services.mjs', [
+    '--master', master.address, '--host', '127.0.0.1', '--port', '0', '--data-dir', path.join(c.dir, 'services'),
+  ]);
   const masterTasks = async () => (await op<object, ListTasksResponse__Output>(c.operator(master.address), 'ListTasks', {})).tasks;
 
   before(async () => {
@@ -50,9 +54,7 @@ describe('mezz-services on a master and three agents', () => {
         args: ['--hostname', h, '--attributes', `rack:r${i + 1}`],
       });
     }
-    services = await c.spawn('services', 'mezz-services.mjs', [
-      '--master', master.address, '--host', '127.0.0.1', '--port', '0', '--data-dir', path.join(c.dir, 'services'),
-    ]);
+    services = await startServices();
     base = `http://${services.address}`;
     // Writes are answered once the instance leads and is subscribed.
     await waitFor('services to lead', async () => (await call('GET', '/v2/leader')).status === 200 && (await call('GET', '/v2/info')).body?.elected);
@@ -133,5 +135,20 @@ describe('mezz-services on a master and three agents', () => {
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0]!.state, 'TASK_RUNNING');
     assert.equal((await call('GET', '/v2/tasks')).body.tasks.length, 1);
+  });
+
+  test('after kill -9 and a restart, the stored app and task are found and reconciled, not launched again', async () => {
+    const previous = (await call('GET', '/v2/apps/basic-0/tasks')).body.tasks as TaskJson[];
+    await services.kill9();
+    services = await startServices();
+    base = `http://${services.address}`;
+    await waitFor('services to lead again', async () => (await call('GET', '/v2/info')).body?.elected);
+    const reconciled = await waitFor('basic-0 reconciled as running', async () => {
+      const a = await app('/basic-0');
+      return a?.tasksRunning === 1 ? a : undefined;
+    }, 30_000, 250);
+    assert.deepEqual(reconciled.tasks.map((t) => t.id), previous.map((t) => t.id));
+    const onMaster = (await masterTasks()).filter((t) => t.id.startsWith('basic-0'));
+    assert.equal(onMaster.length, 1, `one basic-0 task on the master: ${JSON.stringify(onMaster)}`);
   });
 });
