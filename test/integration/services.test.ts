@@ -5,7 +5,8 @@
  * and /v2/queue says why; a killed task is replaced; scale down, DELETE, a
  * bad body (422, nothing stored), /v2/leader; and one of Marathon's own
  * examples posted unchanged, which after kill -9 and a restart is found
- * again, not launched twice.
+ * again, not launched twice. On etcd, a standby proxies /v2 to the leader and
+ * takes over the app and its task after the leader abdicates.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, ROOT, waitFor, type Proc } from '../harness';
+import { requireEtcd, startTestEtcd, type TestEtcd } from '../etcd';
 
 const hasPython = spawnSync('sh', ['-c', 'command -v python3'], { stdio: 'ignore' }).status === 0;
 /** An HTTP server on $PORT0 that answers 200 to everything. */
@@ -150,5 +152,57 @@ describe('mezz-services on a master and three agents', () => {
     assert.deepEqual(reconciled.tasks.map((t) => t.id), previous.map((t) => t.id));
     const onMaster = (await masterTasks()).filter((t) => t.id.startsWith('basic-0'));
     assert.equal(onMaster.length, 1, `one basic-0 task on the master: ${JSON.stringify(onMaster)}`);
+  });
+});
+
+describe('two mezz-services instances on etcd', { skip: requireEtcd() }, () => {
+  const c = new Cluster();
+  let etcd: TestEtcd;
+  let master: Proc;
+  const instances: Proc[] = [];
+
+  before(async () => {
+    etcd = await startTestEtcd();
+    master = await c.startMaster();
+    await c.startAgent(master.address);
+    for (const name of ['svc-a', 'svc-b']) {
+      instances.push(await c.spawn(name, 'mezz-services.mjs', [
+        '--master', master.address, '--etcd', etcd.endpoint, '--cluster', 'svc-ha', '--host', '127.0.0.1', '--port', '0',
+        '--data-dir', path.join(c.dir, name),
+      ]));
+    }
+  });
+  after(async () => {
+    await c.teardown();
+    await etcd?.dispose();
+  });
+
+  const call = async (p: Proc, method: string, url: string, body?: unknown) => {
+    const r = await fetch(`http://${p.address}${url}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  test('the standby proxies /v2 to the leader; after an abdication sent to the standby the other leads with the app and its task', async () => {
+    const leader = await waitFor('a leader', async () => (await call(instances[0]!, 'GET', '/v2/leader')).body?.leader as string | undefined);
+    const [lead, standby] = leader === instances[0]!.address ? instances : [instances[1]!, instances[0]!];
+    assert.deepEqual((await call(standby!, 'GET', '/v2/leader')).body, { leader });
+    await waitFor('the leader to be ready', async () => (await call(standby!, 'GET', '/v2/info')).body?.elected);
+    assert.equal((await call(standby!, 'POST', '/v2/apps', { id: '/ha', cmd: 'sleep 600', cpus: 0.1, mem: 16 })).status, 201);
+    const first = await waitFor('/ha running', async () => {
+      const tasks = (await call(lead!, 'GET', '/v2/apps/ha/tasks')).body?.tasks as TaskJson[] | undefined;
+      return tasks?.length === 1 && tasks[0]!.state === 'TASK_RUNNING' ? tasks[0]!.id : undefined;
+    }, 60_000, 250);
+
+    assert.equal((await call(standby!, 'DELETE', '/v2/leader')).status, 200, 'proxied to the leader, which abdicates');
+    await waitFor('the other instance to lead', async () => {
+      const l = (await call(standby!, 'GET', '/v2/leader')).body?.leader;
+      return l === standby!.address && (await call(standby!, 'GET', '/v2/info')).body?.elected;
+    }, 30_000, 250);
+    const tasks = await waitFor('/ha reconciled as running', async () => {
+      const t = (await call(standby!, 'GET', '/v2/apps/ha/tasks')).body?.tasks as TaskJson[] | undefined;
+      return t?.[0]?.state === 'TASK_RUNNING' ? t : undefined;
+    }, 30_000, 250);
+    assert.deepEqual(tasks.map((t) => t.id), [first], 'the same task, not launched again');
   });
 });
