@@ -46,9 +46,14 @@ export class ServicesScheduler {
     this.#tasks = await loadTasks(state);
     this.#killedAt.clear();
     const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
+    this.#lead = { framework, state, signal };
+    signal.addEventListener('abort', () => (this.#lead = undefined));
     if (failover && live.length) {
       const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
       for (const s of statuses.values()) this.#apply(s);
+    } else if (live.length) {
+      // A new framework id: the master removed the old framework, and its tasks with it.
+      for (const t of live) this.#apply({ taskId: t.taskId, state: 'TASK_LOST' });
     }
     framework.on('update', (s) => {
       this.#apply(s);
@@ -56,11 +61,7 @@ export class ServicesScheduler {
     });
     framework.on('offers', (offers) => this.#round(offers));
     const timer = setInterval(() => this.#round([]), TICK_MS);
-    signal.addEventListener('abort', () => {
-      clearInterval(timer);
-      this.#lead = undefined;
-    });
-    this.#lead = { framework, state, signal };
+    signal.addEventListener('abort', () => clearInterval(timer));
     this.log.info(`leading: ${this.#apps.size} apps, ${live.length} live tasks`);
   };
 
@@ -124,7 +125,7 @@ export class ServicesScheduler {
   }
 
   /** A status update applied to the task's record (unknown tasks are ignored: they are not ours to keep). */
-  #apply(s: TaskStatus__Output): void {
+  #apply(s: Pick<TaskStatus__Output, 'taskId' | 'state' | 'healthy'>): void {
     const r = this.#tasks.get(s.taskId);
     if (!r) return;
     const now = this.now();
