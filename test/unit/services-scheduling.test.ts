@@ -1,0 +1,87 @@
+/**
+ * The services scheduler's pure pieces: an app as the reconciler's group,
+ * the TaskInfo finished with Marathon's environment and health check, and
+ * service port assignment.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseApp, type App } from '../../frameworks/services';
+import { appCommand, appGroup, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { assignServicePorts, configChanged, SERVICE_PORT_MIN } from '../../frameworks/services/app-store';
+import { LimitExceededError } from '../../lib/errors';
+
+function app(body: Record<string, unknown>): App {
+  const r = parseApp({ cmd: 'sleep 100', ...body });
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.app;
+}
+
+test('an app becomes a service group: count, resources, ports, constraints, backoff, kill selection, unreachable', () => {
+  const g = appGroup(app({
+    id: '/shop/web', instances: 3, cpus: 0.5, mem: 64, portDefinitions: [{ port: 0 }, { port: 0 }],
+    constraints: [['hostname', 'UNIQUE']], backoffSeconds: 2, backoffFactor: 3, maxLaunchDelaySeconds: 60, killSelection: 'OLDEST_FIRST',
+  }), 'v1');
+  assert.equal(g.id, '/shop/web');
+  assert.equal(g.version, 'v1');
+  assert.equal(g.count, 3);
+  assert.equal(g.restart, 'service');
+  assert.deepEqual(g.resources, { cpus: 0.5, mem: 64, disk: 0, gpus: 0, ports: 2 });
+  assert.equal(g.constraints!.length, 1);
+  assert.deepEqual(g.backoff, { initialSeconds: 2, factor: 3, maxSeconds: 60 });
+  assert.equal(g.killSelection, 'OLDEST_FIRST');
+  assert.deepEqual(g.unreachable, { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 }, "Marathon's default: replace at once");
+});
+
+test('args become one shell line, each argument quoted', () => {
+  assert.equal(appCommand({ args: ['echo', "it's", '$HOME'] }), `'echo' 'it'\\''s' '$HOME'`);
+  assert.equal(appCommand({ cmd: 'sleep 1' }), 'sleep 1');
+});
+
+test("a launched task gets Marathon's environment with its host ports, and the app's health check", () => {
+  const a = app({ id: '/web', portDefinitions: [{ port: 10000, name: 'http' }], env: { MODE: 'x' }, healthChecks: [{ protocol: 'HTTP', portIndex: 0 }] });
+  const task = finishTask(a, 'v1', { taskId: 'web.v1.0.1', command: { value: 'run', environment: { PORT0: '31005', PORT: '31005', PORTS: '31005' } } }, 'h1');
+  const env = task.command!.environment!;
+  assert.equal(env.PORT0, '31005');
+  assert.equal(env.PORT_HTTP, '31005');
+  assert.equal(env.HOST, 'h1');
+  assert.equal(env.MARATHON_APP_ID, '/web');
+  assert.equal(env.MESOS_TASK_ID, 'web.v1.0.1');
+  assert.equal(env.MODE, 'x');
+  assert.equal(task.command!.value, 'run');
+  assert.deepEqual(task.healthCheck, {
+    type: 'HTTP', http: { port: 0, portIndex: 0, path: '/' },
+    delaySeconds: 15, intervalSeconds: 60, timeoutSeconds: 20, gracePeriodSeconds: 300, consecutiveFailures: 3, killOnFailure: true,
+  }, "Marathon's defaults");
+});
+
+test('health checks: TCP and MESOS_TCP by port, COMMAND by shell, a fixed port kept, 0 failures never kills', () => {
+  const base = app({ id: '/t', healthChecks: [{ protocol: 'TCP' }] }).healthChecks[0]!;
+  assert.deepEqual(healthCheck(base).tcp, { port: 0, portIndex: 0 });
+  assert.deepEqual(healthCheck({ ...base, protocol: 'MESOS_TCP', port: 8080, portIndex: undefined }).tcp, { port: 8080 });
+  const cmd = healthCheck({ ...base, protocol: 'COMMAND', command: { value: 'test -f ok' }, maxConsecutiveFailures: 0 });
+  assert.equal(cmd.type, 'COMMAND');
+  assert.deepEqual(cmd.command, { value: 'test -f ok', shell: true });
+  assert.equal(cmd.killOnFailure, false);
+  assert.equal(healthCheck({ ...base, protocol: 'MESOS_HTTP', path: '/ready' }).http!.path, '/ready');
+});
+
+test('service ports: port 0 gets the lowest free from 10000, cluster-wide; an update keeps its ports', () => {
+  const others = [{ app: app({ id: '/a', portDefinitions: [{ port: SERVICE_PORT_MIN }, { port: 10002 }] }), version: 'v', configVersion: 'v' }];
+  const b = assignServicePorts(app({ id: '/b', portDefinitions: [{ port: 0 }, { port: 0 }] }), others);
+  assert.deepEqual(b.portDefinitions.map((p) => p.port), [10001, 10003]);
+  const again = assignServicePorts(app({ id: '/b', portDefinitions: [{ port: 0 }, { port: 0 }] }), [...others, { app: b, version: 'v', configVersion: 'v' }], b);
+  assert.deepEqual(again.portDefinitions.map((p) => p.port), [10001, 10003]);
+  assert.deepEqual(assignServicePorts(app({ id: '/c', portDefinitions: [{ port: 80 }] }), others).portDefinitions.map((p) => p.port), [80]);
+});
+
+test('service ports run out with a clear error', () => {
+  const ports = Array.from({ length: 10001 }, (_, i) => ({ port: SERVICE_PORT_MIN + i }));
+  const full = ports.map((p, i) => ({ app: { ...app({ id: `/f${i}` }), portDefinitions: [{ ...p, protocol: 'tcp' as const, labels: {} }] }, version: 'v', configVersion: 'v' }));
+  assert.throws(() => assignServicePorts(app({ id: '/late' }), full), (e: Error) => e instanceof LimitExceededError && /no free service port/.test(e.message));
+});
+
+test('only a change beyond instances is a new config version', () => {
+  const a = app({ id: '/web', instances: 1 });
+  assert.equal(configChanged(a, { ...a, instances: 5 }), false);
+  assert.equal(configChanged(a, { ...a, cmd: 'sleep 2' }), true);
+});
