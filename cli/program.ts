@@ -9,6 +9,7 @@ import { durationOption } from '../lib/duration-option';
 import { errorMessage } from '../lib/errors';
 import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
+import { registerApp } from './commands/app';
 import { registerFrameworks } from './commands/frameworks';
 import { registerKill } from './commands/kill';
 import { registerLeader } from './commands/leader';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerRoles(program);
   registerLogs(program);
   registerKill(program);
+  registerApp(program);
   registerLeader(program);
   registerVersion(program);
   registerUp(program);

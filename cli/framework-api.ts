@@ -1,0 +1,68 @@
+/**
+ * A shipped framework's HTTP API, found through the master: the framework
+ * registered under NAME (`services`, …) names its address in its
+ * FrameworkInfo (`webui_url`), so `--master` stays the only address an
+ * operator needs. Requests carry the CLI's token only to an API on this
+ * machine or on a master's host: a framework names its own URL, and a
+ * token must never go wherever any framework says.
+ */
+import { isLoopback } from '../lib/auth';
+import type { OperatorConnection } from './client';
+import type { Globals } from './context';
+import { CliError } from './errors';
+
+/** Marathon's error body (the foundation's one shape): `{message, details: [{path, errors}]}`. */
+interface ErrorBody {
+  message?: string;
+  details?: { path?: string; errors?: string[] }[];
+}
+
+export class FrameworkApi {
+  private constructor(readonly url: string, private readonly token: string | undefined, private readonly timeoutMs: number) {}
+
+  /** Finds the ACTIVE framework called `name` and its API; CliError naming what is missing. */
+  static async find(conn: OperatorConnection, g: Globals, name: string): Promise<FrameworkApi> {
+    const { frameworks } = await conn.call('listFrameworks', {});
+    const fw = frameworks.find((f) => f.name === name && f.state === 'ACTIVE') ?? frameworks.find((f) => f.name === name);
+    if (!fw) throw new CliError(`no framework named ${name} is registered with the master; start it (mezz up starts the shipped ones) or name another with --framework`);
+    if (!fw.webuiUrl) throw new CliError(`framework ${name} (${fw.id}) names no API address (webui_url)`);
+    const host = new URL(fw.webuiUrl).host;
+    const trusted = isLoopback(host) || g.masters.some((m) => m.split(':')[0] === host.split(':')[0]);
+    return new FrameworkApi(fw.webuiUrl.replace(/\/$/, ''), trusted ? g.security.token : undefined, g.timeoutMs);
+  }
+
+  /** Sends a request; resolves the parsed JSON answer, or throws a CliError with the API's own message and each offending path. */
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method, headers, signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new CliError(`cannot reach ${this.url}: ${(err as Error).message}`, 1, { cause: err });
+    }
+    const text = await res.text();
+    const parsed = text ? safeJson(text) : undefined;
+    if (!res.ok) throw new CliError(describeFailure(res.status, parsed as ErrorBody | undefined, text));
+    return parsed as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `422 Object is not valid: /cpus: must be >= 0; /cmdd: unknown field` — one line. */
+function describeFailure(status: number, body: ErrorBody | undefined, text: string): string {
+  const message = body?.message ?? text.slice(0, 200);
+  const details = (body?.details ?? []).slice(0, 10).map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join(', ')}`);
+  return `${status} ${message}${details.length ? `: ${details.join('; ')}` : ''}`;
+}
