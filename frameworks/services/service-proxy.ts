@@ -15,7 +15,7 @@
  * so half-closed connections work); there is no HTTP parsing.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { MezzError } from '../../lib/errors';
+import { InvalidArgumentError, MezzError } from '../../lib/errors';
 
 /** One healthy, ready instance of an app, reachable at host:port. */
 export interface ProxyBackend {
@@ -87,6 +87,24 @@ interface Listener {
 
 const silent: ProxyLogger = { debug() {}, info() {}, warn() {} };
 
+function isPort(port: unknown): boolean {
+  return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
+}
+
+/** Refuses what would otherwise throw later, inside a connection handler. */
+function checkBackends(servicePort: number, backends: readonly ProxyBackend[]): void {
+  if (!isPort(servicePort)) throw new InvalidArgumentError(`service port ${servicePort}: must be a whole number from 1 to 65535`);
+  const ids = new Set<string>();
+  backends.forEach((b, i) => {
+    const where = `service port ${servicePort}, backends[${i}]`;
+    if (typeof b.id !== 'string' || b.id === '') throw new InvalidArgumentError(`${where}.id: must be a non-empty string`);
+    if (ids.has(b.id)) throw new InvalidArgumentError(`${where}.id: ${b.id} is given twice`);
+    if (typeof b.host !== 'string' || b.host === '') throw new InvalidArgumentError(`${where}.host: must be a non-empty string`);
+    if (!isPort(b.port)) throw new InvalidArgumentError(`${where}.port: ${b.port} must be a whole number from 1 to 65535`);
+    ids.add(b.id);
+  });
+}
+
 export class ServiceProxy {
   readonly counters: ProxyCounters = { accepted: 0, forwarded: 0, connectFailures: 0, noBackend: 0, overLimit: 0, idleClosed: 0 };
   private readonly listeners = new Map<number, Listener>();
@@ -113,9 +131,11 @@ export class ServiceProxy {
   /**
    * Makes `backends` the whole set for `servicePort`, opening its listener if it has none.
    * Takes effect at once for new connections; connections to a backend left out keep going
-   * (drain). Idempotent. Rejects when the port cannot be bound (the port is then forgotten).
+   * (drain). Idempotent. Rejects with InvalidArgumentError for a port out of range or a
+   * malformed backend (nothing changes), and when the port cannot be bound (it is then forgotten).
    */
   async setBackends(servicePort: number, backends: readonly ProxyBackend[]): Promise<void> {
+    checkBackends(servicePort, backends);
     const listener = this.listeners.get(servicePort) ?? this.listen(servicePort);
     const before = new Set(listener.backends.map((b) => b.id));
     listener.backends = backends.map((b) => ({ ...b }));

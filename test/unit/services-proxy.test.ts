@@ -162,6 +162,18 @@ test('the listener opens with the service port and closes when it is removed', a
   await proxy.drained('a');
 });
 
+test('a port out of range or a malformed backend is refused, naming it, and nothing changes', async (t) => {
+  const { proxy, port } = await startProxy(t);
+  const table: { name: string; servicePort: number; backends: ProxyBackend[]; want: RegExp }[] = [
+    { name: 'service port 0', servicePort: 0, backends: [], want: /^service port 0: must be a whole number from 1 to 65535$/ },
+    { name: 'backend port 70000', servicePort: port, backends: [{ id: 'a', host: '127.0.0.1', port: 70000 }], want: /backends\[0\]\.port: 70000 must be/ },
+    { name: 'empty host', servicePort: port, backends: [{ id: 'a', host: '', port: 80 }], want: /backends\[0\]\.host: must be a non-empty string/ },
+    { name: 'same id twice', servicePort: port, backends: [{ id: 'a', host: 'h', port: 80 }, { id: 'a', host: 'h', port: 81 }], want: /backends\[1\]\.id: a is given twice/ },
+  ];
+  for (const c of table) await assert.rejects(proxy.setBackends(c.servicePort, c.backends), { name: 'InvalidArgumentError', message: c.want }, c.name);
+  assert.deepEqual(proxy.servicePorts(), []);
+});
+
 test('a port that cannot be bound is refused and forgotten', async (t) => {
   const { proxy, port } = await startProxy(t);
   const squatter = net.createServer();
