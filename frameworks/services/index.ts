@@ -21,3 +21,13 @@ export { MAX_APP_ID_LENGTH, parentGroup, resolveAppId } from './app-id';
 export { appPlacement, constraintErrors, toSdkConstraint } from './app-constraints';
 // The task's environment, as Marathon sets it.
 export { appEnvironment, labelVariables, portVariables, type TaskContext } from './app-env';
+// The service proxy (marathon-lb's job): service ports → healthy, ready instances, with drain.
+export {
+  DrainTimeoutError,
+  ServiceProxy,
+  type DrainingBackend,
+  type ProxyBackend,
+  type ProxyCounters,
+  type ProxyLogger,
+  type ServiceProxyOptions,
+} from './service-proxy';
