@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../../lib/duration';
+import { durationOption } from '../../lib/duration-option';
 import { errorMessage } from '../../lib/errors';
 import { type Globals, print, withMaster } from '../context';
 import { CliError, UsageError } from '../errors';
@@ -131,14 +131,9 @@ export function registerApp(program: Command): void {
 
   app.command('deploy <file>').description('create or replace an app from a JSON or YAML file (- for stdin), and follow it until it runs')
     .option('--detach', 'return once the app is stored, without following it')
-    .option('--wait <duration>', 'how long to follow before giving up', '10m')
-    .action((file: string, o: { detach?: boolean; wait: string }, cmd: Command) => withApi(cmd, async (api, g) => {
-      let waitMs: number;
-      try {
-        waitMs = parseDuration(o.wait) * 1000;
-      } catch (err) {
-        throw new UsageError(`--wait: ${errorMessage(err)}`);
-      }
+    .addOption(durationOption('--wait <duration>', 'how long to follow before giving up', { unit: 'ms', default: 600_000, positive: true }))
+    .action((file: string, o: { detach?: boolean; wait: number }, cmd: Command) => withApi(cmd, async (api, g) => {
+      const waitMs = o.wait;
       const doc = await readApp(file);
       const body = doc.yaml ? doc.text : JSON.parse(doc.text);
       const r = await api.request<{ version?: string; deploymentId?: string }>('PUT', `${appPath(doc.id)}?partialUpdate=false`, body);

@@ -80,7 +80,7 @@ describe('every duration flag shows its default as a duration its parser reads b
       name: 'mezz-agent (with --simulate)', program: agentProgram(),
       flags: ['--kill-grace', '--ping-interval', '--status-retry', '--fetcher-timeout', '--sandbox-gc-delay', '--disk-check-interval', '--task-duration'],
     },
-    { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout'] },
+    { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout', '--wait'] },
   ];
   for (const b of binaries) {
     test(b.name, () => {
