@@ -24,10 +24,18 @@ export interface SandboxLookup {
  * files token it issued at that registration (and checks its own callers'
  * read_sandbox permission first). Before any registration nobody may.
  */
-function checkReader(call: grpc.ServerUnaryCall<unknown, unknown>, filesToken: string): void {
-  if (!filesToken) throw new UnauthenticatedError('this agent is not registered with a master yet; read task files through the master');
-  new CallerAuth(new Authenticator([{ principal: 'master', secret: filesToken }]), 'this agent\'s file service (read task files through the master: mezz logs)')
-    .fromGrpc(call);
+function readerCheck(filesToken: () => string): (call: grpc.ServerUnaryCall<unknown, unknown>) => void {
+  let token = '';
+  let auth: CallerAuth | undefined;
+  return (call) => {
+    const current = filesToken();
+    if (!current) throw new UnauthenticatedError('this agent is not registered with a master yet; read task files through the master');
+    if (current !== token || !auth) {
+      token = current;
+      auth = new CallerAuth(new Authenticator([{ principal: 'master', secret: token }]), 'this agent\'s file service (read task files through the master: mezz logs)');
+    }
+    auth.fromGrpc(call);
+  };
 }
 
 /**
@@ -41,9 +49,10 @@ function checkReader(call: grpc.ServerUnaryCall<unknown, unknown>, filesToken: s
 export function filesHandlers(lookup: SandboxLookup, filesToken?: () => string): {
   ReadFile: grpc.handleUnaryCall<ReadFileRequest__Output, ReadFileResponse>;
 } {
+  const checkReader = filesToken && readerCheck(filesToken);
   return {
     ReadFile: unary<ReadFileRequest__Output, ReadFileResponse>(async (req, call) => {
-      if (filesToken) checkReader(call, filesToken());
+      checkReader?.(call);
       if (!req.taskId) throw new InvalidArgumentError('task_id is required');
       const sandbox = await lookup.findSandbox(req.taskId, req.frameworkId || undefined);
       if (!sandbox) throw new UnknownTaskError(req.taskId, lookup.agentId);

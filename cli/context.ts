@@ -3,7 +3,7 @@
  * and the two ways of printing (a table or one JSON document).
  */
 import type { Command } from 'commander';
-import { type ClientSecurity, findToken, resolveClientSecurity } from '../lib/auth';
+import { type ClientSecurity, resolveClientSecurity } from '../lib/auth';
 import { parseMasterSpec, resolveMasters } from '../lib/master-locator';
 import { errorMessage } from '../lib/errors';
 import { OperatorConnection } from './client';
@@ -35,8 +35,8 @@ export function globals(cmd: Command): Globals {
   let security: ClientSecurity;
   let tokenSource: string | undefined;
   try {
-    security = resolveClientSecurity({ ...o, masters });
-    tokenSource = o.token ? '--token' : findToken({ masters })?.source;
+    ({ tokenSource, ...security } = resolveClientSecurity({ ...o, masters }));
+    if (o.token) tokenSource = '--token';
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }

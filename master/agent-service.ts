@@ -27,7 +27,7 @@ export const HOLD_REGISTRATION_MS = 3000;
 export function agentGatewayHandlers(node: LeaderSource): AgentGatewayHandlers {
   return {
     Connect(stream: AgentStream) {
-      const caller = streamCaller(node, stream, 'AgentGateway.Connect');
+      const caller = streamCaller(node, stream);
       if (!caller) return;
       const master = node.leading();
       if (master) {

@@ -7,8 +7,7 @@
  *   register ─▶ ACTIVE ─(stream ends)─▶ DISCONNECTED ─(missed checks)─▶ UNREACHABLE ─(removal timeout)─▶ removed
  *   restart: RECOVERING ─(re-registers)─▶ ACTIVE, or ─(window ends)─▶ UNREACHABLE
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { type Caller, generateSecret } from '../lib/auth';
+import { type Caller, generateSecret, matchesDigest, secretDigest } from '../lib/auth';
 import { errorMessage } from '../lib/errors';
 import * as res from '../lib/resources';
 import { newId } from '../lib/ids';
@@ -45,14 +44,8 @@ export function withoutResourceList(info: TaskInfo__Output): TaskInfo__Output {
 }
 
 /** What the registry keeps of an agent token: its SHA-256, hex. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-function tokenMatches(token: string, hash: string): boolean {
-  const want = Buffer.from(hash, 'hex');
-  const got = createHash('sha256').update(token, 'utf8').digest();
-  return want.length === got.length && timingSafeEqual(want, got);
+function hashToken(token: string): string {
+  return secretDigest(token).toString('hex');
 }
 
 /** Failed states of a LAUNCH_GROUP member that end the whole group (as Mesos' default executor). */
@@ -107,7 +100,7 @@ export class AgentLifecycle {
     const now = this.c.now();
     const address = `${peerHost}:${info.port}`;
     let agent = info.id ? this.c.agents.get(info.id) : undefined;
-    if (agent?.tokenHash && !tokenMatches(reg.agentToken, agent.tokenHash)) {
+    if (agent?.tokenHash && !matchesDigest(reg.agentToken, Buffer.from(agent.tokenHash, 'hex'))) {
       return refuse(`agent id ${agent.id} is held by another agent: the agent token presented ${reg.agentToken ? 'does not match' : 'is missing'}; `
         + 'an agent takes back only the id it was given (start it with a fresh --work-dir to register as a new agent)');
     }

@@ -3,7 +3,7 @@
  * leads, and otherwise the answer that points callers to the leader.
  */
 import type { Caller, CallerAuth, TlsMaterial } from '../lib/auth';
-import { errorMessage, type NotLeaderError } from '../lib/errors';
+import type { NotLeaderError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { toServiceError } from '../lib/grpc';
 import type { Master } from './master';
@@ -53,13 +53,12 @@ export function refuseStream(node: LeaderSource, stream: AgentStream | Scheduler
 
 /**
  * The caller of a stream, authenticated once as it opens; a stream without
- * valid credentials ends at once with UNAUTHENTICATED (and its audit line).
+ * valid credentials ends at once with UNAUTHENTICATED (the server's interceptor, lib/auth authInterceptor, refuses and audits such a call before it gets here).
  */
-export function streamCaller(node: LeaderSource, stream: AgentStream | SchedulerStream, service: string): Caller | undefined {
+export function streamCaller(node: LeaderSource, stream: AgentStream | SchedulerStream): Caller | undefined {
   try {
     return node.auth.fromGrpc(stream);
   } catch (err) {
-    node.log.warn(`audit: unauthenticated ${service} stream from ${stream.getPeer()} refused: ${errorMessage(err)}`);
     stream.on('data', () => undefined);
     stream.emit('error', toServiceError(err));
     return undefined;

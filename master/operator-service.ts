@@ -2,10 +2,9 @@
  * gRPC glue for the Operator service: read-only views of the master's state
  * for the CLI, weight updates, and sandbox file reads proxied to agents.
  */
-import type * as grpc from '@grpc/grpc-js';
 import { bearerMetadata, type Caller, makeClient } from '../lib/auth';
 import { describeGrpcError, errorKindOf, unary } from '../lib/grpc';
-import { type ErrorKind, errorMessage, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
+import { type ErrorKind, InvalidArgumentError, MezzError, UnavailableError } from '../lib/errors';
 import { describe, idProblem, MAX_TASKS_PER_PAGE, roleProblem, truncate } from '../lib/limits';
 import { mezzProto, TASK_STATES, type AgentFilesClient, type ReadFileResponse, type TaskSummary } from '../lib/proto';
 import type { KillTaskRequest__Output } from '../lib/proto/generated/mezzanine/v1/KillTaskRequest';
@@ -118,20 +117,12 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
   };
 
   /**
-   * A handler of an authenticated call: the caller is extracted once, and a
-   * call without valid credentials is refused (UNAUTHENTICATED) with an audit line.
+   * A handler of an authenticated call, given its caller. A call without
+   * valid credentials was refused, with its audit line, by the server's
+   * interceptor (lib/auth authInterceptor) before it got here.
    */
-  const authed = <Req, Res>(method: string, fn: (req: Req, caller: Caller) => Promise<Res> | Res) =>
-    unary<Req, Res>((req, call) => {
-      let caller: Caller;
-      try {
-        caller = node.auth.fromGrpc(call);
-      } catch (err) {
-        node.log.warn(`audit: unauthenticated Operator.${method} from ${call.getPeer()} refused: ${errorMessage(err)}`);
-        throw err;
-      }
-      return fn(req, caller);
-    });
+  const authed = <Req, Res>(fn: (req: Req, caller: Caller) => Promise<Res> | Res) =>
+    unary<Req, Res>((req, call) => fn(req, node.auth.fromGrpc(call)));
   /** The leader, once the caller may view the cluster. */
   const viewer = (caller: Caller, method: string): Master => {
     const master = leader();
@@ -140,7 +131,7 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
   };
 
   return {
-    GetState: authed('GetState', async (_req: unknown, caller) => {
+    GetState: authed(async (_req: unknown, caller) => {
       const master = viewer(caller, 'GetState');
       let total = res.empty();
       let used = res.empty();
@@ -168,14 +159,14 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
         tasksByState, total: res.scalars(total), used: res.scalars(used), offered: res.scalars(offered),
       };
     }),
-    ListAgents: authed('ListAgents', (_req: unknown, caller) => ({
+    ListAgents: authed((_req: unknown, caller) => ({
       agents: [...viewer(caller, 'ListAgents').agents.values()].map((a) => ({
         id: a.id, hostname: a.hostname, address: a.address, state: a.status, resources: res.scalars(a.total),
         used: res.scalars(a.used), offered: res.scalars(a.offered), attributes: a.attributes,
         ports: res.formatRanges(a.total.ports), tasks: a.tasks.size, isolation: a.isolation, registeredAt: a.registeredAt / 1000,
       })),
     })),
-    ListFrameworks: authed('ListFrameworks', (_req: unknown, caller) => {
+    ListFrameworks: authed((_req: unknown, caller) => {
       const master = viewer(caller, 'ListFrameworks');
       return { frameworks: [...master.frameworks.values()].map((f) => {
         let used = res.empty();
@@ -193,7 +184,7 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
         };
       }) };
     }),
-    ListTasks: authed('ListTasks', (req: ListTasksRequest__Output, caller) => {
+    ListTasks: authed((req: ListTasksRequest__Output, caller) => {
       const master = viewer(caller, 'ListTasks');
       const state = req.state.trim();
       if (state && !STATES.has(state)) {
@@ -209,8 +200,8 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       };
       return taskPage(matching(), req);
     }),
-    ListRoles: authed('ListRoles', (_req: unknown, caller) => rolesView(viewer(caller, 'ListRoles'))),
-    UpdateWeights: authed('UpdateWeights', async (req: UpdateWeightsRequest__Output, caller) => {
+    ListRoles: authed((_req: unknown, caller) => rolesView(viewer(caller, 'ListRoles'))),
+    UpdateWeights: authed(async (req: UpdateWeightsRequest__Output, caller) => {
       if (!req.weights.length) throw new InvalidArgumentError('no weights given; e.g. role=dev weight=2');
       if (req.weights.length > MAX_WEIGHTS_PER_CALL) {
         throw new InvalidArgumentError(`${req.weights.length} weights in one call; at most ${MAX_WEIGHTS_PER_CALL} (they are stored in one transaction): send them in batches`);
@@ -229,12 +220,12 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       return rolesView(master);
     }),
     // Authenticated, but open to every principal: where the leader is and what it runs, nothing of the cluster's.
-    GetVersion: authed('GetVersion', () => ({ version: VERSION, masterId: node.leading()?.id ?? '' })),
-    GetLeader: authed('GetLeader', async () => ({
+    GetVersion: authed(() => ({ version: VERSION, masterId: node.leading()?.id ?? '' })),
+    GetLeader: authed(async () => ({
       leader: node.leaderAddress() ?? '', self: node.address, isLeader: !!node.leading(), candidates: await node.candidates(),
       masterId: node.leading()?.id ?? '',
     })),
-    KillTask: authed('KillTask', (req: KillTaskRequest__Output, caller) => {
+    KillTask: authed((req: KillTaskRequest__Output, caller) => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
       rejectBadId('task id', req.taskId);
       if (req.frameworkId) rejectBadId('framework id', req.frameworkId);
@@ -242,13 +233,13 @@ export function operatorHandlers(node: LeaderSource): OperatorHandlers {
       const task = master.killTask(req.taskId, req.frameworkId, (fw) => master.access.onFramework(caller, 'kill_task', fw, `Operator.KillTask of task ${req.taskId}`));
       return { frameworkId: task.frameworkId, agentId: task.agentId };
     }),
-    TeardownFramework: authed('TeardownFramework', async (req: TeardownFrameworkRequest__Output, caller) => {
+    TeardownFramework: authed(async (req: TeardownFrameworkRequest__Output, caller) => {
       if (!req.frameworkId) throw new InvalidArgumentError('no framework id given');
       rejectBadId('framework id', req.frameworkId);
       const master = leader();
       return { tasks: await master.teardown(req.frameworkId, (fw) => master.access.onFramework(caller, 'teardown_framework', fw, 'Operator.TeardownFramework')) };
     }),
-    ReadTaskFile: authed('ReadTaskFile', async (req: ReadFileRequest__Output, caller): Promise<ReadFileResponse> => {
+    ReadTaskFile: authed(async (req: ReadFileRequest__Output, caller): Promise<ReadFileResponse> => {
       if (!req.taskId) throw new InvalidArgumentError('no task id given');
       rejectBadId('task id', req.taskId);
       const master = leader();

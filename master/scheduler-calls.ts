@@ -9,7 +9,7 @@
  * once launched, lives and dies together — as in Mesos.
  */
 import type { ErrorKind } from '../lib/errors';
-import { describe, shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES } from '../lib/limits';
+import { shown, MAX_IDS_PER_CALL, MAX_MESSAGE_BYTES } from '../lib/limits';
 import type { Call__Output, TaskInfo__Output, TaskStatus } from '../lib/proto';
 import { withoutResourceList } from './agents';
 import type { Access } from './access';

@@ -10,7 +10,7 @@ import { streamLink, type FrameworkRecord, type SchedulerStream } from './state'
 export function schedulerHandlers(node: LeaderSource): SchedulerHandlers {
   return {
     Subscribe(stream: SchedulerStream) {
-      const caller = streamCaller(node, stream, 'Scheduler.Subscribe');
+      const caller = streamCaller(node, stream);
       if (!caller) return;
       const master = streamMaster(node, stream);
       if (!master) return;

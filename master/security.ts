@@ -4,8 +4,7 @@
  * `--tls-ca`). Each is off unless given; the one refused combination is ACLs
  * without credentials (every caller would be anonymous, matched by no rule).
  */
-import { Acls, Authenticator, Authorizer, CallerAuth, loadCredentials, loadTls, type TlsFiles, type TlsMaterial } from '../lib/auth';
-import { InvalidArgumentError } from '../lib/errors';
+import { Authenticator, Authorizer, CallerAuth, loadAccessPolicy, loadTls, type TlsFiles, type TlsMaterial } from '../lib/auth';
 import type { Logger } from '../lib/log';
 import { Access } from './access';
 
@@ -26,11 +25,7 @@ export interface MasterSecurity {
 }
 
 export function masterSecurity(flags: MasterSecurityFlags, log: Logger): MasterSecurity {
-  if (flags.acls && !flags.credentials) {
-    throw new InvalidArgumentError('--acls needs --credentials: ACL rules name authenticated principals');
-  }
-  const credentials = flags.credentials ? loadCredentials(flags.credentials) : undefined;
-  const acls = flags.acls ? Acls.load(flags.acls) : undefined;
+  const { credentials, acls } = loadAccessPolicy(flags);
   const tls = loadTls(flags);
   const etcdTls = loadTls({ tlsCert: flags.etcdCert, tlsKey: flags.etcdKey, tlsCa: flags.etcdCa }, { cert: '--etcd-cert', key: '--etcd-key', ca: '--etcd-ca' }) ?? tls;
   if (credentials) {

@@ -36,7 +36,7 @@ import {
   type TaskInfo,
   type TaskStatus__Output,
 } from '../../lib/proto';
-import { type BackoffOptions, backoffDelay } from '../../lib/backoff';
+import type { BackoffOptions } from '../../lib/backoff';
 import { CallError, FrameworkClosedError, SubscribeError } from './errors';
 import { type FileSource, type ReadRange, type TaskFileChunk, readTaskFile, tail } from './files';
 import type { AnyOffer, Launch, PackResult } from './match';

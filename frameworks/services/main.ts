@@ -4,8 +4,7 @@
  * forward every /v2 request to it.
  */
 import { Command } from 'commander';
-import { Acls, Authenticator, loadCredentials, loadTls } from '../../lib/auth';
-import { InvalidArgumentError } from '../../lib/errors';
+import { Authenticator, loadAccessPolicy, loadTls } from '../../lib/auth';
 import { createLogger } from '../../lib/log';
 import { addFrameworkFlags, advertisedAddress, createApi, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags } from '../foundation/index';
 import { addServiceRoutes } from './api';
@@ -15,13 +14,13 @@ const program = addFrameworkFlags(new Command('mezz-services'), { name: 'service
 const flags = program.parse().opts<FrameworkFlags>();
 const log = createLogger('mezz-services');
 
-if (flags.acls && !flags.credentials) throw new InvalidArgumentError('--acls needs --credentials: ACL rules name authenticated principals');
+const { credentials, acls } = loadAccessPolicy(flags);
 const tls = loadTls(flags);
 const api = createApi({
   name: flags.name,
   log,
-  ...(flags.credentials ? { authenticator: new Authenticator(loadCredentials(flags.credentials)) } : {}),
-  ...(flags.acls ? { acls: Acls.load(flags.acls) } : {}),
+  ...(credentials ? { authenticator: new Authenticator(credentials) } : {}),
+  ...(acls ? { acls } : {}),
   ...(tls ? { tls } : {}),
 });
 const backend = await openBackend(flags, log);

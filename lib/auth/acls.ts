@@ -23,7 +23,7 @@
  */
 import type { Logger } from '../log';
 import { errorMessage, InvalidArgumentError, PermissionDeniedError } from '../errors';
-import { readPolicyFile } from './credentials';
+import { type Credential, loadCredentials, readPolicyFile } from './credentials';
 import { type Caller, who } from './caller';
 
 export const ACTIONS = [
@@ -33,6 +33,15 @@ export const ACTIONS = [
   'framework_read', 'framework_write', 'framework_delete',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/** A server's `--credentials` and `--acls`, loaded; ACLs without credentials are refused (every caller would be anonymous, matched by no rule). */
+export function loadAccessPolicy(files: { credentials?: string; acls?: string }): { credentials?: Credential[]; acls?: Acls } {
+  if (files.acls && !files.credentials) throw new InvalidArgumentError('--acls needs --credentials: ACL rules name authenticated principals');
+  return {
+    ...(files.credentials ? { credentials: loadCredentials(files.credentials) } : {}),
+    ...(files.acls ? { acls: Acls.load(files.acls) } : {}),
+  };
+}
 
 /** What each action guards, for the README and for errors. */
 export const ACTION_OBJECTS: Record<Action, string> = {

@@ -82,9 +82,8 @@ export function authInterceptor(auth: CallerAuth, log: { warn(message: string): 
     start(next) {
       next({
         onReceiveMetadata(metadata, pass) {
-          const values = metadata.get(AUTHORIZATION_KEY);
           try {
-            auth.fromHeader(values.length ? String(values[0]) : undefined, call.getPeer());
+            auth.fromGrpc({ metadata, getPeer: () => call.getPeer() });
           } catch (err) {
             log.warn(`audit: unauthenticated ${methodName(method.path)} from ${call.getPeer()} refused: ${errorMessage(err)}`);
             call.sendStatus(toServiceError(err) as Parameters<typeof call.sendStatus>[0]);

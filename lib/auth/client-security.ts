@@ -59,15 +59,15 @@ export function findToken(
   return undefined;
 }
 
-/** The token and TLS material a client uses; each source in the order above. */
+/** The token and TLS material a client uses, each from the first source above, and where the token came from (for messages). */
 export function resolveClientSecurity(
   opts: ClientSecurityOptions = {},
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
-): ClientSecurity {
-  const token = findToken(opts, env, cwd)?.token;
+): ClientSecurity & { tokenSource?: string } {
+  const found = findToken(opts, env, cwd);
   const tls = loadTls({
     tlsCert: opts.tlsCert || env.MEZZ_TLS_CERT, tlsKey: opts.tlsKey || env.MEZZ_TLS_KEY, tlsCa: opts.tlsCa || env.MEZZ_TLS_CA,
   });
-  return { ...(token ? { token } : {}), ...(tls ? { tls } : {}) };
+  return { ...(found ? { token: found.token, tokenSource: found.source } : {}), ...(tls ? { tls } : {}) };
 }

@@ -85,14 +85,23 @@ export function loadCredentials(file: string): Credential[] {
   return parseCredentials(readPolicyFile(file, 'credentials'), file);
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+/** A secret's SHA-256: what is kept of a token and compared, so that comparisons take the same time whatever the lengths. */
+export function secretDigest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+/** Whether `token` is the secret whose digest is `digest`, compared in constant time. */
+export function matchesDigest(token: string, digest: Buffer): boolean {
+  const d = secretDigest(token);
+  return d.length === digest.length && timingSafeEqual(d, digest);
+}
 
 /** Tells which principal a token belongs to. */
 export class Authenticator {
   readonly #entries: { principal: string; digest: Buffer }[];
 
   constructor(credentials: readonly Credential[]) {
-    this.#entries = credentials.map((c) => ({ principal: c.principal, digest: digest(c.secret) }));
+    this.#entries = credentials.map((c) => ({ principal: c.principal, digest: secretDigest(c.secret) }));
   }
 
   get principals(): string[] {
@@ -102,7 +111,7 @@ export class Authenticator {
   /** The principal whose secret `token` is, or undefined. Every secret is compared, each in constant time. */
   authenticate(token: string): string | undefined {
     if (token.length > MAX_SECRET_LENGTH) return undefined;
-    const d = digest(token);
+    const d = secretDigest(token);
     let found: string | undefined;
     for (const e of this.#entries) if (timingSafeEqual(d, e.digest) && found === undefined) found = e.principal;
     return found;

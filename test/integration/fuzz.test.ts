@@ -30,6 +30,7 @@ import { bearerMetadata } from '../../lib/auth';
 import { CHANNEL_OPTIONS, MAX_FILES_REQUEST_BYTES, MAX_MASTER_MESSAGE_BYTES } from '../../lib/grpc';
 import { LOADER_OPTIONS, mezzProto, type Call, type Event__Output } from '../../lib/proto';
 import { Cluster, task, waitFor, type Proc } from '../harness';
+import { seededRng } from '../../master/allocator';
 
 const SEED = 20261128;
 /** How long the fuzzing runs, all workers together. */
@@ -49,18 +50,6 @@ function metadataFor(auth: Auth, token = TOKENS.fuzzer): grpc.Metadata {
 }
 
 // ─── a seeded source of hostile values ────────────────────────────────────
-
-/** mulberry32: small, seeded, good enough to pick cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Picker {
   constructor(readonly next: () => number) {}
@@ -376,7 +365,7 @@ describe('fuzzing every gRPC method (authentication on)', { timeout: 120_000 }, 
     const problems: string[] = [];
     const until = Date.now() + FUZZ_MS;
     await Promise.all(Array.from({ length: WORKERS }, async (_, w) => {
-      const p = new Picker(rng(SEED + w));
+      const p = new Picker(seededRng(SEED + w));
       // One connection to each server per worker, as a client holds: a case must not spoil it for the next (an
       // oversized status trailer once broke the whole connection).
       const client = { master: clientOf(master.address), agent: clientOf(agent.address) };

@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster, ROOT, waitFor } from '../harness';
-import { cleanEnv, type LocalCluster, mezzIn, mezzUp } from '../fixtures/mezz-up';
+import { cleanEnv, mezzIn, mezzUp } from '../fixtures/mezz-up';
 
 /** The shell commands of each numbered section of the README's tour. */
 export function tourCommands(readme: string): Map<number, string[]> {
