@@ -1,13 +1,16 @@
 /**
  * Where the services framework keeps what it was asked for and what it
  * launched, in the leader's fenced FrameworkState: `apps/<id>` (the app with
- * its version and assigned service ports) and `tasks/<task id>` (the
- * reconciler's records). Written BEFORE anything acts on them, so a next
- * leader finds every app and every task a previous one may have launched.
+ * its version and assigned service ports), `versions/<id>/<version>` (every
+ * definition it had, for rollbacks and for the old tasks of a rolling
+ * update), `deployments/<id>` and `tasks/<task id>` (the reconciler's
+ * records). Written BEFORE anything acts on them, so a next leader finds
+ * every app, deployment and task a previous one may have started.
  */
-import type { FrameworkState, TaskRecord } from '../foundation/index';
+import type { FrameworkState, StateOp, TaskRecord } from '../foundation/index';
 import { LimitExceededError } from '../../lib/errors';
 import type { App } from './app-schema';
+import type { Deployment } from './deployments/index';
 
 /** An app as stored: the definition (service ports filled in) and when it last changed. */
 export interface StoredApp {
@@ -20,6 +23,8 @@ export interface StoredApp {
    * keeps the running tasks and a real change replaces them.
    */
   configVersion: string;
+  /** When an operator last reset the crash-loop delay (`DELETE /v2/queue/{id}/delay`), ms since the epoch. */
+  delayResetAt?: number;
 }
 
 /** Whether `next` differs from `previous` in more than its instance count. */
@@ -36,7 +41,14 @@ export interface ServiceTask extends TaskRecord {
 export const SERVICE_PORT_MIN = 10000;
 export const SERVICE_PORT_MAX = 20000;
 
+/** Versions kept per app, as Marathon's `max_versions` default; the oldest go first. */
+export const MAX_VERSIONS = 50;
+/** Ops per transaction: etcd's own limit is 128 (lib/store.ts). */
+const TXN_OPS = 128;
+
 const appKey = (id: string) => `apps/${encodeURIComponent(id)}`;
+const versionKey = (id: string, version: string) => `versions/${encodeURIComponent(id)}/${version}`;
+const deploymentKey = (id: string) => `deployments/${id}`;
 const taskKey = (taskId: string) => `tasks/${taskId}`;
 
 export async function loadApps(state: FrameworkState): Promise<Map<string, StoredApp>> {
@@ -47,11 +59,36 @@ export async function loadTasks(state: FrameworkState): Promise<Map<string, Serv
   return new Map((await state.list<ServiceTask>('tasks/')).map((e) => [e.value.taskId, e.value]));
 }
 
-export const putApp = (state: FrameworkState, stored: StoredApp) => state.put(appKey(stored.app.id), stored);
-export const deleteApp = (state: FrameworkState, id: string) => state.delete(appKey(id));
+/** Every stored version of every app, oldest first per app. */
+export async function loadVersions(state: FrameworkState): Promise<Map<string, StoredApp[]>> {
+  const out = new Map<string, StoredApp[]>();
+  for (const { value } of await state.list<StoredApp>('versions/')) (out.get(value.app.id) ?? out.set(value.app.id, []).get(value.app.id)!).push(value);
+  for (const list of out.values()) list.sort((a, b) => (a.version < b.version ? -1 : 1));
+  return out;
+}
+
+export async function loadDeployments(state: FrameworkState): Promise<Map<string, Deployment>> {
+  return new Map((await state.list<Deployment>('deployments/')).map((e) => [e.value.id, e.value]));
+}
+
+/** The ops that store an app as its current definition and as a version. */
+export const putAppOps = (stored: StoredApp): StateOp[] => [
+  { op: 'put', key: appKey(stored.app.id), value: stored },
+  { op: 'put', key: versionKey(stored.app.id, stored.version), value: stored },
+];
+export const deleteAppOps = (id: string): StateOp[] => [{ op: 'delete', key: appKey(id) }];
+export const deleteVersionOps = (id: string, versions: readonly string[]): StateOp[] => versions.map((v) => ({ op: 'delete', key: versionKey(id, v) }));
+export const putDeploymentOps = (deployments: readonly Deployment[]): StateOp[] => deployments.map((d) => ({ op: 'put', key: deploymentKey(d.id), value: d }));
+export const deleteDeploymentOps = (ids: readonly string[]): StateOp[] => ids.map((id) => ({ op: 'delete', key: deploymentKey(id) }));
+
+/** Writes `ops` in transactions of at most TXN_OPS: each record stands alone, so a launch of 1,000 tasks fits etcd's limit. */
+export async function writeAll(state: FrameworkState, ops: readonly StateOp[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += TXN_OPS) await state.txn(ops.slice(i, i + TXN_OPS));
+}
+
 export const putTasks = (state: FrameworkState, records: readonly ServiceTask[]) =>
-  state.txn(records.map((r) => ({ op: 'put' as const, key: taskKey(r.taskId), value: r })));
-export const deleteTask = (state: FrameworkState, taskId: string) => state.delete(taskKey(taskId));
+  writeAll(state, records.map((r) => ({ op: 'put' as const, key: taskKey(r.taskId), value: r })));
+export const deleteTaskOps = (taskIds: readonly string[]): StateOp[] => taskIds.map((id) => ({ op: 'delete', key: taskKey(id) }));
 
 /**
  * `app` with every `port: 0` replaced by the lowest service port no other

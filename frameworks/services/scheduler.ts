@@ -1,19 +1,39 @@
 /**
- * The services scheduler: one leadership's loop. On offers, on every status
- * update and on a timer tick it asks the reconciler what to do with the
- * stored apps and task records, stores the new records, then launches,
- * kills and declines — so a task is always written down before it exists.
- * The API reads and changes apps through the same object while it leads.
+ * The services scheduler: one leadership's loop. On offers, on status
+ * updates and on a timer tick it advances the running deployments, asks the
+ * reconciler what to do with the counts they want (and every other app at
+ * its own), stores the new records, then launches, kills and declines — so
+ * a task is always written down before it exists. Every change to the apps
+ * is a deployment, planned and stored before anything acts on it. Rounds
+ * and changes run one at a time.
  */
 import { isTerminal, type Framework, type Offer__Output, type TaskStatus__Output } from '../sdk/index';
-import { reconcile, type FrameworkState, type LeaderContext, type Plan } from '../foundation/index';
+import { reconcile, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
 import { appGroup, finishTask, hostPorts } from './app-task';
-import { assignServicePorts, configChanged, deleteApp, deleteTask, loadApps, loadTasks, putApp, putTasks, type ServiceTask, type StoredApp } from './app-store';
+import {
+  assignServicePorts,
+  configChanged,
+  deleteAppOps,
+  deleteTaskOps,
+  deleteVersionOps,
+  loadApps,
+  loadDeployments,
+  loadTasks,
+  loadVersions,
+  MAX_VERSIONS,
+  putAppOps,
+  putTasks,
+  writeAll,
+  type ServiceTask,
+  type StoredApp,
+} from './app-store';
+import { Deployer, deployedApp, type DeployOptions } from './deployer';
+import { deploymentJson, observeTasks, type Deployment, type DeploymentEvent } from './deployments/index';
 
-/** A round without offers runs this often, so kills, backoffs and the queue stay current. */
+/** A round without offers runs this often, so deployments, kills, backoffs and the queue stay current. */
 const TICK_MS = 1000;
 /** Offers nobody used come back after this long, so a new app does not wait for long. */
 const REFUSE_SECONDS = 1;
@@ -22,6 +42,42 @@ const KILL_REPEAT_MS = 5000;
 /** Ended attempts kept per instance: they give the next attempt number and the backoff. */
 const KEEP_ENDED = 3;
 
+/** Where events go (the `/v2/events` stream): Marathon's event type and its JSON. */
+export type Publish = (eventType: string, payload: Record<string, unknown>) => void;
+
+/** What else wants to know of tasks: the service proxy keeps its backends to the tasks that are up, and drains a task before it is killed. */
+export interface Endpoints {
+  /** Each round: every app and its live tasks, with whether each is healthy and ready. */
+  update(apps: readonly App[], tasks: readonly { task: ServiceTask; up: boolean }[]): void;
+  /** Resolves when `task` may be killed: out of the backends and its connections closed (or given up on). */
+  drain(task: ServiceTask): Promise<void>;
+}
+
+export interface SchedulerOptions {
+  log: Logger;
+  now?: () => number;
+  /** Deployment ids. */
+  newId: () => string;
+  publish?: Publish;
+  /** Whether a running task passed its app's readiness checks; every task is ready when left out. */
+  ready?: (task: ServiceTask, app: App) => boolean;
+  endpoints?: Endpoints;
+}
+
+/** A change asked of the apps. Every app named must exist, but those in `put`. */
+export interface AppChange {
+  /** Whole definitions to create or replace. */
+  put?: App[];
+  remove?: string[];
+  /** Apps whose tasks are all replaced, rolling, with no change (Marathon's restart). */
+  restart?: string[];
+}
+
+export type DeployResult =
+  | { kind: 'deployed'; deployment: Deployment; apps: StoredApp[] }
+  | { kind: 'conflict'; message: string; deployments: { id: string }[] }
+  | { kind: 'invalid'; message: string };
+
 interface Leadership {
   framework: Framework;
   state: FrameworkState;
@@ -29,22 +85,40 @@ interface Leadership {
 }
 
 export class ServicesScheduler {
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #publish: Publish;
   #lead?: Leadership;
   #apps = new Map<string, StoredApp>();
+  /** Every stored definition per app, oldest first. */
+  #versions = new Map<string, StoredApp[]>();
+  #deployer: Deployer;
   #tasks = new Map<string, ServiceTask>();
   #killedAt = new Map<string, number>();
-  /** The latest round's waiting instances, for /v2/queue. */
+  /** Tasks being drained before their kill. */
+  #draining = new Set<string>();
+  /** The latest round's waiting instances, for /v2/queue and "cannot proceed". */
   #waiting: Plan['waiting'] = [];
-  /** Rounds run one at a time, so two never launch the same instance. */
-  #queue: Promise<void> = Promise.resolve();
+  /** Rounds and changes run one at a time, so two never launch the same instance. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Offers of a round queued but not started: later triggers join it instead of queueing more rounds. */
+  #pending?: Offer__Output[];
 
-  constructor(private readonly log: Logger, private readonly now: () => number = Date.now) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#publish = options.publish ?? (() => {});
+    this.#deployer = new Deployer(options.newId);
+  }
 
   /** The runner's `lead`: load the state, reconcile what a previous leader launched, then run rounds until the leadership ends. */
   readonly lead = async ({ framework, state, failover, signal }: LeaderContext): Promise<void> => {
     this.#apps = await loadApps(state);
+    this.#versions = await loadVersions(state);
+    this.#deployer.load(await loadDeployments(state));
     this.#tasks = await loadTasks(state);
     this.#killedAt.clear();
+    this.#draining.clear();
     const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
     this.#lead = { framework, state, signal };
     signal.addEventListener('abort', () => (this.#lead = undefined));
@@ -62,7 +136,8 @@ export class ServicesScheduler {
     framework.on('offers', (offers) => this.#round(offers));
     const timer = setInterval(() => this.#round([]), TICK_MS);
     signal.addEventListener('abort', () => clearInterval(timer));
-    this.log.info(`leading: ${this.#apps.size} apps, ${live.length} live tasks`);
+    this.#log.info(`leading: ${this.#apps.size} apps, ${this.#deployer.running().length} deployments running, ${live.length} live tasks`);
+    this.#round([]);
   };
 
   /** Whether this instance leads and has loaded its state: writes are accepted. */
@@ -78,6 +153,19 @@ export class ServicesScheduler {
     return this.#apps.get(id);
   }
 
+  /** The app, for a change: 503 when this instance does not lead, 404 when there is no such app. */
+  requireApp(id: string): StoredApp {
+    this.#leading();
+    const s = this.#apps.get(id);
+    if (!s) throw new NotFoundError(`App '${id}' does not exist`);
+    return s;
+  }
+
+  /** The app's stored versions, newest first. */
+  versions(id: string): StoredApp[] {
+    return [...(this.#versions.get(id) ?? [])].reverse();
+  }
+
   /** Every known task of `appId` (all apps when left out), ended ones excluded. */
   tasks(appId?: string): ServiceTask[] {
     return [...this.#tasks.values()].filter((t) => !isTerminal(t.state) && (appId === undefined || t.group === appId));
@@ -87,30 +175,113 @@ export class ServicesScheduler {
     return this.#waiting;
   }
 
-  /** Stores a new or changed app (service ports assigned, a new version), then lets the scheduler act on it. */
-  async putApp(app: App): Promise<StoredApp> {
-    const lead = this.#leading();
-    const previous = this.#apps.get(app.id);
-    const next = assignServicePorts(app, this.#apps.values(), previous?.app);
-    const version = this.#newVersion(previous);
-    const configVersion = previous && !configChanged(previous.app, next) ? previous.configVersion : version;
-    const stored: StoredApp = { app: next, version, configVersion };
-    await putApp(lead.state, stored);
-    this.#apps.set(app.id, stored);
-    lead.framework.revive();
-    this.#round([]);
-    return stored;
+  deployments(): Deployment[] {
+    return this.#deployer.running();
   }
 
-  /** Forgets an app; the next round kills its tasks ('not desired'). */
-  async deleteApp(id: string): Promise<StoredApp> {
+  deployment(id: string): Deployment | undefined {
+    return this.#deployer.get(id);
+  }
+
+  /** The running deployment that holds `app`. */
+  deploymentOf(app: string): Deployment | undefined {
+    return this.#deployer.holding(app);
+  }
+
+  /** Whether a live task counts as healthy for deployments and the proxy: running, passing its health checks and readiness checks. */
+  isUp(t: ServiceTask): boolean {
+    if (t.state !== 'TASK_RUNNING') return false;
+    const app = this.#definition(t.group, t.version)?.app;
+    if (!app) return t.healthy !== false;
+    if (app.healthChecks.length > 0 && t.healthy !== true) return false;
+    return this.options.ready?.(t, app) ?? true;
+  }
+
+  /**
+   * Plans and stores a deployment for `change` (apps and deployment in the
+   * store first), then lets the rounds carry it out. A conflict with a
+   * running deployment is refused unless `force`.
+   */
+  deploy(change: AppChange, options: DeployOptions = {}): Promise<DeployResult> {
+    return this.#serial(() => this.#deploy(change, options));
+  }
+
+  async #deploy(change: AppChange, options: DeployOptions): Promise<DeployResult> {
     const lead = this.#leading();
-    const stored = this.#apps.get(id);
-    if (!stored) throw new NotFoundError(`App '${id}' does not exist`);
-    await deleteApp(lead.state, id);
-    this.#apps.delete(id);
+    const now = this.#now();
+    const remove = change.remove ?? [];
+    for (const id of [...remove, ...(change.restart ?? [])]) if (!this.#apps.has(id)) throw new NotFoundError(`App '${id}' does not exist`);
+    const stored = this.#nextDefinitions(change, now);
+    const plan = this.#deployer.plan([...this.#apps.values()].map(deployedApp), stored.map(deployedApp), remove, now, options);
+    if (plan.kind !== 'planned') return plan;
+    await writeAll(lead.state, [...stored.flatMap(putAppOps), ...remove.flatMap(deleteAppOps), ...plan.ops]);
+    for (const s of stored) this.#remember(s);
+    for (const id of remove) this.#apps.delete(id);
+    this.#deployer.commit(plan);
+    this.#events(plan.events);
+    lead.framework.revive();
     this.#round([]);
-    return stored;
+    return { kind: 'deployed', deployment: plan.deployment, apps: stored };
+  }
+
+  /** DELETE /v2/deployments/{id}: roll back (the rollback deployment is answered) or, with `force`, cancel in place. */
+  cancel(id: string, force: boolean): Promise<{ rollback?: Deployment }> {
+    return this.#serial(async () => {
+      const lead = this.#leading();
+      const r = this.#deployer.cancel(id, force, this.#now());
+      if (r.kind === 'not running') throw new NotFoundError(r.message);
+      const restore = r.kind === 'rolled back' ? this.#restoreOps(r.rollback) : [];
+      await writeAll(lead.state, [...r.ops, ...restore]);
+      this.#deployer.commitCancel(r.kind === 'rolled back' ? [r.cancelled, r.rollback] : [r.cancelled]);
+      if (r.kind === 'rolled back') this.#restore(r.rollback);
+      this.#events(r.events);
+      this.#round([]);
+      return r.kind === 'rolled back' ? { rollback: r.rollback } : {};
+    });
+  }
+
+  /**
+   * Kills tasks by id. Each is marked TASK_KILLING at once, so it is the
+   * first to go should its app shrink; the rounds replace it, unless
+   * `scale`: then its app shrinks by as many (a deployment, forced, as
+   * Marathon's kill-and-scale).
+   */
+  killTasks(taskIds: readonly string[], scale: boolean): Promise<ServiceTask[]> {
+    return this.#serial(async () => {
+      const lead = this.#leading();
+      const tasks = taskIds.map((id) => {
+        const t = this.#tasks.get(id);
+        if (!t || isTerminal(t.state)) throw new NotFoundError(`Task '${id}' does not exist`);
+        return t;
+      });
+      const killing = tasks.map((t): ServiceTask => ({ ...t, state: 'TASK_KILLING', updatedAt: this.#now() }));
+      await putTasks(lead.state, killing);
+      for (const t of killing) this.#tasks.set(t.taskId, t);
+      if (scale) {
+        const less = new Map<string, number>();
+        for (const t of tasks) less.set(t.group, (less.get(t.group) ?? 0) + 1);
+        const put = [...less].flatMap(([id, n]) => {
+          const s = this.#apps.get(id);
+          return s ? [{ ...s.app, instances: Math.max(0, s.app.instances - n) }] : [];
+        });
+        await this.#deploy({ put }, { force: true });
+      }
+      for (const t of tasks) void this.#kill(t, 'killed by request');
+      return killing;
+    });
+  }
+
+  /** DELETE /v2/queue/{id}/delay: the app's crash-loop backoff starts over (failures before now no longer count). */
+  resetDelay(id: string): Promise<void> {
+    return this.#serial(async () => {
+      const lead = this.#leading();
+      const s = this.#apps.get(id);
+      if (!s) throw new NotFoundError(`App '${id}' does not exist`);
+      const next = { ...s, delayResetAt: this.#now() };
+      await writeAll(lead.state, putAppOps(next));
+      this.#remember(next);
+      this.#round([]);
+    });
   }
 
   #leading(): Leadership {
@@ -118,86 +289,224 @@ export class ServicesScheduler {
     return this.#lead;
   }
 
-  /** An ISO time later than the previous version, even within one millisecond. */
-  #newVersion(previous?: StoredApp): string {
-    const at = Math.max(this.now(), previous ? Date.parse(previous.version) + 1 : 0);
-    return new Date(at).toISOString();
+  /** Runs `fn` after every round and change queued before it. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The stored form of each app in `change`: service ports assigned, a new version; a new task version only when the config changed or a restart asks. */
+  #nextDefinitions(change: AppChange, now: number): StoredApp[] {
+    const all = new Map(this.#apps);
+    const out: StoredApp[] = [];
+    const restart = new Set(change.restart ?? []);
+    const next = (app: App): void => {
+      const previous = this.#apps.get(app.id);
+      const withPorts = assignServicePorts(app, all.values(), previous?.app);
+      const version = new Date(Math.max(now, previous ? Date.parse(previous.version) + 1 : 0)).toISOString();
+      const same = previous && !restart.has(app.id) && !configChanged(previous.app, withPorts);
+      const s: StoredApp = { app: withPorts, version, configVersion: same ? previous.configVersion : version };
+      all.set(app.id, s);
+      out.push(s);
+    };
+    for (const app of change.put ?? []) next(app);
+    for (const id of restart) if (!out.some((s) => s.app.id === id)) next(this.#apps.get(id)!.app);
+    return out;
+  }
+
+  #remember(s: StoredApp): void {
+    this.#apps.set(s.app.id, s);
+    const list = (this.#versions.get(s.app.id) ?? []).filter((v) => v.version !== s.version);
+    this.#versions.set(s.app.id, [...list, s]);
+  }
+
+  /** The definition whose tasks carry `configVersion`: the newest stored one with it. */
+  #definition(id: string, configVersion: string): StoredApp | undefined {
+    const current = this.#apps.get(id);
+    if (current?.configVersion === configVersion) return current;
+    return this.versions(id).find((s) => s.configVersion === configVersion);
+  }
+
+  /** A rollback puts its apps' definitions back as they were (or removes the apps it created): the ops, before `#restore`. */
+  #restoreOps(rollback: Deployment): StateOp[] {
+    return rollback.affectedApps.flatMap((id) => {
+      const target = rollback.target[id];
+      if (!target) return deleteAppOps(id);
+      const s = this.#versions.get(id)?.find((v) => v.version === target.definition);
+      return s ? putAppOps(s) : [];
+    });
+  }
+
+  #restore(rollback: Deployment): void {
+    for (const id of rollback.affectedApps) {
+      const target = rollback.target[id];
+      const s = target ? this.#versions.get(id)?.find((v) => v.version === target.definition) : undefined;
+      if (s) this.#apps.set(id, s);
+      else if (!target) this.#apps.delete(id);
+    }
   }
 
   /** A status update applied to the task's record (unknown tasks are ignored: they are not ours to keep). */
-  #apply(s: Pick<TaskStatus__Output, 'taskId' | 'state' | 'healthy'>): void {
+  #apply(s: Pick<TaskStatus__Output, 'taskId' | 'state' | 'healthy'> & Partial<Pick<TaskStatus__Output, 'message'>>): void {
     const r = this.#tasks.get(s.taskId);
     if (!r) return;
-    const now = this.now();
+    const now = this.#now();
     const running = s.state === 'TASK_RUNNING';
+    const healthy = s.healthy !== undefined && s.healthy !== null ? s.healthy : undefined;
     const next: ServiceTask = {
       ...r,
       state: s.state,
       updatedAt: r.state === s.state ? r.updatedAt : now,
       ...(running && r.startedAt === undefined ? { startedAt: now } : {}),
-      ...(s.healthy !== undefined && s.healthy !== null ? { healthy: s.healthy } : {}),
+      ...(healthy !== undefined ? { healthy } : {}),
     };
     this.#tasks.set(s.taskId, next);
     if (isTerminal(s.state)) this.#killedAt.delete(s.taskId);
+    const where = { appId: r.group, taskId: r.taskId, version: r.version, host: r.hostname ?? '', ports: r.ports ?? [], slaveId: r.agentId ?? '' };
+    if (r.state !== s.state) this.#publish('status_update_event', { ...where, taskStatus: s.state, message: s.message ?? '' });
+    if (healthy !== undefined && healthy !== r.healthy) this.#publish('health_status_changed_event', { ...where, alive: healthy });
     const lead = this.#lead;
-    if (lead) void putTasks(lead.state, [next]).catch((err) => this.log.warn(`task ${s.taskId}: state not stored: ${String(err)}`));
+    if (lead) void putTasks(lead.state, [next]).catch((err) => this.#log.warn(`task ${s.taskId}: state not stored: ${String(err)}`));
+  }
+
+  #events(events: readonly DeploymentEvent[]): void {
+    for (const e of events) {
+      const d = this.#deployer.get(e.deploymentId);
+      this.#log.info(`deployment ${e.deploymentId}: ${e.eventType}: ${e.message}`);
+      this.#publish(e.eventType, { id: e.deploymentId, message: e.message, ...(e.app ? { appId: e.app } : {}), ...(d ? { plan: deploymentJson(d) } : {}) });
+    }
   }
 
   #round(offers: Offer__Output[]): void {
-    this.#queue = this.#queue.then(() => this.#runRound(offers)).catch((err) => {
-      this.log.warn(`scheduling round failed: ${String(err)}`);
-      this.#lead?.framework.decline(offers.map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
+    if (this.#pending) {
+      this.#pending.push(...offers);
+      return;
+    }
+    this.#pending = [...offers];
+    void this.#serial(async () => {
+      const batch = this.#pending ?? [];
+      this.#pending = undefined;
+      try {
+        await this.#runRound(batch);
+      } catch (err) {
+        this.#log.warn(`scheduling round failed: ${String(err)}`);
+        this.#lead?.framework.decline(batch.map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
+      }
     });
   }
 
   async #runRound(offers: Offer__Output[]): Promise<void> {
     const lead = this.#lead;
     if (!lead || lead.signal.aborted) return;
-    const now = this.now();
-    const groups = [...this.#apps.values()].map((s) => appGroup(s.app, s.configVersion));
-    const plan = reconcile({ groups, tasks: [...this.#tasks.values()], offers, now });
+    const now = this.#now();
+    const records = [...this.#tasks.values()];
+    const tick = this.#deployer.tick(observeTasks(records, this.#waiting, (t) => this.isUp(t as ServiceTask)), now);
+    const restore = tick.rollbacks.flatMap((d) => this.#restoreOps(d));
+    if (tick.ops.length || restore.length) await writeAll(lead.state, [...tick.ops, ...restore]);
+    for (const d of tick.rollbacks) this.#restore(d);
+    this.#events(tick.events);
+
+    const groups = this.#groups(tick.desired);
+    const plan = reconcile({ groups, tasks: records, offers, now });
     this.#waiting = plan.waiting;
     const launches = plan.launches.map((l) => ({
       offerId: l.offerId,
       tasks: l.tasks.map((t, i) => {
         const record = l.records[i]!;
-        const stored = this.#apps.get(record.group)!;
+        const stored = this.#definition(record.group, record.version)!;
         return { record: { ...record, ports: hostPorts(t) }, info: finishTask(stored.app, stored.configVersion, t, record.hostname ?? '') };
       }),
     }));
-    const records = launches.flatMap((l) => l.tasks.map((t) => t.record));
+    const launched = launches.flatMap((l) => l.tasks.map((t) => t.record));
     // Written first: a leader that dies after the launch finds the task and reconciles it.
-    if (records.length) await putTasks(lead.state, records);
-    for (const r of records) this.#tasks.set(r.taskId, r);
+    if (launched.length) await putTasks(lead.state, launched);
+    for (const r of launched) this.#tasks.set(r.taskId, r);
     for (const l of launches) lead.framework.launch([l.offerId], l.tasks.map((t) => t.info));
     for (const k of plan.kills) {
-      if (now - (this.#killedAt.get(k.taskId) ?? -Infinity) < KILL_REPEAT_MS) continue;
-      this.#killedAt.set(k.taskId, now);
-      this.log.info(`killing ${k.taskId}: ${k.reason}`);
-      lead.framework.kill(k.taskId, k.agentId ?? '');
+      const t = this.#tasks.get(k.taskId);
+      if (t) void this.#kill(t, k.reason);
     }
     if (plan.unused.length) lead.framework.decline(plan.unused, { refuseSeconds: REFUSE_SECONDS });
+    this.options.endpoints?.update(
+      [...this.#apps.values()].map((s) => s.app),
+      this.tasks().filter((t) => !this.#draining.has(t.taskId)).map((task) => ({ task, up: this.isUp(task) })),
+    );
     await this.#prune(lead.state);
   }
 
-  /** Drops ended records of apps that are gone, and all but the latest KEEP_ENDED ended attempts of an instance. */
+  /**
+   * The reconciler's groups: each app in a running deployment at the counts
+   * the deployment wants now, every other app at its own version and count.
+   */
+  #groups(desired: ReadonlyMap<string, readonly { app: string; version: string; count: number }[]>): TaskGroup[] {
+    const group = (id: string, version: string, count: number): TaskGroup[] => {
+      const s = this.#definition(id, version);
+      const resetAt = this.#apps.get(id)?.delayResetAt;
+      return s && count > 0 ? [{ ...appGroup(s.app, version), count, ...(resetAt !== undefined ? { backoffResetAt: resetAt } : {}) }] : [];
+    };
+    return [
+      ...[...this.#apps.values()].filter((s) => !desired.has(s.app.id)).flatMap((s) => group(s.app.id, s.configVersion, s.app.instances)),
+      ...[...desired].flatMap(([id, counts]) => counts.flatMap((c) => group(id, c.version, c.count))),
+    ];
+  }
+
+  /** Kills a task, once per KILL_REPEAT_MS; a task the proxy serves is drained first. */
+  async #kill(t: ServiceTask, reason: string): Promise<void> {
+    const lead = this.#lead;
+    const now = this.#now();
+    if (!lead || this.#draining.has(t.taskId) || now - (this.#killedAt.get(t.taskId) ?? -Infinity) < KILL_REPEAT_MS) return;
+    this.#killedAt.set(t.taskId, now);
+    const endpoints = this.options.endpoints;
+    if (endpoints && t.state === 'TASK_RUNNING') {
+      this.#draining.add(t.taskId);
+      try {
+        await endpoints.drain(t);
+      } catch (err) {
+        this.#log.warn(`${t.taskId}: killed before its connections closed: ${String(err)}`);
+      } finally {
+        this.#draining.delete(t.taskId);
+      }
+    }
+    this.#log.info(`killing ${t.taskId}: ${reason}`);
+    this.#killedAt.set(t.taskId, this.#now());
+    lead.framework.kill(t.taskId, t.agentId ?? '');
+  }
+
+  /**
+   * Drops ended records of versions nobody wants any more, all but the
+   * latest KEEP_ENDED ended attempts of an instance, versions beyond
+   * MAX_VERSIONS per app, and every version of a removed app once no
+   * deployment needs it.
+   */
   async #prune(state: FrameworkState): Promise<void> {
+    const inUse = this.#deployer.versionsInUse();
+    const wanted = (app: string, version: string) => this.#apps.get(app)?.configVersion === version || inUse.get(app)?.has(version) === true;
     const ended = new Map<string, ServiceTask[]>();
     for (const t of this.#tasks.values()) {
       if (!isTerminal(t.state)) continue;
       const key = `${t.group}\u0000${t.version}\u0000${t.instance}`;
       ended.set(key, [...(ended.get(key) ?? []), t]);
     }
-    const drop: string[] = [];
+    const dropTasks: string[] = [];
     for (const list of ended.values()) {
-      const app = this.#apps.get(list[0]!.group);
-      const gone = !app || app.configVersion !== list[0]!.version;
-      list.sort((a, b) => b.attempt - a.attempt).forEach((t, i) => (gone || i >= KEEP_ENDED) && drop.push(t.taskId));
+      const gone = !wanted(list[0]!.group, list[0]!.version);
+      list.sort((a, b) => b.attempt - a.attempt).forEach((t, i) => (gone || i >= KEEP_ENDED) && dropTasks.push(t.taskId));
     }
-    for (const id of drop) {
-      await deleteTask(state, id);
-      this.#tasks.delete(id);
+    const dropVersions: StateOp[] = [];
+    for (const [id, list] of this.#versions) {
+      const current = this.#apps.get(id);
+      const used = inUse.get(id) ?? new Set<string>();
+      const keep = (s: StoredApp, i: number) =>
+        used.has(s.version) || used.has(s.configVersion) || (current !== undefined && (i >= list.length - MAX_VERSIONS || s.configVersion === current.configVersion));
+      const drop = list.filter((s, i) => !keep(s, i));
+      if (drop.length === 0) continue;
+      dropVersions.push(...deleteVersionOps(id, drop.map((s) => s.version)));
+      const left = list.filter((s) => !drop.includes(s));
+      if (left.length) this.#versions.set(id, left);
+      else this.#versions.delete(id);
     }
+    if (dropTasks.length || dropVersions.length) await writeAll(state, [...deleteTaskOps(dropTasks), ...dropVersions]);
+    for (const id of dropTasks) this.#tasks.delete(id);
   }
 }
-

@@ -115,7 +115,12 @@ describe('mezz-services on a master and three agents', () => {
       return a && a.tasksRunning === 3 && !a.tasks.some((t) => t.id === victim) ? a : undefined;
     }, 60_000, 250);
 
-    assert.equal((await call('PUT', '/v2/apps/web', { instances: 1 })).status, 200);
+    // The scale to 4 cannot finish (UNIQUE over 3 hosts): its deployment holds the app, so a new change needs force, as in Marathon.
+    const locked = await call('PUT', '/v2/apps/web', { instances: 1 });
+    assert.equal(locked.status, 409, JSON.stringify(locked.body));
+    assert.match(locked.body.message, /locked by one or more deployments/);
+    assert.equal(locked.body.deployments[0].id, scaled.body.deploymentId);
+    assert.equal((await call('PUT', '/v2/apps/web?force=true', { instances: 1 })).status, 200);
     await waitFor('scaled down to 1', async () => {
       const running = (await masterTasks()).filter((t) => t.state === 'TASK_RUNNING' && t.id.startsWith('web'));
       return running.length === 1 && (await app('/web'))!.tasks.length === 1;

@@ -25,7 +25,7 @@ function api() {
       { principals: ['web'], actions: ['framework_read', 'framework_write'], objects: ['services:/web/*'] },
     ] }), 'acls.json'),
   });
-  addServiceRoutes(a, new ServicesScheduler(quiet as never), { leaderAddress: () => 'me:8080', abdicate: async () => false });
+  addServiceRoutes(a, new ServicesScheduler({ log: quiet as never, newId: () => 'd1' }), { leaderAddress: () => 'me:8080', abdicate: async () => false });
   return a;
 }
 

@@ -78,6 +78,8 @@ export function backoffUntil(attempts: readonly TaskRecord[], group: TaskGroup):
   const ended = attempts.filter((t) => !LIVE.has(t.state)).sort((x, y) => y.attempt - x.attempt);
   let n = 0;
   for (const t of ended) {
+    // An operator reset the delay (Marathon's DELETE /v2/queue/{id}/delay): earlier failures no longer count.
+    if (group.backoffResetAt !== undefined && t.updatedAt <= group.backoffResetAt) break;
     if (AGENT_FAULTS.has(t.state)) continue;
     if (!isFailure(t, group)) break;
     n++;

@@ -80,6 +80,8 @@ export interface TaskGroup {
   constraints?: readonly ConstraintSpec[];
   /** Defaults: SERVICE_BACKOFF or BATCH_BACKOFF by `restart`. */
   backoff?: Backoff;
+  /** Failures that ended at or before this time (ms since the epoch) do not count toward the backoff. */
+  backoffResetAt?: number;
   /** batch only: how many times a failed instance is launched again (DEFAULT_MAX_RETRIES). */
   maxRetries?: number;
   /** YOUNGEST_FIRST by default, as in Marathon. */

@@ -17,6 +17,8 @@ export const DEFAULT_DEADLINE_SECONDS = 600;
 export type DeployedApp = Pick<App, 'id' | 'instances' | 'upgradeStrategy' | 'dependencies'> & {
   version: string;
   deadlineSeconds?: number;
+  /** The caller's name for the whole definition at this point (services: the stored app's `version`), carried as is so a rollback can restore it. */
+  definition?: string;
 };
 
 /** Marathon's action names (`ResolveArtifacts` has no use here). */
