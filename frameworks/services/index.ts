@@ -31,3 +31,17 @@ export {
   type ProxyLogger,
   type ServiceProxyOptions,
 } from './service-proxy';
+// Readiness checks (Marathon's, run by the scheduler): which new tasks are ready, and readinessCheckResults.
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  ReadinessChecker,
+  httpProbe,
+  readinessTarget,
+  type HttpResponse,
+  type Probe,
+  type ProbeRequest,
+  type ReadinessCheckResult,
+  type ReadinessCheckerOptions,
+  type ReadinessTarget,
+  type ReadinessTimers,
+} from './readiness';
