@@ -14,7 +14,7 @@ import { invalidBody, mergeApp, parseApp, type ParseResult } from './app-spec';
 import { resolveAppId } from './app-id';
 import type { App } from './app-schema';
 import { appJson, queueJson, taskJson } from './api-json';
-import { deploymentJson } from './deployments/index';
+import { deploymentJson, type DeploymentJson } from './deployments/index';
 import type { AppChange, DeployResult, ServicesScheduler } from './scheduler';
 
 /** What the API needs of the runner. */
@@ -217,7 +217,7 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
   api.route({
     method: 'GET', url: '/v2/deployments', schema: { response: { 200: Any } },
     authz: { action: 'framework_read' },
-    handler: async () => scheduler.deployments().map(deploymentJson),
+    handler: async () => scheduler.deployments().map((d) => withReadiness(scheduler, deploymentJson(d))),
   });
 
   // Mezzanine's: one deployment, running or finished (the last 50 are kept), so a client can learn how it ended.
@@ -227,7 +227,7 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
     handler: async (request) => {
       const d = scheduler.deployment(request.params.id);
       if (!d) throw new NotFoundError(`DeploymentPlan ${request.params.id} does not exist`);
-      return deploymentJson(d);
+      return withReadiness(scheduler, deploymentJson(d));
     },
   });
 
@@ -266,6 +266,11 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
       return { message: 'Leadership abdicated' };
     },
   });
+}
+
+/** A deployment's current actions with their readiness check results, as Marathon shows them. */
+function withReadiness(scheduler: ServicesScheduler, d: DeploymentJson): DeploymentJson {
+  return { ...d, currentActions: d.currentActions.map((a) => ({ ...a, readinessCheckResults: scheduler.readinessResults(a.app) })) };
 }
 
 function options(q: { force?: boolean; deadlineSeconds?: number }) {

@@ -11,6 +11,7 @@ import { createLogger } from '../../lib/log';
 import { addFrameworkFlags, advertisedAddress, createApi, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags } from '../foundation/index';
 import { addServiceRoutes } from './api';
 import { ProxyEndpoints } from './endpoints';
+import { ReadinessChecker } from './readiness';
 import { ServicesScheduler } from './scheduler';
 import { ServiceProxy } from './service-proxy';
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const backend = await openBackend(flags, log);
   const proxy = flags.serviceProxy ? new ServiceProxy({ host: flags.serviceProxyHost, drainTimeoutMs: flags.drainTimeout, logger: log }) : undefined;
   const endpoints = proxy ? new ProxyEndpoints(proxy, log) : undefined;
-  const scheduler = new ServicesScheduler({ log, newId: randomUUID, ...(endpoints ? { endpoints } : {}) });
+  const readiness = new ReadinessChecker();
+  const scheduler = new ServicesScheduler({ log, newId: randomUUID, readiness, ...(endpoints ? { endpoints } : {}) });
 
   // Routes and hooks go in before listening; the runner comes after, since the advertised address needs the bound port.
   let runner: FrameworkRunner | undefined;
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
   await runner.start();
   process.stdout.write(`mezz-services listening on ${advertise}\n`);
 
-  const stop = () => void runner!.stop().then(() => endpoints?.clear()).then(() => api.close()).then(() => backend.close()).finally(() => process.exit(0));
+  const stop = () => void runner!.stop().then(() => readiness.close()).then(() => endpoints?.clear()).then(() => api.close()).then(() => backend.close()).finally(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

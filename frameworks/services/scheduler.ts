@@ -32,6 +32,7 @@ import {
 } from './app-store';
 import { Deployer, deployedApp, type DeployOptions } from './deployer';
 import { deploymentJson, observeTasks, type Deployment, type DeploymentEvent } from './deployments/index';
+import { readinessTarget, type ReadinessChecker, type ReadinessCheckResult } from './readiness';
 
 /** A round without offers runs this often, so deployments, kills, backoffs and the queue stay current. */
 const TICK_MS = 1000;
@@ -59,8 +60,8 @@ export interface SchedulerOptions {
   /** Deployment ids. */
   newId: () => string;
   publish?: Publish;
-  /** Whether a running task passed its app's readiness checks; every task is ready when left out. */
-  ready?: (task: ServiceTask, app: App) => boolean;
+  /** Runs the readiness checks of apps that have them; without it every task counts as ready. */
+  readiness?: ReadinessChecker;
   endpoints?: Endpoints;
 }
 
@@ -121,7 +122,10 @@ export class ServicesScheduler {
     this.#draining.clear();
     const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
     this.#lead = { framework, state, signal };
-    signal.addEventListener('abort', () => (this.#lead = undefined));
+    signal.addEventListener('abort', () => {
+      this.#lead = undefined;
+      this.options.readiness?.track([]);
+    });
     if (failover && live.length) {
       const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
       for (const s of statuses.values()) this.#apply(s);
@@ -194,7 +198,13 @@ export class ServicesScheduler {
     const app = this.#definition(t.group, t.version)?.app;
     if (!app) return t.healthy !== false;
     if (app.healthChecks.length > 0 && t.healthy !== true) return false;
-    return this.options.ready?.(t, app) ?? true;
+    const readiness = this.options.readiness;
+    return !readiness || app.readinessChecks.length === 0 || readiness.isReady(t.taskId);
+  }
+
+  /** The readiness checks' results of `appId`'s tasks, Marathon's `readinessCheckResults`. */
+  readinessResults(appId: string): ReadinessCheckResult[] {
+    return this.options.readiness?.results(appId) ?? [];
   }
 
   /**
@@ -218,6 +228,7 @@ export class ServicesScheduler {
     for (const s of stored) this.#remember(s);
     for (const id of remove) this.#apps.delete(id);
     this.#deployer.commit(plan);
+    for (const s of stored) this.#publish('api_post_event', { appDefinition: { ...s.app, version: s.version } });
     this.#events(plan.events);
     lead.framework.revive();
     this.#round([]);
@@ -401,6 +412,7 @@ export class ServicesScheduler {
     if (!lead || lead.signal.aborted) return;
     const now = this.#now();
     const records = [...this.#tasks.values()];
+    this.#trackReadiness();
     const tick = this.#deployer.tick(observeTasks(records, this.#waiting, (t) => this.isUp(t as ServiceTask)), now);
     const restore = tick.rollbacks.flatMap((d) => this.#restoreOps(d));
     if (tick.ops.length || restore.length) await writeAll(lead.state, [...tick.ops, ...restore]);
@@ -433,6 +445,16 @@ export class ServicesScheduler {
       this.tasks().filter((t) => !this.#draining.has(t.taskId)).map((task) => ({ task, up: this.isUp(task) })),
     );
     await this.#prune(lead.state);
+  }
+
+  /** Every running task of an app with readiness checks is checked (a task once ready is not asked again). */
+  #trackReadiness(): void {
+    const readiness = this.options.readiness;
+    if (!readiness) return;
+    readiness.track(this.tasks().flatMap((t) => {
+      const app = t.state === 'TASK_RUNNING' ? this.#definition(t.group, t.version)?.app : undefined;
+      return app && app.readinessChecks.length > 0 ? [readinessTarget(app, t)] : [];
+    }));
   }
 
   /**
