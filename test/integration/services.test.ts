@@ -158,6 +158,38 @@ describe('mezz-services on a master and three agents', () => {
     const onMaster = (await masterTasks()).filter((t) => t.id.startsWith('basic-0'));
     assert.equal(onMaster.length, 1, `one basic-0 task on the master: ${JSON.stringify(onMaster)}`);
   });
+
+  test('a rolling update that can never proceed (UNIQUE on every host, minimumHealthCapacity 1, no room over) says so at once; cancelling it rolls the definition back', async () => {
+    const spec = {
+      id: '/uniq', cmd: SERVER, cpus: 0.1, mem: 32, instances: 3, env: { V: '1' },
+      constraints: [['hostname', 'UNIQUE']],
+      upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0 },
+    };
+    assert.equal((await call('POST', '/v2/apps', spec)).status, 201);
+    await waitFor('3 running', async () => (await app('/uniq'))?.tasksRunning === 3, 60_000, 250);
+    const put = await call('PUT', '/v2/apps/uniq', { env: { V: '2' } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const id = put.body.deploymentId as string;
+    const started = Date.now();
+    const blocked = await waitFor('the deployment to say it cannot proceed', async () => {
+      const d = (await call('GET', `/v2/deployments/${id}`)).body;
+      return d?.status?.blocked?.[0] ? d : undefined;
+    }, 30_000, 250);
+    assert.match(blocked.status.blocked[0], /cannot proceed: \/uniq .*constraint hostname:UNIQUE ×3.*minimumHealthCapacity 1/);
+    assert.ok(Date.now() - started < 20_000, 'declared within seconds, not at the 10-minute deadline');
+    assert.equal(blocked.status.state, 'running');
+    assert.ok(((await call('GET', '/v2/deployments')).body as { id: string }[]).some((d) => d.id === id), 'listed as running');
+
+    const cancel = await call('DELETE', `/v2/deployments/${id}`);
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    assert.equal(cancel.body.deploymentId, `${id}-rollback`);
+    await waitFor('the rollback to succeed', async () => (await call('GET', `/v2/deployments/${id}-rollback`)).body?.status?.state === 'succeeded', 30_000, 250);
+    assert.equal((await call('GET', `/v2/deployments/${id}`)).body.status.state, 'cancelled');
+    const back = (await app('/uniq'))!;
+    assert.deepEqual((back as unknown as { env: Record<string, string> }).env, { V: '1' }, 'the definition is the old one again');
+    assert.equal(back.tasksRunning, 3);
+    assert.equal((await call('DELETE', '/v2/apps/uniq')).status, 200);
+  });
 });
 
 describe('two mezz-services instances on etcd', { skip: requireEtcd() }, () => {
