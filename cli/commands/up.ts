@@ -478,8 +478,8 @@ async function ensurePortFree(host: string, port: number): Promise<void> {
  * running mezz up set for their own clients. The path, never the token, is
  * passed: any user of this machine may read a process's command line.
  */
-function servicesEnv(tokenFile: string): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+export function servicesEnv(tokenFile: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...from };
   for (const k of Object.keys(env)) if (k === 'MEZZ_MASTER' || k.startsWith('MEZZ_TOKEN') || k.startsWith('MEZZ_TLS_')) delete env[k];
   return { ...env, MEZZ_TOKEN_FILE: tokenFile };
 }

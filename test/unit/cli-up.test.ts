@@ -1,4 +1,4 @@
-/** `mezz up`'s restart backoff (1 s, doubling, capped at 30 s), its credentials files, and the CLI's words for refusals. */
+/** `mezz up`'s restart backoff (1 s, doubling, capped at 30 s), mezz-services' environment, its credentials files, and the CLI's words for refusals. */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Acls, type Action, loadCredentials, readTokenFile } from '../../lib/auth';
-import { restartDelayMs } from '../../cli/commands/up';
+import { restartDelayMs, servicesEnv } from '../../cli/commands/up';
 import { ADMIN, AGENT, ensureLocalCredentials, localAcls, SERVICES } from '../../cli/commands/up-credentials';
 import { CliError, explainRefusal } from '../../cli/errors';
 
@@ -19,6 +19,11 @@ test('restartDelayMs doubles from 1 s and stops at 30 s', () => {
     { attempt: 1_000, want: 30_000 }, // no overflow to Infinity
   ];
   for (const { attempt, want } of cases) assert.equal(restartDelayMs(attempt), want, `attempt ${attempt}`);
+});
+
+test("mezz-services presents its own token file, whatever token, TLS or master the shell of mezz up names", () => {
+  const shell = { PATH: '/usr/bin', MEZZ_TOKEN: 'someone-elses-token', MEZZ_TOKEN_FILE: '/home/me/token', MEZZ_TLS_CERT: 'c.pem', MEZZ_TLS_KEY: 'k.pem', MEZZ_TLS_CA: 'ca.pem', MEZZ_MASTER: 'far:5050', MEZZ_LOG_LEVEL: 'debug' };
+  assert.deepEqual(servicesEnv('/d/.mezz/services-token', shell), { PATH: '/usr/bin', MEZZ_LOG_LEVEL: 'debug', MEZZ_TOKEN_FILE: '/d/.mezz/services-token' });
 });
 
 describe("mezz up's credentials", () => {
