@@ -1,9 +1,11 @@
 /**
- * `mezz up`: a whole cluster on this machine, for trying Mezzanine out.
+ * `mezz up`: a whole cluster on this machine, for trying Mezzanine out: the
+ * master(s), the agents and the shipped frameworks (mezz-services, the
+ * Marathon API on :8080) unless --no-frameworks.
  *
- *   master ──"listening on"──▶ agent-1 … agent-N ──"listening on"──▶ banner ──▶ supervise
- *                                                                                   │
- *   a child dies while starting ──▶ say which, stop the rest                  ──▶ exit 1
+ *   master ──"listening on"──┬─▶ agent-1 … agent-N ──"listening on"─────────┬─▶ banner ──▶ supervise
+ *                            └─▶ services ──"listening on", GET /health 200 ─┘                  │
+ *   a child dies while starting ──▶ say which, stop the rest (a services port taken: say which) ──▶ exit 1
  *   a child dies once up        ──▶ "agent-1 exited (signal SIGKILL); restarting in 1s"
  *                                   ──▶ the same command again (same port, data or work dir)
  *   Ctrl-C / SIGTERM ──▶ SIGTERM every child's group ──5 s──▶ SIGKILL stragglers ──▶ exit 0
@@ -17,6 +19,10 @@
  * `mezz up`, which then stops them in order. Their output goes to
  * DIR/logs/<name>.log. A restarted agent recovers its id and
  * its running tasks from its work dir; a restarted master reloads its registry.
+ * mezz-services keeps its apps in DIR/services (with --ha: in the same etcd,
+ * under its own prefix), presents DIR/services-token to the master, and
+ * answers its HTTP API to the principals of DIR/credentials.json as
+ * DIR/acls.json allows (the admin token may do everything there).
  *
  * With --ha the local etcd holds the registry, so it is not anonymous: it
  * serves https only and requires a client certificate (see localEtcdTls).
@@ -24,7 +30,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +46,12 @@ import { ensureLocalCredentials } from './up-credentials';
 
 const MASTER_BIN = fileURLToPath(new URL('../../bin/mezz-master.mjs', import.meta.url));
 const AGENT_BIN = fileURLToPath(new URL('../../bin/mezz-agent.mjs', import.meta.url));
+const SERVICES_BIN = fileURLToPath(new URL('../../bin/mezz-services.mjs', import.meta.url));
 
-/** How long a child may take to say "listening on". */
+/** How long a child may take to say "listening on", and mezz-services then to answer /health. */
 const READY_DEADLINE_MS = 30_000;
+/** Pause between two GET /health of a starting mezz-services. */
+const HEALTH_POLL_MS = 100;
 /** How long a child may take to exit after SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
 /** Log lines kept in memory per child, to show when it dies. */
@@ -70,18 +79,23 @@ interface UpOptions {
   agents: string;
   dataDir: string;
   agentResources?: string;
+  servicesPort: string;
+  /** False with --no-frameworks. */
+  frameworks: boolean;
 }
 
 export function registerUp(program: Command): void {
   program
     .command('up')
-    .description('start a master and agents on this machine, in the foreground until Ctrl-C')
+    .description('start a master, agents and the services framework (Marathon API on :8080) on this machine, in the foreground until Ctrl-C')
     .option('--host <address>', 'the address every process listens on (0.0.0.0: all interfaces, which lets anyone who reaches this machine run commands on it)', '127.0.0.1')
     .option('--port <port>', "the master's port", '5050')
     .option('--agents <n>', 'how many agents to start', '2')
     .option('--data-dir <dir>', 'where state, sandboxes, logs and the credentials (DIR/token: the admin token clients read) go', './.mezz')
     .option('--ha', 'high availability: a local etcd (Debian package etcd-server) and three masters on ports PORT..PORT+2')
     .option('--agent-resources <resources>', "each agent's resources instead of detecting them, e.g. 'cpus:2;mem:2048;ports:[31000-31999]'")
+    .option('--services-port <port>', "the services framework's HTTP API (Marathon's /v2 apps; 0: any free port)", '8080')
+    .option('--no-frameworks', 'start no framework, only the master(s) and agents')
     .action((opts: UpOptions) => up(opts));
 }
 
@@ -91,15 +105,17 @@ class Child {
   readonly tail: string[] = [];
   /** The address from its "listening on" line. */
   readonly ready: Promise<string>;
+  /** The same, once it came. */
+  address: string | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive = true;
   readonly startedAt = Date.now();
   readonly #log: WriteStream;
 
-  constructor(readonly name: string, bin: string, args: string[], readonly logPath: string) {
+  constructor(readonly name: string, bin: string, args: string[], readonly logPath: string, env?: NodeJS.ProcessEnv) {
     this.#log = createWriteStream(logPath, { flags: 'a' });
     this.#log.write(`--- ${new Date().toISOString()} mezz up: ${path.basename(bin)} ${args.join(' ')}\n`);
-    this.proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(env ? { env } : {}) });
     this.exited = new Promise((resolve) => {
       this.proc.once('exit', (code, signal) => {
         this.alive = false;
@@ -116,7 +132,10 @@ class Child {
         createInterface({ input: stream }).on('line', (line) => {
           this.#line(line);
           const m = LISTENING.exec(line);
-          if (m) resolve(m[1]!);
+          if (m && this.address === undefined) {
+            this.address = m[1]!;
+            resolve(this.address);
+          }
         });
       }
     });
@@ -163,6 +182,8 @@ interface Config {
   dataDir: string;
   resources?: string;
   ha: boolean;
+  /** The services API's port; undefined with --no-frameworks. */
+  servicesPort?: number;
 }
 
 /** Checks the flags; UsageError naming the bad one. */
@@ -171,6 +192,8 @@ function validate(opts: UpOptions): Config {
   if (!isIP(host)) throw new UsageError(`--host must be an IP address, e.g. 127.0.0.1 or 0.0.0.0; got "${truncate(host, 60)}"`);
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port}"`);
+  const servicesPort = Number(opts.servicesPort);
+  if (!Number.isInteger(servicesPort) || servicesPort < 0 || servicesPort > 65535) throw new UsageError(`--services-port must be 0-65535; got "${truncate(opts.servicesPort, 60)}"`);
   const agents = Number(opts.agents);
   if (!Number.isInteger(agents) || agents < 0 || agents > 64) throw new UsageError(`--agents must be a whole number 0-64; got "${opts.agents}"`);
   if (opts.agentResources !== undefined) {
@@ -182,7 +205,10 @@ function validate(opts: UpOptions): Config {
   }
   // A wildcard is not an address to connect to: clients here use loopback.
   const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return { host, reach, port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha) };
+  return {
+    host, reach, port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha),
+    ...(opts.frameworks ? { servicesPort } : {}),
+  };
 }
 
 /** `host:port`, with brackets around an IPv6 host. */
@@ -209,13 +235,14 @@ class Slot {
     readonly name: string, readonly bin: string, args: string[], readonly logPath: string,
     private readonly onDeath: (slot: Slot, e: { code: number | null; signal: NodeJS.Signals | null }) => void,
     private readonly say: (line: string) => void,
+    private readonly env?: NodeJS.ProcessEnv,
   ) {
     this.args = args;
     this.child = this.#spawn();
   }
 
   #spawn(): Child {
-    const child = new Child(this.name, this.bin, this.args, this.logPath);
+    const child = new Child(this.name, this.bin, this.args, this.logPath, this.env);
     void child.exited.then((e) => {
       if (this.#stopping) return;
       if (!this.#supervising) return this.onDeath(this, e);
@@ -241,6 +268,11 @@ class Slot {
     }, delay);
   }
 
+  /** Restarts listen on `port`: the one it bound when asked for any free port, where clients now look for it. */
+  pinPort(port: string): void {
+    this.args = this.args.map((a, i) => (this.args[i - 1] === '--port' ? port : a));
+  }
+
   /** From now on a death is followed by a restart. */
   supervise(): void {
     this.#supervising = true;
@@ -255,11 +287,14 @@ class Slot {
 
 async function up(opts: UpOptions): Promise<void> {
   const cfg = validate(opts);
+  // Before anything starts: a port already taken is one clear line, not a child's stack trace after the rest came up.
+  if (cfg.servicesPort) await ensurePortFree(cfg.host, cfg.servicesPort);
   const logDir = path.join(cfg.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
   const creds = await ensureLocalCredentials(cfg.dataDir);
-  // Every master and every agent, HA or not, starts with authentication on.
-  const authArgs = (bin: string) => (bin === MASTER_BIN ? ['--credentials', creds.master, '--acls', creds.acls] : ['--credentials', creds.agent]);
+  // Every process, HA or not, starts with authentication on: agents present their credential; the
+  // masters and mezz-services check callers' tokens against credentials.json and acls.json.
+  const authArgs = (bin: string) => (bin === AGENT_BIN ? ['--credentials', creds.agent] : ['--credentials', creds.master, '--acls', creds.acls]);
   // Paths as the user would type them: relative below the current directory, absolute elsewhere.
   const shown = (p: string) => {
     const rel = path.relative(process.cwd(), p);
@@ -280,11 +315,14 @@ async function up(opts: UpOptions): Promise<void> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
 
+  /** Why a child died while starting: the services port taken since ensurePortFree looked, else how it ended and its last lines. */
+  const startFailure = (s: Slot, e: { code: number | null; signal: NodeJS.Signals | null }): CliError => {
+    if (s.bin === SERVICES_BIN && s.child.tail.some((l) => l.includes('EADDRINUSE'))) return new CliError(portInUse(cfg.host, cfg.servicesPort!, 'EADDRINUSE'));
+    return new CliError(`${s.name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(s.logPath)}:${s.child.tailText()}`);
+  };
   const say = (line: string) => process.stderr.write(`mezz: ${line}\n`);
-  const start = (name: string, bin: string, args: string[]): Slot => {
-    const slot = new Slot(name, bin, [...args, ...authArgs(bin)], path.join(logDir, `${name}.log`), (s, e) => {
-      failed(new CliError(`${s.name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(s.logPath)}:${s.child.tailText()}`));
-    }, say);
+  const start = (name: string, bin: string, args: string[], env?: NodeJS.ProcessEnv): Slot => {
+    const slot = new Slot(name, bin, [...args, ...authArgs(bin)], path.join(logDir, `${name}.log`), (s, e) => failed(startFailure(s, e)), say, env);
     slots.push(slot);
     return slot;
   };
@@ -294,7 +332,7 @@ async function up(opts: UpOptions): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const slow = group.filter((s) => s.child.alive)[0]!;
+        const slow = group.find((s) => s.child.alive && s.child.address === undefined) ?? group[0]!;
         reject(new CliError(`${slow.name} did not report "listening on" within ${READY_DEADLINE_MS / 1000}s. The end of ${shown(slow.logPath)}:${slow.child.tailText()}`));
       }, READY_DEADLINE_MS);
     });
@@ -303,6 +341,21 @@ async function up(opts: UpOptions): Promise<void> {
     } finally {
       clearTimeout(timer);
     }
+  };
+
+  /** Polls `url`/health until it answers 200: true; false when interrupted first; a CliError past the deadline or when a child died. */
+  const answersHealth = async (slot: Slot, url: string): Promise<boolean> => {
+    let settled = false;
+    ended.then(() => (settled = true), () => (settled = true));
+    const deadline = Date.now() + READY_DEADLINE_MS;
+    while (!settled) {
+      if (await healthy(url)) return true;
+      if (Date.now() > deadline) {
+        throw new CliError(`${slot.name} listens, but ${url}/health did not answer within ${READY_DEADLINE_MS / 1000}s. The end of ${shown(slot.logPath)}:${slot.child.tailText()}`);
+      }
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
+    return ended.then(() => false);
   };
 
   const stopAll = async (): Promise<void> => {
@@ -326,6 +379,8 @@ async function up(opts: UpOptions): Promise<void> {
   try {
     let masterAddress: string;
     let masters: Slot[];
+    // Where mezz-services keeps its apps: DIR/services, or with --ha the masters' etcd, under its own prefix.
+    let servicesState = ['--data-dir', path.join(cfg.dataDir, 'services')];
     if (cfg.ha) {
       // etcd first: the masters campaign on it. Its data stays in DIR/etcd, so a restart keeps the registry.
       let tls: ReturnType<typeof localEtcdTls>;
@@ -336,12 +391,13 @@ async function up(opts: UpOptions): Promise<void> {
         throw new CliError(`cannot start etcd for --ha: ${errorMessage(err)}`);
       }
       if (!cfg.port) throw new UsageError('--ha needs a fixed --port (the masters use PORT, PORT+1 and PORT+2)');
-      const etcdFlags = ['--etcd', etcd.endpoint, '--etcd-cert', tls.masters.tlsCert, '--etcd-key', tls.masters.tlsKey, '--etcd-ca', tls.masters.tlsCa];
+      const etcdFlags = (c: Required<TlsFiles>) => ['--etcd', etcd!.endpoint, '--etcd-cert', c.tlsCert, '--etcd-key', c.tlsKey, '--etcd-ca', c.tlsCa];
       masters = [0, 1, 2].map((i) => start(`master-${i + 1}`, MASTER_BIN, [
-        '--host', cfg.host, '--port', String(cfg.port + i), ...etcdFlags, '--advertise', hostPort(cfg.reach, cfg.port + i),
+        '--host', cfg.host, '--port', String(cfg.port + i), ...etcdFlags(tls.masters), '--advertise', hostPort(cfg.reach, cfg.port + i),
       ]));
       if (!(await allReady(masters))) return await stopAll();
       masterAddress = masters.map((_, i) => hostPort(cfg.reach, cfg.port + i)).join(',');
+      servicesState = etcdFlags(tls.services);
     } else {
       const master = start('master', MASTER_BIN, ['--host', cfg.host, '--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
       const masterReady = await allReady([master]);
@@ -351,18 +407,35 @@ async function up(opts: UpOptions): Promise<void> {
       masterAddress = cfg.port ? hostPort(cfg.reach, cfg.port) : masterReady[0]!;
       // A restarted master must come back where the agents and frameworks look for it.
       const bound = /:(\d+)$/.exec(masterAddress)?.[1];
-      if (!cfg.port && bound) master.args = master.args.map((a, i) => (master.args[i - 1] === '--port' ? bound : a));
+      if (!cfg.port && bound) master.pinPort(bound);
     }
 
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
       '--master', masterAddress, '--bind', cfg.host, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
       ...(cfg.resources !== undefined ? ['--resources', cfg.resources] : []),
     ]));
-    const agentAddresses = await allReady(agents);
-    if (!agentAddresses) return await stopAll();
+    const services = cfg.servicesPort === undefined ? undefined : start('services', SERVICES_BIN, [
+      '--master', masterAddress, '--host', cfg.host, '--port', String(cfg.servicesPort), ...servicesState,
+      // Its webui_url, through which `mezz app` finds it: a loopback one, which mezz trusts with the token. With a
+      // wildcard --host and any free port the port is not known yet, and it advertises this machine's hostname.
+      ...(cfg.servicesPort && cfg.host !== cfg.reach ? ['--advertise', hostPort(cfg.reach, cfg.servicesPort)] : []),
+    ], servicesEnv(creds.services));
+    const addresses = await allReady(services ? [...agents, services] : agents);
+    if (!addresses) return await stopAll();
+    let servicesUrl: string | undefined;
+    if (services) {
+      const bound = /:(\d+)$/.exec(addresses.at(-1)!)![1]!;
+      if (!cfg.servicesPort) services.pinPort(bound);
+      servicesUrl = `http://${hostPort(cfg.reach, Number(bound))}`;
+      if (!(await answersHealth(services, servicesUrl))) return await stopAll();
+    }
 
     for (const s of slots) s.supervise();
-    process.stdout.write(banner(masterAddress, masters, agents, agentAddresses, shown(cfg.dataDir), shown(logDir), etcd?.endpoint, tokenHint(creds.token, shown)));
+    process.stdout.write(banner({
+      master: masterAddress, masters, agents, agentAddresses: addresses.slice(0, agents.length),
+      ...(services ? { services: { slot: services, url: servicesUrl! } } : {}),
+      dataDir: shown(cfg.dataDir), logDir: shown(logDir), ...(etcd ? { etcd: etcd.endpoint } : {}), token: tokenHint(creds.token, shown),
+    }));
     const signal = await ended;
     process.stderr.write(`mezz: ${signal}: stopping the cluster\n`);
     await stopAll();
@@ -372,15 +445,54 @@ async function up(opts: UpOptions): Promise<void> {
   }
 }
 
+/** True when GET `url`/health answers 200 within 2 s. */
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The line for a services port something else holds (or this user may not bind). */
+function portInUse(host: string, port: number, code: string): string {
+  const why = code === 'EACCES' ? 'may not be bound by this user' : 'is in use';
+  return `port ${port} on ${host} (the services API) ${why}; choose another with --services-port N (0: any free port), or start no framework with --no-frameworks`;
+}
+
+/** Throws the CliError of portInUse when `host:port` cannot be bound now. */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  const code = await new Promise<string | undefined>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+  if (code) throw new CliError(portInUse(host, port, code));
+}
+
+/**
+ * mezz-services' environment: it presents DIR/services-token to the master
+ * (flags name the master), whatever MEZZ_TOKEN or MEZZ_TLS_* the person
+ * running mezz up set for their own clients. The path, never the token, is
+ * passed: any user of this machine may read a process's command line.
+ */
+export function servicesEnv(tokenFile: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...from };
+  for (const k of Object.keys(env)) if (k === 'MEZZ_MASTER' || k.startsWith('MEZZ_TOKEN') || k.startsWith('MEZZ_TLS_')) delete env[k];
+  return { ...env, MEZZ_TOKEN_FILE: tokenFile };
+}
+
 /**
  * Certificates for the local etcd, made afresh at every start under `dir`
  * (DATA/tls, mode 0700; keys 0600): a private CA, etcd's certificate for
- * 127.0.0.1, and the one the masters present to it (etcd runs with
- * --client-cert-auth, so a process without it is refused). The CA's key is
- * deleted once both are signed: nobody can then make another certificate
- * this etcd accepts. etcd's data does not depend on them.
+ * 127.0.0.1, and the ones the masters and mezz-services present to it (etcd
+ * runs with --client-cert-auth, so a process without one is refused). The
+ * CA's key is deleted once all are signed: nobody can then make another
+ * certificate this etcd accepts. etcd's data does not depend on them.
  */
-function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Required<TlsFiles> } {
+function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Required<TlsFiles>; services: Required<TlsFiles> } {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = createCa(dir, 'etcd', 'mezz up etcd CA');
@@ -388,6 +500,7 @@ function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Require
     return {
       etcd: issueCertificate(ca, dir, 'etcd-server', { commonName: 'etcd', ips: ['127.0.0.1'], dnsNames: ['localhost'] }),
       masters: issueCertificate(ca, dir, 'etcd-client', { commonName: 'mezz-master' }),
+      services: issueCertificate(ca, dir, 'etcd-services', { commonName: 'mezz-services' }),
     };
   } finally {
     rmSync(ca.key, { force: true });
@@ -417,27 +530,48 @@ function tokenHint(tokenFile: string, shown: (p: string) => string): TokenHint {
   };
 }
 
-function banner(master: string, masters: Slot[], agents: Slot[], addresses: string[], dataDir: string, logDir: string, etcd: string | undefined, token: TokenHint): string {
-  const flag = master === '127.0.0.1:5050' ? '' : ` --master ${master}`;
-  const list = master.split(',');
+/** What the banner shows: every process with its address and pid, where things are, and what to run next. */
+interface BannerFacts {
+  /** The master address clients use (`host:port[,…]`). */
+  master: string;
+  masters: Slot[];
+  agents: Slot[];
+  agentAddresses: string[];
+  services?: { slot: Slot; url: string };
+  dataDir: string;
+  logDir: string;
+  etcd?: string;
+  token: TokenHint;
+}
+
+function banner(f: BannerFacts): string {
+  const flag = f.master === '127.0.0.1:5050' ? '' : ` --master ${f.master}`;
+  const list = f.master.split(',');
+  const row = (name: string, address: string, pid: number | undefined) => `  ${name.padEnd(9)} ${address.padEnd(22)} pid ${pid}`;
   const rows = [
-    ...(etcd ? [`  etcd      ${etcd.replace(/^https?:\/\//, '').padEnd(22)} client certificates only (${dataDir}/tls)`] : []),
-    ...masters.map((m, i) => `  ${(masters.length > 1 ? m.name : 'master').padEnd(9)} ${list[i]!.padEnd(22)} pid ${m.child.proc.pid}`),
-    ...agents.map((a, i) => `  ${a.name.padEnd(9)} ${addresses[i]!.padEnd(22)} pid ${a.child.proc.pid}`),
+    ...(f.etcd ? [`  etcd      ${f.etcd.replace(/^https?:\/\//, '').padEnd(22)} client certificates only (${f.dataDir}/tls)`] : []),
+    ...f.masters.map((m, i) => row(f.masters.length > 1 ? m.name : 'master', list[i]!, m.child.proc.pid)),
+    ...f.agents.map((a, i) => row(a.name, f.agentAddresses[i]!, a.child.proc.pid)),
+    ...(f.services ? [row('services', f.services.url, f.services.slot.child.proc.pid)] : []),
   ];
-  const what = masters.length > 1 ? `${masters.length} masters on etcd (HA)` : '1 master';
+  const what = [
+    f.masters.length > 1 ? `${f.masters.length} masters on etcd (HA)` : '1 master',
+    `${f.agents.length} agent${f.agents.length === 1 ? '' : 's'}`,
+    ...(f.services ? ['the services framework (Marathon API)'] : []),
+  ].join(', ');
   return [
-    `Mezzanine is up: ${what}, ${agents.length} agent${agents.length === 1 ? '' : 's'}. State in ${dataDir}; logs in ${logDir}/<name>.log.`,
+    `Mezzanine is up: ${what}. State in ${f.dataDir}; logs in ${f.logDir}/<name>.log.`,
     ...rows,
     '',
-    ...token.lines,
+    ...f.token.lines,
     '',
     'Next:',
-    ...(token.setup ? [`  ${token.setup}`] : []),
-    ...(masters.length > 1 ? [`  mezz leader${flag}`] : []),
+    ...(f.token.setup ? [`  ${f.token.setup}`] : []),
+    ...(f.masters.length > 1 ? [`  mezz leader${flag}`] : []),
     `  mezz agents${flag}`,
-    `  npx tsx examples/hello-framework.ts --master ${master} --tasks 5 --cmd 'echo hello'`,
+    `  npx tsx examples/hello-framework.ts --master ${f.master} --tasks 5 --cmd 'echo hello'`,
     `  mezz tasks${flag}`,
+    ...(f.services ? [`  mezz app deploy examples/services/basic-0.json${flag}`, `  mezz app list${flag}`] : []),
     '',
     'A process that dies is restarted (its log says why). Ctrl-C stops the cluster.',
     '',

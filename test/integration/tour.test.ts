@@ -1,5 +1,5 @@
 /**
- * The README's ten-minute tour, sections 1-4 and 6, run as written against
+ * The README's ten-minute tour, sections 1-4, 6 and 7, run as written against
  * `mezz up` with authentication on: each command is read from README.md and
  * run by bash in a directory laid out as the tour assumes (the repository's
  * examples beside the cluster's `.mezz`), with no token, flag or variable
@@ -8,7 +8,8 @@
  * `npx` resolves as it does in the repository: `mezz` to bin/mezz.mjs, `tsx`
  * to the dependency. Placeholders (`<run>`, `<task>`, `<agent pid>`) are
  * filled in as a reader would, from earlier output. Section 5 (shares over
- * minutes) is left to the allocation tests.
+ * minutes) is left to the allocation tests; section 7 (the services
+ * framework) runs before 6, which leaves an agent frozen for 40 s.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +51,7 @@ describe("the README's tour, as written, against mezz up with authentication on"
     await c.teardown();
   });
 
-  test('sections 1-4 and 6', { timeout: 300_000 }, async () => {
+  test('sections 1-4, 6 and 7', { timeout: 300_000 }, async () => {
     const sections = tourCommands(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     const dir = path.join(c.dir, 'tour');
     const up = await mezzUp(c, dir);
@@ -138,6 +139,13 @@ describe("the README's tour, as written, against mezz up with authentication on"
     for (const line of section(4)) {
       const r = ok(run(line));
       assert.equal(r.stdout, /--stderr/.test(line) ? 'oops\n' : `hello from ${filled.get('<task>')}\n`, line);
+    }
+
+    // 7. Run a service: deploy follows basic-0 until it runs, list shows it, rm removes it.
+    for (const line of section(7)) {
+      const r = ok(run(line));
+      if (/app deploy/.test(line)) assert.match(r.stdout, /\/basic-0: 1 instance\(s\) running/);
+      else if (/app list/.test(line)) assert.match(r.stdout, /^\/basic-0\s+1\/1\s/m);
     }
 
     // 6. Break things: kill -9 an agent running the long tasks, which comes back with them; then freeze it.

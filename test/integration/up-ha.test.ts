@@ -2,7 +2,8 @@
  * `mezz up --ha`: its local etcd holds the registry, so it is not open to
  * anonymous clients. It serves https only and requires a client certificate
  * from the CA `mezz up` made under DATA/tls (keys 0600, the CA's key gone);
- * the masters present theirs and elect a leader.
+ * the masters present theirs and elect a leader, and mezz-services, with a
+ * certificate of its own, keeps its state in the same etcd under its prefix.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,10 +38,10 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
   const c = new Cluster();
   after(() => c.teardown());
 
-  test('starts etcd with client-certificate auth: anonymous clients are refused, the masters elect a leader', async () => {
+  test('starts etcd with client-certificate auth: anonymous clients are refused, the masters elect a leader, mezz-services keeps its state there', async () => {
     const port = await threeFreePorts();
     const dataDir = path.join(c.dir, 'up');
-    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--data-dir', dataDir],
+    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--services-port', '0', '--data-dir', dataDir],
       { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     up.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,7 +69,7 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
         .then((r) => r.status, (err: Error) => err.message);
       assert.notEqual(http, 200, 'a plain HTTP request reads nothing');
 
-      for (const key of ['etcd-server.key', 'etcd-client.key']) {
+      for (const key of ['etcd-server.key', 'etcd-client.key', 'etcd-services.key']) {
         assert.equal(statSync(path.join(tls, key)).mode & 0o777, 0o600, `${key} is readable by its owner only`);
       }
       assert.equal(existsSync(path.join(tls, 'etcd-ca.key')), false, 'the CA key is gone once the certificates are signed');
@@ -77,10 +78,19 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
       const masters = client(`https://${etcdAddress}`, { rootCertificate: ca(), privateKey: readFileSync(path.join(tls, 'etcd-client.key')), certChain: readFileSync(path.join(tls, 'etcd-client.crt')) });
       const keys = await waitFor('three masters campaigning in etcd', async () => {
         const k = await read(masters);
-        return Array.isArray(k) && k.filter((key) => key.includes('/leader/')).length === 3 ? k : undefined;
+        return Array.isArray(k) && k.filter((key) => key.startsWith('/mezzanine/mezzanine/leader/')).length === 3 ? k : undefined;
       });
       assert.ok(keys.length >= 3);
       await waitFor('a master elected leader', () => [1, 2, 3].some((i) => /elected leader/.test(readFileSync(path.join(dataDir, 'logs', `master-${i}.log`), 'utf8'))));
+
+      // mezz-services: its election and its framework id under its own prefix, nothing in DATA/services.
+      assert.match(out, /^\s+services\s+http:\/\/127\.0\.0\.1:\d+\s/m, 'the banner names the services API');
+      const services = '/mezzanine/mezzanine/frameworks/services/';
+      await waitFor(`services' state in etcd under ${services}`, async () => {
+        const k = await read(masters);
+        return Array.isArray(k) && k.some((key) => key.startsWith(`${services}leader/`)) && k.some((key) => key.startsWith(services) && !key.startsWith(`${services}leader/`));
+      }, 60_000, 250);
+      assert.equal(existsSync(path.join(dataDir, 'services')), false, 'no embedded store beside etcd');
 
       process.kill(up.pid!, 'SIGTERM');
       assert.equal(await exited, 0, out);

@@ -5,18 +5,23 @@
  * with SIGKILL is restarted (with a line saying so) while the rest of the
  * cluster stays up; the agent returns with the same id and recovers the
  * task it was running, which never stopped. A restarted master comes back
- * on its port, with authentication still on.
+ * on its port, with authentication still on. The services framework comes
+ * up beside them: the admin token deploys an app on its API, `mezz app list`
+ * finds it through the master with no flag, a killed mezz-services comes
+ * back on its URL with its app, and Ctrl-C leaves no process behind. A
+ * services port in use is refused in one line before anything starts.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { readTokenFile } from '../../lib/auth';
-import { alive, Cluster, ROOT, task, waitFor } from '../harness';
-import { cleanEnv, listeningSockets, mezzIn, mezzUp, processTree, TSX } from '../fixtures/mezz-up';
+import { alive, Cluster, pidsUnder, ROOT, task, waitFor } from '../harness';
+import { cleanEnv, listeningSockets, MEZZ, mezzIn, mezzUp, processTree, TSX } from '../fixtures/mezz-up';
 
-const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token'];
+const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token'];
 
 describe('mezz up keeps the cluster up, on loopback, with authentication on', () => {
   const c = new Cluster();
@@ -29,7 +34,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
 
     // Every listening socket of its whole process tree (itself, masters, agents, tasks) is on loopback.
     const sockets = listeningSockets(processTree(up.proc.child.pid!));
-    for (const name of ['master', 'agent-1', 'agent-2']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
+    for (const name of ['master', 'agent-1', 'agent-2', 'services']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
     assert.deepEqual(sockets.filter((s) => s.address !== '127.0.0.1'), [], 'nothing listens beyond 127.0.0.1');
 
     for (const f of MODES) assert.equal(statSync(path.join(up.dataDir, f)).mode & 0o777, 0o600, `${f} is mode 0600`);
@@ -54,14 +59,17 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
       { cwd: dir, encoding: 'utf8', timeout: 90_000, env: cleanEnv(env) });
     assert.equal(hello.status, 0, hello.stdout + hello.stderr);
     assert.match(hello.stdout, /all 2 tasks finished/);
-    for (const log of ['master', 'agent-1', 'agent-2']) {
-      assert.equal(readFileSync(path.join(up.dataDir, 'logs', `${log}.log`), 'utf8').includes(token), false, `${log}.log never holds the token`);
+    const servicesToken = readTokenFile(path.join(up.dataDir, 'services-token'));
+    for (const log of ['master', 'agent-1', 'agent-2', 'services']) {
+      const text = readFileSync(path.join(up.dataDir, 'logs', `${log}.log`), 'utf8');
+      assert.equal(text.includes(token) || text.includes(servicesToken), false, `${log}.log never holds a token`);
     }
   });
 
   test('restarts a killed agent, which recovers its running task, and a killed master, which comes back with authentication on', async () => {
     const dir = path.join(c.dir, 'restarts');
-    const up = await mezzUp(c, dir);
+    const up = await mezzUp(c, dir, { frameworks: false });
+    assert.equal(up.services, undefined, `--no-frameworks starts no services:\n${up.proc.output()}`);
     const { master, dataDir } = up;
     const out = () => up.proc.output();
     const mezz = (args: string[], env: Record<string, string> = {}) => mezzIn(dir, [...args, '--master', master], env);
@@ -109,5 +117,76 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     process.kill(up.proc.child.pid!, 'SIGTERM');
     assert.equal(await up.proc.exited, 0, out());
     assert.equal(alive(newMasterPid), false, 'the master is gone');
+  });
+
+  test('starts the services framework: the admin token deploys on its API, mezz app list finds it with no flag, a killed mezz-services comes back, Ctrl-C leaves nothing behind', { timeout: 300_000 }, async () => {
+    const dir = path.join(c.dir, 'frameworks');
+    const up = await mezzUp(c, dir, { agents: 1 });
+    const out = () => up.proc.output();
+    const url = up.services;
+    assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/, `the banner names the services API:\n${out()}`);
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'the banner comes once /health answers');
+    const env = { MEZZ_MASTER: up.master };
+    const token = readTokenFile(path.join(up.dataDir, 'token'));
+
+    // Registered with its own principal, its API named by its webui_url.
+    const fw = await waitFor('services registered with the master', () => {
+      const list = JSON.parse(mezzIn(dir, ['frameworks', '--json'], env).stdout || '[]') as { name: string; principal: string; webuiUrl: string; state: string }[];
+      return list.find((f) => f.name === 'services' && f.state === 'ACTIVE');
+    }, 60_000, 250);
+    assert.deepEqual([fw.principal, fw.webuiUrl], ['services', url]);
+
+    // curl -X POST -H "Authorization: Bearer $(cat .mezz/token)" -d @examples/services/basic-0.json $URL/v2/apps
+    const post = (auth?: string) => fetch(`${url}/v2/apps`, {
+      method: 'POST', body: readFileSync(path.join(ROOT, 'examples/services/basic-0.json')),
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    });
+    assert.equal((await post()).status, 401, 'no token: refused');
+    assert.equal((await post(readTokenFile(path.join(up.dataDir, 'services-token')))).status, 403, "the framework's own principal has no right on its API");
+    // 503 until the instance leads and is subscribed, a moment after the master lists it.
+    const created = await waitFor('POST /v2/apps answered', async () => { const r = await post(token); return r.status === 503 ? undefined : r; });
+    assert.equal(created.status, 201, await created.text());
+
+    const appList = () => mezzIn(dir, ['app', 'list'], env);
+    await waitFor('mezz app list (no flag but the master) to show /basic-0 running', () => /^\/basic-0\s+1\/1\s/m.test(appList().stdout), 60_000, 500);
+    const basic = () => (JSON.parse(mezzIn(dir, ['tasks', '--json'], env).stdout) as { id: string; state: string }[]).filter((t) => t.id.startsWith('basic-0.'));
+    const [running] = basic();
+    assert.equal(running?.state, 'TASK_RUNNING');
+
+    // A crash is reported and restarted like an agent's; it comes back on its URL with its app, launching nothing again.
+    process.kill(up.pidOf('services'), 'SIGKILL');
+    await waitFor(`"services exited (signal SIGKILL); restarting in 1s" (output: ${out()})`, () => out().includes('services exited (signal SIGKILL); restarting in 1s'));
+    await waitFor(`services to be back (output: ${out()})`, () => /services is back, pid \d+/.test(out()));
+    await waitFor('/basic-0 listed again through the same URL', () => /^\/basic-0\s+1\/1\s/m.test(appList().stdout), 60_000, 500);
+    assert.deepEqual(basic().map((t) => [t.id, t.state]), [[running!.id, 'TASK_RUNNING']], 'the same task, not a second');
+
+    const rm = mezzIn(dir, ['app', 'rm', '/basic-0'], env);
+    assert.equal(rm.status, 0, rm.stderr);
+    await waitFor('the app\'s task killed', () => basic().every((t) => t.state === 'TASK_KILLED'), 60_000, 250);
+
+    // Ctrl-C in a terminal signals mezz up's process group; every group it started must end too.
+    const tree = processTree(up.proc.child.pid!);
+    assert.ok(tree.length >= 4, `mezz up, its master, agent and services: ${tree.join(' ')}`);
+    process.kill(-up.proc.child.pid!, 'SIGINT');
+    assert.equal(await up.proc.exited, 0, out());
+    assert.deepEqual(tree.filter(alive), [], 'every process of its tree is gone');
+    for (const pid of tree) assert.throws(() => process.kill(-pid, 0), { code: 'ESRCH' }, `process group ${pid} is empty`);
+    assert.deepEqual(pidsUnder(dir), [], 'nothing runs in its directory: no orphan, no task');
+  });
+
+  test('a services port in use is refused in one line naming it and the flags, before anything starts', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as net.AddressInfo).port;
+      const dataDir = path.join(c.dir, 'taken', '.mezz');
+      const r = spawnSync(process.execPath, [MEZZ, 'up', '--port', '0', '--services-port', String(port), '--data-dir', dataDir],
+        { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.equal(r.stderr, `mezz: port ${port} on 127.0.0.1 (the services API) is in use; choose another with --services-port N (0: any free port), or start no framework with --no-frameworks\n`);
+      assert.equal(existsSync(dataDir), false, 'nothing was started or written');
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-/** `mezz up`'s restart backoff (1 s, doubling, capped at 30 s), its credentials files, and the CLI's words for refusals. */
+/** `mezz up`'s restart backoff (1 s, doubling, capped at 30 s), mezz-services' environment, its credentials files, and the CLI's words for refusals. */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Acls, type Action, loadCredentials, readTokenFile } from '../../lib/auth';
-import { restartDelayMs } from '../../cli/commands/up';
-import { ADMIN, AGENT, ensureLocalCredentials } from '../../cli/commands/up-credentials';
+import { restartDelayMs, servicesEnv } from '../../cli/commands/up';
+import { ADMIN, AGENT, ensureLocalCredentials, localAcls, SERVICES } from '../../cli/commands/up-credentials';
 import { CliError, explainRefusal } from '../../cli/errors';
 
 test('restartDelayMs doubles from 1 s and stops at 30 s', () => {
@@ -21,6 +21,11 @@ test('restartDelayMs doubles from 1 s and stops at 30 s', () => {
   for (const { attempt, want } of cases) assert.equal(restartDelayMs(attempt), want, `attempt ${attempt}`);
 });
 
+test("mezz-services presents its own token file, whatever token, TLS or master the shell of mezz up names", () => {
+  const shell = { PATH: '/usr/bin', MEZZ_TOKEN: 'someone-elses-token', MEZZ_TOKEN_FILE: '/home/me/token', MEZZ_TLS_CERT: 'c.pem', MEZZ_TLS_KEY: 'k.pem', MEZZ_TLS_CA: 'ca.pem', MEZZ_MASTER: 'far:5050', MEZZ_LOG_LEVEL: 'debug' };
+  assert.deepEqual(servicesEnv('/d/.mezz/services-token', shell), { PATH: '/usr/bin', MEZZ_LOG_LEVEL: 'debug', MEZZ_TOKEN_FILE: '/d/.mezz/services-token' });
+});
+
 describe("mezz up's credentials", () => {
   const dirs: string[] = [];
   after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -31,20 +36,64 @@ describe("mezz up's credentials", () => {
   };
   const mode = (f: string) => statSync(f).mode & 0o777;
 
-  test('the first start writes four files, mode 0600, that agree with each other', async () => {
+  test('the first start writes five files, mode 0600, that agree with each other', async () => {
     const files = await ensureLocalCredentials(fresh());
     for (const f of Object.values(files)) assert.equal(mode(f), 0o600, f);
     const creds = loadCredentials(files.master);
-    assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT]);
+    assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT, SERVICES]);
     assert.equal(readTokenFile(files.token), creds[0]!.secret, 'the token is admin\'s secret');
     assert.deepEqual(loadCredentials(files.agent), [creds[1]]);
+    assert.equal(readTokenFile(files.services), creds[2]!.secret, 'mezz-services presents its own secret');
     const acls = Acls.load(files.acls);
-    // admin: everything but tasks as root; agent: registration only; anyone else: nothing.
+    // admin: everything but tasks as root, the services API included; agent: registration only;
+    // services: register and run tasks but not as root, nothing on its own API; anyone else: nothing.
     const cases: [string, Action, string, boolean][] = [
       [ADMIN, 'teardown_framework', 'anyone', true], [ADMIN, 'run_task_as', 'nobody', true], [ADMIN, 'run_task_as', 'root', false],
-      [AGENT, 'register_agent', '*', true], [AGENT, 'view', '*', false], ['someone-else', 'view', '*', false],
+      [ADMIN, 'framework_read', 'services:*', true], [ADMIN, 'framework_write', 'services:/basic-0', true], [ADMIN, 'framework_delete', 'services:/basic-0', true],
+      [AGENT, 'register_agent', '*', true], [AGENT, 'view', '*', false], [AGENT, 'framework_read', 'services:*', false],
+      [SERVICES, 'register_framework', '*', true], [SERVICES, 'run_task_as', 'nobody', true], [SERVICES, 'run_task_as', 'root', false], [SERVICES, 'run_task_as', '0', false],
+      [SERVICES, 'framework_write', 'services:/basic-0', false], [SERVICES, 'view', '*', false], [SERVICES, 'register_agent', '*', false],
+      ['someone-else', 'view', '*', false],
     ];
     for (const [who, action, object, allowed] of cases) assert.equal(acls.decide(who, action, object).allowed, allowed, `${who} ${action} ${object}`);
+  });
+
+  test('a data dir from before the services framework gets its principal and rules, and nobody else\'s rights change', async () => {
+    const dir = fresh();
+    const old = [{ principal: ADMIN, secret: 'a'.repeat(20) }, { principal: AGENT, secret: 'b'.repeat(20) }];
+    writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ credentials: old }), { mode: 0o600 });
+    const { rules } = localAcls();
+    const oldRules = rules.filter((r) => !(r as { principals: string[] }).principals.includes(SERVICES));
+    writeFileSync(path.join(dir, 'acls.json'), JSON.stringify({ default: 'deny', rules: oldRules }), { mode: 0o600 });
+    const before = Acls.load(path.join(dir, 'acls.json'));
+
+    const files = await ensureLocalCredentials(dir);
+    const creds = loadCredentials(files.master);
+    assert.deepEqual(creds.slice(0, 2), old, 'admin and agent keep their secrets');
+    assert.equal(creds[2]!.principal, SERVICES);
+    assert.equal(readTokenFile(files.services), creds[2]!.secret);
+    const after = Acls.load(files.acls);
+    assert.equal(after.decide(SERVICES, 'register_framework', '*').allowed, true);
+    assert.equal(after.decide(SERVICES, 'run_task_as', 'root').allowed, false);
+    for (const [who, action, object] of [[ADMIN, 'run_task_as', 'root'], [ADMIN, 'framework_write', 'services:/x'], [AGENT, 'register_agent', '*'], [AGENT, 'view', '*']] as const) {
+      assert.equal(after.decide(who, action, object).allowed, before.decide(who, action, object).allowed, `${who} ${action} ${object}`);
+    }
+    for (const f of Object.values(files)) assert.equal(mode(f), 0o600, f);
+
+    // Done once: the next start changes nothing.
+    const written = Object.values(files).map((f) => readFileSync(f, 'utf8'));
+    await ensureLocalCredentials(dir);
+    assert.deepEqual(Object.values(files).map((f) => readFileSync(f, 'utf8')), written);
+  });
+
+  test('rules an operator already wrote for services are kept as they are', async () => {
+    const dir = fresh();
+    writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ credentials: [{ principal: ADMIN, secret: 'a'.repeat(20) }, { principal: AGENT, secret: 'b'.repeat(20) }] }));
+    const own = JSON.stringify({ rules: [{ principals: [SERVICES], actions: ['register_framework'], objects: ['web'] }] });
+    writeFileSync(path.join(dir, 'acls.json'), own);
+    const files = await ensureLocalCredentials(dir);
+    assert.equal(readFileSync(files.acls, 'utf8'), own);
+    assert.deepEqual(loadCredentials(files.master).map((c) => c.principal), [ADMIN, AGENT, SERVICES]);
   });
 
   test('a restart re-uses them; the derived files are rewritten from credentials.json and tightened to 0600', async () => {
