@@ -104,6 +104,8 @@ export class ServicesScheduler {
   #queue: Promise<unknown> = Promise.resolve();
   /** Offers of a round queued but not started: later triggers join it instead of queueing more rounds. */
   #pending?: Offer__Output[];
+  /** Offers are suppressed while nothing waits to be placed, so an idle framework does not churn the allocator. */
+  #suppressed = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.#log = options.log;
@@ -122,6 +124,7 @@ export class ServicesScheduler {
     this.#draining.clear();
     const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
     this.#lead = { framework, state, signal };
+    this.#suppressed = false;
     signal.addEventListener('abort', () => {
       this.#lead = undefined;
       this.options.readiness?.track([]);
@@ -230,7 +233,7 @@ export class ServicesScheduler {
     this.#deployer.commit(plan);
     for (const s of stored) this.#publish('api_post_event', { appDefinition: { ...s.app, version: s.version } });
     this.#events(plan.events);
-    lead.framework.revive();
+    this.#wantOffers(lead.framework, true);
     this.#round([]);
     return { kind: 'deployed', deployment: plan.deployment, apps: stored };
   }
@@ -440,11 +443,20 @@ export class ServicesScheduler {
       if (t) void this.#kill(t, k.reason);
     }
     if (plan.unused.length) lead.framework.decline(plan.unused, { refuseSeconds: REFUSE_SECONDS });
+    this.#wantOffers(lead.framework, plan.waiting.length > 0 || launched.length > 0 || this.#deployer.running().length > 0);
     this.options.endpoints?.update(
       [...this.#apps.values()].map((s) => s.app),
       this.tasks().filter((t) => !this.#draining.has(t.taskId)).map((task) => ({ task, up: this.isUp(task) })),
     );
     await this.#prune(lead.state);
+  }
+
+  /** Revives offers when something is to be placed, suppresses them when nothing is. */
+  #wantOffers(framework: Framework, want: boolean): void {
+    if (want === !this.#suppressed) return;
+    this.#suppressed = !want;
+    if (want) framework.revive();
+    else framework.suppress();
   }
 
   /** Every running task of an app with readiness checks is checked (a task once ready is not asked again). */
