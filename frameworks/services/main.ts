@@ -6,7 +6,10 @@
 import { Command } from 'commander';
 import { Authenticator, loadAccessPolicy, loadTls } from '../../lib/auth';
 import { createLogger } from '../../lib/log';
-import { addFrameworkFlags, advertisedAddress, createApi, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags } from '../foundation/index';
+import {
+  addEventRoutes, addFrameworkFlags, advertisedAddress, createApi, EventBus, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags,
+  type LeaderContext,
+} from '../foundation/index';
 import { addServiceRoutes } from './api';
 import { ServicesScheduler } from './scheduler';
 
@@ -24,6 +27,8 @@ const api = createApi({
   ...(tls ? { tls } : {}),
 });
 const backend = await openBackend(flags, log);
+// GET /v2/events: what the scheduler publishes (status_update_event, deployment_*, api_post_event) goes to every subscriber.
+const events = new EventBus();
 const scheduler = new ServicesScheduler(log);
 
 // Routes and hooks go in before listening; the runner comes after, since the advertised address needs the bound port.
@@ -40,11 +45,17 @@ api.server.addHook('onRequest', async (request, reply) => {
   await proxyToLeader(request.raw, reply.raw, runner?.leaderAddress(), { self: advertise, ...(tls ? { tls } : {}) });
 });
 addServiceRoutes(api, scheduler, leadership);
+addEventRoutes(api, events);
+// As Marathon: a leader that stops leading ends its streams, and their clients reconnect (through a standby) to the next.
+const lead = (ctx: LeaderContext) => {
+  ctx.signal.addEventListener('abort', () => events.closeAll('this instance stopped leading; reconnect to reach the new leader'), { once: true });
+  return scheduler.lead(ctx);
+};
 await api.listen(flags.host, flags.port);
 advertise = advertisedAddress(flags, (api.server.server.address() as { port: number }).port);
 runner = new FrameworkRunner({
   name: flags.name, cluster: flags.cluster, store: backend.store, election: backend.election, advertise,
-  scheme: tls ? 'https' : 'http', logger: log, lead: scheduler.lead,
+  scheme: tls ? 'https' : 'http', logger: log, lead,
   sdk: {
     ...(flags.master ? { master: flags.master } : {}),
     ...(flags.token ? { token: flags.token } : {}),
