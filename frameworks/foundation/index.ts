@@ -11,6 +11,12 @@ export {
 } from './http';
 export { type Authz } from './http-auth';
 export { BodySyntaxError, type ErrorBody, type ErrorDetail, MAX_ERROR_DETAILS } from './errors';
+// The event stream (Marathon's GET /v2/events).
+export {
+  DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_SUBSCRIBERS, EVENT_TYPE_PATTERN, EventBus, type EventBusOptions, type EventSink,
+  type SubscribeOptions, type Subscription,
+} from './events';
+export { acceptsEventStream, addEventRoutes, DEFAULT_HEARTBEAT_MS, type EventRouteOptions, MAX_EVENT_TYPE_FILTERS } from './events-http';
 // State and high availability.
 export { FrameworkState, LeadershipLostError, frameworkPrefix, type StateGuard, type StateOp } from './state';
 export { FrameworkRunner, FRAMEWORK_ID_KEY, type FrameworkRunnerOptions, type LeaderContext, type RunnerLogger } from './runner';

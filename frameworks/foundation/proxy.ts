@@ -68,6 +68,8 @@ export function proxyToLeader(req: IncomingMessage, res: ServerResponse, leader:
     upstream.on('response', (reply) => {
       clearTimeout(timer);
       res.writeHead(reply.statusCode ?? 502, { ...answerHeaders(reply.headers), [LEADER_HEADER]: leader });
+      // Now, not with the first body chunk: an event stream may send none for a while, and its client waits on the headers.
+      res.flushHeaders();
       reply.pipe(res);
       reply.on('error', () => res.destroy());
       reply.on('aborted', () => res.destroy());

@@ -8,7 +8,10 @@ import { Command } from 'commander';
 import { Authenticator, loadAccessPolicy, loadTls } from '../../lib/auth';
 import { durationOption } from '../../lib/duration-option';
 import { createLogger } from '../../lib/log';
-import { addFrameworkFlags, advertisedAddress, createApi, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags } from '../foundation/index';
+import {
+  addEventRoutes, addFrameworkFlags, advertisedAddress, createApi, EventBus, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags,
+  type LeaderContext,
+} from '../foundation/index';
 import { addServiceRoutes } from './api';
 import { ProxyEndpoints } from './endpoints';
 import { ReadinessChecker } from './readiness';
@@ -45,7 +48,10 @@ async function main(): Promise<void> {
   const proxy = flags.serviceProxy ? new ServiceProxy({ host: flags.serviceProxyHost, drainTimeoutMs: flags.drainTimeout, logger: log }) : undefined;
   const endpoints = proxy ? new ProxyEndpoints(proxy, log) : undefined;
   const readiness = new ReadinessChecker();
-  const scheduler = new ServicesScheduler({ log, newId: randomUUID, readiness, ...(endpoints ? { endpoints } : {}) });
+  // GET /v2/events: what the scheduler publishes (api_post_event, status_update_event, deployment_*) goes to every subscriber.
+  const events = new EventBus();
+  const publish = (type: string, payload: Record<string, unknown>) => events.publish(type, payload);
+  const scheduler = new ServicesScheduler({ log, newId: randomUUID, readiness, publish, ...(endpoints ? { endpoints } : {}) });
 
   // Routes and hooks go in before listening; the runner comes after, since the advertised address needs the bound port.
   let runner: FrameworkRunner | undefined;
@@ -61,14 +67,19 @@ async function main(): Promise<void> {
     await proxyToLeader(request.raw, reply.raw, runner?.leaderAddress(), { self: advertise, ...(tls ? { tls } : {}) });
   });
   addServiceRoutes(api, scheduler, leadership);
+  addEventRoutes(api, events);
   await api.listen(flags.host, flags.port);
   advertise = advertisedAddress(flags, (api.server.server.address() as { port: number }).port);
   runner = new FrameworkRunner({
     name: flags.name, cluster: flags.cluster, store: backend.store, election: backend.election, advertise,
     scheme: tls ? 'https' : 'http', logger: log,
     lead: async (ctx) => {
-      // The proxy serves only while this instance leads: a standby's view of the tasks is not kept.
-      ctx.signal.addEventListener('abort', () => void endpoints?.clear());
+      // The proxy serves only while this instance leads: a standby's view of the tasks is not kept. As
+      // Marathon, a leader that stops leading ends its event streams; clients reconnect (through a standby) to the next.
+      ctx.signal.addEventListener('abort', () => {
+        void endpoints?.clear();
+        events.closeAll('this instance stopped leading; reconnect to reach the new leader');
+      }, { once: true });
       await scheduler.lead(ctx);
     },
     sdk: {

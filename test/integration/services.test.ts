@@ -133,6 +133,29 @@ describe('mezz-services on a master and three agents', () => {
     assert.equal((await call('GET', '/v2/apps/web')).status, 404);
   });
 
+  test('GET /v2/events streams the deployment and the task states of a new app, filtered by event_type', async () => {
+    const stream = await fetch(`${base}/v2/events?event_type=deployment_success&event_type=status_update_event`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(stream.status, 200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    const created = await call('POST', '/v2/apps', { id: '/evented', cmd: 'sleep 600', cpus: 0.1, mem: 16 });
+    assert.equal(created.status, 201);
+    const deploymentId = created.body.deployments[0].id as string;
+    const deadline = Date.now() + 60_000;
+    while (!text.includes(`"id":"${deploymentId}"`) || !/"taskStatus":"TASK_RUNNING"/.test(text)) {
+      assert.ok(Date.now() < deadline, `events so far: ${text}`);
+      const { value, done } = await reader.read();
+      assert.ok(!done, 'the stream stays open');
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    const types = [...text.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+    assert.ok(types.every((t) => t === 'deployment_success' || t === 'status_update_event' || t === 'event_stream_attached'), `only the types asked for: ${types.join(', ')}`);
+    assert.match(text, /"appId":"\/evented"/);
+    assert.equal((await call('DELETE', '/v2/apps/evented')).status, 200);
+    await waitFor('the task of /evented to end', async () => ((await call('GET', '/v2/tasks')).body.tasks as TaskJson[]).length === 0, 30_000, 250);
+  });
+
   test("Marathon's example basic-0.json runs unchanged", async () => {
     const body = readFileSync(path.join(ROOT, 'examples/services/basic-0.json'), 'utf8');
     const r = await call('POST', '/v2/apps', body);

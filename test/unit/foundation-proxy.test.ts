@@ -95,6 +95,19 @@ test('the answer streams: the client reads the first chunk before the leader has
   assert.equal(rest, 'event: last\n\n');
 });
 
+test('the leader\'s headers reach the client at once, before any body (an event stream may stay silent a while)', async (t) => {
+  const leader = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders(); // and nothing more until the test ends
+  });
+  const front = await standby(t, () => leader);
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const res = await fetch(`http://${front}/v2/events`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+});
+
 test('503 when no leader is known; 502 naming the leader when it cannot be reached or does not answer in time', async (t) => {
   const noLeader = await standby(t, () => undefined);
   const none = await call(noLeader, '/v2/apps');
