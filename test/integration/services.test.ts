@@ -167,6 +167,16 @@ describe('mezz-services on a master and three agents', () => {
     assert.equal((await call('GET', '/v2/tasks')).body.tasks.length, 1);
   });
 
+  test("more of Marathon's examples run unchanged: a kill grace period with labels, and python's http.server with a check", async () => {
+    for (const [file, id, n] of [['foo-kill-grace.json', '/foo', 2], ['http-index-test.json', '/http-index-test', 1]] as const) {
+      const r = await call('POST', '/v2/apps', readFileSync(path.join(ROOT, 'examples/services', file), 'utf8'));
+      assert.equal(r.status, 201, `${file}: ${JSON.stringify(r.body)}`);
+      await waitFor(`${id} running`, async () => (await app(id))?.tasksRunning === n, 60_000, 250);
+      assert.equal((await call('DELETE', `/v2/apps${id}`)).status, 200);
+      await waitFor(`${id} gone`, async () => !((await call('GET', '/v2/tasks')).body.tasks as TaskJson[]).some((t) => t.id.startsWith(id.slice(1))), 30_000, 250);
+    }
+  });
+
   test('after kill -9 and a restart, the stored app and task are found and reconciled, not launched again', async () => {
     const previous = (await call('GET', '/v2/apps/basic-0/tasks')).body.tasks as TaskJson[];
     await services.kill9();
