@@ -36,7 +36,7 @@ class ProgressLine {
     if (line === this.#last) return;
     this.#last = line;
     if (!this.#tty) return void process.stderr.write(`${line}\n`);
-    const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+    const width = Math.max(20, (process.stderr.columns || 80) - 1);
     process.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     this.#drawn = true;
   }
