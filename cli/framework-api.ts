@@ -7,14 +7,25 @@
  * token must never go wherever any framework says.
  */
 import { isLoopback } from '../lib/auth';
+import type { Command } from 'commander';
 import type { OperatorConnection } from './client';
-import type { Globals } from './context';
+import { type Globals, withMaster } from './context';
 import { CliError } from './errors';
 
 /** Marathon's error body (the foundation's one shape): `{message, details: [{path, errors}]}`. */
-interface ErrorBody {
+export interface ErrorBody {
   message?: string;
   details?: { path?: string; errors?: string[] }[];
+  /** A 409's deployments that hold the app. */
+  deployments?: { id: string }[];
+}
+
+/** The API answered with an error status: its one-line message, and the status and body for a command that words it better. */
+export class FrameworkApiError extends CliError {
+  override name = 'FrameworkApiError';
+  constructor(message: string, readonly status: number, readonly body: ErrorBody | undefined) {
+    super(message);
+  }
 }
 
 export class FrameworkApi {
@@ -47,7 +58,7 @@ export class FrameworkApi {
     }
     const text = await res.text();
     const parsed = text ? safeJson(text) : undefined;
-    if (!res.ok) throw new CliError(describeFailure(res.status, parsed as ErrorBody | undefined, text));
+    if (!res.ok) throw new FrameworkApiError(describeFailure(res.status, parsed as ErrorBody | undefined, text), res.status, parsed as ErrorBody | undefined);
     return parsed as T;
   }
 }
@@ -65,4 +76,9 @@ function describeFailure(status: number, body: ErrorBody | undefined, text: stri
   const message = body?.message ?? text.slice(0, 200);
   const details = (body?.details ?? []).slice(0, 10).map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join(', ')}`);
   return `${status} ${message}${details.length ? `: ${details.join('; ')}` : ''}`;
+}
+
+/** Runs `fn` with the API of the framework named by `--framework` (on the command or a parent), found through the master. */
+export function withFrameworkApi(cmd: Command, fn: (api: FrameworkApi, g: Globals) => Promise<void>): Promise<void> {
+  return withMaster(cmd, async (conn, g) => fn(await FrameworkApi.find(conn, g, cmd.optsWithGlobals<{ framework: string }>().framework), g));
 }

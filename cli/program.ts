@@ -10,6 +10,7 @@ import { errorMessage } from '../lib/errors';
 import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
 import { registerApp } from './commands/app';
+import { registerDeployments } from './commands/deployments';
 import { registerFrameworks } from './commands/frameworks';
 import { registerKill } from './commands/kill';
 import { registerLeader } from './commands/leader';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerKill(program);
   registerApp(program);
+  registerDeployments(program);
   registerLeader(program);
   registerVersion(program);
   registerUp(program);

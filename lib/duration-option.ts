@@ -5,7 +5,8 @@
  * shows its default in `--help` as a duration that reads back as that
  * default (`--kill-grace <duration> … (default: 3s)`), so a default copied
  * from the help means what it says. (It once showed milliseconds,
- * `(default: 3000)`, which read back as 50 minutes.)
+ * `(default: 3000)`, which read back as 50 minutes.) A flag without a
+ * default (`mezz app deploy --deadline`: absent, the app's own) shows none.
  */
 import { InvalidArgumentError, Option } from 'commander';
 import { formatDuration, parseDuration } from './duration';
@@ -13,8 +14,8 @@ import { formatDuration, parseDuration } from './duration';
 export interface DurationOptionSpec {
   /** The unit the program receives: seconds or milliseconds. */
   unit: 's' | 'ms';
-  /** The default, in `unit`. */
-  default: number;
+  /** The default, in `unit`; left out for a flag whose absence means something else (say so in its description). */
+  default?: number;
   /** Refuse 0 (an interval or a deadline of nothing). */
   positive?: boolean;
 }
@@ -24,7 +25,7 @@ const PER_SECOND = { s: 1, ms: 1000 } as const;
 /** A `--flag <duration>` option as described above; a bad value is commander's one-line error naming the flag. */
 export function durationOption(flags: string, description: string, spec: DurationOptionSpec): Option {
   const scale = PER_SECOND[spec.unit];
-  return new Option(flags, description)
+  const option = new Option(flags, description)
     .argParser((text: string) => {
       let seconds: number;
       try {
@@ -34,6 +35,6 @@ export function durationOption(flags: string, description: string, spec: Duratio
       }
       if (spec.positive && !(seconds > 0)) throw new InvalidArgumentError('must be longer than 0');
       return seconds * scale;
-    })
-    .default(spec.default, formatDuration(spec.default / scale));
+    });
+  return spec.default === undefined ? option : option.default(spec.default, formatDuration(spec.default / scale));
 }
