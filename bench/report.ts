@@ -28,9 +28,23 @@ export function formatTable(rows: readonly BenchRow[]): string {
 /** Reads goals of the form "≤ N" or "≥ N" against the value in the row's own unit; a figure that could not be measured (NaN) misses. */
 export function meets(row: BenchRow): boolean {
   if (row.skipped) return true;
-  const m = /^([≤≥])\s*([\d.,]+)/.exec(row.goal ?? '');
-  if (!m) return true;
-  const bound = Number(m[2]!.replace(/,/g, ''));
-  return m[1] === '≤' ? row.value <= bound : row.value >= bound;
+  const g = goalBound(row.goal);
+  if (!g) return true;
+  return g.op === '≤' ? row.value <= g.bound : row.value >= g.bound;
+}
+
+/** The comparison and the number of a goal "≤ N" / "≥ N" (thousands separators allowed), or undefined for none. */
+export function goalBound(goal: string | undefined): { op: '≤' | '≥'; bound: number } | undefined {
+  const m = /^([≤≥])\s*([\d.,]+)/.exec(goal ?? '');
+  return m ? { op: m[1] as '≤' | '≥', bound: Number(m[2]!.replace(/,/g, '')) } : undefined;
+}
+
+/**
+ * The figure as a share of its goal, for a note: "0.42× the goal". Below 1
+ * meets a "≤" goal, above 1 a "≥" one; '' without a goal.
+ */
+export function ofGoal(value: number, goal: string): string {
+  const g = goalBound(goal);
+  return g && g.bound > 0 ? `${(value / g.bound).toFixed(2)}× the goal` : '';
 }
 

@@ -18,6 +18,7 @@ import { benchReofferLatency } from './latency-reoffer';
 import { benchLaunchReal } from './launch-real';
 import { benchLaunchSimulated } from './launch-simulated';
 import { formatTable, meets } from './report';
+import { benchServices } from './services';
 import type { BenchRow } from './report';
 
 const benches: { name: string; run: (opts: { quick?: boolean }) => Promise<BenchRow[]> }[] = [
@@ -27,6 +28,7 @@ const benches: { name: string; run: (opts: { quick?: boolean }) => Promise<Bench
   { name: 'launch, simulated agents', run: benchLaunchSimulated },
   { name: 'master heap', run: benchMasterHeap },
   { name: 'failover', run: benchFailover },
+  { name: 'services framework', run: benchServices },
 ];
 
 async function main(): Promise<void> {

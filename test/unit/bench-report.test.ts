@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTable, meets, type BenchRow } from '../../bench/report';
+import { formatTable, goalBound, meets, ofGoal, type BenchRow } from '../../bench/report';
 import { fits, percentile } from '../../bench/scheduler-wire';
 import type { Offer__Output } from '../../lib/proto';
 
@@ -18,6 +18,28 @@ describe('meets', () => {
     { name: 'skipped is not a miss', row: row(NaN, '≤ 3 s', { skipped: 'etcd is not installed' }), want: true },
   ];
   for (const c of cases) it(c.name, () => assert.equal(meets(c.row), c.want));
+});
+
+describe('goalBound', () => {
+  const cases = [
+    { goal: '≤ 50 ms', want: { op: '≤', bound: 50 } },
+    { goal: '≥ 2,000 tasks/s', want: { op: '≥', bound: 2000 } },
+    { goal: '≤0.5 s', want: { op: '≤', bound: 0.5 } },
+    { goal: 'fast', want: undefined },
+    { goal: undefined, want: undefined },
+  ];
+  for (const c of cases) it(String(c.goal), () => assert.deepEqual(goalBound(c.goal), c.want));
+});
+
+describe('ofGoal', () => {
+  const cases = [
+    { name: 'under a ≤ goal', value: 1.14, goal: '≤ 2 s', want: '0.57× the goal' },
+    { name: 'over a ≤ goal', value: 63.3, goal: '≤ 50 ms', want: '1.27× the goal' },
+    { name: 'a ≥ goal with a thousands separator', value: 3000, goal: '≥ 2,000 tasks/s', want: '1.50× the goal' },
+    { name: 'no bound to divide by', value: 3, goal: '≤ 0 ms', want: '' },
+    { name: 'no goal', value: 3, goal: 'soon', want: '' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(ofGoal(c.value, c.goal), c.want));
 });
 
 describe('formatTable', () => {
