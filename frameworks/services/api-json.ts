@@ -7,17 +7,36 @@ import type { ServiceTask, StoredApp } from './app-store';
 import type { ServicesScheduler } from './scheduler';
 
 /** An app as GET shows it: the definition, its version info, its task counts and the deployment holding it. */
-export function appJson(scheduler: ServicesScheduler, s: StoredApp, embedTasks = false) {
-  const tasks = scheduler.tasks(s.app.id);
+export function appJson(scheduler: ServicesScheduler, s: StoredApp, embedTasks = false, tasks = scheduler.tasks(s.app.id)) {
+  return { ...appHead(s), ...appStatus(scheduler, s, tasks), ...(embedTasks ? { tasks: tasks.map(taskJson) } : {}) };
+}
+
+function appHead(s: StoredApp) {
+  return { ...s.app, version: s.version, versionInfo: { lastScalingAt: s.version, lastConfigChangeAt: s.configVersion } };
+}
+
+function appStatus(scheduler: ServicesScheduler, s: StoredApp, tasks: readonly ServiceTask[]) {
   const holding = scheduler.deploymentOf(s.app.id);
-  return {
-    ...s.app,
-    version: s.version,
-    versionInfo: { lastScalingAt: s.version, lastConfigChangeAt: s.configVersion },
-    ...taskCounts(scheduler, tasks),
-    deployments: holding ? [{ id: holding.id }] : [],
-    ...(embedTasks ? { tasks: tasks.map(taskJson) } : {}),
-  };
+  return { ...taskCounts(scheduler, tasks), deployments: holding ? [{ id: holding.id }] : [] };
+}
+
+/** Each stored app's definition as JSON text, left open for its status: a StoredApp is replaced on every change, so this never goes stale. */
+const heads = new WeakMap<StoredApp, string>();
+
+/**
+ * `GET /v2/apps` as JSON text: every task grouped by app in one pass, and
+ * each app's definition serialized once per version, only its counts and
+ * deployment fresh — with 1,000 apps the list is built in milliseconds.
+ */
+export function appListJson(scheduler: ServicesScheduler, apps: readonly StoredApp[]): string {
+  const byApp = new Map<string, ServiceTask[]>();
+  for (const t of scheduler.tasks()) (byApp.get(t.group) ?? byApp.set(t.group, []).get(t.group)!).push(t);
+  const rows = apps.map((s) => {
+    let head = heads.get(s);
+    if (head === undefined) heads.set(s, (head = JSON.stringify(appHead(s)).slice(0, -1)));
+    return `${head},${JSON.stringify(appStatus(scheduler, s, byApp.get(s.app.id) ?? [])).slice(1)}`;
+  });
+  return `{"apps":[${rows.join(',')}]}`;
 }
 
 function taskCounts(scheduler: ServicesScheduler, tasks: readonly ServiceTask[]) {

@@ -13,7 +13,7 @@ import { NotFoundError } from '../../lib/errors';
 import { invalidBody, mergeApp, parseApp, type ParseResult } from './app-spec';
 import { resolveAppId } from './app-id';
 import type { App } from './app-schema';
-import { appJson, queueJson, taskJson } from './api-json';
+import { appJson, appListJson, queueJson, taskJson } from './api-json';
 import { deploymentJson, type DeploymentJson } from './deployments/index';
 import type { AppChange, DeployResult, ServicesScheduler } from './scheduler';
 
@@ -98,10 +98,11 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
   api.route({
     method: 'GET', url: '/v2/apps', schema: { querystring: AppsQuery, response: { 200: Any } },
     authz: { action: 'framework_read' },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const embed = [request.query.embed ?? []].flat().flatMap((e) => e.split(','));
       const apps = scheduler.apps().filter((s) => !request.query.id || s.app.id.includes(request.query.id));
-      return { apps: apps.map((s) => appJson(scheduler, s, embed.includes('apps.tasks'))) };
+      if (embed.includes('apps.tasks')) return { apps: apps.map((s) => appJson(scheduler, s, true)) };
+      return reply.type('application/json').send(appListJson(scheduler, apps));
     },
   });
 

@@ -96,6 +96,8 @@ export class ServicesScheduler {
   #deployer: Deployer;
   #tasks = new Map<string, ServiceTask>();
   #killedAt = new Map<string, number>();
+  /** Tasks whose latest state is not stored yet. */
+  #dirty = new Set<string>();
   /** Tasks being drained before their kill. */
   #draining = new Set<string>();
   /** The latest round's waiting instances, for /v2/queue and "cannot proceed". */
@@ -122,6 +124,7 @@ export class ServicesScheduler {
     this.#tasks = await loadTasks(state);
     this.#killedAt.clear();
     this.#draining.clear();
+    this.#dirty.clear();
     const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
     this.#lead = { framework, state, signal };
     this.#suppressed = false;
@@ -339,7 +342,9 @@ export class ServicesScheduler {
   #definition(id: string, configVersion: string): StoredApp | undefined {
     const current = this.#apps.get(id);
     if (current?.configVersion === configVersion) return current;
-    return this.versions(id).find((s) => s.configVersion === configVersion);
+    const list = this.#versions.get(id) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) if (list[i]!.configVersion === configVersion) return list[i];
+    return undefined;
   }
 
   /** A rollback puts its apps' definitions back as they were (or removes the apps it created): the ops, before `#restore`. */
@@ -380,8 +385,8 @@ export class ServicesScheduler {
     const where = { appId: r.group, taskId: r.taskId, version: r.version, host: r.hostname ?? '', ports: r.ports ?? [], slaveId: r.agentId ?? '' };
     if (r.state !== s.state) this.#publish('status_update_event', { ...where, taskStatus: s.state, message: s.message ?? '' });
     if (healthy !== undefined && healthy !== r.healthy) this.#publish('health_status_changed_event', { ...where, alive: healthy });
-    const lead = this.#lead;
-    if (lead) void putTasks(lead.state, [next]).catch((err) => this.#log.warn(`task ${s.taskId}: state not stored: ${String(err)}`));
+    // Stored with the next round's writes, in one transaction for a burst: after a crash the master's reconciliation has the latest state anyway.
+    this.#dirty.add(s.taskId);
   }
 
   #events(events: readonly DeploymentEvent[]): void {
@@ -392,13 +397,18 @@ export class ServicesScheduler {
     }
   }
 
+  /**
+   * Asks for a round. Status updates come in bursts, each in its own
+   * callback: the round waits for the end of the burst (setImmediate), and
+   * every trigger until it starts joins it, offers included.
+   */
   #round(offers: Offer__Output[]): void {
     if (this.#pending) {
       this.#pending.push(...offers);
       return;
     }
     this.#pending = [...offers];
-    void this.#serial(async () => {
+    setImmediate(() => void this.#serial(async () => {
       const batch = this.#pending ?? [];
       this.#pending = undefined;
       try {
@@ -407,7 +417,7 @@ export class ServicesScheduler {
         this.#log.warn(`scheduling round failed: ${String(err)}`);
         this.#lead?.framework.decline(batch.map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
       }
-    });
+    }));
   }
 
   async #runRound(offers: Offer__Output[]): Promise<void> {
@@ -415,6 +425,7 @@ export class ServicesScheduler {
     if (!lead || lead.signal.aborted) return;
     const now = this.#now();
     const records = [...this.#tasks.values()];
+    await this.#storeDirty(lead.state);
     this.#trackReadiness();
     const tick = this.#deployer.tick(observeTasks(records, this.#waiting, (t) => this.isUp(t as ServiceTask)), now);
     const restore = tick.rollbacks.flatMap((d) => this.#restoreOps(d));
@@ -449,6 +460,13 @@ export class ServicesScheduler {
       this.tasks().filter((t) => !this.#draining.has(t.taskId)).map((task) => ({ task, up: this.isUp(task) })),
     );
     await this.#prune(lead.state);
+  }
+
+  async #storeDirty(state: FrameworkState): Promise<void> {
+    if (this.#dirty.size === 0) return;
+    const records = [...this.#dirty].flatMap((id) => this.#tasks.get(id) ?? []);
+    this.#dirty.clear();
+    await putTasks(state, records);
   }
 
   /** Revives offers when something is to be placed, suppresses them when nothing is. */
