@@ -141,12 +141,23 @@ describe("the README's tour, as written, against mezz up with authentication on"
       assert.equal(r.stdout, /--stderr/.test(line) ? 'oops\n' : `hello from ${filled.get('<task>')}\n`, line);
     }
 
-    // 7. Run a service: deploy follows basic-0 until it runs, list shows it, rm removes it.
+    // 7. Run a service: deploy follows the web app until it is healthy, the proxy serves it, an update and a
+    // rollback roll through, why names the constraint, and rm removes both apps.
     for (const line of section(7)) {
-      const r = ok(run(line));
-      if (/app deploy/.test(line)) assert.match(r.stdout, /\/basic-0: 1 instance\(s\) running/);
-      else if (/app list/.test(line)) assert.match(r.stdout, /^\/basic-0\s+1\/1\s/m);
+      // why answers from the framework's latest round: right after a --detach deploy, ask again until it has seen offers.
+      const r = /app why/.test(line)
+        ? await waitFor(`${line} to name the constraint`, () => { const w = ok(run(line)); return /constraint hostname:UNIQUE/.test(w.stdout) ? w : undefined; }, 60_000)
+        : ok(run(line, 180_000));
+      const out = r.stdout + r.stderr;
+      if (/app deploy examples\/services\/tour\/web\.yaml$/.test(line)) assert.match(out, /\/tour\/web: version \S+ deployed \(deployment \S+ succeeded\)[\s\S]*2\/2 new, 2 healthy/, line);
+      else if (/app list/.test(line)) assert.match(r.stdout, /^\/tour\/web\s+2\/2\s/m, line);
+      else if (/^curl/.test(line)) assert.equal(r.stdout.trim(), /# hello from (v\d)/.exec(line)![0].slice(2), line);
+      else if (/app versions/.test(line)) assert.equal(r.stdout.trim().split('\n').length, 3, `a header and two versions:\n${r.stdout}`);
+      else if (/app rollback/.test(line)) assert.match(out, /rolled back|succeeded/, line);
+      else if (/app why/.test(line)) assert.match(r.stdout, /1 instance\(s\) waiting[\s\S]*constraint hostname:UNIQUE/, line);
+      else if (/^npx mezz deployments/.test(line)) assert.match(r.stdout, /\/tour\/unique\s.*running/, line);
     }
+    await waitFor('the tour apps gone', () => tasks().every((t) => !t.id.startsWith('tour_') || !['TASK_RUNNING', 'TASK_STAGING', 'TASK_STARTING'].includes(t.state)), 60_000);
 
     // 6. Break things: kill -9 an agent running the long tasks, which comes back with them; then freeze it.
     const [start, kill9, look, freeze, ...rest] = section(6);
