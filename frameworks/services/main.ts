@@ -4,33 +4,18 @@
  * proxy); others stand by and forward every /v2 request to it.
  */
 import { randomUUID } from 'node:crypto';
-import { Command } from 'commander';
 import { Authenticator, loadAccessPolicy, loadTls } from '../../lib/auth';
-import { durationOption } from '../../lib/duration-option';
 import { createLogger } from '../../lib/log';
 import {
-  addEventRoutes, addFrameworkFlags, advertisedAddress, createApi, EventBus, FrameworkRunner, openBackend, proxyToLeader, type FrameworkFlags,
+  addEventRoutes, advertisedAddress, createApi, EventBus, FrameworkRunner, openBackend, proxyToLeader,
   type LeaderContext,
 } from '../foundation/index';
 import { addServiceRoutes } from './api';
+import { servicesProgram, type ServicesFlags } from './flags';
 import { ProxyEndpoints } from './endpoints';
 import { ReadinessChecker } from './readiness';
 import { ServicesScheduler } from './scheduler';
 import { ServiceProxy } from './service-proxy';
-
-interface ServicesFlags extends FrameworkFlags {
-  serviceProxy: boolean;
-  serviceProxyHost: string;
-  drainTimeout: number;
-}
-
-/** The `mezz-services` command line: the foundation's flags and the service proxy's. */
-export function servicesProgram(): Command {
-  return addFrameworkFlags(new Command('mezz-services'), { name: 'services', port: 8080 })
-    .option('--no-service-proxy', 'do not run the service proxy (clients then find instances through /v2/apps/{id}/tasks)')
-    .option('--service-proxy-host <host>', 'the address the service proxy listens on, a port per app service port', '127.0.0.1')
-    .addOption(durationOption('--drain-timeout <duration>', 'how long a task leaving the service proxy may finish its open connections before it is killed', { unit: 'ms', default: 60_000 }));
-}
 
 async function main(): Promise<void> {
   const flags = servicesProgram().parse().opts<ServicesFlags>();
