@@ -14,6 +14,7 @@ import { invalidBody, mergeApp, parseApp, type ParseResult } from './app-spec';
 import { resolveAppId } from './app-id';
 import type { App } from './app-schema';
 import { appJson, appListJson, queueJson, taskJson } from './api-json';
+import { addGroupRoutes } from './api-groups';
 import { deploymentJson, type DeploymentJson } from './deployments/index';
 import type { AppChange, DeployResult, ServicesScheduler } from './scheduler';
 
@@ -78,6 +79,8 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
   const change = (reply: FastifyReply, c: AppChange, q: { force?: boolean; deadlineSeconds?: number }, code = 200) =>
     scheduler.deploy(c, options(q)).then((r) =>
       answer(reply.code(r.kind === 'deployed' ? code : 200), r, (deploymentId) => ({ deploymentId, version: r.kind === 'deployed' ? (r.apps[0]?.version ?? r.deployment.version) : '' })));
+
+  addGroupRoutes(api, scheduler);
 
   api.route({
     method: 'POST', url: '/v2/apps', schema: { querystring: ChangeQuery, response: { 201: Any, 409: Any, 422: Any } },

@@ -23,6 +23,18 @@ export const MAX_APP_ID_LENGTH = 512;
  * against the group `base`, or the reason it is not a valid app id.
  */
 export function resolveAppId(id: string, base = '/'): { id: string } | { error: string } {
+  const r = resolvePath(id, base);
+  if ('error' in r) return r;
+  if (r.id === '/') return { error: `${JSON.stringify(id)} names the root group, not an app` };
+  return r;
+}
+
+/** As `resolveAppId`, for a group: the root group (`/`) is one. */
+export function resolveGroupId(id: string, base = '/'): { id: string } | { error: string } {
+  return resolvePath(id, base);
+}
+
+function resolvePath(id: string, base: string): { id: string } | { error: string } {
   if (id.length > MAX_APP_ID_LENGTH) return { error: `is ${id.length} characters; the limit is ${MAX_APP_ID_LENGTH}` };
   const start = id.startsWith('/') ? [] : base.split('/').filter(Boolean);
   const parts = [...start];
@@ -40,7 +52,6 @@ export function resolveAppId(id: string, base = '/'): { id: string } | { error: 
     }
     parts.push(segment);
   }
-  if (parts.length === 0) return { error: `${JSON.stringify(id)} names the root group, not an app` };
   return { id: `/${parts.join('/')}` };
 }
 

@@ -17,7 +17,9 @@ export {
   type PortDefinitionSpec,
   type ReadinessCheckSpec,
 } from './app-schema';
-export { MAX_APP_ID_LENGTH, parentGroup, resolveAppId } from './app-id';
+export { MAX_APP_ID_LENGTH, parentGroup, resolveAppId, resolveGroupId } from './app-id';
+// Group spec: Marathon's group JSON → the apps a /v2/groups request puts and removes, or a 422's details.
+export { groupChange, parseGroup, type ExistingApp, type GroupChange, type GroupResult, type GroupSpec } from './group-spec';
 export { appPlacement, constraintErrors, toSdkConstraint } from './app-constraints';
 // The task's environment, as Marathon sets it.
 export { appEnvironment, labelVariables, portVariables, type TaskContext } from './app-env';
