@@ -27,7 +27,7 @@ import {
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
 import { format as formatResources, fromProto, portList, toProto, type Resources } from '../lib/resources';
-import { resolveHealthCheck } from '../lib/health-check-spec';
+import { taskHealthChecks } from '../lib/health-check-spec';
 import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
 import { createExecutor } from './executor/executor-cgroups';
@@ -35,7 +35,7 @@ import { DEFAULT_PIDS_MAX, type IsolationMode } from './executor/isolator';
 import type { Executor, Limitation, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
 import { fetchUris } from './fetcher';
-import { HealthChecker, probeFor } from './health-check';
+import { TaskHealthChecks, taskChecks } from './health-check-task';
 import { cleanupTasks, killGroup, killUntracked, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
@@ -150,8 +150,8 @@ interface TaskRecord {
   user?: TaskUser;
   /** Set when the agent switches to `user`: the command, fetches and health checks start as it. */
   runAs?: TaskUser;
-  /** The task's health check, while it runs. */
-  health?: HealthChecker;
+  /** The task's health checks, while it runs. */
+  health?: TaskHealthChecks;
   /** Last health reported (stamped on later updates). */
   healthy?: boolean;
   /** Why the agent killed the task, for the KILLED message (e.g. its health check). */
@@ -736,24 +736,23 @@ export class Agent extends EventEmitter {
 
   // ---------------------------------------------------------------- health checks
 
-  /** Starts the task's health check, if it has one; `startedAt` (ms) is when its command started. */
+  /** Starts the task's health checks, if it has any; `startedAt` (ms) is when its command started. */
   private startHealthCheck(rec: TaskRecord, startedAt: number): void {
-    const spec = rec.task.healthCheck;
-    if (!spec || !rec.sandbox || rec.health) return;
+    const specs = taskHealthChecks(rec.task);
+    if (!specs.length || !rec.sandbox || rec.health) return;
     let ports: number[] = [];
     try {
       ports = portList(fromProto(rec.task.resources ?? []).ports);
     } catch {
       // Refused at validation; nothing to check against.
     }
-    const resolved = resolveHealthCheck(spec, ports);
-    if (!resolved.ok) return; // refused at validation, before the launch
     const environment = taskEnvironment({
       task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList, user: rec.user,
     });
-    const checker = new HealthChecker({
-      check: resolved.check,
-      probe: probeFor(resolved.check, { sandbox: rec.sandbox, environment, user: rec.runAs }),
+    const checks = taskChecks(specs, ports, { sandbox: rec.sandbox, environment, user: rec.runAs });
+    if (!checks) return; // refused at validation, before the launch
+    const checker = new TaskHealthChecks({
+      checks,
       startedAt,
       healthy: rec.healthy,
       log: this.log,

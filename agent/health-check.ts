@@ -1,11 +1,12 @@
 /**
- * Health checks, run by the agent next to each task that declares one: a
- * timer per task inside the agent process (no process per task; a COMMAND
- * check spawns its command only for the check). The agent starts a checker
- * when the task runs, and again when it re-attaches to the task after a
- * restart, with the task's original start time and last reported health.
+ * Health checks, run by the agent next to each task that declares some: a
+ * timer per check inside the agent process (no process per task; a COMMAND
+ * check spawns its command only for the check). The agent starts a task's
+ * checks (`TaskHealthChecks`, health-check-task.ts, which combines their
+ * health) when the task runs, and again when it re-attaches to the task
+ * after a restart, with the task's original start time and last reported health.
  *
- *   start ─(delay)─► probe ─► observe() ─► change? ─► TASK_RUNNING{healthy}
+ *   start ─(delay)─► probe ─► observe() ─► change? ─► task's health ─► TASK_RUNNING{healthy}
  *                      ▲         │          kill?  ─► agent kills the task
  *                      └(interval)┘
  *
@@ -43,11 +44,16 @@ export interface Observation {
   ignored?: boolean;
 }
 
-/** The policy: the next state after `result`, at `now` (ms), for a task started at `startedAt` (ms). Pure. */
-export function observe(check: ResolvedHealthCheck, state: HealthState, result: ProbeResult, now: number, startedAt: number): Observation {
+/**
+ * The policy: the next state after `result`, at `now` (ms), for a task
+ * started at `startedAt` (ms). `which` names the check in its messages
+ * when the task has several ("2 of 3"). Pure.
+ */
+export function observe(check: ResolvedHealthCheck, state: HealthState, result: ProbeResult, now: number, startedAt: number, which?: string): Observation {
+  const name = which ? `health check ${which}` : 'health check';
   if (result.ok) {
     const next: HealthState = { healthy: true, everHealthy: true, failures: 0 };
-    return state.healthy === true ? { state: next } : { state: next, change: { healthy: true, message: `health check passed: ${result.detail}` } };
+    return state.healthy === true ? { state: next } : { state: next, change: { healthy: true, message: `${name} passed: ${result.detail}` } };
   }
   if (!state.everHealthy && now < startedAt + check.gracePeriodMs) {
     return { state, ignored: true };
@@ -56,9 +62,9 @@ export function observe(check: ResolvedHealthCheck, state: HealthState, result: 
   const next: HealthState = { healthy: false, everHealthy: state.everHealthy, failures };
   const of = `${failures} of ${check.consecutiveFailures} in a row`;
   const out: Observation = { state: next };
-  if (state.healthy !== false) out.change = { healthy: false, message: `health check failed (${of}): ${result.reason}` };
+  if (state.healthy !== false) out.change = { healthy: false, message: `${name} failed (${of}): ${result.reason}` };
   if (check.killOnFailure && failures >= check.consecutiveFailures) {
-    out.kill = `${failures} consecutive health checks failed; last: ${result.reason}`;
+    out.kill = `${failures} consecutive health checks failed${which ? ` (check ${which})` : ''}; last: ${result.reason}`;
   }
   return out;
 }
@@ -75,7 +81,7 @@ export interface ProbeContext {
 /** The probe for a resolved check. */
 export function probeFor(check: ResolvedHealthCheck, ctx: ProbeContext): Probe {
   switch (check.type) {
-    case 'HTTP': return httpProbe(check.port!, check.path ?? '/');
+    case 'HTTP': return httpProbe(check.port!, check.path ?? '/', check.scheme);
     case 'TCP': return tcpProbe(check.port!);
     case 'COMMAND': return commandProbe(check.command!, { cwd: ctx.sandbox, env: { ...ctx.environment, ...(check.command!.environment ?? {}) }, user: ctx.user });
   }
@@ -88,6 +94,8 @@ export interface HealthCheckerOptions {
   startedAt: number;
   /** Health last reported for the task (after an agent restart). */
   healthy?: boolean;
+  /** Names the check in messages when the task has several: "2 of 3". */
+  which?: string;
   onChange(healthy: boolean, message: string): void;
   onKill(message: string): void;
   log?: Logger;
@@ -95,9 +103,10 @@ export interface HealthCheckerOptions {
 }
 
 /**
- * Runs one task's check on timers until stopped or until it asks for the
- * kill. Checks never overlap: the next one is scheduled `interval` after
- * the previous one ends. Callbacks are not called after stop().
+ * Runs one check of a task on timers until stopped or until it asks for the
+ * kill (`TaskHealthChecks` in health-check-task.ts runs all of a task's).
+ * Runs never overlap: the next one is scheduled `interval` after the
+ * previous one ends. Callbacks are not called after stop().
  */
 export class HealthChecker {
   private state: HealthState;
@@ -149,7 +158,7 @@ export class HealthChecker {
       this.inFlight = undefined;
     }
     if (this.stopped) return;
-    const o = observe(check, this.state, result, this.now(), this.opts.startedAt);
+    const o = observe(check, this.state, result, this.now(), this.opts.startedAt, this.opts.which);
     this.state = o.state;
     if (o.ignored) this.opts.log?.debug(`health check failed within the grace period (ignored): ${result.ok ? '' : result.reason}`);
     if (o.change) this.opts.onChange(o.change.healthy, o.change.message);

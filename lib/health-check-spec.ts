@@ -7,6 +7,10 @@
  * every 10 s, each allowed 20 s, failures ignored for the first 10 s
  * (until the first success), and 3 failures in a row make it unhealthy
  * enough to kill when `kill_on_failure` is set.
+ *
+ * A task may carry several checks (`health_check` and `health_checks`);
+ * `taskHealthChecks` lists them and `taskHealthCheckProblems` checks them
+ * all, with their number capped.
  */
 import type { CommandInfo__Output } from './proto';
 import type { HealthCheck__Output } from './proto/generated/mezzanine/v1/HealthCheck';
@@ -19,6 +23,14 @@ export const HEALTH_CHECK_DEFAULTS = {
   gracePeriodSeconds: 10,
 } as const;
 
+/**
+ * Most health checks per task, `health_check` and `health_checks`
+ * together: each is a timer in the agent (a COMMAND check a process per
+ * run), and a handful covers what a service exposes (Marathon apps rarely
+ * declare more than two).
+ */
+export const MAX_TASK_HEALTH_CHECKS = 8;
+
 /** A valid check with every default filled in and its port resolved. */
 export interface ResolvedHealthCheck {
   type: 'COMMAND' | 'HTTP' | 'TCP';
@@ -28,6 +40,8 @@ export interface ResolvedHealthCheck {
   port?: number;
   /** HTTP only: starts with "/". */
   path?: string;
+  /** HTTP only: "https" is a GET over TLS that does not verify the task's certificate. */
+  scheme?: 'http' | 'https';
   delayMs: number;
   intervalMs: number;
   timeoutMs: number;
@@ -106,6 +120,9 @@ export function resolveHealthCheck(check: HealthCheck__Output, ports: readonly n
       if (!path.startsWith('/')) reasons.push(`the HTTP health check's path "${path}" must start with "/"`);
       else if (/[\s\u0000-\u001f]/.test(path)) reasons.push(`the HTTP health check's path "${path}" holds a space or a control character`);
       out.path = path;
+      const scheme = check.http?.scheme || 'http';
+      if (scheme === 'http' || scheme === 'https') out.scheme = scheme;
+      else reasons.push(`the HTTP health check's scheme "${scheme.slice(0, 32)}" must be "http" or "https"`);
       break;
     }
     case 'TCP': {
@@ -126,4 +143,26 @@ export function healthCheckProblems(check: HealthCheck__Output | null | undefine
   if (!check) return [];
   const r = resolveHealthCheck(check, ports);
   return r.ok ? [] : r.reasons;
+}
+
+type WithChecks = { healthCheck?: HealthCheck__Output | null; healthChecks?: readonly HealthCheck__Output[] | null };
+
+/** Every check of a task: `health_check` first, then `health_checks` (absent in TaskInfos journaled before it existed). */
+export function taskHealthChecks(task: WithChecks): HealthCheck__Output[] {
+  return [...(task.healthCheck ? [task.healthCheck] : []), ...(task.healthChecks ?? [])];
+}
+
+/**
+ * Why the task's checks cannot run: too many, or each one's problems,
+ * those of `health_checks` entries prefixed with the entry's path.
+ */
+export function taskHealthCheckProblems(task: WithChecks, ports: readonly number[]): string[] {
+  const count = taskHealthChecks(task).length;
+  if (count > MAX_TASK_HEALTH_CHECKS) {
+    return [`${count} health checks (health_check and health_checks together); the limit is ${MAX_TASK_HEALTH_CHECKS}`];
+  }
+  return [
+    ...healthCheckProblems(task.healthCheck, ports),
+    ...(task.healthChecks ?? []).flatMap((c, i) => healthCheckProblems(c, ports).map((p) => `health_checks[${i}]: ${p}`)),
+  ];
 }

@@ -12,7 +12,7 @@
  * This is the one place where GPUs are committed.
  */
 import * as res from '../lib/resources';
-import { healthCheckProblems } from '../lib/health-check-spec';
+import { taskHealthCheckProblems } from '../lib/health-check-spec';
 import { idProblem, taskInfoSizeProblems } from '../lib/limits';
 import type { Operation__Output, Resource__Output, TaskInfo__Output } from '../lib/proto';
 import type { OfferRecord } from './state';
@@ -107,11 +107,11 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
       continue;
     }
     if (t.resources.cpus <= 0 && t.resources.mem <= 0) t.reasons.push(`task ${id} asks for no cpus and no mem; give it at least one`);
-    // Ports are checked as ranges; only a health check needs them listed, and a task holds at most MAX_TASK_PORTS.
+    // Ports are checked as ranges; only health checks need them listed, and a task holds at most MAX_TASK_PORTS.
     const tooManyPorts = res.taskPortsProblem(t.resources);
     if (tooManyPorts) t.reasons.push(`task ${id} ${tooManyPorts}`);
-    else if (t.task.healthCheck) {
-      for (const p of healthCheckProblems(t.task.healthCheck, res.portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
+    else {
+      for (const p of taskHealthCheckProblems(t.task, res.portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
     }
     if (t.resources.gpus > 0 && res.gpuIdsOf(remaining).length && !Number.isInteger(t.resources.gpus)) {
       t.reasons.push(`task ${id} asks for ${t.resources.gpus} gpus; GPUs are whole devices, ask for a whole number`);

@@ -76,12 +76,14 @@ export { backoffDelay, type BackoffOptions } from '../../lib/backoff';
 export { formatDuration, parseDuration } from '../../lib/duration';
 export { CallError, FrameworkClosedError, SubscribeError } from './errors';
 export { ERROR_KINDS, type ErrorKind } from '../../lib/errors';
+export { MAX_TASK_HEALTH_CHECKS } from '../../lib/health-check-spec';
 
 // The wire and resource vocabulary an author needs, so that one import suffices.
 export { isTerminal, TERMINAL_STATES } from '../../lib/proto';
 export type {
   CommandInfo,
   Filters,
+  HealthCheck,
   Offer,
   Offer__Output,
   Operation,

@@ -11,7 +11,7 @@
  * Everything here is pure: no network, no clock, so a scheduler's placement
  * can be unit-tested with literal offers.
  */
-import type { Attribute, Attribute__Output, CommandInfo, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
+import type { Attribute, Attribute__Output, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
 import {
   type PortRange,
   type Resources,
@@ -328,6 +328,8 @@ export interface TaskSpec {
   labels?: Record<string, string>;
   /** SIGTERM, then SIGKILL after this many seconds (0: the agent's default). */
   killGraceSeconds?: number;
+  /** Checks the agent runs beside the task (at most 8); it is healthy while all pass. */
+  healthChecks?: HealthCheck[];
 }
 
 /** Builds a wire `TaskInfo`; resources go through `toProto`, so zero scalars are left out. */
@@ -342,5 +344,6 @@ export function taskInfo(spec: TaskSpec): TaskInfo {
     command,
     labels: spec.labels ?? {},
     killGraceSeconds: spec.killGraceSeconds ?? 0,
+    ...(spec.healthChecks?.length ? { healthChecks: spec.healthChecks } : {}),
   };
 }

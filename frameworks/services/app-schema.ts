@@ -8,6 +8,7 @@
  * UNSUPPORTED, so they are refused as such rather than as unknown.
  */
 import { Type, type Static } from 'typebox';
+import { MAX_TASK_HEALTH_CHECKS } from '../../lib/health-check-spec';
 import { MAX_COMMAND_BYTES, MAX_LABEL_VALUE, MAX_LABELS, MAX_URI_LENGTH, MAX_URIS } from '../../lib/limits';
 import { MAX_APP_ID_LENGTH } from './app-id';
 
@@ -20,7 +21,6 @@ const strict = { additionalProperties: false } as const;
  */
 const MAX_ENV = 100;
 export const MAX_PORTS = 24;
-const MAX_CHECKS = 16;
 const MAX_CONSTRAINTS = 64;
 const MAX_DEPENDENCIES = 256;
 const MAX_TEXT = 1024;
@@ -134,7 +134,8 @@ const fields = {
   fetch: Type.Optional(Type.Array(Artifact, { maxItems: MAX_URIS })),
   uris: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_URI_LENGTH }), { maxItems: MAX_URIS })),
   constraints: Type.Optional(Type.Array(Type.Array(Type.String({ maxLength: MAX_TEXT }), { minItems: 2, maxItems: 3 }), { maxItems: MAX_CONSTRAINTS })),
-  healthChecks: Type.Optional(Type.Array(HealthCheck, { maxItems: MAX_CHECKS })),
+  // Each becomes one of the task's checks, which the master caps per task.
+  healthChecks: Type.Optional(Type.Array(HealthCheck, { maxItems: MAX_TASK_HEALTH_CHECKS })),
   readinessChecks: Type.Optional(Type.Array(ReadinessCheck, { maxItems: 1 })),
   check: Type.Optional(Check),
   portDefinitions: Type.Optional(Type.Array(PortDefinition, { maxItems: MAX_PORTS })),

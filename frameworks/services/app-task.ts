@@ -1,9 +1,9 @@
 /**
  * An app as the reconciler wants it (a TaskGroup), and the finishing of each
  * TaskInfo the reconciler cut: Marathon's environment (which needs the host
- * and the host ports only known once placed) and the app's health check.
+ * and the host ports only known once placed) and the app's health checks.
  */
-import type { TaskInfo } from '../sdk/index';
+import type { HealthCheck, TaskInfo } from '../sdk/index';
 import type { TaskGroup } from '../foundation/index';
 import { toSdkConstraint } from './app-constraints';
 import { appEnvironment } from './app-env';
@@ -43,20 +43,19 @@ export function hostPorts(task: TaskInfo): number[] {
   return out;
 }
 
-/** `task` with Marathon's environment, the app's user and its (first) health check. */
+/** `task` with Marathon's environment, the app's user and all its health checks. */
 export function finishTask(app: App, version: string, task: TaskInfo, host: string): TaskInfo {
   const env = { ...(task.command?.environment ?? {}), ...appEnvironment(app, { taskId: task.taskId ?? '', version }, host, hostPorts(task)) };
   const command = { ...task.command, environment: env, ...(app.user ? { user: app.user } : {}) };
-  const check = app.healthChecks[0];
-  return { ...task, command, ...(check ? { healthCheck: healthCheck(check) } : {}) };
+  return { ...task, command, ...(app.healthChecks.length ? { healthChecks: app.healthChecks.map(healthCheck) } : {}) };
 }
 
 /**
- * Marathon's health check as the agent's (one per task, as Mesos'). HTTP and
- * MESOS_HTTP are both run by the agent on 127.0.0.1; HTTPS is not spoken by
- * the agent and is checked as TCP, which at least proves the port open.
+ * Marathon's health check as the agent's. Marathon's own (HTTP, HTTPS, TCP)
+ * and Mesos' (MESOS_*) are all run by the agent on 127.0.0.1 beside the
+ * task: scheduler-side checks would not scale with the number of tasks.
  */
-export function healthCheck(h: HealthCheckSpec): NonNullable<TaskInfo['healthCheck']> {
+export function healthCheck(h: HealthCheckSpec): HealthCheck {
   const port = h.port !== undefined ? { port: h.port } : { port: 0, portIndex: h.portIndex ?? 0 };
   const timing = {
     delaySeconds: h.delaySeconds,
@@ -72,6 +71,9 @@ export function healthCheck(h: HealthCheckSpec): NonNullable<TaskInfo['healthChe
     case 'HTTP':
     case 'MESOS_HTTP':
       return { type: 'HTTP', http: { ...port, path: h.path ?? '/' }, ...timing };
+    case 'HTTPS':
+    case 'MESOS_HTTPS':
+      return { type: 'HTTP', http: { ...port, path: h.path ?? '/', scheme: 'https' }, ...timing };
     default:
       return { type: 'TCP', tcp: port, ...timing };
   }

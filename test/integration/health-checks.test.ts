@@ -2,8 +2,9 @@
  * Health checks through a real master and agent: a task serving HTTP on its
  * assigned port is reported healthy; once its server is gone it is reported
  * unhealthy and, after the configured failures in a row, killed. A COMMAND
- * check flips health both ways without killing. A malformed check is
- * refused at ACCEPT with TASK_ERROR.
+ * check flips health both ways without killing. With two checks, the task is
+ * unhealthy while the second fails though the first passes. A malformed
+ * check is refused at ACCEPT with TASK_ERROR.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,6 +104,27 @@ describe('health checks', () => {
     assert.deepEqual(healthUpdates(fw, 'cmd').map((u) => u.healthy), [true, false, true]);
     assert.match(healthUpdates(fw, 'cmd')[1]!.message, /^health check failed \(1 of 1 in a row\): command "test -e ready .*" exited with status 1$/);
     assert.equal(fw.updates('cmd').some((u) => u.state === 'TASK_KILLING'), false);
+  });
+
+  test('two checks: unhealthy while the second fails though the first passes; healthy once both pass', async () => {
+    fw.send({ revive: {} });
+    await launchWithPort(fw, (port) => ({
+      ...task('two', SERVER),
+      resources: [{ name: 'cpus', scalar: 0.1 }, { name: 'mem', scalar: 32 }, { name: 'ports', ranges: [{ begin: port, end: port }] }],
+      healthCheck: { type: 'HTTP', http: { portIndex: 0, path: '/health' }, delaySeconds: 0, intervalSeconds: 0.3, timeoutSeconds: 1, gracePeriodSeconds: 20 },
+      healthChecks: [{
+        type: 'COMMAND', command: { value: 'test -e ready', shell: true },
+        delaySeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 2, gracePeriodSeconds: 0, consecutiveFailures: 1,
+      }],
+    }));
+    const sandbox = await sandboxOf(fw, 'two');
+    const sick = await waitFor('two unhealthy', () => healthUpdates(fw, 'two').find((u) => u.healthy === false));
+    assert.equal(sick.message, 'health check 2 of 2 failed (1 of 1 in a row): command "test -e ready" exited with status 1');
+    writeFileSync(join(sandbox, 'ready'), '');
+    const well = await waitFor('two healthy', () => healthUpdates(fw, 'two').find((u) => u.healthy === true));
+    assert.match(well.message, /^all 2 health checks passed; last: health check [12] of 2 passed: /);
+    assert.deepEqual(healthUpdates(fw, 'two').map((u) => u.healthy), [false, true]);
+    assert.equal(fw.updates('two').some((u) => u.state === 'TASK_KILLING'), false);
   });
 
   test('a malformed health check is refused at ACCEPT with TASK_ERROR saying what is wrong', async () => {

@@ -1,11 +1,14 @@
 /**
  * Health checks: the policy (`observe`, table-driven), the checker's timers
- * with a scripted probe, the three probes against real sockets and
- * processes, and the spec checks shared with the master.
+ * with a scripted probe, the probes (HTTP, HTTPS, TCP, COMMAND) against real
+ * sockets and processes, several checks of one task (`TaskHealthChecks`,
+ * scripted and against real servers), and the spec checks shared with the master.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { access, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +16,11 @@ import { HealthChecker, observe, type HealthState, type ProbeResult } from '../.
 import { commandProbe } from '../../agent/health-check-command';
 import { httpProbe } from '../../agent/health-check-http';
 import { tcpProbe } from '../../agent/health-check-tcp';
-import { healthCheckProblems, resolveHealthCheck, type ResolvedHealthCheck } from '../../lib/health-check-spec';
+import { combineHealth, TaskHealthChecks, taskChecks, type TaskCheck } from '../../agent/health-check-task';
+import {
+  healthCheckProblems, MAX_TASK_HEALTH_CHECKS, resolveHealthCheck, taskHealthCheckProblems, taskHealthChecks, type ResolvedHealthCheck,
+} from '../../lib/health-check-spec';
+import { createCa, issueCertificate } from '../../lib/tls-certificates';
 import type { HealthCheck__Output } from '../../lib/proto/generated/mezzanine/v1/HealthCheck';
 import { tempDir, waitFor } from '../fixtures/agent-harness';
 
@@ -49,6 +56,15 @@ describe('observe (the health policy)', () => {
       want: { state: { healthy: false, everHealthy: false, failures: 1 }, change: { healthy: false, message: 'health check failed (1 of 1 in a row): refused' }, kill: '1 consecutive health checks failed; last: refused' } },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(observe(check(c.check), c.state, c.result, c.now ?? 10_000, 0), c.want));
+
+  it('names the check when the task has several', () => {
+    assert.deepEqual(observe(check({ consecutiveFailures: 1 }), fresh, BAD, 10_000, 0, '2 of 3'), {
+      state: { healthy: false, everHealthy: false, failures: 1 },
+      change: { healthy: false, message: 'health check 2 of 3 failed (1 of 1 in a row): refused' },
+      kill: '1 consecutive health checks failed (check 2 of 3); last: refused',
+    });
+    assert.equal(observe(check(), fresh, OK, 0, 0, '1 of 3').change?.message, 'health check 1 of 3 passed: fine');
+  });
 });
 
 describe('HealthChecker', () => {
@@ -166,8 +182,8 @@ describe('health check spec (shared with the master)', () => {
     type: 'HTTP', command: null, http: null, tcp: null, killOnFailure: false, ...o,
   });
   const cases: { name: string; check: HealthCheck__Output; ports?: number[]; want: string[] }[] = [
-    { name: 'HTTP on port_index 0', check: hc({ http: { port: 0, portIndex: 0, path: '/health' } }), ports: [31000], want: [] },
-    { name: 'no port at all', check: hc({ http: { port: 0, path: '/' } }), ports: [31000],
+    { name: 'HTTP on port_index 0', check: hc({ http: { port: 0, portIndex: 0, path: '/health', scheme: '' } }), ports: [31000], want: [] },
+    { name: 'no port at all', check: hc({ http: { port: 0, path: '/', scheme: '' } }), ports: [31000],
       want: ['the HTTP health check names no port: set port, or port_index into the task\'s ports'] },
     { name: 'no http settings', check: hc({}), want: ['a HTTP health check needs its http settings (port or port_index)'] },
     { name: 'port_index past the task\'s ports', check: hc({ type: 'TCP', tcp: { port: 0, portIndex: 1 } }), ports: [31000],
@@ -187,7 +203,9 @@ describe('health check spec (shared with the master)', () => {
       want: [] },
     { name: 'empty command', check: hc({ type: 'COMMAND', command: { value: ' ', shell: true, arguments: [], environment: {}, uris: [], user: '' } }),
       want: ['the COMMAND health check has an empty command (set command.value)'] },
-    { name: 'path without a slash', check: hc({ http: { port: 80, path: 'health' } }), want: ['the HTTP health check\'s path "health" must start with "/"'] },
+    { name: 'path without a slash', check: hc({ http: { port: 80, path: 'health', scheme: '' } }), want: ['the HTTP health check\'s path "health" must start with "/"'] },
+    { name: 'scheme https', check: hc({ http: { port: 80, path: '/', scheme: 'https' } }), want: [] },
+    { name: 'an unknown scheme', check: hc({ http: { port: 80, path: '/', scheme: 'ftp' } }), want: ['the HTTP health check\'s scheme "ftp" must be "http" or "https"'] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(healthCheckProblems(c.check, c.ports ?? []), c.want));
 
@@ -196,5 +214,161 @@ describe('health check spec (shared with the master)', () => {
     assert.deepEqual(r, { ok: true, check: {
       type: 'TCP', port: 31001, delayMs: 15_000, intervalMs: 10_000, timeoutMs: 20_000, gracePeriodMs: 10_000, consecutiveFailures: 3, killOnFailure: false,
     } });
+  });
+});
+
+describe('several checks of one task', () => {
+  it('combineHealth: any failing check makes the task unhealthy; all must pass for healthy; otherwise not known yet', () => {
+    const cases: [(boolean | undefined)[], boolean | undefined][] = [
+      [[true, true], true], [[true, false], false], [[undefined, false], false], [[true, undefined], undefined], [[], undefined], [[true], true],
+    ];
+    for (const [checks, want] of cases) assert.equal(combineHealth(checks), want, JSON.stringify(checks));
+  });
+
+  /** A check whose probe answers from `results`, the last one for ever after. */
+  const scripted = (results: ProbeResult[], o: Partial<ResolvedHealthCheck> = {}): TaskCheck & { calls: () => number } => {
+    let n = 0;
+    return { check: check(o), probe: async () => results[Math.min(n++, results.length - 1)]!, calls: () => n };
+  };
+
+  it('reports healthy only once every check passed, and unhealthy as soon as one fails', async () => {
+    // Check 2 fails on its third run, then passes again.
+    const a = scripted([OK]);
+    const b = scripted([OK, OK, BAD, OK], { consecutiveFailures: 5 });
+    const changes: [boolean, string][] = [];
+    const t = new TaskHealthChecks({ checks: [a, b], startedAt: Date.now(), onChange: (h, m) => changes.push([h, m]), onKill: () => assert.fail('no kill') });
+    t.start();
+    await waitFor('healthy, unhealthy, healthy again', () => changes.length >= 3 && b.calls() >= 5);
+    t.stop();
+    assert.deepEqual(changes.map((c) => c[0]), [true, false, true]);
+    assert.match(changes[0]![1], /^all 2 health checks passed; last: health check [12] of 2 passed: fine$/);
+    assert.equal(changes[1]![1], 'health check 2 of 2 failed (1 of 5 in a row): refused');
+    assert.equal(changes[2]![1], 'all 2 health checks passed; last: health check 2 of 2 passed: fine');
+    assert.equal(t.healthy, true);
+  });
+
+  it('one check that fails too often kills the task and stops the others', async () => {
+    const a = scripted([OK]);
+    const b = scripted([BAD], { consecutiveFailures: 2 });
+    const changes: boolean[] = [];
+    let killed = '';
+    const t = new TaskHealthChecks({ checks: [a, b], startedAt: Date.now(), onChange: (h) => changes.push(h), onKill: (m) => { killed = m; } });
+    t.start();
+    await waitFor('the kill', () => killed);
+    const runs = a.calls();
+    assert.equal(killed, '2 consecutive health checks failed (check 2 of 2); last: refused');
+    assert.deepEqual(changes, [false]);
+    // A window for a run that should not happen: check 1 runs every 10 ms while alive.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(a.calls() <= runs + 1, `check 1 ran ${a.calls() - runs} more times after the kill`);
+  });
+
+  it('after an agent restart every check starts from the task\'s last health: unhealthy until all pass again', async () => {
+    const a = scripted([OK]);
+    // Check 2 answers only once the test lets it.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const b: TaskCheck = { check: check(), probe: async () => (await gate, OK) };
+    const changes: boolean[] = [];
+    const t = new TaskHealthChecks({ checks: [a, b], startedAt: Date.now(), healthy: false, onChange: (h) => changes.push(h), onKill: () => undefined });
+    t.start();
+    await waitFor('check 1 ran twice', () => a.calls() >= 2);
+    assert.deepEqual(changes, [], 'check 1 alone does not make the task healthy');
+    release();
+    await waitFor('healthy', () => changes.length === 1);
+    t.stop();
+    assert.deepEqual(changes, [true]);
+  });
+
+  it('lists health_check first, then health_checks (absent in TaskInfos journaled before it existed)', () => {
+    const one = { type: 'TCP', tcp: { port: 1 } } as HealthCheck__Output;
+    const two = { type: 'TCP', tcp: { port: 2 } } as HealthCheck__Output;
+    assert.deepEqual(taskHealthChecks({ healthCheck: one, healthChecks: [two] }), [one, two]);
+    assert.deepEqual(taskHealthChecks({ healthCheck: null }), []);
+    assert.deepEqual(taskHealthChecks({ healthCheck: null, healthChecks: [two] }), [two]);
+  });
+
+  it('caps a task\'s checks and names the entry of health_checks that is wrong', () => {
+    const tcp = (port: number): HealthCheck__Output => ({ type: 'TCP', command: null, http: null, tcp: { port }, killOnFailure: false });
+    const nine = Array.from({ length: MAX_TASK_HEALTH_CHECKS }, (_, i) => tcp(1000 + i));
+    assert.deepEqual(taskHealthCheckProblems({ healthCheck: tcp(1), healthChecks: nine }, []),
+      [`${MAX_TASK_HEALTH_CHECKS + 1} health checks (health_check and health_checks together); the limit is ${MAX_TASK_HEALTH_CHECKS}`]);
+    assert.deepEqual(taskHealthCheckProblems({ healthCheck: null, healthChecks: nine }, []), []);
+    assert.deepEqual(taskHealthCheckProblems({ healthCheck: tcp(1), healthChecks: [tcp(2), { ...tcp(0), tcp: { port: 0, portIndex: 3 } }] }, [31000]),
+      ['health_checks[1]: the TCP health check\'s port_index 3 is out of range: the task has 1 port(s) (31000)']);
+  });
+});
+
+describe('HTTPS and several checks against real servers', () => {
+  let dir: string;
+  let plain: http.Server;
+  let secure: https.Server;
+  let httpPort = 0;
+  let httpsPort = 0;
+  let closedPort = 0;
+  const listen = async (s: net.Server) => {
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return (s.address() as net.AddressInfo).port;
+  };
+  before(async () => {
+    dir = await tempDir();
+    // Signed by a CA nobody trusts, as a task's own certificate is.
+    const files = issueCertificate(createCa(dir, 'task'), dir, 'task', { commonName: 'task', ips: ['127.0.0.1'] });
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(Number(req.url!.slice(1)) || 200).end('x');
+    secure = https.createServer({ cert: readFileSync(files.tlsCert), key: readFileSync(files.tlsKey) }, handler);
+    plain = http.createServer(handler);
+    httpsPort = await listen(secure);
+    httpPort = await listen(plain);
+    const s = net.createServer();
+    closedPort = await listen(s);
+    await new Promise((r) => s.close(r));
+  });
+  after(async () => {
+    secure.close();
+    plain.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const signal = () => AbortSignal.timeout(5000);
+
+  it('HTTPS: a GET over TLS, the task\'s certificate not verified; 2xx and 3xx are healthy', async () => {
+    assert.deepEqual(await httpProbe(httpsPort, '/200', 'https')(signal()), { ok: true, detail: `GET https://127.0.0.1:${httpsPort}/200 answered 200` });
+    assert.deepEqual(await httpProbe(httpsPort, '/500', 'https')(signal()),
+      { ok: false, reason: `GET https://127.0.0.1:${httpsPort}/500 answered 500 Internal Server Error (2xx or 3xx is healthy)` });
+    const notTls = await httpProbe(httpPort, '/', 'https')(signal());
+    assert.equal(notTls.ok, false, 'a plain HTTP server fails an HTTPS check');
+  });
+
+  /** The task's checks from wire specs, against the servers above. */
+  const checksOf = (specs: Partial<HealthCheck__Output>[]) => taskChecks(
+    specs.map((o) => ({ type: 'HTTP', command: null, http: null, tcp: null, killOnFailure: false, delaySeconds: 0, intervalSeconds: 0.1, gracePeriodSeconds: 0, ...o })),
+    [httpPort, httpsPort, closedPort], { sandbox: dir, environment: {} },
+  )!;
+  const http0 = { http: { port: 0, portIndex: 0, path: '/', scheme: '' } };
+  const https1 = { http: { port: 0, portIndex: 1, path: '/204', scheme: 'https' } };
+  const tcpClosed = { type: 'TCP' as const, tcp: { port: 0, portIndex: 2 } };
+
+  it('HTTP, HTTPS and TCP checks that all pass make the task healthy', async () => {
+    const changes: [boolean, string][] = [];
+    const t = new TaskHealthChecks({ checks: checksOf([http0, https1, { type: 'TCP', tcp: { port: 0, portIndex: 1 } }]), startedAt: Date.now(),
+      onChange: (h, m) => changes.push([h, m]), onKill: () => assert.fail('no kill') });
+    t.start();
+    await waitFor('healthy', () => changes.length);
+    t.stop();
+    assert.equal(changes[0]![0], true);
+    assert.match(changes[0]![1], /^all 3 health checks passed; last: health check [123] of 3 passed: /);
+  });
+
+  it('one failing check makes the task unhealthy, and with kill_on_failure kills it', async () => {
+    const changes: [boolean, string][] = [];
+    let killed = '';
+    const t = new TaskHealthChecks({
+      checks: checksOf([http0, https1, { ...tcpClosed, consecutiveFailures: 2, killOnFailure: true }]), startedAt: Date.now(),
+      onChange: (h, m) => changes.push([h, m]), onKill: (m) => { killed = m; },
+    });
+    t.start();
+    await waitFor('the kill', () => killed);
+    assert.deepEqual(changes.map((c) => c[0]), [false], 'never healthy: check 3 never passed');
+    assert.match(changes[0]![1], new RegExp(`^health check 3 of 3 failed \\(1 of 2 in a row\\): TCP connect to 127\\.0\\.0\\.1:${closedPort}: connection refused`));
+    assert.match(killed, /^2 consecutive health checks failed \(check 3 of 3\); last: TCP connect .*connection refused/);
   });
 });

@@ -189,6 +189,11 @@ describe('services app spec: refusals name the field', () => {
     assert.match(at(errors, '/healthChecks/0/protocl'), /unknown field/);
   });
 
+  it('more health checks than a task may carry are refused, naming the limit', () => {
+    const errors = refused({ ...minimal, healthChecks: Array.from({ length: 9 }, () => ({ protocol: 'TCP' })) });
+    assert.match(at(errors, '/healthChecks'), /8/);
+  });
+
   it('status fields a GET adds are named as such when sent back', () => {
     assert.match(at(refused({ ...minimal, tasksRunning: 2, versionInfo: {} }), '/tasksRunning'), /GET \/v2\/apps adds/);
   });

@@ -48,10 +48,26 @@ test("a launched task gets Marathon's environment with its host ports, and the a
   assert.equal(env.MESOS_TASK_ID, 'web.v1.0.1');
   assert.equal(env.MODE, 'x');
   assert.equal(task.command!.value, 'run');
-  assert.deepEqual(task.healthCheck, {
+  assert.deepEqual(task.healthChecks, [{
     type: 'HTTP', http: { port: 0, portIndex: 0, path: '/' },
     delaySeconds: 15, intervalSeconds: 60, timeoutSeconds: 20, gracePeriodSeconds: 300, consecutiveFailures: 3, killOnFailure: true,
-  }, "Marathon's defaults");
+  }], "Marathon's defaults");
+  assert.equal(task.healthCheck, undefined);
+});
+
+test('a launched task carries every health check of its app, HTTPS and MESOS_HTTPS as HTTPS GETs', () => {
+  const a = app({
+    id: '/web', portDefinitions: [{ port: 10000 }, { port: 10001 }],
+    healthChecks: [{ protocol: 'HTTP' }, { protocol: 'HTTPS', portIndex: 1, path: '/health' }, { protocol: 'MESOS_HTTPS' }, { protocol: 'TCP', portIndex: 1 }],
+  });
+  const task = finishTask(a, 'v1', { taskId: 'web.v1.0.1', command: { value: 'run', environment: { PORT0: '31005', PORT1: '31006' } } }, 'h1');
+  assert.deepEqual(task.healthChecks!.map((h) => [h.type, h.http ?? h.tcp]), [
+    ['HTTP', { port: 0, portIndex: 0, path: '/' }],
+    ['HTTP', { port: 0, portIndex: 1, path: '/health', scheme: 'https' }],
+    ['HTTP', { port: 0, portIndex: 0, path: '/', scheme: 'https' }],
+    ['TCP', { port: 0, portIndex: 1 }],
+  ]);
+  assert.equal(finishTask(app({ id: '/none' }), 'v1', { taskId: 'none.v1.0.1', command: { value: 'run' } }, 'h1').healthChecks, undefined);
 });
 
 test('health checks: TCP and MESOS_TCP by port, COMMAND by shell, a fixed port kept, 0 failures never kills', () => {

@@ -6,6 +6,7 @@ export interface _mezzanine_v1_HealthCheck_HTTP {
   'port'?: (number);
   'portIndex'?: (number);
   'path'?: (string);
+  'scheme'?: (string);
   '_portIndex'?: "portIndex";
 }
 
@@ -13,6 +14,7 @@ export interface _mezzanine_v1_HealthCheck_HTTP__Output {
   'port': (number);
   'portIndex'?: (number);
   'path': (string);
+  'scheme': (string);
   '_portIndex'?: "portIndex";
 }
 

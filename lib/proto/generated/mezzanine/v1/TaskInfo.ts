@@ -13,6 +13,7 @@ export interface TaskInfo {
   'labels'?: ({[key: string]: string});
   'killGraceSeconds'?: (number | string);
   'healthCheck'?: (_mezzanine_v1_HealthCheck | null);
+  'healthChecks'?: (_mezzanine_v1_HealthCheck)[];
 }
 
 export interface TaskInfo__Output {
@@ -24,4 +25,5 @@ export interface TaskInfo__Output {
   'labels': ({[key: string]: string});
   'killGraceSeconds': (number);
   'healthCheck': (_mezzanine_v1_HealthCheck__Output | null);
+  'healthChecks': (_mezzanine_v1_HealthCheck__Output)[];
 }
