@@ -23,6 +23,7 @@ import { parentGroup, resolveAppId, resolveGroupId } from './app-id';
 import { escape } from './app-rules';
 import { parseApp } from './app-spec';
 import type { App, FieldErrors } from './app-schema';
+import { findCycle } from './deployments/index';
 
 /** Apps one body may carry, over all its groups (a deployment and its store writes stay bounded). */
 export const MAX_GROUP_APPS = 100;
@@ -210,7 +211,7 @@ export function groupChange(group: GroupSpec, existing: readonly ExistingApp[], 
   for (const app of put) world.set(app.id, app.dependencies);
 
   for (const { app, path } of given) {
-    const cycle = findCycle(world, app.id);
+    const cycle = findCycle((id) => world.get(id), [app.id]);
     if (cycle) {
       fail(`${path}/dependencies`, `dependency cycle: ${cycle.join(' → ')}`);
       break;
@@ -269,26 +270,6 @@ export function isUnder(id: string, group: string): boolean {
 function ancestors(id: string): string[] {
   const parts = id.split('/').filter(Boolean);
   return parts.slice(0, -1).map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
-}
-
-/** A cycle reachable from `from`, as the path that closes it (`/a → /b → /a`). */
-function findCycle(world: ReadonlyMap<string, readonly string[]>, from: string): string[] | undefined {
-  const done = new Set<string>();
-  const path: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    const at = path.indexOf(id);
-    if (at >= 0) return [...path.slice(at), id];
-    if (done.has(id) || !world.has(id)) return undefined;
-    path.push(id);
-    for (const dep of world.get(id) ?? []) {
-      const cycle = visit(dep);
-      if (cycle) return cycle;
-    }
-    path.pop();
-    done.add(id);
-    return undefined;
-  };
-  return visit(from);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

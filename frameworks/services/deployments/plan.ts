@@ -59,7 +59,7 @@ export function planDeployment(current: readonly DeployedApp[], target: readonly
   }
   for (const id of remove) kinds.set(id, 'StopApplication');
 
-  const cycle = findCycle(world, [...kinds.keys()]);
+  const cycle = findCycle((id) => (world.has(id) ? (world.get(id)!.dependencies ?? []) : undefined), [...kinds.keys()]);
   if (cycle) return { kind: 'invalid', message: `dependency cycle: ${cycle.join(' → ')}` };
 
   const affected = [...kinds.keys()].sort();
@@ -152,16 +152,21 @@ function stepsOf(kinds: ReadonlyMap<string, ActionKind>, world: ReadonlyMap<stri
   return steps;
 }
 
-/** A dependency cycle reachable from `from`, as the path that closes it (`/a → /b → /a`), or undefined. */
-function findCycle(world: ReadonlyMap<string, DeployedApp>, from: readonly string[]): string[] | undefined {
+/**
+ * A dependency cycle reachable from `from`, as the path that closes it
+ * (`/a → /b → /a`), or undefined. `dependsOn(id)` gives an id's edges, or
+ * undefined for an id outside the world (which ends the path there).
+ */
+export function findCycle(dependsOn: (id: string) => readonly string[] | undefined, from: readonly string[]): string[] | undefined {
   const done = new Set<string>();
   const path: string[] = [];
   const visit = (id: string): string[] | undefined => {
     const at = path.indexOf(id);
     if (at >= 0) return [...path.slice(at), id];
-    if (done.has(id) || !world.has(id)) return undefined;
+    const deps = done.has(id) ? undefined : dependsOn(id);
+    if (!deps) return undefined;
     path.push(id);
-    for (const dep of world.get(id)?.dependencies ?? []) {
+    for (const dep of deps) {
       const cycle = visit(dep);
       if (cycle) return cycle;
     }
