@@ -144,6 +144,8 @@ export class ServicesScheduler {
       this.#round([]);
     });
     framework.on('offers', (offers) => this.#round(offers));
+    // Offers that came while we reconciled were declined for want of a listener, under the master's 5 s filter: lift it.
+    framework.revive();
     const timer = setInterval(() => this.#round([]), TICK_MS);
     signal.addEventListener('abort', () => clearInterval(timer));
     this.#log.info(`leading: ${this.#apps.size} apps, ${this.#deployer.running().length} deployments running, ${live.length} live tasks`);
