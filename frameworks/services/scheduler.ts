@@ -144,7 +144,8 @@ export class ServicesScheduler {
       this.#round([]);
     });
     framework.on('offers', (offers) => this.#round(offers));
-    // Offers that came while we reconciled were declined for want of a listener, under the master's 5 s filter: lift it.
+    // Offers flow from here, whatever came before: the master keeps a previous leader's suppression across our
+    // re-subscription, and offers that came while we reconciled were declined (no listener yet) under its 5 s filter.
     framework.revive();
     const timer = setInterval(() => this.#round([]), TICK_MS);
     signal.addEventListener('abort', () => clearInterval(timer));

@@ -5,7 +5,9 @@
  * one; and a leader killed -9 mid-deployment is replaced — by the restarted
  * instance on the embedded store, by the standby on etcd — which finishes
  * the deployment without launching any task twice (each task appends its id
- * to a marker file when it starts).
+ * to a marker file when it starts). And an idle framework, whose offers the
+ * master keeps suppressed across a re-subscription, still replaces a task
+ * killed while it was down once restarted.
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../../lib/etcd-process';
-import { Cluster, waitFor, type Proc } from '../harness';
+import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListFrameworksResponse';
+import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
+import { Cluster, op, waitFor, type Proc } from '../harness';
 import { requireEtcd, startTestEtcd, type TestEtcd } from '../etcd';
 
 /** An HTTP server on $PORT0 answering $VERSION, one request per connection (HTTP/1.0), after $SLOW_START seconds. */
@@ -272,6 +276,31 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
         await leads();
       },
     });
+  });
+
+  test('a task killed while mezz-services is down is replaced by the restarted instance, though the idle framework had suppressed its offers', async () => {
+    const operator = c.operator(master.address);
+    const framework = async () => (await op<object, ListFrameworksResponse__Output>(operator, 'listFrameworks', {})).frameworks[0]!;
+    await waitFor('the idle framework to suppress its offers', async () => (await framework()).suppressed, 30_000, 250);
+    const running = (await byVersion(call, '/zdt')).tasks;
+    assert.equal(running.length, 3);
+    const victim = running[0]!.id;
+
+    await services.kill9();
+    await op(operator, 'KillTask', { taskId: victim });
+    await waitFor(`${victim} killed`, async () => {
+      const tasks = (await op<object, ListTasksResponse__Output>(operator, 'ListTasks', {})).tasks;
+      return !tasks.some((t) => t.id === victim && t.state === 'TASK_RUNNING');
+    }, 30_000, 250);
+    services = await startServices();
+    await leads();
+
+    const replaced = await waitFor('the killed task replaced', async () => {
+      const seen = await byVersion(call, '/zdt');
+      return seen.tasks.length === 3 && !seen.tasks.some((t) => t.id === victim) && seen.tasks.every((t) => t.state === 'TASK_RUNNING') ? seen : undefined;
+    }, 30_000, 250);
+    const ids = replaced.tasks.map((t) => t.id);
+    for (const t of running.slice(1)) assert.ok(ids.includes(t.id), `${t.id} ran on: ${ids.join(', ')}`);
   });
 });
 
