@@ -161,6 +161,7 @@ async function killedMidDeployment(c: Cluster, t: TestContext, o: { call: Call; 
   for (const t of final.tasks) assert.ok(distinct.has(t.id), `${t.id} noted its start`);
   for (const t of partway.tasks) assert.ok(distinct.has(t.id), `${t.id} (seen before the kill) noted its start`);
   assert.equal(distinct.size, 6, `three v1 and three v2 tasks started, no instance twice: ${lines.join(', ')}`);
+  await waitFor('the new leader\'s service proxy to answer v2', async () => (await getOnce(servicePort)) === 'v2', 30_000, 250);
 }
 
 describe('deployments on a master, an agent and one mezz-services (embedded store)', () => {
@@ -168,6 +169,8 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
   let master: Proc;
   let services: Proc;
   let markers: string;
+  /** The service port of /zdt, which the last test finds served again after a restart. */
+  let zdtPort: number;
   const call = client(() => `http://${services.address}`);
   const startServices = () => c.spawn('services', 'mezz-services.mjs', [
     '--master', master.address, '--host', '127.0.0.1', '--port', '0', '--data-dir', path.join(c.dir, 'services'),
@@ -186,7 +189,7 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
   });
 
   test('zero downtime: a 3-instance app updated v1 → v2 behind the service proxy answers every request, and then only v2', async (t) => {
-    const servicePort = await freePort();
+    const servicePort = (zdtPort = await freePort());
     const v1 = await created(call, serverApp(c, { id: '/zdt', instances: 3, version: 'v1', servicePort, marker: path.join(markers, 'zdt') }));
     await waitFor('the proxy to answer v1', async () => (await getOnce(servicePort)) === 'v1', 30_000, 100);
 
@@ -301,6 +304,7 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
     }, 30_000, 250);
     const ids = replaced.tasks.map((t) => t.id);
     for (const t of running.slice(1)) assert.ok(ids.includes(t.id), `${t.id} ran on: ${ids.join(', ')}`);
+    await waitFor('the restarted leader\'s service proxy to answer v2', async () => (await getOnce(zdtPort)) === 'v2', 30_000, 250);
   });
 });
 
