@@ -232,7 +232,7 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
     assert.ok(tasks.every((t) => t.version !== v1), `no v1 task left: ${JSON.stringify(tasks)}`);
   });
 
-  test('a version that never turns healthy fails at its deadline, is rolled back, and the old tasks run on', async () => {
+  test('a version that never turns healthy fails at its deadline and is rolled back, stored across a restart; the old tasks run on', async () => {
     const servicePort = await freePort();
     const marker = path.join(markers, 'rb');
     const spec = serverApp(c, { id: '/rb', instances: 2, version: 'v1', servicePort, marker });
@@ -269,6 +269,18 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
     assert.deepEqual(tasks.map((t) => t.id).sort(), before, 'the old tasks ran on, untouched');
     assert.ok(tasks.every((t) => t.version === v1 && t.state === 'TASK_RUNNING'), JSON.stringify(tasks));
     assert.equal(await getOnce(servicePort), 'v1');
+
+    // The rollback is stored, not only held: an instance restarted after kill -9 finds the old definition.
+    await services.kill9();
+    services = await startServices();
+    await leads();
+    const restored = (await call('GET', '/v2/apps/rb')).body.app;
+    assert.deepEqual([restored.cmd, restored.versionInfo.lastConfigChangeAt, restored.deployments], [spec.cmd, v1, []]);
+    const reconciled = await waitFor('the old tasks reconciled as running', async () => {
+      const seen = await byVersion(call, '/rb');
+      return seen.tasks.length === 2 && seen.tasks.every((t) => t.state === 'TASK_RUNNING') ? seen.tasks : undefined;
+    }, 30_000, 250);
+    assert.deepEqual(reconciled.map((t) => t.id).sort(), before);
   });
 
   test('kill -9 of mezz-services mid-deployment: the restarted instance finishes it and launches no task twice', async (t) => {
