@@ -46,7 +46,11 @@ export class ConstraintError extends Error {
   override name = 'ConstraintError';
 }
 
-/** `launchOperations` was given tasks it cannot put in one ACCEPT (tasks of different agents, an empty group). */
+/**
+ * `launchOperations` was given tasks it cannot put in one ACCEPT (tasks of
+ * different agents, an empty group), or a shape names a port that no task
+ * could get (not 1-65535, or twice).
+ */
 export class PlacementError extends Error {
   override name = 'PlacementError';
 }

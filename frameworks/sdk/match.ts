@@ -12,6 +12,7 @@
  * can be unit-tested with literal offers.
  */
 import type { Attribute, Attribute__Output, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
+import { PlacementError } from './errors';
 import {
   type PortRange,
   type Resources,
@@ -21,6 +22,7 @@ import {
   fromProto,
   make,
   portCount,
+  rangesContain,
   shortfall,
   subtract,
   toProto,
@@ -31,15 +33,18 @@ export type AnyOffer = Offer | Offer__Output;
 
 /**
  * The resources one task needs. Scalars as in `Resources` (mem and disk in
- * MB); `ports` is a *number* of ports, which `pack` turns into concrete port
- * numbers taken from the offer.
+ * MB). `ports` is either a *number* of ports, which `pack` picks from the
+ * offer lowest first, or the exact port numbers the task must get (a server
+ * that listens on a well-known port, Marathon's `requirePorts`): an offer
+ * without every one of them does not fit. Either way `makeTask` receives the
+ * ports in order, for PORT0, PORT1 …
  */
 export interface TaskShape {
   cpus?: number;
   mem?: number;
   disk?: number;
   gpus?: number;
-  ports?: number;
+  ports?: number | readonly number[];
 }
 
 /** The tasks to launch on one offer. */
@@ -152,14 +157,43 @@ function lack(ps: readonly Pool[], shape: TaskShape): string[] {
   for (const p of ps) for (const k of SCALARS) have[k] += p.free[k];
   const want = make({ cpus: shape.cpus ?? 0, mem: shape.mem ?? 0, disk: shape.disk ?? 0, gpus: shape.gpus ?? 0 });
   const out = shortfall(have, want);
-  const ports = ps.reduce((n, p) => n + portCount(p.free.ports), 0);
-  if (ports < (shape.ports ?? 0)) out.push(`needs ${shape.ports} ports, ${ports} available`);
+  const ranges = ps.flatMap((p) => p.free.ports);
+  const exact = exactPorts(shape);
+  if (exact) {
+    const missing = exact.filter((port) => !rangesContain(ranges, [{ begin: port, end: port }]));
+    if (missing.length) out.push(`needs port${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not offered`);
+  } else {
+    const offered = portCount(ranges);
+    const asked = portsWanted(shape);
+    if (offered < asked) out.push(`needs ${asked} ports, ${offered} available`);
+  }
   return out;
+}
+
+/**
+ * The port numbers `shape` asks for exactly, or undefined when it asks for a
+ * number of any ports. Throws PlacementError for a port that is not an
+ * integer 1-65535 or is named twice: such a task could never be launched.
+ */
+function exactPorts(shape: TaskShape): readonly number[] | undefined {
+  if (typeof shape.ports === 'number' || shape.ports === undefined) return undefined;
+  const seen = new Set<number>();
+  for (const [i, port] of shape.ports.entries()) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PlacementError(`shape.ports[${i}]: ${port} is not a port (an integer 1-65535)`);
+    if (seen.has(port)) throw new PlacementError(`shape.ports[${i}]: port ${port} is asked for twice`);
+    seen.add(port);
+  }
+  return shape.ports;
+}
+
+/** How many ports one task of `shape` takes. */
+function portsWanted(shape: TaskShape): number {
+  return typeof shape.ports === 'number' ? shape.ports : (shape.ports?.length ?? 0);
 }
 
 /** True when `shape` asks for nothing, so that it would fit any number of times. */
 function asksNothing(shape: TaskShape): boolean {
-  return SCALARS.every((k) => !((shape[k] ?? 0) > 0)) && !((shape.ports ?? 0) > 0);
+  return SCALARS.every((k) => !((shape[k] ?? 0) > 0)) && !(portsWanted(shape) > 0);
 }
 
 /** The lowest `n` ports of `ranges`. */
@@ -180,7 +214,9 @@ function take(ps: Pool[], shape: TaskShape): { resources: Resource[]; ports: num
   const resources: Resource[] = [];
   const ports: number[] = [];
   const need: Record<ScalarName, number> = { cpus: shape.cpus ?? 0, mem: shape.mem ?? 0, disk: shape.disk ?? 0, gpus: shape.gpus ?? 0 };
-  let portsNeeded = shape.ports ?? 0;
+  const exact = exactPorts(shape);
+  const exactLeft = new Set(exact);
+  let portsNeeded = exact ? 0 : portsWanted(shape);
   for (const pool of ps) {
     const taken = empty();
     for (const k of SCALARS) {
@@ -197,10 +233,16 @@ function take(ps: Pool[], shape: TaskShape): { resources: Resource[]; ports: num
       ports.push(...got);
       portsNeeded -= got.length;
     }
+    const here = [...exactLeft].filter((p) => rangesContain(pool.free.ports, [{ begin: p, end: p }]));
+    if (here.length) {
+      taken.ports = make({ ports: here.map((p) => ({ begin: p, end: p })) }).ports;
+      for (const p of here) exactLeft.delete(p);
+    }
     pool.free = subtract(pool.free, taken);
     resources.push(...toProto(taken, pool.role));
   }
-  return { resources, ports };
+  // Exact ports keep the order asked for (PORT0 is the first), whichever pool held each.
+  return { resources, ports: exact ? [...exact] : ports };
 }
 
 /**
@@ -228,9 +270,10 @@ export function buildTask(ps: Pool[], shape: TaskShape, offer: AnyOffer, index: 
  * Why each offer took no (more) tasks lands in `refused`.
  *
  * Pure and deterministic: offers are visited in the order given, ports are
- * assigned lowest first. A shape that asks for nothing fits any number of
- * times; give every task at least some cpus or mem. Throws
- * InvalidResourceError when an offer holds malformed resources.
+ * assigned lowest first (or exactly those the shape names). A shape that
+ * asks for nothing fits any number of times; give every task at least some
+ * cpus or mem. Throws InvalidResourceError when an offer holds malformed
+ * resources, PlacementError when the shape names a bad or repeated port.
  */
 export function pack(offers: readonly AnyOffer[], count: number, shape: TaskShape, makeTask: MakeTask, options: PackOptions = {}): PackResult {
   const placed: Placed[] = [...(options.placed ?? [])];

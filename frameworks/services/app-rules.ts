@@ -37,12 +37,15 @@ export function rules(app: AppUpdateInput, opts: { partial?: boolean; base?: str
   if (app.uris?.length && app.fetch?.length) fail('/uris', 'give fetch or the deprecated uris, not both');
   if (app.ports && app.portDefinitions) fail('/ports', 'give portDefinitions or the deprecated ports, not both');
 
+  if (app.acceptedResourceRoles?.length === 0) fail('/acceptedResourceRoles', "give at least one role ('*' for unreserved resources), or leave it out to accept any");
   constraintErrors(app.constraints ?? []).forEach((why, i) => fail(`/constraints/${i}`, why));
   // Rules that read several fields wait, in an update, for the merged app (mergeApp parses it whole):
   // a health check's portIndex in an update may address ports that only the stored app has.
   if (!opts.partial) {
     const ports = portList(app);
     portRules(ports, app.ports ? '/ports' : '/portDefinitions', fail);
+    if (app.requirePorts) requirePortsRules(app, ports, fail);
+    roleRules(app, fail);
     healthCheckRules(app, ports, fail);
     readinessRules(app, ports, fail);
     checkRules(app, ports, fail);
@@ -84,6 +87,30 @@ function portRules(ports: PortDefinitionSpec[], at: string, fail: Fail): void {
       if (numbers.has(p.port)) fail(`${at}/${i}/port`, `port ${p.port} is used twice; ports other than 0 must be unique`);
       numbers.add(p.port);
     }
+  });
+}
+
+/** requirePorts makes each port the task's host port, so none may be 0 (any port). Marathon refuses it too. */
+function requirePortsRules(app: AppUpdateInput, ports: PortDefinitionSpec[], fail: Fail): void {
+  if (!app.ports && !app.portDefinitions) {
+    fail('/requirePorts', 'requirePorts is true but no ports are given, so the app has the default port 0 (any port): give portDefinitions with port numbers');
+    return;
+  }
+  const at = app.ports ? '/ports' : '/portDefinitions';
+  ports.forEach((p, i) => {
+    if (p.port === 0) fail(`${at}/${i}/port`, 'requirePorts is true, so this port is the host port the task must get: give a port number, not 0 (any port)');
+  });
+}
+
+/**
+ * Marathon: acceptedResourceRoles may name only `*` and the app's role. Left
+ * out, the role is the framework's `--role`, which the parser does not know:
+ * an entry naming another role then only makes the app wait (reason `role`).
+ */
+function roleRules(app: AppUpdateInput, fail: Fail): void {
+  if (app.role === undefined) return;
+  app.acceptedResourceRoles?.forEach((r, i) => {
+    if (r !== '*' && r !== app.role) fail(`/acceptedResourceRoles/${i}`, `acceptedResourceRoles can only contain * and the app's role ${app.role}; got ${r}`);
   });
 }
 

@@ -25,14 +25,32 @@ export function appGroup(app: App, version: string): TaskGroup {
     version,
     count: app.instances,
     restart: 'service',
-    resources: { cpus: app.cpus, mem: app.mem, disk: app.disk, gpus: app.gpus, ports: app.portDefinitions.length },
+    resources: { cpus: app.cpus, mem: app.mem, disk: app.disk, gpus: app.gpus, ports: hostPortsWanted(app) },
     task: { command: appCommand(app), ...(app.taskKillGracePeriodSeconds ? { killGraceSeconds: app.taskKillGracePeriodSeconds } : {}) },
     ...(app.role ? { role: app.role } : {}),
+    ...offerRoles(app),
     constraints: app.constraints.map(toSdkConstraint),
     backoff: { initialSeconds: app.backoffSeconds, factor: app.backoffFactor, maxSeconds: app.maxLaunchDelaySeconds },
     killSelection: app.killSelection,
     unreachable,
   };
+}
+
+/** requirePorts: the port definitions' numbers are the host ports; otherwise any that many. */
+function hostPortsWanted(app: App): number | number[] {
+  return app.requirePorts ? app.portDefinitions.map((p) => p.port) : app.portDefinitions.length;
+}
+
+/**
+ * acceptedResourceRoles as the offers' roles the group takes. `*` is
+ * unreserved resources, and Mezzanine's master reserves none: every offer's
+ * resources are unreserved, so a list with `*` takes any offer (the app's
+ * `role` still applies). Without `*`, the named roles stand for resources set
+ * aside for them: offers allocated to one of those roles.
+ */
+function offerRoles(app: App): { roles?: string[] } {
+  const accepted = app.acceptedResourceRoles;
+  return accepted && !accepted.includes('*') ? { roles: accepted } : {};
 }
 
 /** The host ports pack gave the task, in order (the reconciler put them in PORT0, PORT1 …). */

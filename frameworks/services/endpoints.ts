@@ -22,7 +22,8 @@ export class ProxyEndpoints implements Endpoints {
 
   update(apps: readonly App[], tasks: readonly { task: ServiceTask; up: boolean }[]): void {
     const wanted = new Map<number, ProxyBackend[]>();
-    for (const app of apps) {
+    // An app with requirePorts runs on its service ports itself: a listener here would take the port from its task on this host.
+    for (const app of apps.filter((a) => !a.requirePorts)) {
       const up = tasks.filter((t) => t.up && t.task.group === app.id).map((t) => t.task);
       app.portDefinitions.forEach((p, i) => {
         if (!p.port) return;

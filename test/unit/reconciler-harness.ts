@@ -16,6 +16,8 @@ export interface FakeAgent {
   mem: number;
   ports?: [number, number];
   attrs?: Record<string, string>;
+  /** The offers' allocation role; `*` when left out, none (`''`) when empty. */
+  role?: string;
 }
 
 const LIVE = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_UNREACHABLE']);
@@ -37,7 +39,7 @@ export class Sim {
         if (r.agentId === `agent-${a.name}` && LIVE.has(r.state)) free = subtract(free, fromProto(this.infos.get(r.taskId)!.resources ?? []));
       }
       return {
-        id: `offer-${++this.offerSeq}`, agentId: `agent-${a.name}`, hostname: a.name, allocationRole: '*',
+        id: `offer-${++this.offerSeq}`, agentId: `agent-${a.name}`, hostname: a.name, allocationRole: a.role ?? '*',
         resources: toProto(free), attributes: Object.entries(a.attrs ?? {}).map(([name, text]) => ({ name, text })),
       };
     });

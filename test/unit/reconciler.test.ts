@@ -46,6 +46,36 @@ describe('reconciler: placement', () => {
     assert.deepEqual(reconcile({ groups: [g], tasks: [], offers: [], now: 0 }).waiting[0]?.reasons, { 'no offers': 1 });
   });
 
+  it('exact ports: each instance gets exactly them; an offer without them, or whose ports a task holds, is refused with `ports`', () => {
+    const agents = [{ name: 'a1', cpus: 4, mem: 4096, ports: [8000, 8100] as [number, number] }, { name: 'a2', cpus: 4, mem: 4096, ports: [31000, 31999] as [number, number] }];
+    const sim = new Sim(agents, [service({ count: 2, resources: { cpus: 1, mem: 128, ports: [8080, 8001] } })]);
+    const plan = sim.round();
+    assert.deepEqual(plan.launches.map((l) => l.agentId), ['agent-a1']);
+    const env = plan.launches[0]!.tasks[0]!.command?.environment;
+    assert.deepEqual([env?.PORT0, env?.PORT1, env?.PORTS], ['8080', '8001', '8080,8001']);
+    // a1 still has cpus and ports 8000-8100, but not 8080 and 8001 any more; a2 never had them.
+    assert.deepEqual(plan.waiting, [{ group: '/web', version: 'v1', instance: 1, reasons: { ports: 2 } }]);
+    sim.startAll();
+    assert.deepEqual(sim.round().waiting[0]?.reasons, { ports: 2 });
+  });
+
+  it('exact ports named twice are refused as bad input', () => {
+    const g = service({ resources: { cpus: 1, ports: [8080, 8080] } });
+    assert.throws(() => reconcile({ groups: [g], tasks: [], offers: [], now: 0 }), (e: Error) => e instanceof ReconcileInputError && /groups\[0\]\.resources\.ports/.test(e.message));
+  });
+
+  it('roles: only offers allocated to one of them are used (`*` for an offer with none); the rest refused with `role`', () => {
+    const agents = [{ name: 'a1', cpus: 1, mem: 512, role: 'prod' }, { name: 'a2', cpus: 4, mem: 4096, role: 'dev' }, { name: 'a3', cpus: 4, mem: 4096, role: '' }];
+    const plan = new Sim(agents, [service({ count: 2, roles: ['prod'] })]).round();
+    assert.deepEqual(plan.launches.map((l) => l.agentId), ['agent-a1']);
+    assert.deepEqual(plan.waiting[0]?.reasons, { cpus: 1, role: 2 });
+    const unreserved = new Sim(agents, [service({ count: 2, roles: ['*', 'prod'] })]).round();
+    assert.deepEqual(unreserved.launches.map((l) => l.agentId), ['agent-a1', 'agent-a3']);
+    // `role` and `roles` together: an offer must pass both.
+    const both = new Sim(agents, [service({ count: 1, role: 'dev', roles: ['prod'] })]).round();
+    assert.deepEqual(both.waiting[0]?.reasons, { role: 3 });
+  });
+
   it('launches carry deterministic ids, assigned ports in the env, and consume the offer', () => {
     const sim = new Sim([{ name: 'a1', cpus: 2, mem: 1024, ports: [31000, 31009] }], [service({ count: 3, resources: { cpus: 1, mem: 128, ports: 1 } })]);
     const plan = sim.round();

@@ -106,6 +106,36 @@ describe('pack', () => {
     assert.deepEqual(portsOf(1), [{ begin: 200, end: 201 }]);
   });
 
+  it('takes exactly the ports a shape names, in the order named, across ranges and roles', () => {
+    const seen: number[][] = [];
+    const o: Offer = {
+      id: 'a', agentId: 'agent-a',
+      resources: [{ name: 'cpus', scalar: 4, role: '*' }, { name: 'ports', ranges: [{ begin: 100, end: 110 }], role: '*' }, { name: 'ports', ranges: [{ begin: 8080, end: 8080 }], role: 'dev' }],
+    };
+    const got = pack([o], 2, { cpus: 1, ports: [8080, 105] }, (i, _o, ports) => {
+      seen.push(ports);
+      return { taskId: `t${i}`, command: { value: 'true' } };
+    });
+    // One task only: the second would need 8080 and 105 again, which the first holds.
+    assert.deepEqual(seen, [[8080, 105]]);
+    assert.equal(got.remaining, 1);
+    const ports = got.launches[0]!.tasks[0]!.resources!.filter((r) => r.name === 'ports');
+    assert.deepEqual(ports, [{ name: 'ports', ranges: [{ begin: 8080, end: 8080 }], role: 'dev' }, { name: 'ports', ranges: [{ begin: 105, end: 105 }], role: '*' }]);
+    assert.deepEqual(got.refused.map((r) => r.reason), ['needs ports 8080, 105, not offered']);
+  });
+
+  it('refuses an offer without every exact port, naming the missing ones', () => {
+    const got = pack([offer('a', { cpus: 4, ports: [[31000, 31999]] })], 1, { cpus: 1, ports: [31500, 80] }, makeTask);
+    assert.equal(got.remaining, 1);
+    assert.deepEqual(got.refused.map((r) => r.reason), ['needs port 80, not offered']);
+  });
+
+  it('refuses a shape naming a port twice or a non-port, before placing anything', () => {
+    const offers = [offer('a', { cpus: 4, ports: [[1, 65535]] })];
+    assert.throws(() => pack(offers, 1, { cpus: 1, ports: [80, 80] }, makeTask), { name: 'PlacementError', message: 'shape.ports[1]: port 80 is asked for twice' });
+    assert.throws(() => pack(offers, 1, { cpus: 1, ports: [70000] }, makeTask), { name: 'PlacementError', message: /shape\.ports\[0\]: 70000 is not a port/ });
+  });
+
   it('draws on reserved resources before unreserved ones, keeping their role', () => {
     const o: Offer = { id: 'a', agentId: 'agent-a', resources: [{ name: 'cpus', scalar: 2, role: '*' }, { name: 'cpus', scalar: 1, role: 'dev' }] };
     // 3 cpus / 1.5 = 2 tasks: first takes dev 1 + * 0.5, second * 1.5

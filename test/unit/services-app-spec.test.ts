@@ -278,6 +278,22 @@ describe('services app spec: refusals name the field', () => {
     assert.match(at(errors, '/readinessChecks/0/timeoutSeconds'), /less than intervalSeconds/);
   });
 
+  it('requirePorts needs every port a number: port 0, or no ports at all, is refused at its path', () => {
+    assert.match(at(refused({ ...minimal, requirePorts: true, portDefinitions: [{ port: 8080 }, { port: 0 }] }), '/portDefinitions/1/port'), /requirePorts is true.*not 0/);
+    assert.match(at(refused({ ...minimal, requirePorts: true, ports: [0] }), '/ports/0/port'), /not 0/);
+    assert.match(at(refused({ ...minimal, requirePorts: true }), '/requirePorts'), /no ports are given/);
+    assert.deepEqual(ok({ ...minimal, requirePorts: true, portDefinitions: [{ port: 8080 }] }).portDefinitions.map((p) => p.port), [8080]);
+    // In an update the rule runs on the merged app: the stored app's port 0 is refused.
+    assert.match(at(mergeApp(ok(minimal), { requirePorts: true }).errors ?? [], '/portDefinitions/0/port'), /not 0/);
+  });
+
+  it("acceptedResourceRoles: not empty, and only * and the app's role when the app names one", () => {
+    assert.match(at(refused({ ...minimal, acceptedResourceRoles: [] }), '/acceptedResourceRoles'), /at least one role/);
+    assert.match(at(refused({ ...minimal, role: 'prod', acceptedResourceRoles: ['*', 'dev'] }), '/acceptedResourceRoles/1'), /can only contain \* and the app's role prod; got dev/);
+    assert.deepEqual(ok({ ...minimal, role: 'prod', acceptedResourceRoles: ['prod', '*'] }).acceptedResourceRoles, ['prod', '*']);
+    assert.deepEqual(ok({ ...minimal, acceptedResourceRoles: ['slave_public'] }).acceptedResourceRoles, ['slave_public']);
+  });
+
   it('bad text is refused as neither JSON nor YAML; a non-object as not an app', () => {
     assert.match(at(refused('{"id": "/web", cmd: [}'), '/'), /neither JSON nor YAML/);
     assert.match(at(refused([minimal]), '/'), /JSON object/);

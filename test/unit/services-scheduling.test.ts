@@ -32,6 +32,24 @@ test('an app becomes a service group: count, resources, ports, constraints, back
   assert.deepEqual(g.unreachable, { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 }, "Marathon's default: replace at once");
 });
 
+test('requirePorts: the group asks for exactly the port definitions\' numbers, in order; otherwise only how many', () => {
+  const body = { id: '/web', portDefinitions: [{ port: 8080 }, { port: 9090, name: 'admin' }] };
+  assert.deepEqual(appGroup(app({ ...body, requirePorts: true }), 'v1').resources.ports, [8080, 9090]);
+  assert.equal(appGroup(app(body), 'v1').resources.ports, 2);
+  assert.equal(appGroup(app({ id: '/web', portDefinitions: [] }), 'v1').resources.ports, 0);
+});
+
+test('role and acceptedResourceRoles: the role as is; accepted roles only when they leave out *, since every offer is unreserved', () => {
+  const prod = appGroup(app({ id: '/web', role: 'prod', acceptedResourceRoles: ['prod'] }), 'v1');
+  assert.equal(prod.role, 'prod');
+  assert.deepEqual(prod.roles, ['prod']);
+  const any = appGroup(app({ id: '/web', role: 'prod', acceptedResourceRoles: ['*', 'prod'] }), 'v1');
+  assert.equal(any.roles, undefined);
+  const plain = appGroup(app({ id: '/web' }), 'v1');
+  assert.deepEqual([plain.role, plain.roles], [undefined, undefined]);
+  assert.deepEqual(appGroup(app({ id: '/web', acceptedResourceRoles: ['slave_public'] }), 'v1').roles, ['slave_public']);
+});
+
 test('args become one shell line, each argument quoted', () => {
   assert.equal(appCommand({ args: ['echo', "it's", '$HOME'] }), `'echo' 'it'\\''s' '$HOME'`);
   assert.equal(appCommand({ cmd: 'sleep 1' }), 'sleep 1');

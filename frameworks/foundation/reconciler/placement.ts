@@ -14,7 +14,7 @@
  * check passes here exactly when `pack` would place the task.
  */
 import type { Resource } from '../../../lib/proto';
-import { type Resources, fromProto, portCount, subtract, toProto } from '../../../lib/resources';
+import { type Resources, fromProto, portCount, rangesContain, subtract, toProto } from '../../../lib/resources';
 import { offerResources, pack, parseConstraint } from '../../sdk/index';
 import type { AnyOffer, Offer, Placed, TaskInfo, TaskShape } from '../../sdk/index';
 import type { TaskGroup } from './types';
@@ -41,22 +41,44 @@ function resourcesOf(offer: AnyOffer): Resources {
 export function checksFor(group: TaskGroup): Check[] {
   const shape = group.resources;
   const chain: Check[] = [];
-  if (group.role !== undefined) {
-    const role = group.role;
-    chain.push((offer) => ((offer.allocationRole || '*') === role ? undefined : 'role'));
-  }
+  const roleCheck = roleCheckFor(group);
+  if (roleCheck) chain.push(roleCheck);
   for (const k of SCALAR_CHECKS) {
     const want = shape[k] ?? 0;
     // 1e-9: the SDK's floating point slack, so ten 0.1-cpu tasks fit in 1 cpu.
     if (want > 0) chain.push((offer) => (resourcesOf(offer)[k] + 1e-9 >= want ? undefined : k));
   }
-  const ports = shape.ports ?? 0;
-  if (ports > 0) chain.push((offer) => (portCount(resourcesOf(offer).ports) >= ports ? undefined : 'ports'));
+  const portCheck = portCheckFor(shape);
+  if (portCheck) chain.push(portCheck);
   for (const spec of group.constraints ?? []) {
     const c = parseConstraint(spec);
     chain.push((offer, placed) => (c.check(offer, placed).ok ? undefined : `constraint ${c.label}`));
   }
   return chain;
+}
+
+/**
+ * The `role` check: the offer's allocation role (`*` when it has none) must
+ * be `group.role` when given, and one of `group.roles` when given.
+ */
+function roleCheckFor(group: TaskGroup): Check | undefined {
+  const { role, roles } = group;
+  if (role === undefined && roles === undefined) return undefined;
+  return (offer) => {
+    const of = offer.allocationRole || '*';
+    return (role === undefined || of === role) && (roles === undefined || roles.includes(of)) ? undefined : 'role';
+  };
+}
+
+/** The `ports` check: enough ports for a number of them, or every one of the exact ports named. */
+function portCheckFor(shape: TaskShape): Check | undefined {
+  const ports = shape.ports ?? 0;
+  if (typeof ports === 'number') {
+    return ports > 0 ? (offer) => (portCount(resourcesOf(offer).ports) >= ports ? undefined : 'ports') : undefined;
+  }
+  if (!ports.length) return undefined;
+  const wanted = ports.map((p) => ({ begin: p, end: p }));
+  return (offer) => (rangesContain(resourcesOf(offer).ports, wanted) ? undefined : 'ports');
 }
 
 /** Every check's refusal of `offer`; empty when the instance may go there. */

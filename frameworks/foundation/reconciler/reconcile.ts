@@ -52,7 +52,8 @@ interface GroupState {
 /**
  * Plans one round. Same input, same plan. Throws ReconcileInputError when a
  * group (id and version) is asked for twice, has a count that is not a
- * whole number ≥ 0 or a maxOverCapacity outside [0, 1], and ConstraintError
+ * whole number ≥ 0, a maxOverCapacity outside [0, 1] or exact ports that
+ * are not distinct ports, and ConstraintError
  * for a bad constraint.
  */
 export function reconcile(input: Input): Plan {
@@ -109,6 +110,10 @@ function checkGroups(groups: readonly TaskGroup[]): void {
     if (!Number.isSafeInteger(g.count) || g.count < 0) throw new ReconcileInputError(`groups[${i}].count: must be a whole number ≥ 0; got ${g.count}`);
     const over = g.maxOverCapacity;
     if (over !== undefined && !(over >= 0 && over <= 1)) throw new ReconcileInputError(`groups[${i}].maxOverCapacity: must be between 0 and 1; got ${over}`);
+    const ports = g.resources.ports;
+    if (typeof ports === 'object' && (new Set(ports).size !== ports.length || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535))) {
+      throw new ReconcileInputError(`groups[${i}].resources.ports: exact ports must be distinct integers 1-65535; got ${ports.join(', ')}`);
+    }
   });
 }
 

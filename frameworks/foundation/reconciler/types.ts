@@ -71,11 +71,22 @@ export interface TaskGroup {
   /** service: instances to keep running; batch: instances to run to completion. */
   count: number;
   restart: RestartPolicy;
-  /** Per task; `ports` is a number of ports, assigned from the offer (PORT0, PORT1 … in the env). */
+  /**
+   * Per task. `ports` is a number of ports, assigned from the offer lowest
+   * first, or the exact port numbers every task must get (Marathon's
+   * requirePorts); either way they are PORT0, PORT1 … in the env. An offer
+   * without them is refused with reason `ports`.
+   */
   resources: TaskShape;
   task: TaskTemplate;
   /** Only offers allocated to this role are used; any offer when left out. */
   role?: string;
+  /**
+   * Only offers whose allocation role (`*` when the offer has none) is one of
+   * these are used (Marathon's acceptedResourceRoles); any offer when left
+   * out. With `role` as well, an offer must pass both.
+   */
+  roles?: readonly string[];
   /** Marathon-style constraints, checked with the SDK's `parseConstraint`. */
   constraints?: readonly ConstraintSpec[];
   /** Defaults: SERVICE_BACKOFF or BATCH_BACKOFF by `restart`. */
