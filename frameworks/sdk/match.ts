@@ -11,7 +11,7 @@
  * Everything here is pure: no network, no clock, so a scheduler's placement
  * can be unit-tested with literal offers.
  */
-import type { Attribute, Attribute__Output, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
+import type { Attribute, Attribute__Output, CheckInfo, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
 import {
   type PortRange,
   type Resources,
@@ -330,6 +330,8 @@ export interface TaskSpec {
   killGraceSeconds?: number;
   /** Checks the agent runs beside the task (at most 8); it is healthy while all pass. */
   healthChecks?: HealthCheck[];
+  /** A check the agent runs beside the task and reports in `TaskStatus.checkStatus` when its result changes; it never kills nor makes unhealthy. */
+  check?: CheckInfo;
 }
 
 /** Builds a wire `TaskInfo`; resources go through `toProto`, so zero scalars are left out. */
@@ -345,5 +347,6 @@ export function taskInfo(spec: TaskSpec): TaskInfo {
     labels: spec.labels ?? {},
     killGraceSeconds: spec.killGraceSeconds ?? 0,
     ...(spec.healthChecks?.length ? { healthChecks: spec.healthChecks } : {}),
+    ...(spec.check ? { check: spec.check } : {}),
   };
 }
