@@ -748,7 +748,7 @@ export class Agent extends EventEmitter {
     }
   }
 
-  // ---------------------------------------------------------------- health checks
+  // ---------------------------------------------------------------- health checks and the check
 
   /** Starts the task's health checks and its check, those it has; `startedAt` (ms) is when its command started. */
   private startChecks(rec: TaskRecord, startedAt: number): void {
