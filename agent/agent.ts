@@ -23,11 +23,12 @@ import { DEFAULT_FOLLOW_BACKOFF, LeaderFollower } from '../lib/leader-follower';
 import { createLogger, type Logger } from '../lib/log';
 import {
   isTerminal, mezzProto,
-  type AgentInfo, type AgentTask, type Attribute, type FrameworkInfo__Output,
+  type AgentInfo, type AgentTask, type Attribute, type CheckStatusInfo, type FrameworkInfo__Output,
   type MasterMessage__Output, type TaskInfo__Output, type TaskState, type TaskStatus,
 } from '../lib/proto';
 import { format as formatResources, fromProto, portList, toProto, type Resources } from '../lib/resources';
 import { taskHealthChecks } from '../lib/health-check-spec';
+import { resolveCheck } from '../lib/check-spec';
 import { VERSION } from '../lib/version';
 import { UnknownTaskError } from './errors';
 import { createExecutor } from './executor/executor-cgroups';
@@ -36,6 +37,8 @@ import type { Executor, Limitation, TaskExit } from './executor/executor';
 import { taskEnvironment } from './executor/environment';
 import { fetchUris } from './fetcher';
 import { TaskHealthChecks, taskChecks } from './health-check-task';
+import { probeFor, type ProbeContext } from './health-check';
+import { TaskCheck } from './task-check';
 import { cleanupTasks, killGroup, killUntracked, liveGroupsOf, readRecoveredTasks, type RecoverMode, type RecoveredTask } from './recovery';
 import { filesHandlers } from './files-service';
 import type { GpuInfo } from './gpu-detect';
@@ -154,6 +157,10 @@ interface TaskRecord {
   health?: TaskHealthChecks;
   /** Last health reported (stamped on later updates). */
   healthy?: boolean;
+  /** The task's generalized check, while it runs. */
+  check?: TaskCheck;
+  /** Last check result reported (stamped on later updates). */
+  checkStatus?: CheckStatusInfo;
   /** Why the agent killed the task, for the KILLED message (e.g. its health check). */
   killMessage?: string;
   /** A limit the task passed (its disk): the agent killed it, and it ends FAILED with the limitation's reason. */
@@ -347,7 +354,10 @@ export class Agent extends EventEmitter {
     this.gc?.stop();
     this.logRotator?.stop();
     this.diskWatch?.stop();
-    for (const r of this.tasksByKey.values()) r.health?.stop();
+    for (const r of this.tasksByKey.values()) {
+      r.health?.stop();
+      r.check?.stop();
+    }
     await this.updates.settled();
     await this.journal?.close();
     const server = this.server;
@@ -548,13 +558,14 @@ export class Agent extends EventEmitter {
     };
     if (o.exitCode !== undefined) s.exitCode = o.exitCode;
     if (o.healthy !== undefined) s.healthy = o.healthy;
+    if (o.checkStatus) s.checkStatus = o.checkStatus;
     return s;
   }
 
   /** Records and queues a new status of a tracked task. */
   private update(rec: TaskRecord, o: Outcome, source: 'SOURCE_AGENT' | 'SOURCE_EXECUTOR' = 'SOURCE_EXECUTOR'): void {
     if (rec.silent) return;
-    const s = this.status(rec.frameworkId, rec.task.taskId, { healthy: rec.healthy, ...o }, source);
+    const s = this.status(rec.frameworkId, rec.task.taskId, { healthy: rec.healthy, checkStatus: rec.checkStatus, ...o }, source);
     rec.latest = s;
     this.updates.add(rec.key, s);
     this.emit('status', s);
@@ -642,7 +653,7 @@ export class Agent extends EventEmitter {
     rec.phase = 'running';
     this.log.info(`task ${task.taskId} of framework ${frameworkId} running as pid ${pid}`);
     this.update(rec, { state: 'TASK_RUNNING', reason: Reason.COMMAND_STARTED, message: `command started (pid ${pid})` });
-    this.startHealthCheck(rec, Date.now());
+    this.startChecks(rec, Date.now());
     if (rec.pendingExit) {
       const exit = rec.pendingExit;
       rec.pendingExit = undefined;
@@ -691,6 +702,7 @@ export class Agent extends EventEmitter {
     if (rec.killReason) return;
     rec.killReason = reason;
     rec.health?.stop();
+    rec.check?.stop();
     const graceMs = rec.task.killGraceSeconds > 0 ? rec.task.killGraceSeconds * 1000 : this.killGraceMs;
     const why = rec.killMessage ? `${rec.killMessage}; ` : '';
     this.update(rec, { state: 'TASK_KILLING', reason, message: `${why}SIGTERM sent to the task's processes; SIGKILL after ${graceMs} ms` });
@@ -708,6 +720,7 @@ export class Agent extends EventEmitter {
     rec.phase = 'done';
     rec.markEnded();
     rec.health?.stop();
+    rec.check?.stop();
     const outcome = rec.limitation ? outcomeOf({ ...exit, limitation: rec.limitation }) : outcomeOf(exit, rec.killReason);
     if (rec.killMessage && !rec.limitation) outcome.message = `${rec.killMessage}; ${outcome.message}`;
     this.log.info(`task ${rec.task.taskId} of framework ${rec.frameworkId}: ${outcome.state} (${outcome.message})`);
@@ -720,6 +733,7 @@ export class Agent extends EventEmitter {
     if (this.tasksByKey.get(rec.key) !== rec) return;
     this.tasksByKey.delete(rec.key);
     rec.health?.stop();
+    rec.check?.stop();
     this.updates.drop(rec.key);
     this.journal!.forget(rec.frameworkId, rec.task.taskId);
     void this.executor!.release(rec.key);
@@ -734,12 +748,11 @@ export class Agent extends EventEmitter {
     }
   }
 
-  // ---------------------------------------------------------------- health checks
+  // ---------------------------------------------------------------- health checks and the check
 
-  /** Starts the task's health checks, if it has any; `startedAt` (ms) is when its command started. */
-  private startHealthCheck(rec: TaskRecord, startedAt: number): void {
-    const specs = taskHealthChecks(rec.task);
-    if (!specs.length || !rec.sandbox || rec.health) return;
+  /** Starts the task's health checks and its check, those it has; `startedAt` (ms) is when its command started. */
+  private startChecks(rec: TaskRecord, startedAt: number): void {
+    if (!rec.sandbox) return;
     let ports: number[] = [];
     try {
       ports = portList(fromProto(rec.task.resources ?? []).ports);
@@ -749,7 +762,15 @@ export class Agent extends EventEmitter {
     const environment = taskEnvironment({
       task: rec.task, frameworkId: rec.frameworkId, agentId: this.id, sandbox: rec.sandbox, base: this.env, gpus: this.gpuList, user: rec.user,
     });
-    const checks = taskChecks(specs, ports, { sandbox: rec.sandbox, environment, user: rec.runAs });
+    const ctx: ProbeContext = { sandbox: rec.sandbox, environment, user: rec.runAs };
+    this.startHealthCheck(rec, startedAt, ports, ctx);
+    this.startCheck(rec, startedAt, ports, ctx);
+  }
+
+  private startHealthCheck(rec: TaskRecord, startedAt: number, ports: number[], ctx: ProbeContext): void {
+    const specs = taskHealthChecks(rec.task);
+    if (!specs.length || rec.health) return;
+    const checks = taskChecks(specs, ports, ctx);
     if (!checks) return; // refused at validation, before the launch
     const checker = new TaskHealthChecks({
       checks,
@@ -772,6 +793,27 @@ export class Agent extends EventEmitter {
     });
     rec.health = checker;
     checker.start();
+  }
+
+  /** Runs the task's check (task-check.ts): its result changes go out as TASK_RUNNING updates; it never kills. */
+  private startCheck(rec: TaskRecord, startedAt: number, ports: number[], ctx: ProbeContext): void {
+    if (!rec.task.check || rec.check) return;
+    const r = resolveCheck(rec.task.check, ports);
+    if (!r.ok) return; // refused at validation, before the launch
+    const check = new TaskCheck({
+      check: r.check,
+      probe: probeFor(r.check, ctx),
+      startedAt,
+      last: rec.checkStatus,
+      log: this.log,
+      onChange: (checkStatus) => {
+        if (rec.phase !== 'running' || rec.killReason) return;
+        rec.checkStatus = checkStatus;
+        this.update(rec, { state: 'TASK_RUNNING', reason: Reason.CHECK, message: `check: ${checkStatus.message}`, checkStatus });
+      },
+    });
+    rec.check = check;
+    check.start();
   }
 
   // ---------------------------------------------------------------- checkpoints and recovery
@@ -838,6 +880,7 @@ export class Agent extends EventEmitter {
       key, frameworkId: t.frameworkId, task: t.task, phase: 'done', sandbox: t.sandbox,
       latest: t.latest ?? { taskId: t.task.taskId, frameworkId: t.frameworkId, agentId: this.id, state: 'TASK_STAGING', source: 'SOURCE_AGENT', uuid: '', timestamp: Date.now() / 1000 },
       healthy: t.latest?.healthy,
+      checkStatus: t.latest?.checkStatus ?? undefined,
       ended: new Promise<void>((resolve) => { markEnded = resolve; }),
       markEnded: () => markEnded(),
     };
@@ -904,7 +947,7 @@ export class Agent extends EventEmitter {
     if (state !== 'TASK_RUNNING') {
       this.update(rec, { state: 'TASK_RUNNING', reason: Reason.AGENT_RECOVERED, message: `command running (pid ${c.pid}), found after an agent restart` });
     }
-    this.startHealthCheck(rec, c.launchedAt * 1000);
+    this.startChecks(rec, c.launchedAt * 1000);
     return { live: true, ended: rec.ended };
   }
 

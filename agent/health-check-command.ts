@@ -48,10 +48,10 @@ export function commandProbe(command: CommandInfo__Output, opts: { cwd: string; 
       // read to the end, waiting no longer than a moment for pipes held elsewhere.
       killGroup(child.pid);
       const finish = () => {
-        if (code === 0) return settle({ ok: true, detail: `${what} exited with status 0` });
+        if (code === 0) return settle({ ok: true, detail: `${what} exited with status 0`, exitCode: 0 });
         const how = signal.aborted ? (signal.reason as Error)?.message ?? 'aborted' : sig ? `was terminated by ${sig}` : `exited with status ${code}`;
         const tail = out.trim().split('\n').slice(-2).join(' / ');
-        settle({ ok: false, reason: `${what} ${how}${tail ? `: ${tail}` : ''}` });
+        settle({ ok: false, reason: `${what} ${how}${tail ? `: ${tail}` : ''}`, ...(code !== null && !signal.aborted ? { exitCode: code } : {}) });
       };
       const t = setTimeout(finish, 100);
       child.once('close', () => { clearTimeout(t); finish(); });

@@ -21,8 +21,8 @@ export function httpProbe(port: number, path: string, scheme: 'http' | 'https' =
       res.resume();
       res.destroy();
       resolve(code >= 200 && code < 400
-        ? { ok: true, detail: `GET ${url} answered ${code}` }
-        : { ok: false, reason: `GET ${url} answered ${code} ${res.statusMessage ?? ''}`.trimEnd() + ' (2xx or 3xx is healthy)' });
+        ? { ok: true, detail: `GET ${url} answered ${code}`, statusCode: code }
+        : { ok: false, reason: `GET ${url} answered ${code} ${res.statusMessage ?? ''}`.trimEnd() + ' (2xx or 3xx is healthy)', statusCode: code });
     };
     const options: http.RequestOptions = { host, port, path, agent: false, signal, headers: { 'user-agent': 'mezz-agent-health-check', connection: 'close' } };
     let req: http.ClientRequest;

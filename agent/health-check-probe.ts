@@ -4,8 +4,13 @@
  * the network errors they share.
  */
 
-/** One check's result; `detail` and `reason` go into the status message. */
-export type ProbeResult = { ok: true; detail: string } | { ok: false; reason: string };
+/**
+ * One check's result; `detail` and `reason` go into the status message.
+ * What the probe saw, when it saw something: the HTTP status code of an
+ * answer, the exit code of a command that exited (generalized checks,
+ * task-check.ts, report these whatever they are).
+ */
+export type ProbeResult = ({ ok: true; detail: string } | { ok: false; reason: string }) & { statusCode?: number; exitCode?: number };
 
 /**
  * Runs one check. Must settle soon after `signal` aborts (its reason is an
@@ -22,5 +27,24 @@ export function describeNetError(err: unknown, signal: AbortSignal): string {
     case 'ECONNRESET': return 'connection reset by the task';
     case 'EHOSTUNREACH': return 'host unreachable';
     default: return e?.message ?? String(err);
+  }
+}
+
+/**
+ * Runs `probe` once, bounded by `timeoutMs`: aborts `ac` then (its reason
+ * says how long the check was given) and settles with a failure at once,
+ * even if the probe ignores its signal. Never rejects.
+ */
+export async function runProbe(probe: Probe, timeoutMs: number, ac: AbortController): Promise<ProbeResult> {
+  const timeout = setTimeout(() => ac.abort(new Error(`no result within the ${timeoutMs / 1000} s timeout`)), timeoutMs);
+  // A probe that ignores its signal must still not stall the checker.
+  const aborted = new Promise<ProbeResult>((resolve) => ac.signal.addEventListener('abort', () =>
+    resolve({ ok: false, reason: (ac.signal.reason as Error)?.message ?? 'aborted' }), { once: true }));
+  try {
+    return await Promise.race([probe(ac.signal), aborted]);
+  } catch (err) {
+    return { ok: false, reason: (err as Error)?.message ?? String(err) };
+  } finally {
+    clearTimeout(timeout);
   }
 }

@@ -19,7 +19,7 @@ import type { Logger } from '../lib/log';
 import type { ResolvedHealthCheck } from '../lib/health-check-spec';
 import { commandProbe } from './health-check-command';
 import type { RunAs } from './users';
-import type { Probe, ProbeResult } from './health-check-probe';
+import { runProbe, type Probe, type ProbeResult } from './health-check-probe';
 import { httpProbe } from './health-check-http';
 import { tcpProbe } from './health-check-tcp';
 
@@ -78,8 +78,11 @@ export interface ProbeContext {
   user?: RunAs;
 }
 
+/** What a probe needs of a check: a health check's, or a generalized check's (check-spec.ts). */
+export type ProbeTarget = Pick<ResolvedHealthCheck, 'type' | 'command' | 'port' | 'path' | 'scheme'>;
+
 /** The probe for a resolved check. */
-export function probeFor(check: ResolvedHealthCheck, ctx: ProbeContext): Probe {
+export function probeFor(check: ProbeTarget, ctx: ProbeContext): Probe {
   switch (check.type) {
     case 'HTTP': return httpProbe(check.port!, check.path ?? '/', check.scheme);
     case 'TCP': return tcpProbe(check.port!);
@@ -143,20 +146,8 @@ export class HealthChecker {
     const { check } = this.opts;
     const ac = new AbortController();
     this.inFlight = ac;
-    const seconds = check.timeoutMs / 1000;
-    const timeout = setTimeout(() => ac.abort(new Error(`no result within the ${seconds} s timeout`)), check.timeoutMs);
-    // A probe that ignores its signal must still not stall the checker.
-    const aborted = new Promise<ProbeResult>((resolve) => ac.signal.addEventListener('abort', () =>
-      resolve({ ok: false, reason: (ac.signal.reason as Error)?.message ?? 'aborted' }), { once: true }));
-    let result: ProbeResult;
-    try {
-      result = await Promise.race([this.opts.probe(ac.signal), aborted]);
-    } catch (err) {
-      result = { ok: false, reason: (err as Error)?.message ?? String(err) };
-    } finally {
-      clearTimeout(timeout);
-      this.inFlight = undefined;
-    }
+    const result = await runProbe(this.opts.probe, check.timeoutMs, ac);
+    this.inFlight = undefined;
     if (this.stopped) return;
     const o = observe(check, this.state, result, this.now(), this.opts.startedAt, this.opts.which);
     this.state = o.state;

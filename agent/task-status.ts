@@ -2,7 +2,7 @@
  * What the agent says about a task: the reason strings it uses and the
  * mapping from how a process ended to the task's final state. Pure.
  */
-import type { TaskState } from '../lib/proto';
+import type { CheckStatusInfo, TaskState } from '../lib/proto';
 import type { TaskExit } from './executor/executor';
 
 /** Machine-readable reasons in TaskStatus.reason. */
@@ -29,6 +29,8 @@ export const Reason = {
   TASK_UNKNOWN: 'REASON_TASK_UNKNOWN',
   /** RUNNING: the task's health changed (`healthy`); KILLING or KILLED: its health check failed too often. */
   HEALTH_CHECK: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED',
+  /** RUNNING: the result of the task's (generalized) check changed (`check_status`). */
+  CHECK: 'REASON_TASK_CHECK_STATUS_UPDATED',
   /** FAILED: a URI of the command could not be fetched into the sandbox. */
   FETCHER_FAILED: 'REASON_FETCHER_FAILED',
   /** RUNNING: the agent restarted and found the task's process still running. */
@@ -46,6 +48,8 @@ export interface Outcome {
   exitCode?: number;
   /** The task's health, when a health check has reported one. */
   healthy?: boolean;
+  /** The latest result of the task's check, once it has run. */
+  checkStatus?: CheckStatusInfo;
 }
 
 function describe(exit: TaskExit): string {

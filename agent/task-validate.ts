@@ -7,6 +7,7 @@ import type { TaskInfo__Output } from '../lib/proto';
 import { fromProto, gpuIdsOf, portList } from '../lib/resources';
 import { errorMessage } from '../lib/errors';
 import { taskHealthCheckProblems } from '../lib/health-check-spec';
+import { taskCheckProblems } from '../lib/check-spec';
 import { idProblem } from './sandbox';
 
 /**
@@ -23,7 +24,8 @@ export function taskProblems(frameworkId: string, task: TaskInfo__Output, hostGp
   if (!task.command?.value) out.push('the task has no command (command.value is empty)');
   try {
     const resources = fromProto(task.resources ?? []);
-    out.push(...taskHealthCheckProblems(task, portList(resources.ports)));
+    const ports = portList(resources.ports);
+    out.push(...taskHealthCheckProblems(task, ports), ...taskCheckProblems(task, ports));
     const have = new Set(hostGpus.map((g) => g.uuid));
     const unknown = gpuIdsOf(resources).filter((g) => !have.has(g));
     if (unknown.length) {

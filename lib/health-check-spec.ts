@@ -50,14 +50,18 @@ export interface ResolvedHealthCheck {
   killOnFailure: boolean;
 }
 
-/** The port of an HTTP or TCP check: a number, or an index into `ports`; a problem otherwise. */
-function portOf(kind: string, p: { port: number; portIndex?: number } | null, ports: readonly number[]): number | string {
-  if (!p) return `a ${kind} health check needs its ${kind.toLowerCase()} settings (port or port_index)`;
-  if (p.port && p.portIndex !== undefined) return `the ${kind} health check sets both port ${p.port} and port_index ${p.portIndex}; set one`;
-  if (p.port) return p.port > 65535 ? `the ${kind} health check's port ${p.port} is not a port number (1-65535)` : p.port;
-  if (p.portIndex === undefined) return `the ${kind} health check names no port: set port, or port_index into the task's ports`;
+/**
+ * The port of an HTTP or TCP check: a number, or an index into `ports`; a
+ * problem otherwise. `noun` names the kind of check in the problem (the
+ * generalized checks of check-spec.ts share this).
+ */
+export function checkPort(kind: string, p: { port: number; portIndex?: number } | null, ports: readonly number[], noun = 'health check'): number | string {
+  if (!p) return `a ${kind} ${noun} needs its ${kind.toLowerCase()} settings (port or port_index)`;
+  if (p.port && p.portIndex !== undefined) return `the ${kind} ${noun} sets both port ${p.port} and port_index ${p.portIndex}; set one`;
+  if (p.port) return p.port > 65535 ? `the ${kind} ${noun}'s port ${p.port} is not a port number (1-65535)` : p.port;
+  if (p.portIndex === undefined) return `the ${kind} ${noun} names no port: set port, or port_index into the task's ports`;
   if (p.portIndex >= ports.length) {
-    return `the ${kind} health check's port_index ${p.portIndex} is out of range: the task has ${ports.length} port(s)` +
+    return `the ${kind} ${noun}'s port_index ${p.portIndex} is out of range: the task has ${ports.length} port(s)` +
       (ports.length ? ` (${ports.slice(0, 8).join(', ')}${ports.length > 8 ? ', …' : ''})` : '; give it a ports resource');
   }
   return ports[p.portIndex]!;
@@ -77,14 +81,31 @@ export const MIN_HEALTH_CHECK_PERIOD_SECONDS = 0.1;
  */
 export const MAX_HEALTH_CHECK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-function seconds(name: string, v: number | undefined, fallback: number, min: 'period' | 'non-negative', out: string[]): number {
+/** A duration field in seconds (`fallback` when unset), its problem pushed onto `out`; shared with check-spec.ts. */
+export function checkSeconds(name: string, v: number | undefined, fallback: number, min: 'period' | 'non-negative', out: string[], noun = 'health check'): number {
   const s = v ?? fallback;
   const least = min === 'period' ? MIN_HEALTH_CHECK_PERIOD_SECONDS : 0;
   if (!Number.isFinite(s) || s < least || s > MAX_HEALTH_CHECK_SECONDS) {
-    out.push(`health check ${name} ${Number.isFinite(s) ? s : String(s)} must be between ${least} and ${MAX_HEALTH_CHECK_SECONDS} seconds`
+    out.push(`${noun} ${name} ${Number.isFinite(s) ? s : String(s)} must be between ${least} and ${MAX_HEALTH_CHECK_SECONDS} seconds`
       + (s > MAX_HEALTH_CHECK_SECONDS ? ' (timers cannot wait longer than 2^31 ms)' : ''));
   }
   return s;
+}
+
+/** The path of an HTTP check, "/" when empty; a problem when it cannot go into a request line. */
+export function checkPath(path: string | undefined, out: string[], noun = 'health check'): string {
+  const p = path || '/';
+  if (!p.startsWith('/')) out.push(`the HTTP ${noun}'s path "${p}" must start with "/"`);
+  else if (/[\s\u0000-\u001f]/.test(p)) out.push(`the HTTP ${noun}'s path "${p}" holds a space or a control character`);
+  return p;
+}
+
+/** The scheme of an HTTP check, "http" when empty; undefined (and a problem) when neither "http" nor "https". */
+export function checkScheme(scheme: string | undefined, out: string[], noun = 'health check'): 'http' | 'https' | undefined {
+  const s = scheme || 'http';
+  if (s === 'http' || s === 'https') return s;
+  out.push(`the HTTP ${noun}'s scheme "${s.slice(0, 32)}" must be "http" or "https"`);
+  return undefined;
 }
 
 /**
@@ -97,10 +118,10 @@ export function resolveHealthCheck(check: HealthCheck__Output, ports: readonly n
   const d = HEALTH_CHECK_DEFAULTS;
   const out: ResolvedHealthCheck = {
     type: 'COMMAND',
-    delayMs: seconds('delay_seconds', check.delaySeconds, d.delaySeconds, 'non-negative', reasons) * 1000,
-    intervalMs: seconds('interval_seconds', check.intervalSeconds, d.intervalSeconds, 'period', reasons) * 1000,
-    timeoutMs: seconds('timeout_seconds', check.timeoutSeconds, d.timeoutSeconds, 'period', reasons) * 1000,
-    gracePeriodMs: seconds('grace_period_seconds', check.gracePeriodSeconds, d.gracePeriodSeconds, 'non-negative', reasons) * 1000,
+    delayMs: checkSeconds('delay_seconds', check.delaySeconds, d.delaySeconds, 'non-negative', reasons) * 1000,
+    intervalMs: checkSeconds('interval_seconds', check.intervalSeconds, d.intervalSeconds, 'period', reasons) * 1000,
+    timeoutMs: checkSeconds('timeout_seconds', check.timeoutSeconds, d.timeoutSeconds, 'period', reasons) * 1000,
+    gracePeriodMs: checkSeconds('grace_period_seconds', check.gracePeriodSeconds, d.gracePeriodSeconds, 'non-negative', reasons) * 1000,
     consecutiveFailures: check.consecutiveFailures ?? d.consecutiveFailures,
     killOnFailure: !!check.killOnFailure,
   };
@@ -113,21 +134,16 @@ export function resolveHealthCheck(check: HealthCheck__Output, ports: readonly n
       break;
     case 'HTTP': {
       out.type = 'HTTP';
-      const port = portOf('HTTP', check.http, ports);
+      const port = checkPort('HTTP', check.http, ports);
       if (typeof port === 'string') reasons.push(port);
       else out.port = port;
-      const path = check.http?.path || '/';
-      if (!path.startsWith('/')) reasons.push(`the HTTP health check's path "${path}" must start with "/"`);
-      else if (/[\s\u0000-\u001f]/.test(path)) reasons.push(`the HTTP health check's path "${path}" holds a space or a control character`);
-      out.path = path;
-      const scheme = check.http?.scheme || 'http';
-      if (scheme === 'http' || scheme === 'https') out.scheme = scheme;
-      else reasons.push(`the HTTP health check's scheme "${scheme.slice(0, 32)}" must be "http" or "https"`);
+      out.path = checkPath(check.http?.path, reasons);
+      out.scheme = checkScheme(check.http?.scheme, reasons);
       break;
     }
     case 'TCP': {
       out.type = 'TCP';
-      const port = portOf('TCP', check.tcp, ports);
+      const port = checkPort('TCP', check.tcp, ports);
       if (typeof port === 'string') reasons.push(port);
       else out.port = port;
       break;

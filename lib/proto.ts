@@ -43,6 +43,8 @@ export type { Range, Range__Output } from './proto/generated/mezzanine/v1/Range'
 export type { Attribute, Attribute__Output } from './proto/generated/mezzanine/v1/Attribute';
 export type { TaskInfo, TaskInfo__Output } from './proto/generated/mezzanine/v1/TaskInfo';
 export type { HealthCheck, HealthCheck__Output } from './proto/generated/mezzanine/v1/HealthCheck';
+export type { CheckInfo, CheckInfo__Output } from './proto/generated/mezzanine/v1/CheckInfo';
+export type { CheckStatusInfo, CheckStatusInfo__Output } from './proto/generated/mezzanine/v1/CheckStatusInfo';
 export type { TaskStatus, TaskStatus__Output } from './proto/generated/mezzanine/v1/TaskStatus';
 export type { TaskState__Output as TaskState } from './proto/generated/mezzanine/v1/TaskState';
 export type { Offer, Offer__Output } from './proto/generated/mezzanine/v1/Offer';

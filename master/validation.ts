@@ -13,6 +13,7 @@
  */
 import * as res from '../lib/resources';
 import { taskHealthCheckProblems } from '../lib/health-check-spec';
+import { taskCheckProblems } from '../lib/check-spec';
 import { idProblem, taskInfoSizeProblems } from '../lib/limits';
 import type { Operation__Output, Resource__Output, TaskInfo__Output } from '../lib/proto';
 import type { OfferRecord } from './state';
@@ -107,11 +108,12 @@ export function validateAccept(ctx: AcceptContext): AcceptVerdict {
       continue;
     }
     if (t.resources.cpus <= 0 && t.resources.mem <= 0) t.reasons.push(`task ${id} asks for no cpus and no mem; give it at least one`);
-    // Ports are checked as ranges; only health checks need them listed, and a task holds at most MAX_TASK_PORTS.
+    // Ports are checked as ranges; only checks need them listed, and a task holds at most MAX_TASK_PORTS.
     const tooManyPorts = res.taskPortsProblem(t.resources);
     if (tooManyPorts) t.reasons.push(`task ${id} ${tooManyPorts}`);
     else {
-      for (const p of taskHealthCheckProblems(t.task, res.portList(t.resources.ports))) t.reasons.push(`task ${id}: ${p}`);
+      const ports = res.portList(t.resources.ports);
+      for (const p of [...taskHealthCheckProblems(t.task, ports), ...taskCheckProblems(t.task, ports)]) t.reasons.push(`task ${id}: ${p}`);
     }
     if (t.resources.gpus > 0 && res.gpuIdsOf(remaining).length && !Number.isInteger(t.resources.gpus)) {
       t.reasons.push(`task ${id} asks for ${t.resources.gpus} gpus; GPUs are whole devices, ask for a whole number`);

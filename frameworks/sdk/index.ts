@@ -81,6 +81,8 @@ export { MAX_TASK_HEALTH_CHECKS } from '../../lib/health-check-spec';
 // The wire and resource vocabulary an author needs, so that one import suffices.
 export { isTerminal, TERMINAL_STATES } from '../../lib/proto';
 export type {
+  CheckInfo,
+  CheckStatusInfo__Output,
   CommandInfo,
   Filters,
   HealthCheck,

@@ -11,7 +11,7 @@
  * Everything here is pure: no network, no clock, so a scheduler's placement
  * can be unit-tested with literal offers.
  */
-import type { Attribute, Attribute__Output, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
+import type { Attribute, Attribute__Output, CheckInfo, CommandInfo, HealthCheck, Offer, Offer__Output, Resource, TaskInfo } from '../../lib/proto';
 import { PlacementError } from './errors';
 import {
   type PortRange,
@@ -373,6 +373,8 @@ export interface TaskSpec {
   killGraceSeconds?: number;
   /** Checks the agent runs beside the task (at most 8); it is healthy while all pass. */
   healthChecks?: HealthCheck[];
+  /** A check the agent runs beside the task and reports in `TaskStatus.checkStatus` when its result changes; it never kills nor makes unhealthy. */
+  check?: CheckInfo;
 }
 
 /** Builds a wire `TaskInfo`; resources go through `toProto`, so zero scalars are left out. */
@@ -388,5 +390,6 @@ export function taskInfo(spec: TaskSpec): TaskInfo {
     labels: spec.labels ?? {},
     killGraceSeconds: spec.killGraceSeconds ?? 0,
     ...(spec.healthChecks?.length ? { healthChecks: spec.healthChecks } : {}),
+    ...(spec.check ? { check: spec.check } : {}),
   };
 }

@@ -65,6 +65,7 @@ export function taskJson(t: ServiceTask) {
     ...(t.startedAt !== undefined ? { startedAt: new Date(t.startedAt).toISOString() } : {}),
     version: t.version,
     ...(t.healthy !== undefined && !isTerminal(t.state) ? { healthCheckResults: [{ taskId: t.taskId, alive: t.healthy }] } : {}),
+    ...(t.checkResult && !isTerminal(t.state) ? { checkResult: t.checkResult } : {}),
   };
 }
 

@@ -10,6 +10,7 @@
 import type { FrameworkState, StateOp, TaskRecord } from '../foundation/index';
 import { LimitExceededError } from '../../lib/errors';
 import type { App } from './app-schema';
+import type { CheckResult } from './app-task';
 import type { Deployment } from './deployments/index';
 
 /** An app as stored: the definition (service ports filled in) and when it last changed. */
@@ -32,9 +33,10 @@ export function configChanged(previous: App, next: App): boolean {
   return JSON.stringify({ ...previous, instances: 0 }) !== JSON.stringify({ ...next, instances: 0 });
 }
 
-/** A task record as stored: the reconciler's, plus the host ports it was given (for /v2/tasks). */
+/** A task record as stored: the reconciler's, plus the host ports it was given and its check's latest result (for /v2/tasks). */
 export interface ServiceTask extends TaskRecord {
   ports?: number[];
+  checkResult?: CheckResult;
 }
 
 /** Marathon assigns service ports from here up (its `local_port_min`). */

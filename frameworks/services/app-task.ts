@@ -1,13 +1,14 @@
 /**
  * An app as the reconciler wants it (a TaskGroup), and the finishing of each
  * TaskInfo the reconciler cut: Marathon's environment (which needs the host
- * and the host ports only known once placed) and the app's health checks.
+ * and the host ports only known once placed), the app's health checks and its
+ * `check`; and a check's result as Marathon shows it (`checkResult`).
  */
-import type { HealthCheck, TaskInfo } from '../sdk/index';
+import type { CheckInfo, CheckStatusInfo__Output, CommandInfo, HealthCheck, TaskInfo } from '../sdk/index';
 import type { TaskGroup } from '../foundation/index';
 import { toSdkConstraint } from './app-constraints';
 import { appEnvironment } from './app-env';
-import type { App, HealthCheckSpec } from './app-schema';
+import type { App, CheckSpec, HealthCheckSpec } from './app-schema';
 
 /** The shell command line of `cmd`, or of `args` quoted for sh. */
 export function appCommand(app: Pick<App, 'cmd' | 'args'>): string {
@@ -61,11 +62,16 @@ export function hostPorts(task: TaskInfo): number[] {
   return out;
 }
 
-/** `task` with Marathon's environment, the app's user and all its health checks. */
+/** `task` with Marathon's environment, the app's user, all its health checks and its check. */
 export function finishTask(app: App, version: string, task: TaskInfo, host: string): TaskInfo {
   const env = { ...(task.command?.environment ?? {}), ...appEnvironment(app, { taskId: task.taskId ?? '', version }, host, hostPorts(task)) };
   const command = { ...task.command, environment: env, ...(app.user ? { user: app.user } : {}) };
-  return { ...task, command, ...(app.healthChecks.length ? { healthChecks: app.healthChecks.map(healthCheck) } : {}) };
+  return {
+    ...task,
+    command,
+    ...(app.healthChecks.length ? { healthChecks: app.healthChecks.map(healthCheck) } : {}),
+    ...(app.check ? { check: appCheck(app.check) } : {}),
+  };
 }
 
 /**
@@ -94,5 +100,38 @@ export function healthCheck(h: HealthCheckSpec): HealthCheck {
       return { type: 'HTTP', http: { ...port, path: h.path ?? '/', scheme: 'https' }, ...timing };
     default:
       return { type: 'TCP', tcp: port, ...timing };
+  }
+}
+
+/** A fixed port, or else `portIndex` into the task's ports (0 unless given). */
+function portRef(r: { port?: number; portIndex?: number }): { port: number; portIndex?: number } {
+  return r.port !== undefined ? { port: r.port } : { port: 0, portIndex: r.portIndex ?? 0 };
+}
+
+/** A Mesos command, `{shell}` run by sh, `{argv}` as is. */
+function mesosCommand(c: { shell: string } | { argv: string[] }): CommandInfo {
+  return 'shell' in c ? { value: c.shell, shell: true } : { value: c.argv[0]!, shell: false, arguments: c.argv.slice(1) };
+}
+
+/**
+ * Marathon's app `check` as the agent's CheckInfo, run beside the task on
+ * 127.0.0.1 like the health checks; its results are only shown (`checkResult`).
+ */
+export function appCheck(c: CheckSpec): CheckInfo {
+  const timing = { delaySeconds: c.delaySeconds, intervalSeconds: c.intervalSeconds, timeoutSeconds: c.timeoutSeconds };
+  if (c.http) return { type: 'HTTP', http: { ...portRef(c.http), path: c.http.path ?? '/', ...(c.http.scheme === 'HTTPS' ? { scheme: 'https' } : {}) }, ...timing };
+  if (c.tcp) return { type: 'TCP', tcp: portRef(c.tcp), ...timing };
+  return { type: 'COMMAND', command: mesosCommand(c.exec!.command), ...timing };
+}
+
+/** Marathon's `checkResult` of a task: one of these, its value absent when the check could not complete. */
+export type CheckResult = { http: { statusCode?: number } } | { tcp: { succeeded?: boolean } } | { command: { exitCode?: number } };
+
+/** The agent's check status as Marathon's `checkResult`. */
+export function checkResult(s: CheckStatusInfo__Output): CheckResult {
+  switch (s.type) {
+    case 'HTTP': return { http: s.http?.statusCode !== undefined ? { statusCode: s.http.statusCode } : {} };
+    case 'TCP': return { tcp: s.tcp?.succeeded !== undefined ? { succeeded: s.tcp.succeeded } : {} };
+    default: return { command: s.command?.exitCode !== undefined ? { exitCode: s.command.exitCode } : {} };
   }
 }

@@ -12,7 +12,7 @@ import { reconcile, type FrameworkState, type LeaderContext, type Plan, type Sta
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
-import { appGroup, finishTask, hostPorts } from './app-task';
+import { appGroup, checkResult, finishTask, hostPorts } from './app-task';
 import {
   assignServicePorts,
   configChanged,
@@ -370,7 +370,7 @@ export class ServicesScheduler {
   }
 
   /** A status update applied to the task's record (unknown tasks are ignored: they are not ours to keep). */
-  #apply(s: Pick<TaskStatus__Output, 'taskId' | 'state' | 'healthy'> & Partial<Pick<TaskStatus__Output, 'message'>>): void {
+  #apply(s: Pick<TaskStatus__Output, 'taskId' | 'state' | 'healthy'> & Partial<Pick<TaskStatus__Output, 'message' | 'checkStatus'>>): void {
     const r = this.#tasks.get(s.taskId);
     if (!r) return;
     const now = this.#now();
@@ -382,6 +382,7 @@ export class ServicesScheduler {
       updatedAt: r.state === s.state ? r.updatedAt : now,
       ...(running && r.startedAt === undefined ? { startedAt: now } : {}),
       ...(healthy !== undefined ? { healthy } : {}),
+      ...(s.checkStatus ? { checkResult: checkResult(s.checkStatus) } : {}),
     };
     this.#tasks.set(s.taskId, next);
     if (isTerminal(s.state)) this.#killedAt.delete(s.taskId);

@@ -167,11 +167,20 @@ describe('mezz-services on a master and three agents', () => {
     assert.equal((await call('GET', '/v2/tasks')).body.tasks.length, 1);
   });
 
-  test("more of Marathon's examples run unchanged: a kill grace period with labels, and python's http.server with a check", async () => {
+  test("more of Marathon's examples run unchanged: a kill grace period with labels, and python's http.server with a check whose result GET shows", async () => {
     for (const [file, id, n] of [['foo-kill-grace.json', '/foo', 2], ['http-index-test.json', '/http-index-test', 1]] as const) {
       const r = await call('POST', '/v2/apps', readFileSync(path.join(ROOT, 'examples/services', file), 'utf8'));
       assert.equal(r.status, 201, `${file}: ${JSON.stringify(r.body)}`);
       await waitFor(`${id} running`, async () => (await app(id))?.tasksRunning === n, 60_000, 250);
+      if (id === '/http-index-test') {
+        // Its check (GET / on PORT0, first 15 s after the start) is run by the agent and shown as Marathon's checkResult.
+        const tasks = await waitFor('the check\'s first result', async () => {
+          const ts = (await call('GET', '/v2/apps/http-index-test/tasks')).body.tasks as (TaskJson & { checkResult?: { http?: { statusCode?: number } } })[];
+          return ts[0]?.checkResult ? ts : undefined;
+        }, 60_000, 250);
+        assert.equal(tasks[0]!.checkResult!.http!.statusCode, 200, JSON.stringify(tasks));
+        assert.equal(tasks[0]!.state, 'TASK_RUNNING');
+      }
       assert.equal((await call('DELETE', `/v2/apps${id}`)).status, 200);
       await waitFor(`${id} gone`, async () => !((await call('GET', '/v2/tasks')).body.tasks as TaskJson[]).some((t) => t.id.startsWith(id.slice(1))), 30_000, 250);
     }

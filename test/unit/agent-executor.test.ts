@@ -34,7 +34,7 @@ after(async () => {
 
 function taskInfo(taskId: string, command: Partial<CommandInfo__Output>, extra: Partial<TaskInfo__Output> = {}): TaskInfo__Output {
   return {
-    taskId, name: taskId, agentId: 'agent-1', resources: [], labels: {}, killGraceSeconds: 0, healthCheck: null, healthChecks: [],
+    taskId, name: taskId, agentId: 'agent-1', resources: [], labels: {}, killGraceSeconds: 0, healthCheck: null, healthChecks: [], check: null,
     command: { value: '', shell: false, arguments: [], environment: {}, uris: [], user: '', ...command },
     ...extra,
   };

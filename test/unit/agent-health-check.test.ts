@@ -141,10 +141,10 @@ describe('probes', () => {
   const signal = () => AbortSignal.timeout(5000);
 
   it('HTTP: 2xx and 3xx are healthy; 4xx, 5xx and refused connections are not', async () => {
-    assert.deepEqual(await httpProbe(port, '/200')(signal()), { ok: true, detail: `GET http://127.0.0.1:${port}/200 answered 200` });
+    assert.deepEqual(await httpProbe(port, '/200')(signal()), { ok: true, detail: `GET http://127.0.0.1:${port}/200 answered 200`, statusCode: 200 });
     assert.equal((await httpProbe(port, '/302')(signal())).ok, true);
     assert.deepEqual(await httpProbe(port, '/503')(signal()),
-      { ok: false, reason: `GET http://127.0.0.1:${port}/503 answered 503 Service Unavailable (2xx or 3xx is healthy)` });
+      { ok: false, reason: `GET http://127.0.0.1:${port}/503 answered 503 Service Unavailable (2xx or 3xx is healthy)`, statusCode: 503 });
     assert.deepEqual(await httpProbe(closedPort, '/')(signal()),
       { ok: false, reason: `GET http://127.0.0.1:${closedPort}/: connection refused (nothing listens on the port)` });
   });
@@ -163,7 +163,7 @@ describe('probes', () => {
     assert.equal(ok.ok, true, JSON.stringify(ok));
     await access(join(dir, 'here'));
     assert.deepEqual(await commandProbe(cmd('echo not ready >&2; exit 2'), { cwd: dir, env })(signal()),
-      { ok: false, reason: 'command "echo not ready >&2; exit 2" exited with status 2: not ready' });
+      { ok: false, reason: 'command "echo not ready >&2; exit 2" exited with status 2: not ready', exitCode: 2 });
   });
 
   it('COMMAND: a timeout kills the check\'s whole process group', async () => {
@@ -331,9 +331,9 @@ describe('HTTPS and several checks against real servers', () => {
   const signal = () => AbortSignal.timeout(5000);
 
   it('HTTPS: a GET over TLS, the task\'s certificate not verified; 2xx and 3xx are healthy', async () => {
-    assert.deepEqual(await httpProbe(httpsPort, '/200', 'https')(signal()), { ok: true, detail: `GET https://127.0.0.1:${httpsPort}/200 answered 200` });
+    assert.deepEqual(await httpProbe(httpsPort, '/200', 'https')(signal()), { ok: true, detail: `GET https://127.0.0.1:${httpsPort}/200 answered 200`, statusCode: 200 });
     assert.deepEqual(await httpProbe(httpsPort, '/500', 'https')(signal()),
-      { ok: false, reason: `GET https://127.0.0.1:${httpsPort}/500 answered 500 Internal Server Error (2xx or 3xx is healthy)` });
+      { ok: false, reason: `GET https://127.0.0.1:${httpsPort}/500 answered 500 Internal Server Error (2xx or 3xx is healthy)`, statusCode: 500 });
     const notTls = await httpProbe(httpPort, '/', 'https')(signal());
     assert.equal(notTls.ok, false, 'a plain HTTP server fails an HTTPS check');
   });

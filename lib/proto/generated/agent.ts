@@ -7,6 +7,8 @@ import type { AgentInfo as _mezzanine_v1_AgentInfo, AgentInfo__Output as _mezzan
 import type { AgentMessage as _mezzanine_v1_AgentMessage, AgentMessage__Output as _mezzanine_v1_AgentMessage__Output } from './mezzanine/v1/AgentMessage';
 import type { AgentTask as _mezzanine_v1_AgentTask, AgentTask__Output as _mezzanine_v1_AgentTask__Output } from './mezzanine/v1/AgentTask';
 import type { Attribute as _mezzanine_v1_Attribute, Attribute__Output as _mezzanine_v1_Attribute__Output } from './mezzanine/v1/Attribute';
+import type { CheckInfo as _mezzanine_v1_CheckInfo, CheckInfo__Output as _mezzanine_v1_CheckInfo__Output } from './mezzanine/v1/CheckInfo';
+import type { CheckStatusInfo as _mezzanine_v1_CheckStatusInfo, CheckStatusInfo__Output as _mezzanine_v1_CheckStatusInfo__Output } from './mezzanine/v1/CheckStatusInfo';
 import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from './mezzanine/v1/CommandInfo';
 import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1_Filters__Output } from './mezzanine/v1/Filters';
 import type { FrameworkInfo as _mezzanine_v1_FrameworkInfo, FrameworkInfo__Output as _mezzanine_v1_FrameworkInfo__Output } from './mezzanine/v1/FrameworkInfo';
@@ -37,6 +39,8 @@ export interface ProtoGrpcType {
       AgentMessage: MessageTypeDefinition<_mezzanine_v1_AgentMessage, _mezzanine_v1_AgentMessage__Output>
       AgentTask: MessageTypeDefinition<_mezzanine_v1_AgentTask, _mezzanine_v1_AgentTask__Output>
       Attribute: MessageTypeDefinition<_mezzanine_v1_Attribute, _mezzanine_v1_Attribute__Output>
+      CheckInfo: MessageTypeDefinition<_mezzanine_v1_CheckInfo, _mezzanine_v1_CheckInfo__Output>
+      CheckStatusInfo: MessageTypeDefinition<_mezzanine_v1_CheckStatusInfo, _mezzanine_v1_CheckStatusInfo__Output>
       CommandInfo: MessageTypeDefinition<_mezzanine_v1_CommandInfo, _mezzanine_v1_CommandInfo__Output>
       ErrorKind: EnumTypeDefinition
       Filters: MessageTypeDefinition<_mezzanine_v1_Filters, _mezzanine_v1_Filters__Output>

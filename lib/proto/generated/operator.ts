@@ -8,6 +8,8 @@ import type { AgentMessage as _mezzanine_v1_AgentMessage, AgentMessage__Output a
 import type { AgentSummary as _mezzanine_v1_AgentSummary, AgentSummary__Output as _mezzanine_v1_AgentSummary__Output } from './mezzanine/v1/AgentSummary';
 import type { AgentTask as _mezzanine_v1_AgentTask, AgentTask__Output as _mezzanine_v1_AgentTask__Output } from './mezzanine/v1/AgentTask';
 import type { Attribute as _mezzanine_v1_Attribute, Attribute__Output as _mezzanine_v1_Attribute__Output } from './mezzanine/v1/Attribute';
+import type { CheckInfo as _mezzanine_v1_CheckInfo, CheckInfo__Output as _mezzanine_v1_CheckInfo__Output } from './mezzanine/v1/CheckInfo';
+import type { CheckStatusInfo as _mezzanine_v1_CheckStatusInfo, CheckStatusInfo__Output as _mezzanine_v1_CheckStatusInfo__Output } from './mezzanine/v1/CheckStatusInfo';
 import type { ClusterState as _mezzanine_v1_ClusterState, ClusterState__Output as _mezzanine_v1_ClusterState__Output } from './mezzanine/v1/ClusterState';
 import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from './mezzanine/v1/CommandInfo';
 import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1_Filters__Output } from './mezzanine/v1/Filters';
@@ -64,6 +66,8 @@ export interface ProtoGrpcType {
       AgentSummary: MessageTypeDefinition<_mezzanine_v1_AgentSummary, _mezzanine_v1_AgentSummary__Output>
       AgentTask: MessageTypeDefinition<_mezzanine_v1_AgentTask, _mezzanine_v1_AgentTask__Output>
       Attribute: MessageTypeDefinition<_mezzanine_v1_Attribute, _mezzanine_v1_Attribute__Output>
+      CheckInfo: MessageTypeDefinition<_mezzanine_v1_CheckInfo, _mezzanine_v1_CheckInfo__Output>
+      CheckStatusInfo: MessageTypeDefinition<_mezzanine_v1_CheckStatusInfo, _mezzanine_v1_CheckStatusInfo__Output>
       ClusterState: MessageTypeDefinition<_mezzanine_v1_ClusterState, _mezzanine_v1_ClusterState__Output>
       CommandInfo: MessageTypeDefinition<_mezzanine_v1_CommandInfo, _mezzanine_v1_CommandInfo__Output>
       ErrorKind: EnumTypeDefinition

@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { Attribute as _mezzanine_v1_Attribute, Attribute__Output as _mezzanine_v1_Attribute__Output } from './mezzanine/v1/Attribute';
 import type { Call as _mezzanine_v1_Call, Call__Output as _mezzanine_v1_Call__Output } from './mezzanine/v1/Call';
+import type { CheckInfo as _mezzanine_v1_CheckInfo, CheckInfo__Output as _mezzanine_v1_CheckInfo__Output } from './mezzanine/v1/CheckInfo';
+import type { CheckStatusInfo as _mezzanine_v1_CheckStatusInfo, CheckStatusInfo__Output as _mezzanine_v1_CheckStatusInfo__Output } from './mezzanine/v1/CheckStatusInfo';
 import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from './mezzanine/v1/CommandInfo';
 import type { Event as _mezzanine_v1_Event, Event__Output as _mezzanine_v1_Event__Output } from './mezzanine/v1/Event';
 import type { Filters as _mezzanine_v1_Filters, Filters__Output as _mezzanine_v1_Filters__Output } from './mezzanine/v1/Filters';
@@ -29,6 +31,8 @@ export interface ProtoGrpcType {
     v1: {
       Attribute: MessageTypeDefinition<_mezzanine_v1_Attribute, _mezzanine_v1_Attribute__Output>
       Call: MessageTypeDefinition<_mezzanine_v1_Call, _mezzanine_v1_Call__Output>
+      CheckInfo: MessageTypeDefinition<_mezzanine_v1_CheckInfo, _mezzanine_v1_CheckInfo__Output>
+      CheckStatusInfo: MessageTypeDefinition<_mezzanine_v1_CheckStatusInfo, _mezzanine_v1_CheckStatusInfo__Output>
       CommandInfo: MessageTypeDefinition<_mezzanine_v1_CommandInfo, _mezzanine_v1_CommandInfo__Output>
       ErrorKind: EnumTypeDefinition
       Event: MessageTypeDefinition<_mezzanine_v1_Event, _mezzanine_v1_Event__Output>

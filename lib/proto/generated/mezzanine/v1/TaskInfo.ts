@@ -3,6 +3,7 @@
 import type { Resource as _mezzanine_v1_Resource, Resource__Output as _mezzanine_v1_Resource__Output } from '../../mezzanine/v1/Resource';
 import type { CommandInfo as _mezzanine_v1_CommandInfo, CommandInfo__Output as _mezzanine_v1_CommandInfo__Output } from '../../mezzanine/v1/CommandInfo';
 import type { HealthCheck as _mezzanine_v1_HealthCheck, HealthCheck__Output as _mezzanine_v1_HealthCheck__Output } from '../../mezzanine/v1/HealthCheck';
+import type { CheckInfo as _mezzanine_v1_CheckInfo, CheckInfo__Output as _mezzanine_v1_CheckInfo__Output } from '../../mezzanine/v1/CheckInfo';
 
 export interface TaskInfo {
   'taskId'?: (string);
@@ -14,6 +15,7 @@ export interface TaskInfo {
   'killGraceSeconds'?: (number | string);
   'healthCheck'?: (_mezzanine_v1_HealthCheck | null);
   'healthChecks'?: (_mezzanine_v1_HealthCheck)[];
+  'check'?: (_mezzanine_v1_CheckInfo | null);
 }
 
 export interface TaskInfo__Output {
@@ -26,4 +28,5 @@ export interface TaskInfo__Output {
   'killGraceSeconds': (number);
   'healthCheck': (_mezzanine_v1_HealthCheck__Output | null);
   'healthChecks': (_mezzanine_v1_HealthCheck__Output)[];
+  'check': (_mezzanine_v1_CheckInfo__Output | null);
 }

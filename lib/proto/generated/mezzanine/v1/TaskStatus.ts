@@ -2,6 +2,7 @@
 
 import type { TaskState as _mezzanine_v1_TaskState, TaskState__Output as _mezzanine_v1_TaskState__Output } from '../../mezzanine/v1/TaskState';
 import type { StatusSource as _mezzanine_v1_StatusSource, StatusSource__Output as _mezzanine_v1_StatusSource__Output } from '../../mezzanine/v1/StatusSource';
+import type { CheckStatusInfo as _mezzanine_v1_CheckStatusInfo, CheckStatusInfo__Output as _mezzanine_v1_CheckStatusInfo__Output } from '../../mezzanine/v1/CheckStatusInfo';
 
 export interface TaskStatus {
   'taskId'?: (string);
@@ -15,6 +16,7 @@ export interface TaskStatus {
   'exitCode'?: (number);
   'healthy'?: (boolean);
   'frameworkId'?: (string);
+  'checkStatus'?: (_mezzanine_v1_CheckStatusInfo | null);
   '_exitCode'?: "exitCode";
   '_healthy'?: "healthy";
 }
@@ -31,6 +33,7 @@ export interface TaskStatus__Output {
   'exitCode'?: (number);
   'healthy'?: (boolean);
   'frameworkId': (string);
+  'checkStatus': (_mezzanine_v1_CheckStatusInfo__Output | null);
   '_exitCode'?: "exitCode";
   '_healthy'?: "healthy";
 }
