@@ -35,6 +35,21 @@ export function appGroup(app: App, version: string): TaskGroup {
   };
 }
 
+/** Ended attempts kept per instance at least (they give the next attempt number), and at most (a bound on the records a crash loop keeps). */
+const ENDED_KEPT = { min: 3, max: 64 };
+
+/**
+ * How many of an instance's ended attempts to keep so that the reconciler,
+ * which counts failures in a row from them, sees the delay reach
+ * `maxLaunchDelaySeconds`: n failures give `backoffSeconds · backoffFactor^(n-1)`.
+ * Marathon's defaults (1 s × 1.15 up to 300 s) need 42.
+ */
+export function endedAttemptsToKeep(app: Pick<App, 'backoffSeconds' | 'backoffFactor' | 'maxLaunchDelaySeconds'> | undefined): number {
+  if (!app || app.backoffSeconds <= 0 || app.backoffFactor <= 1 || app.maxLaunchDelaySeconds <= app.backoffSeconds) return ENDED_KEPT.min;
+  const toCap = 1 + Math.ceil(Math.log(app.maxLaunchDelaySeconds / app.backoffSeconds) / Math.log(app.backoffFactor));
+  return Math.min(ENDED_KEPT.max, Math.max(ENDED_KEPT.min, toCap));
+}
+
 /** The host ports pack gave the task, in order (the reconciler put them in PORT0, PORT1 …). */
 export function hostPorts(task: TaskInfo): number[] {
   const env = task.command?.environment ?? {};

@@ -107,4 +107,41 @@ describe('mezz-services behaviour on a master and three agents over two racks', 
 
     for (const id of ['/spread', '/spread-any', '/per-rack', '/like', '/unlike']) await remove(id);
   });
+
+  test('a command that fails at once is relaunched after 1, 2, 4, 8, 8 s; the queue shows the delay; DELETE /v2/queue/{id}/delay relaunches at once', async () => {
+    const marker = path.join(c.dir, 'crash-starts');
+    /** Each attempt's start, in ms since the epoch, as the task itself wrote it. */
+    const starts = () => (existsSync(marker) ? readFileSync(marker, 'utf8').trim().split('\n').map((l) => Number(l) / 1e6) : []);
+    await create({ id: '/crash', cmd: `date +%s%N >> ${marker}; exit 1`, backoffSeconds: 1, backoffFactor: 2, maxLaunchDelaySeconds: 8 });
+
+    const expected = [1, 2, 4, 8, 8];
+    const times = await waitFor('6 attempts', () => (starts().length >= 6 ? starts() : undefined), 60_000, 100);
+    const gaps = expected.map((_, i) => (times[i + 1]! - times[i]!) / 1000);
+    const shown = `gaps ${gaps.map((g) => g.toFixed(2)).join(', ')} s`;
+    process.stderr.write(`/crash: ${shown}\n`);
+    // A launch waits for the next offer once its delay is over: declined offers come back after 1 s, at the
+    // master's next allocation (0.5 s), so each gap is its delay plus up to about 1.5 s, more on a loaded machine.
+    const lag = 1.5;
+    expected.forEach((want, i) => {
+      assert.ok(gaps[i]! >= 0.9 * want, `gap ${i + 1} is at least ${0.9 * want} s: ${shown}`);
+      assert.ok(gaps[i]! <= want + 2 * lag, `gap ${i + 1} is at most ${want + 2 * lag} s (so the 5th is capped, not 16 s): ${shown}`);
+    });
+    for (let i = 1; i < 4; i++) assert.ok(gaps[i]! > gaps[i - 1]! - lag, `the delay grows until its cap: ${shown}`);
+
+    // The 7th attempt waits 8 s: the queue says so, and a reset of the delay launches it now.
+    const entry = await waitFor('/crash delayed in the queue', async () => {
+      const e = (await queue()).find((q) => q.app.id === '/crash');
+      return e && starts().length === 6 && e.delay.timeLeftSeconds >= 5 ? e : undefined;
+    }, 15_000, 100);
+    assert.equal(entry.delay.overdue, false);
+    assert.deepEqual(entry.reasons, { backoff: 1 });
+    const resetAt = Date.now();
+    const reset = await call('DELETE', '/v2/queue/crash/delay');
+    assert.equal(reset.status, 204);
+    const seventh = await waitFor('the 7th attempt', () => starts()[6], 15_000, 50);
+    const after = (seventh - resetAt) / 1000;
+    assert.ok(after < entry.delay.timeLeftSeconds - 2, `launched ${after.toFixed(2)} s after the reset, with ${entry.delay.timeLeftSeconds} s of delay left`);
+    assert.equal((await call('DELETE', '/v2/queue/nope/delay')).status, 404);
+    await remove('/crash');
+  });
 });

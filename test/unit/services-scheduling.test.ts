@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseApp, type App } from '../../frameworks/services';
-import { appCommand, appGroup, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { appCommand, appGroup, endedAttemptsToKeep, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { backoffSeconds } from '../../frameworks/foundation/reconciler/history';
 import { assignServicePorts, configChanged, SERVICE_PORT_MIN } from '../../frameworks/services/app-store';
 import { LimitExceededError } from '../../lib/errors';
 
@@ -30,6 +31,26 @@ test('an app becomes a service group: count, resources, ports, constraints, back
   assert.deepEqual(g.backoff, { initialSeconds: 2, factor: 3, maxSeconds: 60 });
   assert.equal(g.killSelection, 'OLDEST_FIRST');
   assert.deepEqual(g.unreachable, { inactiveAfterSeconds: 0, expungeAfterSeconds: 0 }, "Marathon's default: replace at once");
+});
+
+test("an instance keeps the ended attempts its crash loop's delay needs to reach its cap, 3 to 64", () => {
+  const backoff = (a: App) => ({ initialSeconds: a.backoffSeconds, factor: a.backoffFactor, maxSeconds: a.maxLaunchDelaySeconds });
+  for (const [body, keep] of [
+    [{ backoffSeconds: 1, backoffFactor: 2, maxLaunchDelaySeconds: 8 }, 4], // 1, 2, 4, 8
+    [{}, 42], // Marathon's 1 s × 1.15 up to 300 s
+    [{ backoffSeconds: 1, backoffFactor: 1, maxLaunchDelaySeconds: 300 }, 3], // no growth: the minimum
+    [{ backoffSeconds: 10, backoffFactor: 2, maxLaunchDelaySeconds: 5 }, 3], // capped from the start
+    [{ backoffSeconds: 1, backoffFactor: 1.01, maxLaunchDelaySeconds: 3600 }, 64], // bounded
+  ] as const) {
+    const a = app({ id: '/crash', ...body });
+    const n = endedAttemptsToKeep(a);
+    assert.equal(n, keep, JSON.stringify(body));
+    if (n < 64 && a.backoffFactor > 1 && a.maxLaunchDelaySeconds > a.backoffSeconds) {
+      assert.equal(backoffSeconds(backoff(a), n), a.maxLaunchDelaySeconds, 'n failures in a row reach the cap');
+      assert.ok(backoffSeconds(backoff(a), n - 1) < a.maxLaunchDelaySeconds, 'and n - 1 do not');
+    }
+  }
+  assert.equal(endedAttemptsToKeep(undefined), 3, 'an app removed');
 });
 
 test('args become one shell line, each argument quoted', () => {
