@@ -144,4 +144,36 @@ describe('mezz-services behaviour on a master and three agents over two racks', 
     assert.equal((await call('DELETE', '/v2/queue/nope/delay')).status, 404);
     await remove('/crash');
   });
+
+  test('an unreachable agent\'s task turns TASK_UNREACHABLE, is replaced elsewhere after inactiveAfterSeconds; when the agent returns, the replacement is killed and the original kept', async () => {
+    await create({ id: '/partition', cmd: 'sleep 600', unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 30 } });
+    const [original] = await waitFor('/partition running', async () => {
+      const r = await running('/partition');
+      return r.length === 1 ? r : undefined;
+    }, 30_000, 200);
+    const agent = agents.get(original!.host)!;
+    process.kill(-agent.child.pid!, 'SIGSTOP');
+    try {
+      // The master stops hearing the agent (ping timeout 2 s): a partition-aware framework is told UNREACHABLE, not LOST.
+      const seenAt = await waitFor('the task unreachable', async () => {
+        const t = (await app('/partition'))?.tasks.find((x) => x.id === original!.id);
+        assert.notEqual(t, undefined, `the task is still known: ${JSON.stringify(await app('/partition'))}`);
+        return t!.state === 'TASK_UNREACHABLE' ? Date.now() : undefined;
+      }, 20_000, 100);
+      const replacement = await waitFor('a replacement running elsewhere', async () => (await running('/partition')).find((t) => t.id !== original!.id), 30_000, 100);
+      assert.notEqual(replacement.host, original!.host);
+      const staged = Date.parse(((await call('GET', '/v2/apps/partition/tasks')).body.tasks as { id: string; stagedAt: string }[]).find((t) => t.id === replacement.id)!.stagedAt);
+      assert.ok(staged - seenAt >= 800, `the replacement was launched ${staged - seenAt} ms after the task was seen unreachable, not before inactiveAfterSeconds (1 s)`);
+    } finally {
+      process.kill(-agent.child.pid!, 'SIGCONT');
+    }
+    // The agent re-registers and reports the original running again: one of the two must go.
+    const kept = await waitFor('one /partition task left', async () => {
+      const tasks = (await app('/partition'))!.tasks;
+      return tasks.length === 1 && tasks[0]!.state === 'TASK_RUNNING' ? tasks[0] : undefined;
+    }, 30_000, 200);
+    // The reconciler keeps the earlier attempt of two equally running ones, as Marathon's YOUNGEST_FIRST kill selection would.
+    assert.equal(kept.id, original!.id);
+    await remove('/partition');
+  });
 });
