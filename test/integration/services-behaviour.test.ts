@@ -176,4 +176,23 @@ describe('mezz-services behaviour on a master and three agents over two racks', 
     assert.equal(kept.id, original!.id);
     await remove('/partition');
   });
+
+  test('with the master killed (-9) the API answers at once, a new app is accepted and stored, and runs once the master is back on its port', async () => {
+    await master.kill9();
+    const t0 = Date.now();
+    const list = await call('GET', '/v2/apps', undefined, 3000);
+    assert.equal(list.status, 200);
+    assert.ok(Date.now() - t0 < 3000);
+    // Accepted: the deployment is stored in mezz-services' own state; launching waits for offers.
+    const posted = await call('POST', '/v2/apps', { ...SMALL, id: '/orphan', cmd: 'sleep 600' }, 5000);
+    assert.equal(posted.status, 201, JSON.stringify(posted.body));
+    assert.equal((await app('/orphan'))?.tasksRunning, 0);
+    const queued = await waitFor('/orphan waiting for offers', async () => (await queue()).find((e) => e.app.id === '/orphan'), 10_000, 200);
+    assert.deepEqual(queued.reasons, { 'no offers': 1 });
+
+    master = await startMaster(master.port);
+    const t = await waitFor('/orphan running after the master is back', async () => (await running('/orphan'))[0], 60_000, 250);
+    assert.ok(Object.keys(RACK).includes(t.host));
+    await remove('/orphan');
+  });
 });
