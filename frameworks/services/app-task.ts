@@ -50,6 +50,15 @@ export function endedAttemptsToKeep(app: Pick<App, 'backoffSeconds' | 'backoffFa
   return Math.min(ENDED_KEPT.max, Math.max(ENDED_KEPT.min, toCap));
 }
 
+/**
+ * Whether a task unreachable since `since` is expunged at `now` under its
+ * app's unreachableStrategy: as in Marathon, it is killed should it ever come back.
+ */
+export function expunged(app: Pick<App, 'unreachableStrategy'> | undefined, since: number, now: number): boolean {
+  if (!app || app.unreachableStrategy === 'disabled') return false;
+  return now - since >= app.unreachableStrategy.expungeAfterSeconds * 1000;
+}
+
 /** The host ports pack gave the task, in order (the reconciler put them in PORT0, PORT1 …). */
 export function hostPorts(task: TaskInfo): number[] {
   const env = task.command?.environment ?? {};

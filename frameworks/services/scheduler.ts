@@ -12,7 +12,7 @@ import { reconcile, type FrameworkState, type LeaderContext, type Plan, type Sta
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
-import { appGroup, endedAttemptsToKeep, finishTask, hostPorts } from './app-task';
+import { appGroup, endedAttemptsToKeep, expunged, finishTask, hostPorts } from './app-task';
 import {
   assignServicePorts,
   configChanged,
@@ -361,6 +361,8 @@ export class ServicesScheduler {
     const r = this.#tasks.get(s.taskId);
     if (!r) return;
     const now = this.#now();
+    // An expunged task that comes back stays unreachable here, so the reconciler's kill ('unreachable expunged') still applies.
+    if (r.state === 'TASK_UNREACHABLE' && !isTerminal(s.state) && expunged(this.#definition(r.group, r.version)?.app, r.updatedAt, now)) return;
     const running = s.state === 'TASK_RUNNING';
     const healthy = s.healthy !== undefined && s.healthy !== null ? s.healthy : undefined;
     const next: ServiceTask = {

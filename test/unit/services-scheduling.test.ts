@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseApp, type App } from '../../frameworks/services';
-import { appCommand, appGroup, endedAttemptsToKeep, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { appCommand, appGroup, endedAttemptsToKeep, expunged, finishTask, healthCheck } from '../../frameworks/services/app-task';
 import { backoffSeconds } from '../../frameworks/foundation/reconciler/history';
 import { assignServicePorts, configChanged, SERVICE_PORT_MIN } from '../../frameworks/services/app-store';
 import { LimitExceededError } from '../../lib/errors';
@@ -51,6 +51,15 @@ test("an instance keeps the ended attempts its crash loop's delay needs to reach
     }
   }
   assert.equal(endedAttemptsToKeep(undefined), 3, 'an app removed');
+});
+
+test('an unreachable task is expunged once unreachable for expungeAfterSeconds, never when the strategy is disabled', () => {
+  const a = app({ id: '/p', unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 30 } });
+  assert.equal(expunged(a, 1000, 30_999), false);
+  assert.equal(expunged(a, 1000, 31_000), true);
+  assert.equal(expunged(app({ id: '/p' }), 1000, 1000), true, "Marathon's default 0/0: expunged at once");
+  assert.equal(expunged(app({ id: '/p', unreachableStrategy: 'disabled' }), 0, 1e12), false);
+  assert.equal(expunged(undefined, 0, 1e12), false, 'an app removed: its tasks are killed anyway');
 });
 
 test('args become one shell line, each argument quoted', () => {
