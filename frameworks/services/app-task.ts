@@ -54,6 +54,30 @@ function offerRoles(app: App): { roles?: string[] } {
   return accepted && !accepted.includes('*') ? { roles: accepted } : {};
 }
 
+/** Ended attempts kept per instance at least (they give the next attempt number), and at most (a bound on the records a crash loop keeps). */
+const ENDED_KEPT = { min: 3, max: 64 };
+
+/**
+ * How many of an instance's ended attempts to keep so that the reconciler,
+ * which counts failures in a row from them, sees the delay reach
+ * `maxLaunchDelaySeconds`: n failures give `backoffSeconds · backoffFactor^(n-1)`.
+ * Marathon's defaults (1 s × 1.15 up to 300 s) need 42.
+ */
+export function endedAttemptsToKeep(app: Pick<App, 'backoffSeconds' | 'backoffFactor' | 'maxLaunchDelaySeconds'> | undefined): number {
+  if (!app || app.backoffSeconds <= 0 || app.backoffFactor <= 1 || app.maxLaunchDelaySeconds <= app.backoffSeconds) return ENDED_KEPT.min;
+  const toCap = 1 + Math.ceil(Math.log(app.maxLaunchDelaySeconds / app.backoffSeconds) / Math.log(app.backoffFactor));
+  return Math.min(ENDED_KEPT.max, Math.max(ENDED_KEPT.min, toCap));
+}
+
+/**
+ * Whether a task unreachable since `since` is expunged at `now` under its
+ * app's unreachableStrategy: as in Marathon, it is killed should it ever come back.
+ */
+export function expunged(app: Pick<App, 'unreachableStrategy'> | undefined, since: number, now: number): boolean {
+  if (!app || app.unreachableStrategy === 'disabled') return false;
+  return now - since >= app.unreachableStrategy.expungeAfterSeconds * 1000;
+}
+
 /** The host ports pack gave the task, in order (the reconciler put them in PORT0, PORT1 …). */
 export function hostPorts(task: TaskInfo): number[] {
   const env = task.command?.environment ?? {};

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       ...(flags.token ? { token: flags.token } : {}),
       ...(tls ? { tls: { cert: tls.files.tlsCert, key: tls.files.tlsKey, ca: tls.files.tlsCa } } : {}),
       roles: [flags.role],
+      // TASK_UNREACHABLE rather than TASK_LOST, so that each app's unreachableStrategy decides when a task is replaced.
+      capabilities: ['PARTITION_AWARE'],
       failoverTimeout: '1h',
     },
   });

@@ -12,7 +12,7 @@ import { reconcile, type FrameworkState, type LeaderContext, type Plan, type Sta
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
-import { appGroup, checkResult, finishTask, hostPorts } from './app-task';
+import { appGroup, checkResult, endedAttemptsToKeep, expunged, finishTask, hostPorts } from './app-task';
 import {
   assignServicePorts,
   configChanged,
@@ -40,8 +40,6 @@ const TICK_MS = 1000;
 const REFUSE_SECONDS = 1;
 /** A kill is repeated (it is level-triggered) at most this often per task. */
 const KILL_REPEAT_MS = 5000;
-/** Ended attempts kept per instance: they give the next attempt number and the backoff. */
-const KEEP_ENDED = 3;
 
 /** Where events go (the `/v2/events` stream): Marathon's event type and its JSON. */
 export type Publish = (eventType: string, payload: Record<string, unknown>) => void;
@@ -374,6 +372,8 @@ export class ServicesScheduler {
     const r = this.#tasks.get(s.taskId);
     if (!r) return;
     const now = this.#now();
+    // An expunged task that comes back stays unreachable here, so the reconciler's kill ('unreachable expunged') still applies.
+    if (r.state === 'TASK_UNREACHABLE' && !isTerminal(s.state) && expunged(this.#definition(r.group, r.version)?.app, r.updatedAt, now)) return;
     const running = s.state === 'TASK_RUNNING';
     const healthy = s.healthy !== undefined && s.healthy !== null ? s.healthy : undefined;
     const next: ServiceTask = {
@@ -530,8 +530,8 @@ export class ServicesScheduler {
   }
 
   /**
-   * Drops ended records of versions nobody wants any more, all but the
-   * latest KEEP_ENDED ended attempts of an instance, versions beyond
+   * Drops ended records of versions nobody wants any more, an instance's
+   * ended attempts beyond those its backoff needs (endedAttemptsToKeep), versions beyond
    * MAX_VERSIONS per app, and every version of a removed app once no
    * deployment needs it.
    */
@@ -547,7 +547,8 @@ export class ServicesScheduler {
     const dropTasks: string[] = [];
     for (const list of ended.values()) {
       const gone = !wanted(list[0]!.group, list[0]!.version);
-      list.sort((a, b) => b.attempt - a.attempt).forEach((t, i) => (gone || i >= KEEP_ENDED) && dropTasks.push(t.taskId));
+      const keep = endedAttemptsToKeep(this.#apps.get(list[0]!.group)?.app);
+      list.sort((a, b) => b.attempt - a.attempt).forEach((t, i) => (gone || i >= keep) && dropTasks.push(t.taskId));
     }
     const dropVersions: StateOp[] = [];
     for (const [id, list] of this.#versions) {

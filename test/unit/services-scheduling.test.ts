@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseApp, type App } from '../../frameworks/services';
-import { appCommand, appGroup, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { appCommand, appGroup, endedAttemptsToKeep, expunged, finishTask, healthCheck } from '../../frameworks/services/app-task';
+import { backoffSeconds } from '../../frameworks/foundation/reconciler/history';
 import { assignServicePorts, configChanged, SERVICE_PORT_MIN } from '../../frameworks/services/app-store';
 import { LimitExceededError } from '../../lib/errors';
 
@@ -48,6 +49,35 @@ test('role and acceptedResourceRoles: the role as is; accepted roles only when t
   const plain = appGroup(app({ id: '/web' }), 'v1');
   assert.deepEqual([plain.role, plain.roles], [undefined, undefined]);
   assert.deepEqual(appGroup(app({ id: '/web', acceptedResourceRoles: ['slave_public'] }), 'v1').roles, ['slave_public']);
+});
+
+test("an instance keeps the ended attempts its crash loop's delay needs to reach its cap, 3 to 64", () => {
+  const backoff = (a: App) => ({ initialSeconds: a.backoffSeconds, factor: a.backoffFactor, maxSeconds: a.maxLaunchDelaySeconds });
+  for (const [body, keep] of [
+    [{ backoffSeconds: 1, backoffFactor: 2, maxLaunchDelaySeconds: 8 }, 4], // 1, 2, 4, 8
+    [{}, 42], // Marathon's 1 s × 1.15 up to 300 s
+    [{ backoffSeconds: 1, backoffFactor: 1, maxLaunchDelaySeconds: 300 }, 3], // no growth: the minimum
+    [{ backoffSeconds: 10, backoffFactor: 2, maxLaunchDelaySeconds: 5 }, 3], // capped from the start
+    [{ backoffSeconds: 1, backoffFactor: 1.01, maxLaunchDelaySeconds: 3600 }, 64], // bounded
+  ] as const) {
+    const a = app({ id: '/crash', ...body });
+    const n = endedAttemptsToKeep(a);
+    assert.equal(n, keep, JSON.stringify(body));
+    if (n < 64 && a.backoffFactor > 1 && a.maxLaunchDelaySeconds > a.backoffSeconds) {
+      assert.equal(backoffSeconds(backoff(a), n), a.maxLaunchDelaySeconds, 'n failures in a row reach the cap');
+      assert.ok(backoffSeconds(backoff(a), n - 1) < a.maxLaunchDelaySeconds, 'and n - 1 do not');
+    }
+  }
+  assert.equal(endedAttemptsToKeep(undefined), 3, 'an app removed');
+});
+
+test('an unreachable task is expunged once unreachable for expungeAfterSeconds, never when the strategy is disabled', () => {
+  const a = app({ id: '/p', unreachableStrategy: { inactiveAfterSeconds: 1, expungeAfterSeconds: 30 } });
+  assert.equal(expunged(a, 1000, 30_999), false);
+  assert.equal(expunged(a, 1000, 31_000), true);
+  assert.equal(expunged(app({ id: '/p' }), 1000, 1000), true, "Marathon's default 0/0: expunged at once");
+  assert.equal(expunged(app({ id: '/p', unreachableStrategy: 'disabled' }), 0, 1e12), false);
+  assert.equal(expunged(undefined, 0, 1e12), false, 'an app removed: its tasks are killed anyway');
 });
 
 test('args become one shell line, each argument quoted', () => {
