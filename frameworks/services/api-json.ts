@@ -2,9 +2,9 @@
  * The services API's response bodies in Marathon's JSON shapes: apps with
  * their task counts and deployments, tasks, queue entries, deployments.
  */
-import { isTerminal } from '../sdk/index';
 import type { ServiceTask, StoredApp } from './app-store';
 import type { ServicesScheduler } from './scheduler';
+import { hasEnded } from './task-state';
 
 /** An app as GET shows it: the definition, its version info, its task counts and the deployment holding it. */
 export function appJson(scheduler: ServicesScheduler, s: StoredApp, embedTasks = false, tasks = scheduler.tasks(s.app.id)) {
@@ -64,8 +64,8 @@ export function taskJson(t: ServiceTask) {
     stagedAt: new Date(t.launchedAt).toISOString(),
     ...(t.startedAt !== undefined ? { startedAt: new Date(t.startedAt).toISOString() } : {}),
     version: t.version,
-    ...(t.healthy !== undefined && !isTerminal(t.state) ? { healthCheckResults: [{ taskId: t.taskId, alive: t.healthy }] } : {}),
-    ...(t.checkResult && !isTerminal(t.state) ? { checkResult: t.checkResult } : {}),
+    ...(t.healthy !== undefined && !hasEnded(t.state) ? { healthCheckResults: [{ taskId: t.taskId, alive: t.healthy }] } : {}),
+    ...(t.checkResult && !hasEnded(t.state) ? { checkResult: t.checkResult } : {}),
   };
 }
 

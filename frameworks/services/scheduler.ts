@@ -7,7 +7,7 @@
  * is a deployment, planned and stored before anything acts on it. Rounds
  * and changes run one at a time.
  */
-import { isTerminal, type Framework, type Offer__Output, type TaskStatus__Output } from '../sdk/index';
+import type { Framework, Offer__Output, TaskStatus__Output } from '../sdk/index';
 import { reconcile, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
@@ -32,7 +32,9 @@ import {
 } from './app-store';
 import { Deployer, deployedApp, type DeployOptions } from './deployer';
 import { deploymentJson, observeTasks, type Deployment, type DeploymentEvent } from './deployments/index';
+import { SeenValues } from './seen-values';
 import { readinessTarget, type ReadinessChecker, type ReadinessCheckResult } from './readiness';
+import { hasEnded } from './task-state';
 
 /** A round without offers runs this often, so deployments, kills, backoffs and the queue stay current. */
 const TICK_MS = 1000;
@@ -92,6 +94,8 @@ export class ServicesScheduler {
   /** Every stored definition per app, oldest first. */
   #versions = new Map<string, StoredApp[]>();
   #deployer: Deployer;
+  /** The agents offered lately: a GROUP_BY without a count spreads over the values they show. */
+  #seen: SeenValues;
   #tasks = new Map<string, ServiceTask>();
   #killedAt = new Map<string, number>();
   /** Tasks whose latest state is not stored yet. */
@@ -112,6 +116,7 @@ export class ServicesScheduler {
     this.#now = options.now ?? Date.now;
     this.#publish = options.publish ?? (() => {});
     this.#deployer = new Deployer(options.newId);
+    this.#seen = new SeenValues(this.#now);
   }
 
   /** The runner's `lead`: load the state, reconcile what a previous leader launched, then run rounds until the leadership ends. */
@@ -123,7 +128,7 @@ export class ServicesScheduler {
     this.#killedAt.clear();
     this.#draining.clear();
     this.#dirty.clear();
-    const live = [...this.#tasks.values()].filter((t) => !isTerminal(t.state));
+    const live = [...this.#tasks.values()].filter((t) => !hasEnded(t.state));
     this.#lead = { framework, state, signal };
     this.#suppressed = false;
     signal.addEventListener('abort', () => {
@@ -141,7 +146,10 @@ export class ServicesScheduler {
       this.#apply(s);
       this.#round([]);
     });
-    framework.on('offers', (offers) => this.#round(offers));
+    framework.on('offers', (offers) => {
+      this.#seen.offered(offers);
+      this.#round(offers);
+    });
     // Offers flow from here, whatever came before: the master keeps a previous leader's suppression across our
     // re-subscription, and offers that came while we reconciled were declined (no listener yet) under its 5 s filter.
     framework.revive();
@@ -179,7 +187,7 @@ export class ServicesScheduler {
 
   /** Every known task of `appId` (all apps when left out), ended ones excluded. */
   tasks(appId?: string): ServiceTask[] {
-    return [...this.#tasks.values()].filter((t) => !isTerminal(t.state) && (appId === undefined || t.group === appId));
+    return [...this.#tasks.values()].filter((t) => !hasEnded(t.state) && (appId === undefined || t.group === appId));
   }
 
   waiting(): Plan['waiting'] {
@@ -269,7 +277,7 @@ export class ServicesScheduler {
       const lead = this.#leading();
       const tasks = taskIds.map((id) => {
         const t = this.#tasks.get(id);
-        if (!t || isTerminal(t.state)) throw new NotFoundError(`Task '${id}' does not exist`);
+        if (!t || hasEnded(t.state)) throw new NotFoundError(`Task '${id}' does not exist`);
         return t;
       });
       const killing = tasks.map((t): ServiceTask => ({ ...t, state: 'TASK_KILLING', updatedAt: this.#now() }));
@@ -373,7 +381,7 @@ export class ServicesScheduler {
     if (!r) return;
     const now = this.#now();
     // An expunged task that comes back stays unreachable here, so the reconciler's kill ('unreachable expunged') still applies.
-    if (r.state === 'TASK_UNREACHABLE' && !isTerminal(s.state) && expunged(this.#definition(r.group, r.version)?.app, r.updatedAt, now)) return;
+    if (r.state === 'TASK_UNREACHABLE' && !hasEnded(s.state) && expunged(this.#definition(r.group, r.version)?.app, r.updatedAt, now)) return;
     const running = s.state === 'TASK_RUNNING';
     const healthy = s.healthy !== undefined && s.healthy !== null ? s.healthy : undefined;
     const next: ServiceTask = {
@@ -385,7 +393,7 @@ export class ServicesScheduler {
       ...(s.checkStatus ? { checkResult: checkResult(s.checkStatus) } : {}),
     };
     this.#tasks.set(s.taskId, next);
-    if (isTerminal(s.state)) this.#killedAt.delete(s.taskId);
+    if (hasEnded(s.state)) this.#killedAt.delete(s.taskId);
     const where = { appId: r.group, taskId: r.taskId, version: r.version, host: r.hostname ?? '', ports: r.ports ?? [], slaveId: r.agentId ?? '' };
     if (r.state !== s.state) this.#publish('status_update_event', { ...where, taskStatus: s.state, message: s.message ?? '' });
     if (healthy !== undefined && healthy !== r.healthy) this.#publish('health_status_changed_event', { ...where, alive: healthy });
@@ -499,7 +507,9 @@ export class ServicesScheduler {
     const group = (id: string, version: string, count: number): TaskGroup[] => {
       const s = this.#definition(id, version);
       const resetAt = this.#apps.get(id)?.delayResetAt;
-      return s && count > 0 ? [{ ...appGroup(s.app, version), count, ...(resetAt !== undefined ? { backoffResetAt: resetAt } : {}) }] : [];
+      if (!s || count === 0) return [];
+      const g = appGroup(s.app, version);
+      return [{ ...g, count, constraints: this.#seen.withGroupCounts(g.constraints ?? []), ...(resetAt !== undefined ? { backoffResetAt: resetAt } : {}) }];
     };
     return [
       ...[...this.#apps.values()].filter((s) => !desired.has(s.app.id)).flatMap((s) => group(s.app.id, s.configVersion, s.app.instances)),
@@ -540,7 +550,7 @@ export class ServicesScheduler {
     const wanted = (app: string, version: string) => this.#apps.get(app)?.configVersion === version || inUse.get(app)?.has(version) === true;
     const ended = new Map<string, ServiceTask[]>();
     for (const t of this.#tasks.values()) {
-      if (!isTerminal(t.state)) continue;
+      if (!hasEnded(t.state)) continue;
       const key = `${t.group}\u0000${t.version}\u0000${t.instance}`;
       ended.set(key, [...(ended.get(key) ?? []), t]);
     }

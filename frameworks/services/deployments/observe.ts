@@ -4,8 +4,8 @@
  * reads them. The one place that decides what "alive" means here.
  */
 import type { TaskRecord, Waiting } from '../../foundation/index';
-import { isTerminal } from '../../sdk/index';
 import type { Observed, VersionObserved } from './types';
+import { hasEnded } from '../task-state';
 
 /**
  * Counts `tasks` per app (`group`) and version: alive = not ended (staging,
@@ -19,7 +19,7 @@ export function observeTasks(tasks: readonly TaskRecord[], waiting: readonly Wai
   const out: Observed = {};
   const at = (app: string, version: string): VersionObserved => ((out[app] ??= {})[version] ??= { alive: 0, healthy: 0 });
   for (const t of tasks) {
-    if (isTerminal(t.state)) continue;
+    if (hasEnded(t.state)) continue;
     const v = at(t.group, t.version);
     v.alive++;
     if (isHealthy(t)) v.healthy++;
