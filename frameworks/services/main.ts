@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   // GET /v2/events: what the scheduler publishes (api_post_event, status_update_event, deployment_*) goes to every subscriber.
   const events = new EventBus();
   const publish = (type: string, payload: Record<string, unknown>) => events.publish(type, payload);
-  const scheduler = new ServicesScheduler({ log, newId: randomUUID, readiness, publish, ...(endpoints ? { endpoints } : {}) });
+  const scheduler = new ServicesScheduler({ log, newId: randomUUID, readiness, publish, reconcileIntervalMs: flags.reconcileInterval, ...(endpoints ? { endpoints } : {}) });
 
   // Routes and hooks go in before listening; the runner comes after, since the advertised address needs the bound port.
   let runner: FrameworkRunner | undefined;

@@ -43,6 +43,9 @@ const REFUSE_SECONDS = 1;
 /** A kill is repeated (it is level-triggered) at most this often per task. */
 const KILL_REPEAT_MS = 5000;
 
+/** Marathon's reconciliation_interval: 10 minutes. */
+export const DEFAULT_RECONCILE_MS = 600_000;
+
 /** Where events go (the `/v2/events` stream): Marathon's event type and its JSON. */
 export type Publish = (eventType: string, payload: Record<string, unknown>) => void;
 
@@ -63,6 +66,8 @@ export interface SchedulerOptions {
   /** Runs the readiness checks of apps that have them; without it every task counts as ready. */
   readiness?: ReadinessChecker;
   endpoints?: Endpoints;
+  /** How often every live task's state is asked of the master (DEFAULT_RECONCILE_MS). */
+  reconcileIntervalMs?: number;
 }
 
 /** A change asked of the apps. Every app named must exist, but those in `put`. */
@@ -89,6 +94,7 @@ export class ServicesScheduler {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #publish: Publish;
+  readonly #reconcileMs: number;
   #lead?: Leadership;
   #apps = new Map<string, StoredApp>();
   /** Every stored definition per app, oldest first. */
@@ -115,6 +121,7 @@ export class ServicesScheduler {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#publish = options.publish ?? (() => {});
+    this.#reconcileMs = options.reconcileIntervalMs ?? DEFAULT_RECONCILE_MS;
     this.#deployer = new Deployer(options.newId);
     this.#seen = new SeenValues(this.#now);
   }
@@ -136,8 +143,7 @@ export class ServicesScheduler {
       this.options.readiness?.track([]);
     });
     if (failover && live.length) {
-      const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
-      for (const s of statuses.values()) this.#apply(s);
+      await this.#reconcileWithMaster(framework);
     } else if (live.length) {
       // A new framework id: the master removed the old framework, and its tasks with it.
       for (const t of live) this.#apply({ taskId: t.taskId, state: 'TASK_LOST' });
@@ -154,10 +160,28 @@ export class ServicesScheduler {
     // re-subscription, and offers that came while we reconciled were declined (no listener yet) under its 5 s filter.
     framework.revive();
     const timer = setInterval(() => this.#round([]), TICK_MS);
-    signal.addEventListener('abort', () => clearInterval(timer));
+    // As Marathon's reconciliation_interval: a status update lost on the way would otherwise leave a task's state wrong for good.
+    const reconciling = setInterval(() => {
+      this.#reconcileWithMaster(framework).then(
+        () => this.#round([]),
+        (err) => this.#log.warn(`reconciliation with the master failed (retried in ${this.#reconcileMs / 1000} s): ${String(err)}`),
+      );
+    }, this.#reconcileMs);
+    signal.addEventListener('abort', () => {
+      clearInterval(timer);
+      clearInterval(reconciling);
+    });
     this.#log.info(`leading: ${this.#apps.size} apps, ${this.#deployer.running().length} deployments running, ${live.length} live tasks`);
     this.#round([]);
   };
+
+  /** Asks the master for the state of every live task and applies the answers. */
+  async #reconcileWithMaster(framework: Framework): Promise<void> {
+    const live = this.tasks();
+    if (live.length === 0) return;
+    const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
+    for (const s of statuses.values()) this.#apply(s);
+  }
 
   /** Whether this instance leads and has loaded its state: writes are accepted. */
   leading(): boolean {

@@ -81,7 +81,7 @@ describe('every duration flag shows its default as a duration its parser reads b
       name: 'mezz-agent (with --simulate)', program: agentProgram(),
       flags: ['--kill-grace', '--ping-interval', '--status-retry', '--fetcher-timeout', '--sandbox-gc-delay', '--disk-check-interval', '--task-duration'],
     },
-    { name: 'mezz-services', program: servicesProgram(), flags: ['--drain-timeout'] },
+    { name: 'mezz-services', program: servicesProgram(), flags: ['--drain-timeout', '--reconcile-interval'] },
     // --wait and --deadline: on each command that starts a deployment (app deploy, scale, restart, rollback).
     { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout', '--wait', '--deadline'] },
   ];
