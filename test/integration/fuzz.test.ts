@@ -104,6 +104,9 @@ const definitions = protoLoader.loadSync(FILES, LOADER_OPTIONS);
 
 /** A type name as a descriptor writes it (`Subscribe`, `Resource`), looked up from the innermost enclosing type outwards, then in the package. */
 function resolve(name: string, scopes: TypeDesc[]): { message?: TypeDesc; enumeration?: EnumDesc } {
+  // A dotted name (`CheckInfo.Type`): its first part as any name, the rest nested inside it.
+  const [head, ...rest] = name.split('.');
+  if (rest.length > 0) return resolve(rest.join('.'), [resolve(head!, scopes).message!]);
   for (let i = scopes.length - 1; i >= 0; i--) {
     const message = scopes[i]!.nestedType?.find((t) => t.name === name);
     if (message) return { message };
