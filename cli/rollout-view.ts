@@ -134,7 +134,7 @@ export function outcome(e: Ending): { ok: boolean; message: string } {
 /** What to say when `--wait` ran out: the deployment carries on, and how to watch or cancel it. */
 export function stillRunning(d: DeploymentJson, waited: string): string {
   return `deployment ${d.id} is still ${d.status.state} after ${waited} (step ${d.currentStep}/${d.totalSteps}); it keeps running: `
-    + `watch it with 'mezz deployments', cancel it with 'mezz deployments rm ${d.id}'`;
+    + `watch it with 'mezz deployments watch ${d.id}', cancel it with 'mezz deployments rm ${d.id}'`;
 }
 
 /** A 409: `app /web is locked by deployment D; use --force` (which supersedes D). */

@@ -78,7 +78,7 @@ export async function followDeployment(api: FrameworkApi, id: string, waitMs: nu
 async function watch(api: FrameworkApi, id: string, until: number, waitMs: number, out: ProgressLine): Promise<DeploymentJson> {
   for (;;) {
     const d = await getDeployment(api, id);
-    if (!d) throw new CliError(`deployment ${id} is gone: mezz-services keeps only the last 50 finished ones`);
+    if (!d) throw new CliError(`deployment ${id} does not exist: mezz-services knows the running deployments and the last 50 finished`);
     out.show(progressLine(d, countsShown(d) ? await Promise.all(watchedApps(d).map((app) => rollout(api, app))) : []));
     if (isFinished(d)) return d;
     if (Date.now() >= until) throw new CliError(stillRunning(d, formatDuration(waitMs / 1000)));

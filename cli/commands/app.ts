@@ -121,7 +121,7 @@ async function sendChange(api: FrameworkApi, app: string, method: string, path: 
  */
 async function finish(api: FrameworkApi, g: Globals, app: string, r: Change, o: ChangeOptions, done: (d: DeploymentJson) => string): Promise<void> {
   if (o.detach) {
-    return print(g, r, () => `${app}: deployment ${r.deploymentId} started (version ${r.version}); watch it with 'mezz deployments'`);
+    return print(g, r, () => `${app}: deployment ${r.deploymentId} started (version ${r.version}); watch it with 'mezz deployments watch ${r.deploymentId}'`);
   }
   const ending = await followDeployment(api, r.deploymentId, o.wait);
   const { ok, message } = outcome(ending);

@@ -1,12 +1,16 @@
 /**
- * `mezz deployments [rm ID [--force]]`: the services framework's running
- * deployments (step, state, what blocks them, what they roll back), and
- * cancelling one: rolled back by default, in place with --force.
+ * `mezz deployments [rm ID [--force] | watch ID]`: the services framework's
+ * running deployments (step, state, what blocks them, what they roll back),
+ * cancelling one (rolled back by default, in place with --force), and
+ * following one to its end, as `mezz app deploy` does.
  */
 import type { Command } from 'commander';
+import { durationOption } from '../../lib/duration-option';
 import { print } from '../context';
+import { CliError } from '../errors';
 import { withFrameworkApi } from '../framework-api';
-import { type DeploymentJson, deploymentsText } from '../rollout-view';
+import { followDeployment } from '../rollout';
+import { type DeploymentJson, deploymentsText, outcome } from '../rollout-view';
 
 export function registerDeployments(program: Command): void {
   const deployments = program
@@ -26,5 +30,16 @@ export function registerDeployments(program: Command): void {
       print(g, r, () => (r.deploymentId
         ? `deployment ${id} cancelled; its apps roll back as deployment ${r.deploymentId} ('mezz deployments' shows it)`
         : `deployment ${id} cancelled in place: no rollback; its apps stay defined as its target`));
+    }));
+
+  deployments.command('watch <id>')
+    .description('follow a deployment (running or among the last 50 finished) to its end, and its rollback if it has one: exit 0 when it succeeded')
+    .addOption(durationOption('--wait <duration>', 'how long to follow it before giving up (it keeps running)', { unit: 'ms', default: 900_000, positive: true }))
+    .action((id: string, o: { wait: number }, cmd: Command) => withFrameworkApi(cmd, async (api, g) => {
+      const ending = await followDeployment(api, id, o.wait);
+      const { ok, message } = outcome(ending);
+      if (ok) return print(g, ending.deployment, () => message);
+      if (g.json) print(g, ending.deployment, () => '');
+      throw new CliError(message);
     }));
 }

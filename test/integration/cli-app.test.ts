@@ -157,7 +157,7 @@ test('--wait runs out with the deployment still running; mezz deployments lists 
   // Followed for --wait 3s only: the deployment carries on, and the message says how to watch and cancel it.
   const started = await mezz(['app', 'deploy', appFile('stuck', { id: '/cli/stuck', cmd: 'sleep 600', healthChecks: NEVER_HEALTHY }), '--wait', '3s']);
   assert.equal(started.code, 1, started.stderr);
-  const deploymentId = /mezz: deployment (\S+) is still running after 3s \(step 1\/1\); it keeps running: watch it with 'mezz deployments', cancel it with 'mezz deployments rm \1'/.exec(started.stderr)?.[1];
+  const deploymentId = /mezz: deployment (\S+) is still running after 3s \(step 1\/1\); it keeps running: watch it with 'mezz deployments watch \1', cancel it with 'mezz deployments rm \1'/.exec(started.stderr)?.[1];
   assert.ok(deploymentId, started.stderr);
 
   const listed = await mezz(['deployments']);
@@ -180,6 +180,17 @@ test('--wait runs out with the deployment still running; mezz deployments lists 
       && !(JSON.parse(apps.stdout) as { id: string }[]).some((a) => a.id === '/cli/stuck');
   }, 30_000, 500);
   assert.equal((await mezz(['deployments', 'rm', deploymentId])).code, 1, 'a finished deployment cannot be cancelled');
+
+  // watch follows one to its end: the cancelled one fails, naming its rollback; the rollback succeeded.
+  const cancelled = await mezz(['deployments', 'watch', deploymentId]);
+  assert.equal(cancelled.code, 1, cancelled.stdout);
+  assert.match(cancelled.stderr, new RegExp(`deployment ${deploymentId} was cancelled.*${deploymentId}-rollback succeeded`));
+  const rolledBack = await mezz(['deployments', 'watch', `${deploymentId}-rollback`]);
+  assert.equal(rolledBack.code, 0, rolledBack.stderr);
+  assert.match(rolledBack.stdout, /succeeded/);
+  const unknown = await mezz(['deployments', 'watch', 'no-such-deployment']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^mezz: deployment no-such-deployment does not exist/m);
 });
 
 test('refusals are one line on stderr with a non-zero exit: a misspelt field by its path, a wrong token', async () => {

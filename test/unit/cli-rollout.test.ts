@@ -115,7 +115,7 @@ describe('outcome: how a followed deployment ended', () => {
 describe('messages', () => {
   it('--wait ran out: the deployment keeps running, and how to watch and cancel it', () => {
     assert.equal(stillRunning(deployment({ currentStep: 1, totalSteps: 2 }), '15m'),
-      "deployment d1 is still running after 15m (step 1/2); it keeps running: watch it with 'mezz deployments', cancel it with 'mezz deployments rm d1'");
+      "deployment d1 is still running after 15m (step 1/2); it keeps running: watch it with 'mezz deployments watch d1', cancel it with 'mezz deployments rm d1'");
   });
 
   it('409: the app, the deployments that hold it, and --force', () => {
