@@ -23,3 +23,4 @@ export { FrameworkRunner, FRAMEWORK_ID_KEY, type FrameworkRunnerOptions, type Le
 export { openBackend, type FrameworkBackend } from './backend';
 export { proxyToLeader, DEFAULT_PROXY_TIMEOUT_MS, LEADER_HEADER, VIA_HEADER, type ProxyOptions } from './proxy';
 export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type FrameworkFlags } from './flags';
+export { findCycle } from './graph';

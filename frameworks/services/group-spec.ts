@@ -23,7 +23,7 @@ import { parentGroup, resolveAppId, resolveGroupId } from './app-id';
 import { escape } from './app-rules';
 import { parseApp } from './app-spec';
 import type { App, FieldErrors } from './app-schema';
-import { findCycle } from './deployments/index';
+import { findCycle } from '../foundation/index';
 
 /** Apps one body may carry, over all its groups (a deployment and its store writes stay bounded). */
 export const MAX_GROUP_APPS = 100;

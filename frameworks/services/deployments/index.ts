@@ -1,5 +1,5 @@
 // Deployments of the services framework: plans of steps driven tick by tick, pure (clock injected).
-export { planDeployment, isActive, findCycle, type PlanOptions, type PlanResult } from './plan';
+export { planDeployment, isActive, type PlanOptions, type PlanResult } from './plan';
 export { advance, rollbackOf, settled, type AdvanceResult } from './advance';
 export { cancelDeployment, type CancelResult } from './cancel';
 export { observeTasks } from './observe';

@@ -6,6 +6,7 @@
  * cycle is refused, named; an app already in a running deployment is a
  * conflict (409) unless `force`, which supersedes that deployment.
  */
+import { findCycle } from '../../foundation/index';
 import type { Action, ActionKind, DeployedApp, Deployment, Step } from './types';
 
 export interface PlanOptions {
@@ -150,33 +151,4 @@ function stepsOf(kinds: ReadonlyMap<string, ActionKind>, world: ReadonlyMap<stri
   }
   for (const l of [...byLevel.keys()].sort((a, b) => a - b)) steps.push({ actions: byLevel.get(l) ?? [] });
   return steps;
-}
-
-/**
- * A dependency cycle reachable from `from`, as the path that closes it
- * (`/a → /b → /a`), or undefined. `dependsOn(id)` gives an id's edges, or
- * undefined for an id outside the world (which ends the path there).
- */
-export function findCycle(dependsOn: (id: string) => readonly string[] | undefined, from: readonly string[]): string[] | undefined {
-  const done = new Set<string>();
-  const path: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    const at = path.indexOf(id);
-    if (at >= 0) return [...path.slice(at), id];
-    const deps = done.has(id) ? undefined : dependsOn(id);
-    if (!deps) return undefined;
-    path.push(id);
-    for (const dep of deps) {
-      const cycle = visit(dep);
-      if (cycle) return cycle;
-    }
-    path.pop();
-    done.add(id);
-    return undefined;
-  };
-  for (const id of [...from].sort()) {
-    const cycle = visit(id);
-    if (cycle) return cycle;
-  }
-  return undefined;
 }
