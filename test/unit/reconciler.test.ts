@@ -269,6 +269,44 @@ describe('reconciler: batch', () => {
   });
 });
 
+describe('reconciler: parallelism and gangs', () => {
+  it('parallelism: at most that many instances live at once; the rest wait with reason parallelism, each index once', () => {
+    const sim = new Sim(three, [batch({ count: 5, parallelism: 2 })]);
+    const first = sim.round();
+    assert.deepEqual(sim.launchedIds(first), ['job-run-1.v1.0.1', 'job-run-1.v1.1.1']);
+    assert.deepEqual(first.waiting.map((w) => [w.instance, w.reasons]), [[2, { parallelism: 1 }], [3, { parallelism: 1 }], [4, { parallelism: 1 }]]);
+    sim.startAll();
+    sim.report('job-run-1.v1.0.1', 'TASK_FINISHED');
+    assert.deepEqual(sim.launchedIds(sim.round()), ['job-run-1.v1.2.1'], 'a finished slot goes to the next index');
+    for (const id of ['job-run-1.v1.1.1', 'job-run-1.v1.2.1']) sim.report(id, 'TASK_FINISHED');
+    assert.deepEqual(sim.launchedIds(sim.round()), ['job-run-1.v1.3.1', 'job-run-1.v1.4.1']);
+  });
+
+  it('a parallelism that is not a whole number ≥ 1 is refused as bad input', () => {
+    assert.throws(() => reconcile({ groups: [batch({ parallelism: 0 })], tasks: [], offers: [], now: 0 }), /groups\[0\]\.parallelism: must be a whole number ≥ 1; got 0/);
+  });
+
+  it('a gang of 4 on room for 3 launches nothing and says why; with room for 4 all start in one round', () => {
+    const small = [{ name: 'h1', cpus: 2, mem: 1024 }, { name: 'h2', cpus: 1, mem: 1024 }];
+    const sim = new Sim(small, [batch({ count: 4, gang: true })]);
+    const none = sim.round();
+    assert.deepEqual(none.launches, []);
+    assert.equal(none.waiting.length, 4);
+    for (const w of none.waiting) assert.equal(w.reasons['gang: 3 of 4 placeable'], 1, JSON.stringify(w.reasons));
+    assert.deepEqual(none.waiting.find((w) => w.instance === 3)?.reasons, { cpus: 2, 'gang: 3 of 4 placeable': 1 }, 'the one that did not fit says what it lacked');
+    assert.deepEqual(none.unused.length, 2, 'the offers go back whole');
+    sim.agents.push({ name: 'h3', cpus: 1, mem: 1024 });
+    assert.equal(sim.launchedIds(sim.round()).length, 4);
+  });
+
+  it('without gang the same cluster starts 3 of 4 and the 4th waits', () => {
+    const sim = new Sim([{ name: 'h1', cpus: 2, mem: 1024 }, { name: 'h2', cpus: 1, mem: 1024 }], [batch({ count: 4 })]);
+    const plan = sim.round();
+    assert.equal(sim.launchedIds(plan).length, 3);
+    assert.deepEqual(plan.waiting.map((w) => w.reasons), [{ cpus: 2 }]);
+  });
+});
+
 describe('reconciler: contract', () => {
   it('is deterministic: the same input gives the same plan, whatever the order of the task records', () => {
     const sim = new Sim(three, [service({ count: 3, constraints: [['hostname', 'UNIQUE']] }), batch({ count: 2 })]);

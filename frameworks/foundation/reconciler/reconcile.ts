@@ -108,6 +108,8 @@ function checkGroups(groups: readonly TaskGroup[]): void {
     if (seen.has(k)) throw new ReconcileInputError(`groups[${i}]: group ${g.id} version ${g.version} is asked for twice`);
     seen.add(k);
     if (!Number.isSafeInteger(g.count) || g.count < 0) throw new ReconcileInputError(`groups[${i}].count: must be a whole number ≥ 0; got ${g.count}`);
+    const p = g.parallelism;
+    if (p !== undefined && !(Number.isSafeInteger(p) && p >= 1)) throw new ReconcileInputError(`groups[${i}].parallelism: must be a whole number ≥ 1; got ${p}`);
     const over = g.maxOverCapacity;
     if (over !== undefined && !(over >= 0 && over <= 1)) throw new ReconcileInputError(`groups[${i}].maxOverCapacity: must be between 0 and 1; got ${over}`);
     const ports = g.resources.ports;
@@ -146,6 +148,7 @@ function planGroup(group: TaskGroup, records: readonly TaskRecord[], now: number
   const waiting: Waiting[] = [];
   const candidates: Candidate[] = [];
   let room = roomOf(group, records, now, launchTimeoutMs);
+  let slots = group.parallelism === undefined ? Infinity : group.parallelism - live.length;
   for (const instance of missing(group, live, outcome)) {
     const attempts = records.filter((t) => t.instance === instance);
     const until = backoffUntil(attempts, group);
@@ -153,8 +156,10 @@ function planGroup(group: TaskGroup, records: readonly TaskRecord[], now: number
       waiting.push({ group: group.id, version: group.version, instance, reasons, ...(backoffUntil !== undefined ? { backoffUntil } : {}) });
     if (until !== undefined && now < until) wait({ backoff: 1 }, until);
     else if (room <= 0) wait({ 'max over-capacity': 1 });
+    else if (slots <= 0) wait({ parallelism: 1 });
     else {
       room--;
+      slots--;
       candidates.push({ group, instance, attempt: nextAttempt(attempts) });
     }
   }
@@ -249,33 +254,69 @@ function missing(group: TaskGroup, live: readonly TaskRecord[], outcome: { succe
 /**
  * Places candidates in order, each on the first offer every check passes,
  * taking what it uses out of that offer. A candidate placed nowhere waits
- * with each check's count of refused offers.
+ * with each check's count of refused offers. A gang's candidates are tried
+ * together: unless all of them fit, none is placed and each waits.
  */
 function place(candidates: readonly Candidate[], offers: readonly AnyOffer[], placed: Map<string, Placed[]>, now: number) {
-  const work = [...offers];
+  let work = [...offers];
   const byOffer = new Map<string, Launch>();
   const waiting: Waiting[] = [];
   const launched = new Map<string, number>();
-  const chains = new Map<TaskGroup, Check[]>();
+  for (const batch of consecutiveByGroup(candidates)) {
+    const group = batch[0]!.group;
+    const chain = checksFor(group);
+    const mine = placed.get(group.id) ?? placed.set(group.id, []).get(group.id)!;
+    const trial = tryPlace(batch, chain, work, mine, now);
+    if (group.gang && trial.refused.length > 0) {
+      const gang = `gang: ${trial.placed.length} of ${batch.length} placeable`;
+      const reasons = new Map(trial.refused.map((w) => [w.instance, w.reasons]));
+      for (const c of batch) waiting.push({ group: group.id, version: group.version, instance: c.instance, reasons: { ...reasons.get(c.instance), [gang]: 1 } });
+      continue;
+    }
+    work = trial.offers;
+    waiting.push(...trial.refused);
+    for (const { task, record, offer } of trial.placed) {
+      mine.push(record);
+      launched.set(key(group), (launched.get(key(group)) ?? 0) + 1);
+      const id = offer.id ?? '';
+      const l = byOffer.get(id) ?? byOffer.set(id, { offerId: id, agentId: offer.agentId ?? '', tasks: [], records: [] }).get(id)!;
+      l.tasks.push(task);
+      l.records.push(record);
+    }
+  }
+  return { launches: [...byOffer.values()], waiting, launched };
+}
+
+/** Runs of candidates of one group, in order (candidates come group by group). */
+function consecutiveByGroup(candidates: readonly Candidate[]): Candidate[][] {
+  const out: Candidate[][] = [];
   for (const c of candidates) {
-    const chain = chains.get(c.group) ?? chains.set(c.group, checksFor(c.group)).get(c.group)!;
-    const mine = placed.get(c.group.id) ?? placed.set(c.group.id, []).get(c.group.id)!;
-    const at = work.findIndex((o) => refusals(chain, o, mine).length === 0);
+    const last = out[out.length - 1];
+    if (last && last[0]!.group === c.group) last.push(c);
+    else out.push([c]);
+  }
+  return out;
+}
+
+/** Places `batch` on a copy of `offers`: what would launch, what would wait, and the offers left. Changes nothing given. */
+function tryPlace(batch: readonly Candidate[], chain: readonly Check[], offers: readonly AnyOffer[], mine: readonly Placed[], now: number) {
+  const work = [...offers];
+  const seen = [...mine];
+  const placed: { task: TaskInfo; record: TaskRecord; offer: AnyOffer }[] = [];
+  const refused: Waiting[] = [];
+  for (const c of batch) {
+    const at = work.findIndex((o) => refusals(chain, o, seen).length === 0);
     if (at < 0) {
-      waiting.push({ group: c.group.id, version: c.group.version, instance: c.instance, reasons: tally(chain, work, mine) });
+      refused.push({ group: c.group.id, version: c.group.version, instance: c.instance, reasons: tally(chain, work, seen) });
       continue;
     }
     const { task, rest } = cut(work[at]!, c.group.resources, (ports) => taskFields(c, ports));
     work[at] = rest;
     const record = recordOf(c, task, rest, now);
-    mine.push(record);
-    launched.set(key(c.group), (launched.get(key(c.group)) ?? 0) + 1);
-    const id = rest.id ?? '';
-    const l = byOffer.get(id) ?? byOffer.set(id, { offerId: id, agentId: rest.agentId ?? '', tasks: [], records: [] }).get(id)!;
-    l.tasks.push(task);
-    l.records.push(record);
+    seen.push(record);
+    placed.push({ task, record, offer: rest });
   }
-  return { launches: [...byOffer.values()], waiting, launched };
+  return { placed, refused, offers: work };
 }
 
 /** Per reason, how many offers it refused; `no offers` when there were none. */

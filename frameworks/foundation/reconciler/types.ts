@@ -93,6 +93,15 @@ export interface TaskGroup {
   backoff?: Backoff;
   /** Failures that ended at or before this time (ms since the epoch) do not count toward the backoff. */
   backoffResetAt?: number;
+  /** batch only: at most this many instances live at once (Kubernetes' parallelism); the rest wait with reason `parallelism`. All at once when left out. */
+  parallelism?: number;
+  /**
+   * All of this round's instances of the group are placed, or none is (a
+   * gang, for work that needs every member up): when the offers at hand
+   * cannot hold them all, each waits with reason `gang: k of n placeable`
+   * and nothing of the group launches.
+   */
+  gang?: boolean;
   /** batch only: how many times a failed instance is launched again (DEFAULT_MAX_RETRIES). */
   maxRetries?: number;
   /** YOUNGEST_FIRST by default, as in Marathon. */
