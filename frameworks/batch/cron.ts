@@ -191,6 +191,7 @@ function cronOf(pattern: string, timezone: string): Cron {
 }
 
 function checkZone(timezone: string): string | undefined {
+  if (typeof timezone !== 'string') return `must be a string, an IANA time zone name (got ${typeof timezone})`;
   const refuse = `'${timezone}' is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)`;
   if (!ZONE_NAME.test(timezone)) return refuse;
   try {
@@ -202,6 +203,8 @@ function checkZone(timezone: string): string | undefined {
 }
 
 function cronFields(cron: string): { list: string[] } | { error: string } {
+  // The type says string, but a body parsed without a schema may hold anything.
+  if (typeof cron !== 'string') return { error: `must be a string, a cron expression (got ${typeof cron})` };
   const text = cron.trim();
   if (text === '') return { error: 'is empty: expected 5 fields, minute hour day-of-month month day-of-week' };
   if (text.startsWith('@')) {

@@ -78,6 +78,11 @@ describe('parseSchedule', () => {
     });
   }
 
+  test('a value that is not a string is refused, not thrown on', () => {
+    const r = parseSchedule(5 as unknown as string, null as unknown as string);
+    assert.deepEqual(r.errors?.map((e) => e.path), ['/timezone', '/cron']);
+  });
+
   test('every bad field is named, and a bad zone beside them', () => {
     const r = parseSchedule('61 25 * * *', 'Nowhere/Land');
     assert.deepEqual(
