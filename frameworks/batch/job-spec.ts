@@ -14,7 +14,7 @@
 import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { readBodyText } from '../foundation/index';
 import { JOB_ID_PATTERN, JobSpec, RunSpec, UNSUPPORTED_RUN, type FieldErrors, type Job, type JobSpecInput, type ScheduleInput } from './job-schema';
 
 export type ParseJobResult = { job: Job; errors?: undefined } | { job?: undefined; errors: FieldErrors[] };
@@ -35,7 +35,7 @@ type Add = (path: string, why: string) => void;
  * JSON path. Never throws on bad input.
  */
 export function parseJob(body: unknown, opts: ParseJobOptions = {}): ParseJobResult {
-  const doc = typeof body === 'string' ? readText(body) : { value: body };
+  const doc = typeof body === 'string' ? readBodyText(body) : { value: body };
   if ('error' in doc) return { errors: [{ path: '/', errors: [doc.error] }] };
   const value = doc.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { errors: [{ path: '/', errors: ['a job must be a JSON object'] }] };
@@ -62,19 +62,6 @@ function collector(): { add: Add; result: () => FieldErrors[] } {
     if (out.size < MAX_REPORTED || out.has(at)) out.set(at, list);
   };
   return { add, result: () => [...out].map(([path, errors]) => ({ path, errors })) };
-}
-
-/** JSON first (the usual body), else YAML, which also reads JSON with a trailing comma. */
-function readText(text: string): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    try {
-      return { value: parseYaml(text, { maxAliasCount: 100 }) };
-    } catch (err) {
-      return { error: `the body is neither JSON nor YAML: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}` };
-    }
-  }
 }
 
 /**

@@ -177,3 +177,20 @@ function refusePoisonedKeys(format: 'JSON' | 'YAML', root: unknown): void {
     }
   }
 }
+
+/**
+ * A document given as text where it was not parsed on the way in (a body
+ * a framework reads itself, a file): JSON first (the usual case), else YAML,
+ * which also reads JSON with a trailing comma. An error names why, briefly.
+ */
+export function readBodyText(text: string): { value: unknown } | { error: string } {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    try {
+      return { value: YAML.parse(text, { maxAliasCount: 100 }) };
+    } catch (err) {
+      return { error: `the body is neither JSON nor YAML: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}` };
+    }
+  }
+}

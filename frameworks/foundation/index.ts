@@ -24,3 +24,4 @@ export { openBackend, type FrameworkBackend } from './backend';
 export { proxyToLeader, DEFAULT_PROXY_TIMEOUT_MS, LEADER_HEADER, VIA_HEADER, type ProxyOptions } from './proxy';
 export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type FrameworkFlags } from './flags';
 export { findCycle } from './graph';
+export { readBodyText } from './http-body';

@@ -13,7 +13,7 @@
 import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { readBodyText } from '../foundation/index';
 import { parentGroup, resolveAppId } from './app-id';
 import { escape, HTTP_PROTOCOLS, portList, rules } from './app-rules';
 import { AppDefinition, AppUpdate, UNSUPPORTED, type App, type AppDefinitionInput, type AppUpdateInput, type FieldErrors, type HealthCheckSpec } from './app-schema';
@@ -40,7 +40,7 @@ export function invalidBody(errors: readonly FieldErrors[]): { message: string; 
 export function parseApp(body: unknown, opts: { partial: true; base?: string }): ParseResult<AppUpdateInput>;
 export function parseApp(body: unknown, opts?: ParseOptions & { partial?: false }): ParseResult<App>;
 export function parseApp(body: unknown, opts: ParseOptions = {}): ParseResult<App | AppUpdateInput> {
-  const doc = typeof body === 'string' ? readText(body) : { value: body };
+  const doc = typeof body === 'string' ? readBodyText(body) : { value: body };
   if ('error' in doc) return { errors: [{ path: '/', errors: [doc.error] }] };
   const schema = opts.partial ? AppUpdate : AppDefinition;
   const errors = schemaErrors(schema, doc.value);
@@ -69,19 +69,6 @@ export function mergeApp(stored: App, update: AppUpdateInput): ParseResult<App> 
   if (update.ports !== undefined && update.portDefinitions === undefined) delete merged.portDefinitions;
   merged.id = stored.id;
   return parseApp(merged, { base: parentGroup(stored.id) });
-}
-
-/** JSON first (the usual body), else YAML, which also reads JSON with a trailing comma. */
-function readText(text: string): { value: unknown } | { error: string } {
-  try {
-    return { value: JSON.parse(text) };
-  } catch {
-    try {
-      return { value: parseYaml(text, { maxAliasCount: 100 }) };
-    } catch (err) {
-      return { error: `the body is neither JSON nor YAML: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}` };
-    }
-  }
 }
 
 /** Most fields a 422 names; the rest of a body that bad is not worth reading. */
