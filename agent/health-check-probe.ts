@@ -48,3 +48,56 @@ export async function runProbe(probe: Probe, timeoutMs: number, ac: AbortControl
     clearTimeout(timeout);
   }
 }
+
+export interface ProbeLoopOptions {
+  probe: Probe;
+  /** When the task started (ms since the epoch): the first run is `delayMs` after it. */
+  startedAt: number;
+  delayMs: number;
+  intervalMs: number;
+  timeoutMs: number;
+  now: () => number;
+  /** What is stopped, for the abort's reason: "health check", "check". */
+  what: string;
+  /** Each run's result; answers whether to run again. Not called after stop(). */
+  onResult(result: ProbeResult): boolean;
+}
+
+/**
+ * Runs a probe on timers until stopped, the loop every kind of check
+ * shares (health-check.ts, task-check.ts): the first run `delayMs` after the
+ * task started, each next one `intervalMs` after the previous ended (runs
+ * never overlap), each bounded by `timeoutMs`.
+ */
+export class ProbeLoop {
+  private timer?: NodeJS.Timeout;
+  private inFlight?: AbortController;
+  private stopped = false;
+
+  constructor(private readonly opts: ProbeLoopOptions) {}
+
+  start(): void {
+    this.schedule(Math.max(0, this.opts.startedAt + this.opts.delayMs - this.opts.now()));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.inFlight?.abort(new Error(`the ${this.opts.what} was stopped`));
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.runOnce(), ms);
+    this.timer.unref();
+  }
+
+  private async runOnce(): Promise<void> {
+    const ac = new AbortController();
+    this.inFlight = ac;
+    const result = await runProbe(this.opts.probe, this.opts.timeoutMs, ac);
+    this.inFlight = undefined;
+    if (this.stopped) return;
+    if (this.opts.onResult(result)) this.schedule(this.opts.intervalMs);
+  }
+}

@@ -19,7 +19,7 @@ import type { Logger } from '../lib/log';
 import type { ResolvedHealthCheck } from '../lib/health-check-spec';
 import { commandProbe } from './health-check-command';
 import type { RunAs } from './users';
-import { runProbe, type Probe, type ProbeResult } from './health-check-probe';
+import { ProbeLoop, type Probe, type ProbeResult } from './health-check-probe';
 import { httpProbe } from './health-check-http';
 import { tcpProbe } from './health-check-tcp';
 
@@ -113,51 +113,40 @@ export interface HealthCheckerOptions {
  */
 export class HealthChecker {
   private state: HealthState;
-  private timer?: NodeJS.Timeout;
-  private inFlight?: AbortController;
-  private stopped = false;
   private readonly now: () => number;
+  private readonly loop: ProbeLoop;
 
   constructor(private readonly opts: HealthCheckerOptions) {
     this.now = opts.now ?? Date.now;
     this.state = { healthy: opts.healthy, everHealthy: opts.healthy === true, failures: 0 };
+    const { check } = opts;
+    this.loop = new ProbeLoop({
+      probe: opts.probe, startedAt: opts.startedAt, delayMs: check.delayMs, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs,
+      now: this.now, what: 'health check', onResult: (result) => this.observe(result),
+    });
   }
 
   get healthy(): boolean | undefined { return this.state.healthy; }
 
   start(): void {
-    const first = Math.max(0, this.opts.startedAt + this.opts.check.delayMs - this.now());
-    this.schedule(first);
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.inFlight?.abort(new Error('the health check was stopped'));
+    this.loop.stop();
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.runOnce(), ms);
-    this.timer.unref();
-  }
-
-  private async runOnce(): Promise<void> {
-    const { check } = this.opts;
-    const ac = new AbortController();
-    this.inFlight = ac;
-    const result = await runProbe(this.opts.probe, check.timeoutMs, ac);
-    this.inFlight = undefined;
-    if (this.stopped) return;
-    const o = observe(check, this.state, result, this.now(), this.opts.startedAt, this.opts.which);
+  /** One run's result: health changes reported, and no further run once it asks for the kill. */
+  private observe(result: ProbeResult): boolean {
+    const o = observe(this.opts.check, this.state, result, this.now(), this.opts.startedAt, this.opts.which);
     this.state = o.state;
     if (o.ignored) this.opts.log?.debug(`health check failed within the grace period (ignored): ${result.ok ? '' : result.reason}`);
     if (o.change) this.opts.onChange(o.change.healthy, o.change.message);
     if (o.kill) {
-      this.stopped = true;
+      this.loop.stop();
       this.opts.onKill(o.kill);
-      return;
+      return false;
     }
-    this.schedule(check.intervalMs);
+    return true;
   }
 }

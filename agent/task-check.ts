@@ -17,7 +17,7 @@ import type { Logger } from '../lib/log';
 import { capStatusMessage } from '../lib/limits';
 import type { CheckStatusInfo } from '../lib/proto';
 import type { ResolvedCheck } from '../lib/check-spec';
-import { runProbe, type Probe, type ProbeResult } from './health-check-probe';
+import { ProbeLoop, type Probe, type ProbeResult } from './health-check-probe';
 
 /**
  * The check's status after `result` (pure): the field of the check's type
@@ -63,48 +63,35 @@ export interface TaskCheckOptions {
  */
 export class TaskCheck {
   private last?: CheckStatusInfo | null;
-  private timer?: NodeJS.Timeout;
-  private inFlight?: AbortController;
-  private stopped = false;
-  private readonly now: () => number;
+  private readonly loop: ProbeLoop;
 
   constructor(private readonly opts: TaskCheckOptions) {
-    this.now = opts.now ?? Date.now;
     this.last = opts.last;
+    const { check } = opts;
+    this.loop = new ProbeLoop({
+      probe: opts.probe, startedAt: opts.startedAt, delayMs: check.delayMs, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs,
+      now: opts.now ?? Date.now, what: 'check', onResult: (result) => this.observe(result),
+    });
   }
 
   /** The result last reported. */
   get status(): CheckStatusInfo | undefined | null { return this.last; }
 
   start(): void {
-    this.schedule(Math.max(0, this.opts.startedAt + this.opts.check.delayMs - this.now()));
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.inFlight?.abort(new Error('the check was stopped'));
+    this.loop.stop();
   }
 
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.runOnce(), ms);
-    this.timer.unref();
-  }
-
-  private async runOnce(): Promise<void> {
-    const { check } = this.opts;
-    const ac = new AbortController();
-    this.inFlight = ac;
-    const result = await runProbe(this.opts.probe, check.timeoutMs, ac);
-    this.inFlight = undefined;
-    if (this.stopped) return;
-    const status = checkStatusOf(check.type, result);
+  private observe(result: ProbeResult): boolean {
+    const status = checkStatusOf(this.opts.check.type, result);
     if (!sameCheckResult(status, this.last)) {
       this.last = status;
       this.opts.log?.debug(`check result changed: ${status.message}`);
       this.opts.onChange(status);
     }
-    this.schedule(check.intervalMs);
+    return true;
   }
 }

@@ -8,8 +8,8 @@
  * Defaults are Mesos': the first check 15 s after the task starts, one
  * every 10 s, each allowed 20 s.
  */
-import type { CheckInfo__Output, CommandInfo__Output } from './proto';
-import { checkPath, checkPort, checkScheme, checkSeconds } from './health-check-spec';
+import type { CheckInfo__Output } from './proto';
+import { checkPath, checkPort, checkScheme, checkSeconds, type ResolvedHealthCheck } from './health-check-spec';
 
 export const CHECK_DEFAULTS = {
   delaySeconds: 15,
@@ -17,21 +17,8 @@ export const CHECK_DEFAULTS = {
   timeoutSeconds: 20,
 } as const;
 
-/** A valid check with every default filled in and its port resolved. */
-export interface ResolvedCheck {
-  type: 'COMMAND' | 'HTTP' | 'TCP';
-  /** COMMAND only. */
-  command?: CommandInfo__Output;
-  /** HTTP and TCP: the port on 127.0.0.1. */
-  port?: number;
-  /** HTTP only: starts with "/". */
-  path?: string;
-  /** HTTP only. */
-  scheme?: 'http' | 'https';
-  delayMs: number;
-  intervalMs: number;
-  timeoutMs: number;
-}
+/** A valid check with every default filled in and its port resolved: a health check's fields but those that judge health. */
+export type ResolvedCheck = Omit<ResolvedHealthCheck, 'gracePeriodMs' | 'consecutiveFailures' | 'killOnFailure'>;
 
 const NOUN = 'check';
 

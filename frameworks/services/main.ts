@@ -8,7 +8,6 @@ import { Authenticator, loadAccessPolicy, loadTls } from '../../lib/auth';
 import { createLogger } from '../../lib/log';
 import {
   addEventRoutes, advertisedAddress, createApi, EventBus, FrameworkRunner, openBackend, proxyToLeader,
-  type LeaderContext,
 } from '../foundation/index';
 import { addServiceRoutes } from './api';
 import { servicesProgram, type ServicesFlags } from './flags';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { FrameworkState, LeaderContext } from '../../frameworks/foundation';
+import type { LeaderContext } from '../../frameworks/foundation';
 import { parseApp, type App } from '../../frameworks/services';
 import { taskJson } from '../../frameworks/services/api-json';
 import type { ServiceTask } from '../../frameworks/services/app-store';
@@ -15,6 +15,7 @@ import { appCheck, checkResult, finishTask } from '../../frameworks/services/app
 import { ServicesScheduler } from '../../frameworks/services/scheduler';
 import type { CheckStatusInfo__Output, TaskStatus__Output } from '../../lib/proto';
 import { quiet } from '../harness';
+import { memoryState } from './memory-state';
 
 function app(body: Record<string, unknown>): App {
   const r = parseApp({ cmd: 'sleep 100', ...body });
@@ -71,13 +72,7 @@ describe('the scheduler keeps the latest check result; GET shows it on live task
   /** A scheduler leading (after a failover: the stored task stays as it is) with `record` stored; `update` feeds it status updates. */
   async function leading() {
     const kv = new Map<string, unknown>([[`tasks/${record.taskId}`, record]]);
-    const state = {
-      list: async (prefix: string) => [...kv].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
-      get: async (key: string) => kv.get(key),
-      txn: async (ops: { op: string; key: string; value?: unknown }[]) => {
-        for (const o of ops) if (o.op === 'put') kv.set(o.key, structuredClone(o.value)); else kv.delete(o.key);
-      },
-    } as unknown as FrameworkState;
+    const state = memoryState(kv);
     let onUpdate!: (s: Partial<TaskStatus__Output>) => void;
     const framework = {
       on(event: string, f: (s: Partial<TaskStatus__Output>) => void) { if (event === 'update') onUpdate = f; },

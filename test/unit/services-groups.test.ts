@@ -10,11 +10,12 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
 import { Acls, Authenticator } from '../../lib/auth';
-import { createApi, type FrameworkState, type LeaderContext } from '../../frameworks/foundation';
+import { createApi, type LeaderContext } from '../../frameworks/foundation';
 import { addServiceRoutes } from '../../frameworks/services/api';
 import { groupChange, parseGroup, type ExistingApp, type GroupSpec } from '../../frameworks/services/group-spec';
 import { ServicesScheduler } from '../../frameworks/services/scheduler';
 import { quiet } from '../harness';
+import { memoryState } from './memory-state';
 
 const paths = (r: { errors?: { path: string }[] }) => (r.errors ?? []).map((e) => e.path).sort();
 const why = (r: { errors?: { path: string; errors: string[] }[] }, path: string) => r.errors?.find((e) => e.path === path)?.errors.join('; ') ?? '';
@@ -123,13 +124,7 @@ const SHOP = 'shop-secret-0123456789';
 
 async function leadingApi() {
   const kv = new Map<string, unknown>();
-  const state = {
-    list: async (prefix: string) => [...kv].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
-    get: async (key: string) => kv.get(key),
-    txn: async (ops: { op: string; key: string; value?: unknown }[]) => {
-      for (const o of ops) if (o.op === 'put') kv.set(o.key, structuredClone(o.value)); else kv.delete(o.key);
-    },
-  } as unknown as FrameworkState;
+  const state = memoryState(kv);
   const framework = { on() {}, revive() {}, launch() {}, decline() {}, kill() {}, reconcileTasks: async () => ({ statuses: new Map() }) };
   let n = 0;
   const scheduler = new ServicesScheduler({ log: quiet as never, newId: () => `d${++n}` });

@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FrameworkState, LeaderContext } from '../../frameworks/foundation';
+import type { LeaderContext } from '../../frameworks/foundation';
 import { ServicesScheduler } from '../../frameworks/services/scheduler';
 import type { ServiceTask } from '../../frameworks/services/app-store';
+import { memoryState } from './memory-state';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -18,13 +19,7 @@ test('live tasks are reconciled with the master on the interval, and its answers
     launchedAt: 0, startedAt: 1, updatedAt: 1, agentId: 'a1', hostname: 'h1', ports: [],
   } as ServiceTask;
   const kv = new Map<string, unknown>([[`tasks/${record.taskId}`, record]]);
-  const state = {
-    list: async (prefix: string) => [...kv].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
-    get: async (key: string) => kv.get(key),
-    txn: async (ops: { op: string; key: string; value?: unknown }[]) => {
-      for (const o of ops) if (o.op === 'put') kv.set(o.key, structuredClone(o.value)); else kv.delete(o.key);
-    },
-  } as unknown as FrameworkState;
+  const state = memoryState(kv);
   const asked: string[][] = [];
   let masterSays = 'TASK_RUNNING';
   const framework = {
