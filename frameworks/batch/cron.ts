@@ -10,10 +10,10 @@
  *       ──▶ the latest missed tick to run (one, never several) | none, with why
  *
  * Semantics (the README says where they differ from Metronome):
- * - Standard 5-field cron `minute hour day-of-month month day-of-week`; no
- *   seconds or year field (Metronome has 5 fields too, and ticks a minute
- *   apart keep run records and catch-up bounded). Nicknames `@hourly` …
- *   `@yearly` are accepted.
+ * - Standard 5-field cron `minute hour day-of-month month day-of-week`, as
+ *   Metronome's. Mezzanine's addition: an optional leading seconds field
+ *   (6 fields, `*∕10 * * * * *`) for jobs on a cadence under a minute; no
+ *   year field. Nicknames `@hourly` … `@yearly` are accepted.
  * - Day-of-month OR day-of-week when both are restricted (Vixie cron);
  *   `+` before the day-of-week (`0 0 13 * +FRI`) asks for AND, which is what
  *   Metronome always did.
@@ -75,6 +75,7 @@ export type DueTick =
 /** How many missed ticks dueTick counts at most: counting walks them one by one (≈50 µs each in a zone with DST). */
 export const MISSED_COUNT_LIMIT = 100;
 
+const SECOND = { name: 'second', allowed: '0-59' } as const;
 const FIELDS = [
   { name: 'minute', allowed: '0-59' },
   { name: 'hour', allowed: '0-23' },
@@ -187,7 +188,8 @@ function latestAtOrBefore(schedule: CronSchedule, now: number): number {
 }
 
 function cronOf(pattern: string, timezone: string): Cron {
-  return new Cron(pattern, { mode: '5-part', timezone, fixedTimeRule: 'no-wildcard', domAndDow: false });
+  const mode = pattern.split(' ').length === 6 ? '6-part' : '5-part';
+  return new Cron(pattern, { mode, timezone, fixedTimeRule: 'no-wildcard', domAndDow: false });
 }
 
 function checkZone(timezone: string): string | undefined {
@@ -214,9 +216,9 @@ function cronFields(cron: string): { list: string[] } | { error: string } {
     return { error: `'${text}' is not a known nickname (${Object.keys(NICKNAMES).join(', ')})` };
   }
   const list = text.split(/\s+/);
-  if (list.length !== 5) {
-    const extra = list.length > 5 ? ' (a seconds or year field is not accepted)' : '';
-    return { error: `has ${list.length} field(s), expected 5: minute hour day-of-month month day-of-week${extra}` };
+  if (list.length !== 5 && list.length !== 6) {
+    const extra = list.length > 6 ? ' (a year field is not accepted)' : '';
+    return { error: `has ${list.length} field(s), expected 5: minute hour day-of-month month day-of-week (or 6, with a leading second)${extra}` };
   }
   return { list };
 }
@@ -224,9 +226,10 @@ function cronFields(cron: string): { list: string[] } | { error: string } {
 /** Why field `i` is invalid, checked alone (the others `*`) so the message names it; undefined if valid. */
 function fieldError(list: readonly string[], i: number): string | undefined {
   const value = list[i] as string;
-  const { name, allowed } = FIELDS[i] as (typeof FIELDS)[number];
+  const names = list.length === 6 ? [SECOND, ...FIELDS] : FIELDS;
+  const { name, allowed } = names[i]!;
   if (!FIELD_CHARS.test(value)) return `${name} '${value}' has characters cron does not use (allowed: ${allowed})`;
-  const alone = FIELDS.map((_, j) => (j === i ? value : '*')).join(' ');
+  const alone = names.map((_, j) => (j === i ? value : '*')).join(' ');
   try {
     cronOf(alone, 'UTC');
     return undefined;
@@ -239,7 +242,7 @@ function fieldError(list: readonly string[], i: number): string | undefined {
 }
 
 function neverRuns(cron: string, list: readonly string[]): string {
-  const [, , dom, month, dow] = list;
+  const [, , dom, month, dow] = list.length === 6 ? list.slice(1) : list;
   const andDow = dow?.startsWith('+') ? ` on day-of-week '${dow}'` : '';
   return `'${cron}' never runs: no date has day-of-month '${dom}' in month '${month}'${andDow}`;
 }

@@ -47,7 +47,9 @@ describe('parseSchedule', () => {
   const invalid: { cron: string; tz?: string; path: string; has: RegExp }[] = [
     { cron: '', path: '/cron', has: /is empty/ },
     { cron: '* * * *', path: '/cron', has: /has 4 field\(s\), expected 5/ },
-    { cron: '0 * * * * *', path: '/cron', has: /has 6 field\(s\).*seconds or year field is not accepted/ },
+    { cron: '0 0 * * * * 2030', path: '/cron', has: /has 7 field\(s\).*year field is not accepted/ },
+    { cron: '61 * * * * *', path: '/cron', has: /second '61' is out of range \(allowed: 0-59\)/ },
+    { cron: '0 0 0 31 2 *', path: '/cron', has: /never runs: no date has day-of-month '31' in month '2'/ },
     { cron: '60 * * * *', path: '/cron', has: /^minute '60' is out of range \(allowed: 0-59\)/ },
     { cron: '0 24 * * *', path: '/cron', has: /^hour '24' is out of range \(allowed: 0-23\)/ },
     { cron: '0 0 0 * *', path: '/cron', has: /^day-of-month '0' is out of range \(allowed: 1-31/ },
@@ -96,6 +98,13 @@ describe('parseSchedule', () => {
 });
 
 describe('nextTicks', () => {
+  test('a leading seconds field (Mezzanine\'s addition) ticks under a minute, in the zone', () => {
+    const from = iso('2026-03-01T10:00:00Z');
+    assert.deepEqual(isos(nextTicks(schedule('*/20 * * * * *', 'Asia/Kolkata'), from, 3)), ['2026-03-01T10:00:20.000Z', '2026-03-01T10:00:40.000Z', '2026-03-01T10:01:00.000Z']);
+    // 10:30 in Kolkata (+05:30) is 05:00 UTC
+    assert.deepEqual(isos(nextTicks(schedule('15 30 10 * * *', 'Asia/Kolkata'), from, 1)), ['2026-03-02T05:00:15.000Z']);
+  });
+
   test('0 and 7 are both Sunday', () => {
     // 2026-01-04 is a Sunday
     const want = ['2026-01-04T00:00:00.000Z', '2026-01-11T00:00:00.000Z'];
