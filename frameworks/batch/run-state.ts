@@ -7,13 +7,14 @@
  *
  *   deadline exceeded       activeDeadlineSeconds passed since the run started
  *   backoff limit reached   more failed attempts, over all indexes, than backoffLimit (Kubernetes' rule)
+ *   task failed             a task failed and no retry is allowed (restart policy NEVER, or backoffLimit 0)
  *   task error              a task the agent refused as invalid: no retry can help
  *   stopped, replaced       set by the caller (a stop, a REPLACE schedule), never here
  */
 import type { TaskRecord } from '../foundation/index';
 
 export type RunState = 'INITIAL' | 'STARTING' | 'ACTIVE' | 'SUCCESS' | 'FAILED';
-export type FailReason = 'deadline exceeded' | 'backoff limit reached' | 'task error' | 'stopped' | 'replaced' | 'gang timeout';
+export type FailReason = 'deadline exceeded' | 'backoff limit reached' | 'task failed' | 'task error' | 'stopped' | 'replaced' | 'gang timeout';
 
 export interface RunRecord {
   id: string;
@@ -53,7 +54,8 @@ export function nextRunState(run: RunRecord, tasks: readonly TaskRecord[], limit
   const succeeded = new Set(tasks.filter((t) => t.state === 'TASK_FINISHED').map((t) => t.instance));
   if (succeeded.size >= limits.completions) return { ...at, state: 'SUCCESS', finishedAt: now };
   if (tasks.some((t) => t.state === 'TASK_ERROR')) return fail('task error');
-  if (tasks.filter((t) => ENDED_BAD.has(t.state)).length > limits.backoffLimit) return fail('backoff limit reached');
+  // With no retries at all (restart policy NEVER), the first failure is the run's: say so plainly.
+  if (tasks.filter((t) => ENDED_BAD.has(t.state)).length > limits.backoffLimit) return fail(limits.backoffLimit === 0 ? 'task failed' : 'backoff limit reached');
   if (limits.activeDeadlineSeconds !== undefined && started !== undefined && now - started >= limits.activeDeadlineSeconds * 1000) return fail('deadline exceeded');
   if (tasks.some((t) => t.state === 'TASK_RUNNING')) return { ...at, state: 'ACTIVE' };
   if (started !== undefined) return { ...at, state: run.state === 'ACTIVE' ? 'ACTIVE' : 'STARTING' };

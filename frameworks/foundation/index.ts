@@ -25,3 +25,4 @@ export { proxyToLeader, DEFAULT_PROXY_TIMEOUT_MS, LEADER_HEADER, VIA_HEADER, typ
 export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type FrameworkFlags } from './flags';
 export { findCycle } from './graph';
 export { readBodyText } from './http-body';
+export { hasEnded } from './task-state';

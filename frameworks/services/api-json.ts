@@ -4,7 +4,7 @@
  */
 import type { ServiceTask, StoredApp } from './app-store';
 import type { ServicesScheduler } from './scheduler';
-import { hasEnded } from './task-state';
+import { hasEnded } from '../foundation/index';
 
 /** An app as GET shows it: the definition, its version info, its task counts and the deployment holding it. */
 export function appJson(scheduler: ServicesScheduler, s: StoredApp, embedTasks = false, tasks = scheduler.tasks(s.app.id)) {

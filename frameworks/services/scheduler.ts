@@ -34,7 +34,7 @@ import { Deployer, deployedApp, type DeployOptions } from './deployer';
 import { deploymentJson, observeTasks, type Deployment, type DeploymentEvent } from './deployments/index';
 import { SeenValues } from './seen-values';
 import { readinessTarget, type ReadinessChecker, type ReadinessCheckResult } from './readiness';
-import { hasEnded } from './task-state';
+import { hasEnded } from '../foundation/index';
 
 /** A round without offers runs this often, so deployments, kills, backoffs and the queue stay current. */
 const TICK_MS = 1000;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SEEN_FOR_MS, SeenValues } from '../../frameworks/services/seen-values';
-import { hasEnded } from '../../frameworks/services/task-state';
+import { hasEnded } from '../../frameworks/foundation/index';
 
 const offer = (agentId: string, hostname: string, rack?: string) => ({
   id: `o-${agentId}`, agentId, hostname, resources: [],

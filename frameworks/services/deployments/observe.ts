@@ -5,7 +5,7 @@
  */
 import type { TaskRecord, Waiting } from '../../foundation/index';
 import type { Observed, VersionObserved } from './types';
-import { hasEnded } from '../task-state';
+import { hasEnded } from '../../foundation/index';
 
 /**
  * Counts `tasks` per app (`group`) and version: alive = not ended (staging,
