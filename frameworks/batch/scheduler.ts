@@ -326,7 +326,7 @@ export class BatchScheduler implements BatchService {
   #onTick(job: Job, scheduleId: string, tick: number, now: number): { ops: StateOp[]; runs: StoredRun[]; created: boolean; note?: string } {
     const policy = job.schedules.find((s) => s.id === scheduleId)?.concurrencyPolicy ?? 'ALLOW';
     const active = this.activeRuns(job.id);
-    const id = scheduledRunId(scheduleId, tick);
+    const id = scheduledRunId(job.id, scheduleId, tick);
     if (this.#runs.has(id)) return { ops: [], runs: [], created: false };
     if (policy === 'FORBID' && active.length) {
       this.#metrics.skippedTicks.inc();
