@@ -128,11 +128,11 @@ export function newRunId(now: number): string {
 
 /**
  * The run id of a schedule's tick: the tick's time and five characters
- * derived from the schedule and the tick, so the same tick always names the
+ * derived from the job, the schedule and the tick, so the same tick always names the
  * same run (and its task ids), whichever leader creates it.
  */
-export function scheduledRunId(scheduleId: string, tick: number): string {
-  return stamp(tick) + suffix(createHash('sha256').update(`${scheduleId}\u0000${tick}`).digest());
+export function scheduledRunId(jobId: string, scheduleId: string, tick: number): string {
+  return stamp(tick) + suffix(createHash('sha256').update(`${jobId}\u0000${scheduleId}\u0000${tick}`).digest());
 }
 
 /** The history entry of a task record. */

@@ -26,3 +26,4 @@ export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type 
 export { findCycle } from './graph';
 export { readBodyText } from './http-body';
 export { hasEnded } from './task-state';
+export { Rounds } from './rounds';

@@ -14,6 +14,7 @@ import { buildProgram } from '../../cli/program';
 import { formatDuration, parseDuration } from '../../lib/duration';
 import { masterProgram } from '../../master/flags';
 import { servicesProgram } from '../../frameworks/services/flags';
+import { batchProgram } from '../../frameworks/batch/flags';
 
 describe('formatDuration', () => {
   const cases = [
@@ -82,6 +83,7 @@ describe('every duration flag shows its default as a duration its parser reads b
       flags: ['--kill-grace', '--ping-interval', '--status-retry', '--fetcher-timeout', '--sandbox-gc-delay', '--disk-check-interval', '--task-duration'],
     },
     { name: 'mezz-services', program: servicesProgram(), flags: ['--drain-timeout', '--reconcile-interval'] },
+    { name: 'mezz-batch', program: batchProgram(), flags: ['--retry-delay', '--gang-timeout', '--reconcile-interval'] },
     // --wait and --deadline: on each command that starts a deployment (app deploy, scale, restart, rollback).
     { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout', '--wait', '--deadline'] },
   ];
