@@ -17,7 +17,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Api } from '../foundation/index';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../lib/errors';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { EMBEDS, type Embed, jobJson, queueJson, runJson, scheduleJson } from './api-json';
 import { parseSchedule } from './cron';
 import type { FieldErrors, Job } from './job-schema';
@@ -74,7 +74,16 @@ function embedsOf(embed: string | string[] | undefined): Set<Embed> {
   return new Set(asked as Embed[]);
 }
 
+/**
+ * Reads wait for the state as writes do: before the leader has loaded it,
+ * an empty list would be an answer, and a wrong one (503 says try again).
+ */
+function requireLoaded(service: BatchService): void {
+  if (!service.leading()) throw new UnavailableError('this instance does not lead, or has not loaded its jobs yet: try again');
+}
+
 function requireJob(service: BatchService, id: string): StoredJob {
+  requireLoaded(service);
   const stored = service.job(id);
   if (!stored) throw new NotFoundError(`Job not found: ${id}`);
   return stored;
@@ -96,7 +105,10 @@ export function addBatchRoutes(api: Api, service: BatchService, leadership: Lead
   api.route({
     method: 'GET', url: '/v1/queue', schema: { response: { 200: Any } },
     authz: { action: 'framework_read' },
-    handler: async () => queueJson(service.queue()),
+    handler: async () => {
+      requireLoaded(service);
+      return queueJson(service.queue());
+    },
   });
 }
 
@@ -114,6 +126,7 @@ function addJobRoutes(api: Api, service: BatchService): void {
     authz: { action: 'framework_read' },
     handler: async (request) => {
       const embed = embedsOf(request.query.embed);
+      requireLoaded(service);
       return service.jobs().map((s) => jobJson(service, s, embed));
     },
   });
@@ -197,6 +210,7 @@ function addRunRoutes(api: Api, service: BatchService): void {
     authz: { action: 'framework_read', object: (r) => r.params.id },
     handler: async (request) => {
       const { id, runId } = request.params;
+      requireLoaded(service);
       const run = service.run(id, runId);
       if (!run) throw new NotFoundError(`Job Run not found: ${runId} of job ${id}`);
       return runJson(service, run);

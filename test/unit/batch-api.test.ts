@@ -25,10 +25,12 @@ class FakeBatch implements BatchService {
   readonly runs = new Map<string, StoredRun>();
   readonly tasks = new Map<string, BatchTask[]>();
   queued: QueuedRun[] = [];
+  /** false: as a leader that has not loaded its state (reads here answer as if nothing were stored). */
+  loaded = true;
   private runCount = 0;
 
   leading() {
-    return true;
+    return this.loaded;
   }
   jobs() {
     return [...this.stored.values()];
@@ -324,6 +326,20 @@ test("the queue is Metronome's [{jobId, runs: [{runId}]}], each run with why it 
     ] },
     { jobId: 'train', runs: [{ runId: 'run3', waiting: [], gang: { holdingSince: '2026-11-28T12:00:00.000+0000', retryAt: '2026-11-28T12:01:00.000+0000', timeouts: 1 } }] },
   ]);
+});
+
+test('reads are 503 until the leader has loaded its state, never an empty answer', async (t) => {
+  const c = await start(t);
+  await c.req('POST', '/v1/jobs', job('etl.load'));
+  c.service.loaded = false;
+  for (const path of ['/v1/jobs', '/v1/jobs/etl.load', '/v1/jobs/etl.load/runs', '/v1/jobs/etl.load/runs/run1', '/v1/jobs/etl.load/schedules', '/v1/queue']) {
+    const r = await c.req('GET', path);
+    assert.equal(r.status, 503, path);
+    assert.match(r.body.message, /try again/);
+  }
+  assert.equal((await c.req('GET', '/v1/leader')).status, 200, 'who leads is known before the state is');
+  c.service.loaded = true;
+  assert.equal((await c.req('GET', '/v1/jobs')).body.length, 1);
 });
 
 test("dependency status and the leader: the service's answers as they are", async (t) => {
