@@ -403,10 +403,12 @@ export class BatchScheduler implements BatchService {
     const children = this.#dueChildren(runs.changed, now);
     const archive = this.#archivable(runs.changed);
     const prune = this.#pruneHistory([...runs.changed, ...archive.runs]);
+    const pruned = new Set(prune.map((r) => r.id));
+    const kept = archive.runs.filter((r) => !pruned.has(r.id)); // a deleted job's run goes as soon as it is archived
     try {
       // The runs' changes and the children they start in one transaction (when they fit), then the tasks to launch: all before any launch.
       await writeGrouped(lead.state, [[...runs.changed.map(putRunOp), ...children.map(putRunOp)]]);
-      await writeOps(lead.state, [...launched.map(putTaskOp), ...archive.runs.map(putRunOp), ...archive.tasks.map(deleteTaskOp), ...prune.map(deleteRunOp)]);
+      await writeOps(lead.state, [...launched.map(putTaskOp), ...kept.map(putRunOp), ...archive.tasks.map(deleteTaskOp), ...prune.map(deleteRunOp)]);
     } catch (err) {
       for (const r of launched) this.#tasks.delete(r.taskId); // never launched: not there
       throw err;
