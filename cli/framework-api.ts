@@ -9,8 +9,8 @@
 import { isLoopback } from '../lib/auth';
 import type { Command } from 'commander';
 import type { OperatorConnection } from './client';
-import { type Globals, withMaster } from './context';
-import { CliError } from './errors';
+import { globals, type Globals, withMaster } from './context';
+import { CliError, UsageError } from './errors';
 
 /** Marathon's error body (the foundation's one shape): `{message, details: [{path, errors}]}`. */
 export interface ErrorBody {
@@ -28,8 +28,36 @@ export class FrameworkApiError extends CliError {
   }
 }
 
+/** Where a command finds its framework's API: `--framework NAME` through the master, or `--url URL` given outright. */
+export interface FrameworkOptions {
+  framework: string;
+  url?: string;
+}
+
+/** The API did not answer (refused, timed out): worth another try while following something through a failover. */
+export class FrameworkUnreachableError extends CliError {
+  override name = 'FrameworkUnreachableError';
+}
+
 export class FrameworkApi {
-  private constructor(readonly url: string, private readonly token: string | undefined, private readonly timeoutMs: number) {}
+  private constructor(readonly name: string, readonly url: string, private readonly token: string | undefined, private readonly timeoutMs: number) {}
+
+  /** The API at a URL the operator gave (`--url`): it gets the CLI's token, as any address the operator chose would. */
+  static at(name: string, url: string, g: Globals): FrameworkApi {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new UsageError(`--url: ${url.slice(0, 100)} is not a URL (e.g. http://127.0.0.1:9000)`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url: ${url.slice(0, 100)} is not an http(s) URL`);
+    return new FrameworkApi(name, url.replace(/\/+$/, ''), g.security.token, g.timeoutMs);
+  }
+
+  /** `--url` when given, else the framework registered as `--framework` at the master. */
+  static locate(conn: OperatorConnection, g: Globals, o: FrameworkOptions): Promise<FrameworkApi> {
+    return o.url ? Promise.resolve(FrameworkApi.at(o.framework, o.url, g)) : FrameworkApi.find(conn, g, o.framework);
+  }
 
   /** Finds the ACTIVE framework called `name` and its API; CliError naming what is missing. */
   static async find(conn: OperatorConnection, g: Globals, name: string): Promise<FrameworkApi> {
@@ -39,7 +67,7 @@ export class FrameworkApi {
     if (!fw.webuiUrl) throw new CliError(`framework ${name} (${fw.id}) names no API address (webui_url)`);
     const host = new URL(fw.webuiUrl).host;
     const trusted = isLoopback(host) || g.masters.some((m) => m.split(':')[0] === host.split(':')[0]);
-    return new FrameworkApi(fw.webuiUrl.replace(/\/$/, ''), trusted ? g.security.token : undefined, g.timeoutMs);
+    return new FrameworkApi(name, fw.webuiUrl.replace(/\/$/, ''), trusted ? g.security.token : undefined, g.timeoutMs);
   }
 
   /** Sends a request; resolves the parsed JSON answer, or throws a CliError with the API's own message and each offending path. */
@@ -54,13 +82,20 @@ export class FrameworkApi {
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     } catch (err) {
-      throw new CliError(`cannot reach ${this.url}: ${(err as Error).message}`, 1, { cause: err });
+      throw new FrameworkUnreachableError(`cannot reach framework ${this.name} at ${this.url}: ${causeOf(err)}`, 1, { cause: err });
     }
     const text = await res.text();
     const parsed = text ? safeJson(text) : undefined;
     if (!res.ok) throw new FrameworkApiError(describeFailure(res.status, parsed as ErrorBody | undefined, text), res.status, parsed as ErrorBody | undefined);
     return parsed as T;
   }
+}
+
+/** fetch says only `fetch failed`; the reason (`connect ECONNREFUSED …`, a timeout) is its cause. */
+function causeOf(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return `no answer within the --timeout (${e.message})`;
+  return e.cause?.message ?? e.cause?.code ?? e.message;
 }
 
 function safeJson(text: string): unknown {
@@ -78,7 +113,16 @@ function describeFailure(status: number, body: ErrorBody | undefined, text: stri
   return `${status} ${message}${details.length ? `: ${details.join('; ')}` : ''}`;
 }
 
-/** Runs `fn` with the API of the framework named by `--framework` (on the command or a parent), found through the master. */
+/**
+ * Runs `fn` with the API of the framework named by `--framework` (on the
+ * command or a parent), found through the master; or, when the command has
+ * `--url`, with the API there, without asking the master.
+ */
 export function withFrameworkApi(cmd: Command, fn: (api: FrameworkApi, g: Globals) => Promise<void>): Promise<void> {
-  return withMaster(cmd, async (conn, g) => fn(await FrameworkApi.find(conn, g, cmd.optsWithGlobals<{ framework: string }>().framework), g));
+  const o = cmd.optsWithGlobals<FrameworkOptions>();
+  if (o.url) {
+    const g = globals(cmd);
+    return fn(FrameworkApi.at(o.framework, o.url, g), g);
+  }
+  return withMaster(cmd, async (conn, g) => fn(await FrameworkApi.find(conn, g, o.framework), g));
 }

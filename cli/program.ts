@@ -12,6 +12,7 @@ import { registerAgents } from './commands/agents';
 import { registerApp } from './commands/app';
 import { registerDeployments } from './commands/deployments';
 import { registerFrameworks } from './commands/frameworks';
+import { registerJob } from './commands/job';
 import { registerKill } from './commands/kill';
 import { registerLeader } from './commands/leader';
 import { registerLogs } from './commands/logs';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerKill(program);
   registerApp(program);
   registerDeployments(program);
+  registerJob(program);
   registerLeader(program);
   registerVersion(program);
   registerUp(program);

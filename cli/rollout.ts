@@ -8,6 +8,7 @@
 import { formatDuration } from '../lib/duration';
 import { CliError } from './errors';
 import { type FrameworkApi, FrameworkApiError } from './framework-api';
+import { ProgressLine } from './progress-line';
 import {
   type AppRollout, type AppTasksJson, countsShown, type DeploymentJson, type Ending, isFinished, progressLine, rolloutOf, stillRunning, watchedApps,
 } from './rollout-view';
@@ -23,34 +24,6 @@ export async function getDeployment(api: FrameworkApi, id: string): Promise<Depl
   } catch (err) {
     if (err instanceof FrameworkApiError && err.status === 404) return undefined;
     throw err;
-  }
-}
-
-/** Progress on stderr: a line per change, or one line redrawn in place on a terminal. */
-class ProgressLine {
-  #last = '';
-  #drawn = false;
-  readonly #tty = Boolean(process.stderr.isTTY);
-
-  show(line: string): void {
-    if (line === this.#last) return;
-    this.#last = line;
-    if (!this.#tty) return void process.stderr.write(`${line}\n`);
-    const width = Math.max(20, (process.stderr.columns || 80) - 1);
-    process.stderr.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
-    this.#drawn = true;
-  }
-
-  /** A line of its own (a new deployment followed), kept above the progress. */
-  note(text: string): void {
-    this.end();
-    process.stderr.write(`${text}\n`);
-    this.#last = '';
-  }
-
-  end(): void {
-    if (this.#drawn) process.stderr.write('\n');
-    this.#drawn = false;
   }
 }
 

@@ -5,16 +5,14 @@
  * command follows it until it ends (cli/rollout.ts), showing the rollout,
  * unless --detach.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { durationOption } from '../../lib/duration-option';
-import { errorMessage } from '../../lib/errors';
 import { type Globals, print } from '../context';
 import { CliError, UsageError } from '../errors';
 import { type FrameworkApi, FrameworkApiError, withFrameworkApi } from '../framework-api';
 import { appPath, followDeployment } from '../rollout';
 import { changeQuery, type DeploymentJson, definitionOf, lockedMessage, olderThan, outcome, versionsText, versionView } from '../rollout-view';
+import { readSpecFile, specBody } from '../spec-file';
 import { formatTable } from '../table';
 
 interface AppView {
@@ -52,31 +50,6 @@ function health(t: TaskView): string {
 
 function appRow(a: AppView): string[] {
   return [a.id, `${a.tasksRunning ?? 0}/${a.instances}`, a.healthChecks?.length ? String(a.tasksHealthy ?? 0) : '-', String(a.cpus), String(a.mem), a.version ?? ''];
-}
-
-/** Reads an app document (JSON or YAML) from a file or stdin, and the id it names. */
-async function readApp(file: string): Promise<{ text: string; id: string; yaml: boolean }> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${errorMessage(err)}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UsageError(`${file} is neither JSON nor YAML: ${errorMessage(err).split('\n')[0]}`);
-  }
-  const id = (doc as { id?: unknown } | null)?.id;
-  if (typeof id !== 'string' || !id) throw new UsageError(`${file} names no app id (the "id" field, e.g. "/shop/web")`);
-  return { text, id, yaml: !text.trimStart().startsWith('{') };
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The flags of a command that starts a deployment. */
@@ -167,9 +140,8 @@ export function registerApp(program: Command): void {
   changeFlags(app.command('deploy <file>')
     .description('create or replace an app from a JSON or YAML file (- for stdin), and follow its deployment until it succeeds or rolls back'))
     .action((file: string, o: ChangeOptions, cmd: Command) => withFrameworkApi(cmd, async (api, g) => {
-      const doc = await readApp(file);
-      const body = doc.yaml ? doc.text : JSON.parse(doc.text);
-      const r = await sendChange(api, doc.id, 'PUT', `${appPath(doc.id)}${changeQuery(o, { partialUpdate: 'false' })}`, body);
+      const doc = await readSpecFile(file, 'app', '"/shop/web"');
+      const r = await sendChange(api, doc.id, 'PUT', `${appPath(doc.id)}${changeQuery(o, { partialUpdate: 'false' })}`, specBody(doc));
       await finish(api, g, doc.id, r, o, (d) => `${doc.id}: version ${r.version} deployed (deployment ${d.id} succeeded)`);
     }));
 

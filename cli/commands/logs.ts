@@ -27,14 +27,18 @@ export function registerLogs(program: Command): void {
     .description("print a task's stdout (or --stderr) from its sandbox")
     .option('--stderr', 'the task\'s stderr instead of its stdout')
     .option('-f, --follow', 'keep printing as the task writes, until it ends (Ctrl-C stops)')
-    .action((taskId: string, opts: LogsOptions, cmd: Command) => withMaster(cmd, async (conn) => {
-      const stop = stopSignal();
-      try {
-        await followFile(conn, taskId, opts.stderr ? 'stderr' : 'stdout', Boolean(opts.follow), stop);
-      } finally {
-        stop.dispose();
-      }
-    }));
+    .action((taskId: string, opts: LogsOptions, cmd: Command) => withMaster(cmd, (conn) =>
+      printTaskLog(conn, taskId, opts.stderr ? 'stderr' : 'stdout', Boolean(opts.follow))));
+}
+
+/** Writes a task's stdout or stderr to our stdout, raw; with `follow`, until the task ends (Ctrl-C or a closed pipe stops quietly). `mezz job logs` uses it too. */
+export async function printTaskLog(conn: OperatorConnection, taskId: string, stream: 'stdout' | 'stderr', follow: boolean): Promise<void> {
+  const stop = stopSignal();
+  try {
+    await followFile(conn, taskId, stream, follow, stop);
+  } finally {
+    stop.dispose();
+  }
 }
 
 /** Ctrl-C (or a closed pipe on stdout) ends a follow quietly. */

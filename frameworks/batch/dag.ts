@@ -3,15 +3,13 @@
  * and their runs' history: which dependencies are refused (an unknown parent,
  * a cycle, named), which children are due (a child runs when every parent has
  * succeeded since the child's own last run — so D of A → {B, C} → D does not
- * run when C fails), and the graph as text for `mezz job graph`.
+ * run when C fails); the graph as text for `mezz job graph` is dag-text.ts'.
  */
 import { findCycle } from '../foundation/index';
+import type { DagJob } from './dag-text';
 
-/** A job as the DAG sees it. */
-export interface DagJob {
-  id: string;
-  dependencies: readonly string[];
-}
+// The graph as text lives apart, free of the foundation, for the CLI to draw.
+export { childrenOf, type DagJob, graphDot, graphTree } from './dag-text';
 
 /** What the history says of one job: times in ms since the epoch. */
 export interface DagHistory {
@@ -46,11 +44,6 @@ export function dependencyErrors(job: DagJob, jobs: readonly DagJob[]): FieldErr
   return cycle ? [{ path: '/dependencies', errors: [`dependency cycle: ${cycle.join(' → ')}`] }] : [];
 }
 
-/** The jobs that depend on `id` (its children), sorted. */
-export function childrenOf(id: string, jobs: readonly DagJob[]): string[] {
-  return jobs.filter((j) => j.dependencies.includes(id)).map((j) => j.id).sort();
-}
-
 /**
  * Whether a child with parents is due: not running, and every parent has
  * succeeded after the child's last run started (or at all, for a child that
@@ -71,35 +64,4 @@ export function isDue(job: DagJob, history: (id: string) => DagHistory): { due: 
 /** The children of `parent` due now that it succeeded: each only once all its parents have. */
 export function dueAfterSuccess(parent: string, jobs: readonly DagJob[], history: (id: string) => DagHistory): string[] {
   return jobs.filter((j) => j.dependencies.includes(parent) && isDue(j, history).due).map((j) => j.id).sort();
-}
-
-/** The DAG in Graphviz DOT: an edge from each parent to each child. */
-export function graphDot(jobs: readonly DagJob[]): string {
-  const q = (id: string) => JSON.stringify(id);
-  const lines = [...jobs].sort((a, b) => (a.id < b.id ? -1 : 1)).flatMap((j) => (j.dependencies.length ? [...j.dependencies].sort().map((p) => `  ${q(p)} -> ${q(j.id)};`) : [`  ${q(j.id)};`]));
-  return `digraph jobs {\n${lines.join('\n')}\n}\n`;
-}
-
-/**
- * The DAG as an indented tree from its roots (jobs without parents): a child
- * with several parents appears under each, marked `(also after …)` after the
- * first, so the text stays a tree.
- */
-export function graphTree(jobs: readonly DagJob[]): string {
-  const byId = new Map(jobs.map((j) => [j.id, j]));
-  const out: string[] = [];
-  const shown = new Set<string>();
-  const walk = (id: string, prefix: string, last: boolean, depth: number): void => {
-    const parents = byId.get(id)?.dependencies ?? [];
-    const again = shown.has(id);
-    const note = parents.length > 1 ? ` (after ${[...parents].sort().join(', ')})` : '';
-    out.push(depth === 0 ? `${id}${note}` : `${prefix}${last ? '└── ' : '├── '}${id}${note}${again ? ' …' : ''}`);
-    if (again) return;
-    shown.add(id);
-    const kids = childrenOf(id, jobs);
-    const next = depth === 0 ? '' : `${prefix}${last ? '    ' : '│   '}`;
-    kids.forEach((k, i) => walk(k, next, i === kids.length - 1, depth + 1));
-  };
-  for (const root of jobs.filter((j) => j.dependencies.length === 0).map((j) => j.id).sort()) walk(root, '', true, 0);
-  return out.join('\n') + (out.length ? '\n' : '');
 }

@@ -17,7 +17,7 @@
  */
 import type { Framework, Offer__Output, TaskStatus__Output } from '../sdk/index';
 import {
-  backoffSeconds, hasEnded, reconcile, type FrameworkState, type LeaderContext, type StateOp, type TaskGroup, type Waiting,
+  backoffSeconds, hasEnded, reconcile, Rounds, type FrameworkState, type LeaderContext, type StateOp, type TaskGroup, type Waiting,
 } from '../foundation/index';
 import { FailedPreconditionError, NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
@@ -90,9 +90,13 @@ export class BatchScheduler implements BatchService {
   #dirty = new Set<string>();
   #killedAt = new Map<string, number>();
   #waiting: Waiting[] = [];
-  #queue: Promise<unknown> = Promise.resolve();
-  #pending?: Offer__Output[];
   #suppressed = false;
+  /** Rounds (each with the offers gathered), cron steps and changes, one at a time. */
+  readonly #rounds = new Rounds<Offer__Output>((offers) => this.#runRound(offers), (err, offers) => {
+    this.#log.warn(`scheduling round failed: ${String(err)}`);
+    this.#lead?.framework.decline([...offers, ...this.#held.values()].map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
+    this.#held.clear();
+  });
 
   constructor(options: BatchSchedulerOptions) {
     this.#log = options.log;
@@ -102,7 +106,7 @@ export class BatchScheduler implements BatchService {
     this.#retryDelaySeconds = (options.retryDelayMs ?? 10_000) / 1000;
     this.#gangTimeoutMs = options.gangTimeoutMs ?? DEFAULT_GANG_TIMEOUT_MS;
     this.#reconcileMs = options.reconcileIntervalMs ?? DEFAULT_RECONCILE_MS;
-    this.#cron = new CronClock({ now: this.#now, fire: () => this.#serial(() => this.#cronStep()).catch((err) => this.#log.warn(`cron step failed (retried on the next tick): ${String(err)}`)), prepare: () => this.#round([]) });
+    this.#cron = new CronClock({ now: this.#now, fire: () => this.#rounds.serial(() => this.#cronStep()).catch((err) => this.#log.warn(`cron step failed (retried on the next tick): ${String(err)}`)), prepare: () => this.#rounds.trigger([]) });
   }
 
   /** The runner's `lead`: load the state, reconcile what a previous leader launched, then run until the leadership ends. */
@@ -132,12 +136,12 @@ export class BatchScheduler implements BatchService {
     }
     framework.on('update', (s) => {
       this.#apply(s);
-      this.#round([]);
+      this.#rounds.trigger([]);
     });
-    framework.on('offers', (offers) => this.#round(offers));
+    framework.on('offers', (offers) => this.#rounds.trigger(offers));
     framework.on('rescind', (id) => this.#held.delete(id));
     framework.revive();
-    const timer = setInterval(() => this.#round([]), TICK_MS);
+    const timer = setInterval(() => this.#rounds.trigger([]), TICK_MS);
     const reconciling = setInterval(() => void this.#reconcileLive(framework), this.#reconcileMs);
     signal.addEventListener('abort', () => {
       clearInterval(timer);
@@ -145,8 +149,8 @@ export class BatchScheduler implements BatchService {
     });
     this.#log.info(`leading: ${this.#jobs.size} jobs, ${this.#activeRuns().length} active runs, ${live.length} live tasks`);
     // Ticks missed while no one led: at most one catch-up run per schedule, within its startingDeadlineSeconds.
-    await this.#serial(() => this.#cronStep());
-    this.#round([]);
+    await this.#rounds.serial(() => this.#cronStep());
+    this.#rounds.trigger([]);
   };
 
   async #reconcileLive(framework: Framework): Promise<void> {
@@ -155,7 +159,7 @@ export class BatchScheduler implements BatchService {
     try {
       const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
       for (const s of statuses.values()) this.#apply(s);
-      this.#round([]);
+      this.#rounds.trigger([]);
     } catch (err) {
       this.#log.warn(`reconciliation with the master failed (retried in ${this.#reconcileMs / 1000} s): ${String(err)}`);
     }
@@ -215,7 +219,7 @@ export class BatchScheduler implements BatchService {
   // ── BatchService: changes ──────────────────────────────────────────────
 
   putJob(job: Job, mode: 'create' | 'replace'): Promise<PutJobResult> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const previous = this.#jobs.get(job.id);
       if (mode === 'create' && previous) throw new FailedPreconditionError(`Job '${job.id}' already exists: update it with PUT /v1/jobs/${job.id}`);
@@ -235,7 +239,7 @@ export class BatchScheduler implements BatchService {
   }
 
   deleteJob(id: string, stopCurrentJobRuns: boolean): Promise<StoredJob> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const s = this.#jobs.get(id);
       if (!s) throw new NotFoundError(`Job '${id}' does not exist`);
@@ -259,26 +263,26 @@ export class BatchScheduler implements BatchService {
       for (const r of stopped) this.#setRun(r);
       for (const r of history) this.#runs.delete(r.id);
       this.#publish('job_deleted', { jobId: id });
-      this.#round([]);
+      this.#rounds.trigger([]);
       return s;
     });
   }
 
   startRun(jobId: string): Promise<StoredRun> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const s = this.#jobs.get(jobId);
       if (!s) throw new NotFoundError(`Job '${jobId}' does not exist`);
       const run = newRun(s.job, 'api', this.#now());
       await writeOps(lead.state, [putRunOp(run)]);
       this.#setRun(run);
-      this.#round([]);
+      this.#rounds.trigger([]);
       return run;
     });
   }
 
   stopRun(jobId: string, runId: string): Promise<StoredRun> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const run = this.run(jobId, runId);
       if (!run) throw new NotFoundError(`Job '${jobId}' has no run '${runId}'`);
@@ -286,7 +290,7 @@ export class BatchScheduler implements BatchService {
       const stopped = endRun(run, 'stopped', this.#now()) as StoredRun;
       await writeOps(lead.state, [putRunOp(stopped)]);
       this.#setRun(stopped);
-      this.#round([]);
+      this.#rounds.trigger([]);
       return stopped;
     });
   }
@@ -319,7 +323,7 @@ export class BatchScheduler implements BatchService {
       if (d.message) this.#log.warn(`job ${d.jobId} schedule ${d.scheduleId}: ${d.message}`);
       if (d.act.note) this.#publish('job_run_skipped', { jobId: d.jobId, scheduleId: d.scheduleId, tick: new Date(d.tick).toISOString(), reason: d.act.note });
     }
-    this.#round([]);
+    this.#rounds.trigger([]);
   }
 
   /** What a schedule's due tick does under its concurrency policy: the runs to store (new, replaced) and their ops. */
@@ -371,31 +375,7 @@ export class BatchScheduler implements BatchService {
     return this.#lead;
   }
 
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
 
-  /** Asks for a round; triggers until it starts join it (a burst of updates is one round). */
-  #round(offers: Offer__Output[]): void {
-    if (this.#pending) {
-      this.#pending.push(...offers);
-      return;
-    }
-    this.#pending = [...offers];
-    setImmediate(() => void this.#serial(async () => {
-      const batch = this.#pending ?? [];
-      this.#pending = undefined;
-      try {
-        await this.#runRound(batch);
-      } catch (err) {
-        this.#log.warn(`scheduling round failed: ${String(err)}`);
-        this.#lead?.framework.decline([...batch, ...this.#held.values()].map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
-        this.#held.clear();
-      }
-    }));
-  }
 
   async #runRound(fresh: Offer__Output[]): Promise<void> {
     const lead = this.#lead;

@@ -26,3 +26,6 @@ export { addFrameworkFlags, advertisedAddress, type FrameworkFlagDefaults, type 
 export { findCycle } from './graph';
 export { readBodyText } from './http-body';
 export { hasEnded } from './task-state';
+export { Rounds } from './rounds';
+// The process: flags to a serving, leading (or standing by) framework.
+export { runFrameworkMain, type FrameworkContext, type FrameworkParts, type Leadership } from './server';

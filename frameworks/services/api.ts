@@ -8,7 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Api } from '../foundation/index';
+import type { Api, Leadership } from '../foundation/index';
 import { NotFoundError } from '../../lib/errors';
 import { invalidBody, mergeApp, parseApp, type ParseResult } from './app-spec';
 import { resolveAppId } from './app-id';
@@ -17,12 +17,6 @@ import { appJson, appListJson, queueJson, taskJson } from './api-json';
 import { addGroupRoutes } from './api-groups';
 import { deploymentJson, type DeploymentJson } from './deployments/index';
 import type { AppChange, DeployResult, ServicesScheduler } from './scheduler';
-
-/** What the API needs of the runner. */
-export interface Leadership {
-  leaderAddress(): string | undefined;
-  abdicate(): Promise<boolean>;
-}
 
 const Any = Type.Any();
 const Wildcard = Type.Object({ '*': Type.String() });

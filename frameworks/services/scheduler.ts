@@ -8,7 +8,7 @@
  * and changes run one at a time.
  */
 import type { Framework, Offer__Output, TaskStatus__Output } from '../sdk/index';
-import { reconcile, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
+import { reconcile, Rounds, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
@@ -110,12 +110,13 @@ export class ServicesScheduler {
   #draining = new Set<string>();
   /** The latest round's waiting instances, for /v2/queue and "cannot proceed". */
   #waiting: Plan['waiting'] = [];
-  /** Rounds and changes run one at a time, so two never launch the same instance. */
-  #queue: Promise<unknown> = Promise.resolve();
-  /** Offers of a round queued but not started: later triggers join it instead of queueing more rounds. */
-  #pending?: Offer__Output[];
   /** Offers are suppressed while nothing waits to be placed, so an idle framework does not churn the allocator. */
   #suppressed = false;
+  /** Rounds (each with the offers gathered) and changes, one at a time. */
+  readonly #rounds = new Rounds<Offer__Output>((offers) => this.#runRound(offers), (err, offers) => {
+    this.#log.warn(`scheduling round failed: ${String(err)}`);
+    this.#lead?.framework.decline(offers.map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
+  });
 
   constructor(private readonly options: SchedulerOptions) {
     this.#log = options.log;
@@ -150,20 +151,20 @@ export class ServicesScheduler {
     }
     framework.on('update', (s) => {
       this.#apply(s);
-      this.#round([]);
+      this.#rounds.trigger([]);
     });
     framework.on('offers', (offers) => {
       this.#seen.offered(offers);
-      this.#round(offers);
+      this.#rounds.trigger(offers);
     });
     // Offers flow from here, whatever came before: the master keeps a previous leader's suppression across our
     // re-subscription, and offers that came while we reconciled were declined (no listener yet) under its 5 s filter.
     framework.revive();
-    const timer = setInterval(() => this.#round([]), TICK_MS);
+    const timer = setInterval(() => this.#rounds.trigger([]), TICK_MS);
     // As Marathon's reconciliation_interval: a status update lost on the way would otherwise leave a task's state wrong for good.
     const reconciling = setInterval(() => {
       this.#reconcileWithMaster(framework).then(
-        () => this.#round([]),
+        () => this.#rounds.trigger([]),
         (err) => this.#log.warn(`reconciliation with the master failed (retried in ${this.#reconcileMs / 1000} s): ${String(err)}`),
       );
     }, this.#reconcileMs);
@@ -172,7 +173,7 @@ export class ServicesScheduler {
       clearInterval(reconciling);
     });
     this.#log.info(`leading: ${this.#apps.size} apps, ${this.#deployer.running().length} deployments running, ${live.length} live tasks`);
-    this.#round([]);
+    this.#rounds.trigger([]);
   };
 
   /** Asks the master for the state of every live task and applies the answers. */
@@ -252,7 +253,7 @@ export class ServicesScheduler {
    * running deployment is refused unless `force`.
    */
   deploy(change: AppChange, options: DeployOptions = {}): Promise<DeployResult> {
-    return this.#serial(() => this.#deploy(change, options));
+    return this.#rounds.serial(() => this.#deploy(change, options));
   }
 
   async #deploy(change: AppChange, options: DeployOptions): Promise<DeployResult> {
@@ -270,13 +271,13 @@ export class ServicesScheduler {
     for (const s of stored) this.#publish('api_post_event', { appDefinition: { ...s.app, version: s.version } });
     this.#events(plan.events);
     this.#wantOffers(lead.framework, true);
-    this.#round([]);
+    this.#rounds.trigger([]);
     return { kind: 'deployed', deployment: plan.deployment, apps: stored };
   }
 
   /** DELETE /v2/deployments/{id}: roll back (the rollback deployment is answered) or, with `force`, cancel in place. */
   cancel(id: string, force: boolean): Promise<{ rollback?: Deployment }> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const r = this.#deployer.cancel(id, force, this.#now());
       if (r.kind === 'not running') throw new NotFoundError(r.message);
@@ -285,7 +286,7 @@ export class ServicesScheduler {
       this.#deployer.commitCancel(r.kind === 'rolled back' ? [r.cancelled, r.rollback] : [r.cancelled]);
       if (r.kind === 'rolled back') this.#restore(r.rollback);
       this.#events(r.events);
-      this.#round([]);
+      this.#rounds.trigger([]);
       return r.kind === 'rolled back' ? { rollback: r.rollback } : {};
     });
   }
@@ -297,7 +298,7 @@ export class ServicesScheduler {
    * Marathon's kill-and-scale).
    */
   killTasks(taskIds: readonly string[], scale: boolean): Promise<ServiceTask[]> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const tasks = taskIds.map((id) => {
         const t = this.#tasks.get(id);
@@ -323,14 +324,14 @@ export class ServicesScheduler {
 
   /** DELETE /v2/queue/{id}/delay: the app's crash-loop backoff starts over (failures before now no longer count). */
   resetDelay(id: string): Promise<void> {
-    return this.#serial(async () => {
+    return this.#rounds.serial(async () => {
       const lead = this.#leading();
       const s = this.#apps.get(id);
       if (!s) throw new NotFoundError(`App '${id}' does not exist`);
       const next = { ...s, delayResetAt: this.#now() };
       await writeAll(lead.state, putAppOps(next));
       this.#remember(next);
-      this.#round([]);
+      this.#rounds.trigger([]);
     });
   }
 
@@ -339,12 +340,6 @@ export class ServicesScheduler {
     return this.#lead;
   }
 
-  /** Runs `fn` after every round and change queued before it. */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
 
   /** The stored form of each app in `change`: service ports assigned, a new version; a new task version only when the config changed or a restart asks. */
   #nextDefinitions(change: AppChange, now: number): StoredApp[] {
@@ -433,28 +428,6 @@ export class ServicesScheduler {
     }
   }
 
-  /**
-   * Asks for a round. Status updates come in bursts, each in its own
-   * callback: the round waits for the end of the burst (setImmediate), and
-   * every trigger until it starts joins it, offers included.
-   */
-  #round(offers: Offer__Output[]): void {
-    if (this.#pending) {
-      this.#pending.push(...offers);
-      return;
-    }
-    this.#pending = [...offers];
-    setImmediate(() => void this.#serial(async () => {
-      const batch = this.#pending ?? [];
-      this.#pending = undefined;
-      try {
-        await this.#runRound(batch);
-      } catch (err) {
-        this.#log.warn(`scheduling round failed: ${String(err)}`);
-        this.#lead?.framework.decline(batch.map((o) => o.id), { refuseSeconds: REFUSE_SECONDS });
-      }
-    }));
-  }
 
   async #runRound(offers: Offer__Output[]): Promise<void> {
     const lead = this.#lead;
