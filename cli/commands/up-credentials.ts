@@ -4,19 +4,20 @@
  * processes are started with and that clients on this machine find by
  * themselves.
  *
- *   DIR/credentials.json         the master's and mezz-services': principals `admin`, `agent` and `services`
+ *   DIR/credentials.json         the master's and the shipped frameworks': principals `admin`, `agent`
+ *                                and one per shipped framework (`services`, `batch`)
  *   DIR/acls.json                admin: everything but running tasks as root; agent: register;
- *                                services: register and run tasks, not as root; default deny
+ *                                each framework: register and run tasks, not as root; default deny
  *   DIR/agent-credentials.json   the agents' one entry (`agent`)
  *   DIR/token                    admin's secret, the file `mezz`, the SDK and the examples read
- *   DIR/services-token           services' secret, the token mezz-services presents to the master
+ *   DIR/NAME-token               a framework's secret, the token it presents to the master
+ *                                (DIR/services-token, DIR/batch-token)
  *
  * All mode 0600. The first start writes them with fresh secrets; later
  * starts re-use credentials.json and acls.json as they are (an operator may
  * have edited them) and write the derived files again only where they no
- * longer match it. A data dir from before mezz up started the services
- * framework has no `services` principal: it is added, with its rules (see
- * addServices).
+ * longer match it. A data dir from before mezz up started a framework has
+ * no principal for it: it is added, with its rules (see addFrameworks).
  */
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -29,10 +30,8 @@ import { CliError } from '../errors';
 export const ADMIN = 'admin';
 /** The principal every agent of the local cluster registers as. */
 export const AGENT = 'agent';
-/** The principal the local services framework (mezz-services) registers as. */
-export const SERVICES = 'services';
-/** Its token file in the data dir. */
-const SERVICES_TOKEN_FILE_NAME = 'services-token';
+/** A shipped framework's token file in the data dir: `services-token`, `batch-token`. */
+const tokenFileName = (framework: string) => `${framework}-token`;
 
 export interface LocalCredentials {
   /** The master's --credentials. */
@@ -43,41 +42,48 @@ export interface LocalCredentials {
   agent: string;
   /** The admin token file. */
   token: string;
-  /** The token file mezz-services presents to the master (its MEZZ_TOKEN_FILE). */
-  services: string;
+  /** By framework name (its principal): the token file it presents to the master (its MEZZ_TOKEN_FILE). */
+  frameworks: Record<string, string>;
+}
+
+/** Every file of `files`, for checks that concern them all (modes, contents). */
+export function allFiles(files: LocalCredentials): string[] {
+  return [files.master, files.acls, files.agent, files.token, ...Object.values(files.frameworks)];
 }
 
 /**
- * The ACLs of a local cluster. Deny by default, so a principal added to
+ * The ACLs of a local cluster whose shipped frameworks register as the
+ * principals `frameworks`. Deny by default, so a principal added to
  * credentials.json can do nothing until a rule says what. The admin may do
  * everything except run tasks as root: a framework's tasks run as the
  * agent's unprivileged default user unless they name one, and `root` (or
  * uid 0) must be granted on purpose, by editing this file. The admin's
- * `*` covers the services API too (framework_read, framework_write and
- * framework_delete on `services:*`): its token deploys, reads and deletes apps.
+ * `*` covers every framework's HTTP API too (framework_read,
+ * framework_write and framework_delete on `services:*`, `batch:*`…): its
+ * token deploys apps, creates and runs jobs, reads and deletes them.
  */
-export function localAcls(): { default: 'deny'; rules: object[] } {
+export function localAcls(frameworks: readonly string[]): { default: 'deny'; rules: object[] } {
   return {
     default: 'deny',
     rules: [
       { comment: "admin's frameworks may not run tasks as root; delete this rule to allow it", principals: [ADMIN], actions: ['run_task_as'], objects: ['root', '0'], allow: false },
       { principals: [ADMIN], actions: '*', objects: '*' },
       { comment: "mezz up's agents", principals: [AGENT], actions: ['register_agent'] },
-      ...servicesRules(),
+      ...frameworks.flatMap(frameworkRules),
     ],
   };
 }
 
 /**
- * What the services framework may do: register (in any role) and run its
- * apps' tasks as the user an app names, or the agent's default user, but
- * never root, as for admin. Nothing on its own HTTP API: callers there use
- * their own tokens.
+ * What a shipped framework may do: register (in any role) and run its
+ * tasks as the user they name, or the agent's default user, but never
+ * root, as for admin. Nothing on its own HTTP API: callers there use their
+ * own tokens.
  */
-function servicesRules(): object[] {
+function frameworkRules(name: string): object[] {
   return [
-    { comment: "mezz up's services framework may not run tasks as root; delete this rule to allow it", principals: [SERVICES], actions: ['run_task_as'], objects: ['root', '0'], allow: false },
-    { comment: "mezz up's services framework (mezz-services)", principals: [SERVICES], actions: ['register_framework', 'run_task_as'], objects: '*' },
+    { comment: `mezz up's ${name} framework may not run tasks as root; delete this rule to allow it`, principals: [name], actions: ['run_task_as'], objects: ['root', '0'], allow: false },
+    { comment: `mezz up's ${name} framework (mezz-${name})`, principals: [name], actions: ['register_framework', 'run_task_as'], objects: '*' },
   ];
 }
 
@@ -97,10 +103,10 @@ async function keepWritten(file: string, text: string): Promise<void> {
   else await writePrivate(file, text);
 }
 
-/** The master's credentials: the file's when it exists (checked, `services` added if missing), else fresh ones, written. */
-async function masterCredentials(file: string, aclsFile: string): Promise<Credential[]> {
+/** The master's credentials: the file's when it exists (checked, missing frameworks added), else fresh ones, written. */
+async function masterCredentials(file: string, aclsFile: string, frameworks: readonly string[]): Promise<Credential[]> {
   if (!existsSync(file)) {
-    const fresh = [ADMIN, AGENT, SERVICES].map((principal) => ({ principal, secret: generateSecret() }));
+    const fresh = [ADMIN, AGENT, ...frameworks].map((principal) => ({ principal, secret: generateSecret() }));
     await writePrivate(file, json({ credentials: fresh }));
     return fresh;
   }
@@ -114,20 +120,21 @@ async function masterCredentials(file: string, aclsFile: string): Promise<Creden
   if (missing.length) {
     throw new CliError(`${file} has no principal ${missing.join(' or ')}, which mezz up needs (the admin token, the agents'); add it, or delete the file to have mezz up write new credentials`);
   }
-  if (!creds.some((c) => c.principal === SERVICES)) return addServices(file, aclsFile, creds);
+  const absent = frameworks.filter((p) => !creds.some((c) => c.principal === p));
+  if (absent.length) return addFrameworks(file, aclsFile, creds, absent);
   await chmod(file, 0o600);
   return creds;
 }
 
 /**
- * Gives a data dir written before mezz up started the services framework
- * its `services` principal: a fresh secret appended to credentials.json,
- * and its rules put ahead of acls.json's, unless a rule names `services`
- * already. They match only that principal, which no rule could have meant
- * before, so nobody else's rights change. The ACLs are written first: a
- * crash between the two writes redoes only the credentials.
+ * Gives a data dir written before mezz up started the frameworks `names`
+ * their principals: fresh secrets appended to credentials.json, and each
+ * one's rules put ahead of acls.json's, unless a rule names it already.
+ * They match only that principal, which no rule could have meant before,
+ * so nobody else's rights change. The ACLs are written first: a crash
+ * between the two writes redoes only the credentials.
  */
-async function addServices(file: string, aclsFile: string, creds: Credential[]): Promise<Credential[]> {
+async function addFrameworks(file: string, aclsFile: string, creds: Credential[], names: string[]): Promise<Credential[]> {
   if (existsSync(aclsFile)) {
     try {
       Acls.load(aclsFile);
@@ -135,30 +142,35 @@ async function addServices(file: string, aclsFile: string, creds: Credential[]):
       throw new CliError(`${errorMessage(err)}; fix it, or delete it to have mezz up write the default rules`);
     }
     const acls = JSON.parse(await readFile(aclsFile, 'utf8')) as { rules: { principals?: unknown }[] };
-    const named = acls.rules.some((r) => Array.isArray(r.principals) && r.principals.includes(SERVICES));
-    if (!named) await writePrivate(aclsFile, json({ ...acls, rules: [...servicesRules(), ...acls.rules] }));
+    const named = (name: string) => acls.rules.some((r) => Array.isArray(r.principals) && r.principals.includes(name));
+    const rules = names.filter((n) => !named(n)).flatMap(frameworkRules);
+    if (rules.length) await writePrivate(aclsFile, json({ ...acls, rules: [...rules, ...acls.rules] }));
   }
-  const added = { principal: SERVICES, secret: generateSecret() };
+  const added = names.map((principal) => ({ principal, secret: generateSecret() }));
   const doc = JSON.parse(await readFile(file, 'utf8')) as { credentials: Credential[] };
-  await writePrivate(file, json({ ...doc, credentials: [...doc.credentials, added] }));
-  return [...creds, added];
+  await writePrivate(file, json({ ...doc, credentials: [...doc.credentials, ...added] }));
+  return [...creds, ...added];
 }
 
-/** Makes sure the five files exist and agree; returns their paths. Never prints a secret. */
-export async function ensureLocalCredentials(dataDir: string): Promise<LocalCredentials> {
+/**
+ * Makes sure the files exist and agree, with a principal and a token file
+ * for each of `frameworks` (the shipped ones, whether this start runs them
+ * or not); returns their paths. Never prints a secret.
+ */
+export async function ensureLocalCredentials(dataDir: string, frameworks: readonly string[]): Promise<LocalCredentials> {
   const files: LocalCredentials = {
     master: path.join(dataDir, 'credentials.json'),
     acls: path.join(dataDir, 'acls.json'),
     agent: path.join(dataDir, 'agent-credentials.json'),
     token: path.join(dataDir, TOKEN_FILE_NAME),
-    services: path.join(dataDir, SERVICES_TOKEN_FILE_NAME),
+    frameworks: Object.fromEntries(frameworks.map((name) => [name, path.join(dataDir, tokenFileName(name))])),
   };
-  const creds = await masterCredentials(files.master, files.acls);
+  const creds = await masterCredentials(files.master, files.acls, frameworks);
   const secretOf = (p: string) => creds.find((c) => c.principal === p)!.secret;
   if (existsSync(files.acls)) await chmod(files.acls, 0o600);
-  else await writePrivate(files.acls, json(localAcls()));
+  else await writePrivate(files.acls, json(localAcls(frameworks)));
   await keepWritten(files.agent, json({ credentials: [{ principal: AGENT, secret: secretOf(AGENT) }] }));
   await keepWritten(files.token, `${secretOf(ADMIN)}\n`);
-  await keepWritten(files.services, `${secretOf(SERVICES)}\n`);
+  for (const name of frameworks) await keepWritten(files.frameworks[name]!, `${secretOf(name)}\n`);
   return files;
 }

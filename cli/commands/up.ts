@@ -1,11 +1,12 @@
 /**
  * `mezz up`: a whole cluster on this machine, for trying Mezzanine out: the
- * master(s), the agents and the shipped frameworks (mezz-services, the
- * Marathon API on :8080) unless --no-frameworks.
+ * master(s), the agents and the shipped frameworks (FRAMEWORKS: mezz-services,
+ * the Marathon API on :8080; mezz-batch, the Metronome API on :9000) unless
+ * --no-frameworks.
  *
- *   master ──"listening on"──┬─▶ agent-1 … agent-N ──"listening on"─────────┬─▶ banner ──▶ supervise
- *                            └─▶ services ──"listening on", GET /health 200 ─┘                  │
- *   a child dies while starting ──▶ say which, stop the rest (a services port taken: say which) ──▶ exit 1
+ *   master ──"listening on"──┬─▶ agent-1 … agent-N ──"listening on"───────────┬─▶ banner ──▶ supervise
+ *                            └─▶ services, batch ──"listening on", GET /health 200 ─┘            │
+ *   a child dies while starting ──▶ say which, stop the rest (a framework's port taken: say which) ──▶ exit 1
  *   a child dies once up        ──▶ "agent-1 exited (signal SIGKILL); restarting in 1s"
  *                                   ──▶ the same command again (same port, data or work dir)
  *   Ctrl-C / SIGTERM ──▶ SIGTERM every child's group ──5 s──▶ SIGKILL stragglers ──▶ exit 0
@@ -19,8 +20,8 @@
  * `mezz up`, which then stops them in order. Their output goes to
  * DIR/logs/<name>.log. A restarted agent recovers its id and
  * its running tasks from its work dir; a restarted master reloads its registry.
- * mezz-services keeps its apps in DIR/services (with --ha: in the same etcd,
- * under its own prefix), presents DIR/services-token to the master, and
+ * Each framework NAME keeps its state in DIR/NAME (with --ha: in the same
+ * etcd, under its own prefix), presents DIR/NAME-token to the master, and
  * answers its HTTP API to the principals of DIR/credentials.json as
  * DIR/acls.json allows (the admin token may do everything there).
  *
@@ -46,11 +47,48 @@ import { ensureLocalCredentials } from './up-credentials';
 
 const MASTER_BIN = fileURLToPath(new URL('../../bin/mezz-master.mjs', import.meta.url));
 const AGENT_BIN = fileURLToPath(new URL('../../bin/mezz-agent.mjs', import.meta.url));
-const SERVICES_BIN = fileURLToPath(new URL('../../bin/mezz-services.mjs', import.meta.url));
 
-/** How long a child may take to say "listening on", and mezz-services then to answer /health. */
+/**
+ * A framework `mezz up` ships and starts beside the cluster. Its name is
+ * its principal, its process's name in the banner and logs, its state
+ * directory and token file (DIR/NAME, DIR/NAME-token) and its ACL objects'
+ * prefix (`NAME:…`); its binary is bin/mezz-NAME.mjs, which takes the
+ * foundation's flags (addFrameworkFlags), and `--NAME-port` chooses its
+ * HTTP port.
+ */
+export interface ShippedFramework {
+  name: string;
+  /** The port its API listens on unless --NAME-port says otherwise. */
+  defaultPort: number;
+  /** What the banner's summary calls it. */
+  what: string;
+  /** What its API serves, for --NAME-port's help. */
+  api: string;
+  /** Commands to try it, for the banner's "Next:" (each gets the --master flag when not the default). */
+  next: string[];
+}
+
+/** The frameworks `mezz up` starts, in this order, unless --no-frameworks. */
+export const FRAMEWORKS: readonly ShippedFramework[] = [
+  {
+    name: 'services', defaultPort: 8080, what: 'the services framework (Marathon API)', api: "Marathon's /v2 apps",
+    next: ['mezz app deploy examples/services/basic-0.json', 'mezz app list'],
+  },
+  {
+    name: 'batch', defaultPort: 9000, what: 'the batch framework (Metronome API)', api: "Metronome's /v1 jobs",
+    next: ['mezz job create examples/batch/sample-job.json', 'mezz job run sample-job'],
+  },
+];
+
+const binOf = (fw: ShippedFramework) => fileURLToPath(new URL(`../../bin/mezz-${fw.name}.mjs`, import.meta.url));
+/** `--services-port`. */
+const portFlag = (fw: ShippedFramework) => `--${fw.name}-port`;
+/** Where commander puts `--services-port`: `servicesPort`. */
+const portOption = (fw: ShippedFramework) => `${fw.name}Port` as const;
+
+/** How long a child may take to say "listening on", and a framework then to answer /health. */
 const READY_DEADLINE_MS = 30_000;
-/** Pause between two GET /health of a starting mezz-services. */
+/** Pause between two GET /health of a starting framework. */
 const HEALTH_POLL_MS = 100;
 /** How long a child may take to exit after SIGTERM before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -79,24 +117,26 @@ interface UpOptions {
   agents: string;
   dataDir: string;
   agentResources?: string;
-  servicesPort: string;
   /** False with --no-frameworks. */
   frameworks: boolean;
+  /** Each framework's --NAME-port, as `servicesPort`, `batchPort`. */
+  [port: `${string}Port`]: string;
 }
 
 export function registerUp(program: Command): void {
-  program
+  const shipped = FRAMEWORKS.map((fw) => `${fw.what} on :${fw.defaultPort}`).join(' and ');
+  const command = program
     .command('up')
-    .description('start a master, agents and the services framework (Marathon API on :8080) on this machine, in the foreground until Ctrl-C')
+    .description(`start a master, agents, ${shipped} on this machine, in the foreground until Ctrl-C`)
     .option('--host <address>', 'the address every process listens on (0.0.0.0: all interfaces, which lets anyone who reaches this machine run commands on it)', '127.0.0.1')
     .option('--port <port>', "the master's port", '5050')
     .option('--agents <n>', 'how many agents to start', '2')
     .option('--data-dir <dir>', 'where state, sandboxes, logs and the credentials (DIR/token: the admin token clients read) go', './.mezz')
     .option('--ha', 'high availability: a local etcd (Debian package etcd-server) and three masters on ports PORT..PORT+2')
     .option('--agent-resources <resources>', "each agent's resources instead of detecting them, e.g. 'cpus:2;mem:2048;ports:[31000-31999]'")
-    .option('--services-port <port>', "the services framework's HTTP API (Marathon's /v2 apps; 0: any free port)", '8080')
-    .option('--no-frameworks', 'start no framework, only the master(s) and agents')
-    .action((opts: UpOptions) => up(opts));
+    .option('--no-frameworks', 'start no framework, only the master(s) and agents');
+  for (const fw of FRAMEWORKS) command.option(`${portFlag(fw)} <port>`, `the ${fw.name} framework's HTTP API (${fw.api}; 0: any free port)`, String(fw.defaultPort));
+  command.action((opts: UpOptions) => up(opts));
 }
 
 /** One supervised process. */
@@ -182,18 +222,21 @@ interface Config {
   dataDir: string;
   resources?: string;
   ha: boolean;
-  /** The services API's port; undefined with --no-frameworks. */
-  servicesPort?: number;
+  /** The frameworks to start, each with its API's port (0: any free port); none with --no-frameworks. */
+  frameworks: { fw: ShippedFramework; port: number }[];
 }
 
 /** Checks the flags; UsageError naming the bad one. */
-function validate(opts: UpOptions): Config {
+export function validate(opts: UpOptions): Config {
   const host = opts.host.trim();
   if (!isIP(host)) throw new UsageError(`--host must be an IP address, e.g. 127.0.0.1 or 0.0.0.0; got "${truncate(host, 60)}"`);
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535; got "${opts.port}"`);
-  const servicesPort = Number(opts.servicesPort);
-  if (!Number.isInteger(servicesPort) || servicesPort < 0 || servicesPort > 65535) throw new UsageError(`--services-port must be 0-65535; got "${truncate(opts.servicesPort, 60)}"`);
+  const frameworks = opts.frameworks ? FRAMEWORKS.map((fw) => ({ fw, port: frameworkPort(fw, opts) })) : [];
+  for (const [i, { fw, port: p }] of frameworks.entries()) {
+    const other = frameworks.slice(0, i).find((f) => p && f.port === p);
+    if (other) throw new UsageError(`${portFlag(fw)} ${p} is ${portFlag(other.fw)} too; give each framework its own port (0: any free port)`);
+  }
   const agents = Number(opts.agents);
   if (!Number.isInteger(agents) || agents < 0 || agents > 64) throw new UsageError(`--agents must be a whole number 0-64; got "${opts.agents}"`);
   if (opts.agentResources !== undefined) {
@@ -206,9 +249,16 @@ function validate(opts: UpOptions): Config {
   // A wildcard is not an address to connect to: clients here use loopback.
   const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return {
-    host, reach, port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha),
-    ...(opts.frameworks ? { servicesPort } : {}),
+    host, reach, port, agents, dataDir: path.resolve(opts.dataDir), resources: opts.agentResources, ha: Boolean(opts.ha), frameworks,
   };
+}
+
+/** `fw`'s --NAME-port, checked: its default when not given. */
+function frameworkPort(fw: ShippedFramework, opts: UpOptions): number {
+  const given = opts[portOption(fw)] ?? String(fw.defaultPort);
+  const port = Number(given);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || given.trim() === '') throw new UsageError(`${portFlag(fw)} must be 0-65535; got "${truncate(given, 60)}"`);
+  return port;
 }
 
 /** `host:port`, with brackets around an IPv6 host. */
@@ -288,12 +338,12 @@ class Slot {
 async function up(opts: UpOptions): Promise<void> {
   const cfg = validate(opts);
   // Before anything starts: a port already taken is one clear line, not a child's stack trace after the rest came up.
-  if (cfg.servicesPort) await ensurePortFree(cfg.host, cfg.servicesPort);
+  for (const { fw, port } of cfg.frameworks) if (port) await ensurePortFree(cfg.host, port, fw);
   const logDir = path.join(cfg.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
-  const creds = await ensureLocalCredentials(cfg.dataDir);
+  const creds = await ensureLocalCredentials(cfg.dataDir, FRAMEWORKS.map((fw) => fw.name));
   // Every process, HA or not, starts with authentication on: agents present their credential; the
-  // masters and mezz-services check callers' tokens against credentials.json and acls.json.
+  // masters and the frameworks check callers' tokens against credentials.json and acls.json.
   const authArgs = (bin: string) => (bin === AGENT_BIN ? ['--credentials', creds.agent] : ['--credentials', creds.master, '--acls', creds.acls]);
   // Paths as the user would type them: relative below the current directory, absolute elsewhere.
   const shown = (p: string) => {
@@ -315,9 +365,10 @@ async function up(opts: UpOptions): Promise<void> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
 
-  /** Why a child died while starting: the services port taken since ensurePortFree looked, else how it ended and its last lines. */
+  /** Why a child died while starting: a framework's port taken since ensurePortFree looked, else how it ended and its last lines. */
   const startFailure = (s: Slot, e: { code: number | null; signal: NodeJS.Signals | null }): CliError => {
-    if (s.bin === SERVICES_BIN && s.child.tail.some((l) => l.includes('EADDRINUSE'))) return new CliError(portInUse(cfg.host, cfg.servicesPort!, 'EADDRINUSE'));
+    const taken = cfg.frameworks.find((f) => binOf(f.fw) === s.bin);
+    if (taken && s.child.tail.some((l) => l.includes('EADDRINUSE'))) return new CliError(portInUse(cfg.host, taken.port, 'EADDRINUSE', taken.fw));
     return new CliError(`${s.name} ${Child.describeExit(e)}; stopping the others. The end of ${shown(s.logPath)}:${s.child.tailText()}`);
   };
   const say = (line: string) => process.stderr.write(`mezz: ${line}\n`);
@@ -379,8 +430,8 @@ async function up(opts: UpOptions): Promise<void> {
   try {
     let masterAddress: string;
     let masters: Slot[];
-    // Where mezz-services keeps its apps: DIR/services, or with --ha the masters' etcd, under its own prefix.
-    let servicesState = ['--data-dir', path.join(cfg.dataDir, 'services')];
+    // Where framework NAME keeps its state: DIR/NAME, or with --ha the masters' etcd, under its own prefix.
+    let stateFlags = (fw: ShippedFramework) => ['--data-dir', path.join(cfg.dataDir, fw.name)];
     if (cfg.ha) {
       // etcd first: the masters campaign on it. Its data stays in DIR/etcd, so a restart keeps the registry.
       let tls: ReturnType<typeof localEtcdTls>;
@@ -397,7 +448,7 @@ async function up(opts: UpOptions): Promise<void> {
       ]));
       if (!(await allReady(masters))) return await stopAll();
       masterAddress = masters.map((_, i) => hostPort(cfg.reach, cfg.port + i)).join(',');
-      servicesState = etcdFlags(tls.services);
+      stateFlags = (fw) => etcdFlags(tls.frameworks[fw.name]!);
     } else {
       const master = start('master', MASTER_BIN, ['--host', cfg.host, '--port', String(cfg.port), '--data-dir', path.join(cfg.dataDir, 'master')]);
       const masterReady = await allReady([master]);
@@ -414,26 +465,26 @@ async function up(opts: UpOptions): Promise<void> {
       '--master', masterAddress, '--bind', cfg.host, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
       ...(cfg.resources !== undefined ? ['--resources', cfg.resources] : []),
     ]));
-    const services = cfg.servicesPort === undefined ? undefined : start('services', SERVICES_BIN, [
-      '--master', masterAddress, '--host', cfg.host, '--port', String(cfg.servicesPort), ...servicesState,
-      // Its webui_url, through which `mezz app` finds it: a loopback one, which mezz trusts with the token. With a
-      // wildcard --host and any free port the port is not known yet, and it advertises this machine's hostname.
-      ...(cfg.servicesPort && cfg.host !== cfg.reach ? ['--advertise', hostPort(cfg.reach, cfg.servicesPort)] : []),
-    ], servicesEnv(creds.services));
-    const addresses = await allReady(services ? [...agents, services] : agents);
+    const frameworks = cfg.frameworks.map(({ fw, port }) => ({ fw, port, slot: start(fw.name, binOf(fw), [
+      '--master', masterAddress, '--host', cfg.host, '--port', String(port), ...stateFlags(fw),
+      // Its webui_url, through which `mezz app` or `mezz job` finds it: a loopback one, which mezz trusts with the token.
+      // With a wildcard --host and any free port the port is not known yet, and it advertises this machine's hostname.
+      ...(port && cfg.host !== cfg.reach ? ['--advertise', hostPort(cfg.reach, port)] : []),
+    ], frameworkEnv(creds.frameworks[fw.name]!)) }));
+    const addresses = await allReady([...agents, ...frameworks.map((f) => f.slot)]);
     if (!addresses) return await stopAll();
-    let servicesUrl: string | undefined;
-    if (services) {
-      const bound = /:(\d+)$/.exec(addresses.at(-1)!)![1]!;
-      if (!cfg.servicesPort) services.pinPort(bound);
-      servicesUrl = `http://${hostPort(cfg.reach, Number(bound))}`;
-      if (!(await answersHealth(services, servicesUrl))) return await stopAll();
+    const apis: { slot: Slot; url: string; fw: ShippedFramework }[] = [];
+    for (const [i, { fw, port, slot }] of frameworks.entries()) {
+      const bound = /:(\d+)$/.exec(addresses[agents.length + i]!)![1]!;
+      if (!port) slot.pinPort(bound);
+      apis.push({ slot, fw, url: `http://${hostPort(cfg.reach, Number(bound))}` });
     }
+    for (const api of apis) if (!(await answersHealth(api.slot, api.url))) return await stopAll();
 
     for (const s of slots) s.supervise();
     process.stdout.write(banner({
       master: masterAddress, masters, agents, agentAddresses: addresses.slice(0, agents.length),
-      ...(services ? { services: { slot: services, url: servicesUrl! } } : {}),
+      frameworks: apis,
       dataDir: shown(cfg.dataDir), logDir: shown(logDir), ...(etcd ? { etcd: etcd.endpoint } : {}), token: tokenHint(creds.token, shown),
     }));
     const signal = await ended;
@@ -456,29 +507,30 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** The line for a services port something else holds (or this user may not bind). */
-function portInUse(host: string, port: number, code: string): string {
+/** The line for a port of `fw`'s API that something else holds (or this user may not bind). */
+export function portInUse(host: string, port: number, code: string, fw: ShippedFramework): string {
   const why = code === 'EACCES' ? 'may not be bound by this user' : 'is in use';
-  return `port ${port} on ${host} (the services API) ${why}; choose another with --services-port N (0: any free port), or start no framework with --no-frameworks`;
+  return `port ${port} on ${host} (the ${fw.name} API) ${why}; choose another with ${portFlag(fw)} N (0: any free port), or start no framework with --no-frameworks`;
 }
 
-/** Throws the CliError of portInUse when `host:port` cannot be bound now. */
-async function ensurePortFree(host: string, port: number): Promise<void> {
+/** Throws the CliError of portInUse when `host:port`, for `fw`'s API, cannot be bound now. */
+async function ensurePortFree(host: string, port: number, fw: ShippedFramework): Promise<void> {
   const code = await new Promise<string | undefined>((resolve) => {
     const probe = net.createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
-  if (code) throw new CliError(portInUse(host, port, code));
+  if (code) throw new CliError(portInUse(host, port, code, fw));
 }
 
 /**
- * mezz-services' environment: it presents DIR/services-token to the master
- * (flags name the master), whatever MEZZ_TOKEN or MEZZ_TLS_* the person
- * running mezz up set for their own clients. The path, never the token, is
- * passed: any user of this machine may read a process's command line.
+ * A shipped framework's environment: it presents its own token file
+ * (DIR/NAME-token) to the master (flags name the master), whatever
+ * MEZZ_TOKEN or MEZZ_TLS_* the person running mezz up set for their own
+ * clients. The path, never the token, is passed: any user of this machine
+ * may read a process's command line.
  */
-export function servicesEnv(tokenFile: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function frameworkEnv(tokenFile: string, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env = { ...from };
   for (const k of Object.keys(env)) if (k === 'MEZZ_MASTER' || k.startsWith('MEZZ_TOKEN') || k.startsWith('MEZZ_TLS_')) delete env[k];
   return { ...env, MEZZ_TOKEN_FILE: tokenFile };
@@ -487,12 +539,12 @@ export function servicesEnv(tokenFile: string, from: NodeJS.ProcessEnv = process
 /**
  * Certificates for the local etcd, made afresh at every start under `dir`
  * (DATA/tls, mode 0700; keys 0600): a private CA, etcd's certificate for
- * 127.0.0.1, and the ones the masters and mezz-services present to it (etcd
+ * 127.0.0.1, and the ones the masters and each framework present to it (etcd
  * runs with --client-cert-auth, so a process without one is refused). The
  * CA's key is deleted once all are signed: nobody can then make another
  * certificate this etcd accepts. etcd's data does not depend on them.
  */
-function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Required<TlsFiles>; services: Required<TlsFiles> } {
+function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Required<TlsFiles>; frameworks: Record<string, Required<TlsFiles>> } {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = createCa(dir, 'etcd', 'mezz up etcd CA');
@@ -500,7 +552,7 @@ function localEtcdTls(dir: string): { etcd: Required<TlsFiles>; masters: Require
     return {
       etcd: issueCertificate(ca, dir, 'etcd-server', { commonName: 'etcd', ips: ['127.0.0.1'], dnsNames: ['localhost'] }),
       masters: issueCertificate(ca, dir, 'etcd-client', { commonName: 'mezz-master' }),
-      services: issueCertificate(ca, dir, 'etcd-services', { commonName: 'mezz-services' }),
+      frameworks: Object.fromEntries(FRAMEWORKS.map((fw) => [fw.name, issueCertificate(ca, dir, `etcd-${fw.name}`, { commonName: `mezz-${fw.name}` })])),
     };
   } finally {
     rmSync(ca.key, { force: true });
@@ -537,7 +589,8 @@ interface BannerFacts {
   masters: Slot[];
   agents: Slot[];
   agentAddresses: string[];
-  services?: { slot: Slot; url: string };
+  /** The frameworks started, with their API's URL. */
+  frameworks: { slot: Slot; url: string; fw: ShippedFramework }[];
   dataDir: string;
   logDir: string;
   etcd?: string;
@@ -552,12 +605,12 @@ function banner(f: BannerFacts): string {
     ...(f.etcd ? [`  etcd      ${f.etcd.replace(/^https?:\/\//, '').padEnd(22)} client certificates only (${f.dataDir}/tls)`] : []),
     ...f.masters.map((m, i) => row(f.masters.length > 1 ? m.name : 'master', list[i]!, m.child.proc.pid)),
     ...f.agents.map((a, i) => row(a.name, f.agentAddresses[i]!, a.child.proc.pid)),
-    ...(f.services ? [row('services', f.services.url, f.services.slot.child.proc.pid)] : []),
+    ...f.frameworks.map((fw) => row(fw.slot.name, fw.url, fw.slot.child.proc.pid)),
   ];
   const what = [
     f.masters.length > 1 ? `${f.masters.length} masters on etcd (HA)` : '1 master',
     `${f.agents.length} agent${f.agents.length === 1 ? '' : 's'}`,
-    ...(f.services ? ['the services framework (Marathon API)'] : []),
+    ...f.frameworks.map((fw) => fw.fw.what),
   ].join(', ');
   return [
     `Mezzanine is up: ${what}. State in ${f.dataDir}; logs in ${f.logDir}/<name>.log.`,
@@ -571,7 +624,7 @@ function banner(f: BannerFacts): string {
     `  mezz agents${flag}`,
     `  npx tsx examples/hello-framework.ts --master ${f.master} --tasks 5 --cmd 'echo hello'`,
     `  mezz tasks${flag}`,
-    ...(f.services ? [`  mezz app deploy examples/services/basic-0.json${flag}`, `  mezz app list${flag}`] : []),
+    ...f.frameworks.flatMap((fw) => fw.fw.next.map((line) => `  ${line}${flag}`)),
     '',
     'A process that dies is restarted (its log says why). Ctrl-C stops the cluster.',
     '',

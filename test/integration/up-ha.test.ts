@@ -2,8 +2,9 @@
  * `mezz up --ha`: its local etcd holds the registry, so it is not open to
  * anonymous clients. It serves https only and requires a client certificate
  * from the CA `mezz up` made under DATA/tls (keys 0600, the CA's key gone);
- * the masters present theirs and elect a leader, and mezz-services, with a
- * certificate of its own, keeps its state in the same etcd under its prefix.
+ * the masters present theirs and elect a leader, and mezz-services and
+ * mezz-batch, each with a certificate of its own, keep their state in the
+ * same etcd under their prefixes; the admin token lists mezz-batch's jobs.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
+import { readTokenFile } from '../../lib/auth';
 import { freePort } from '../../lib/etcd-process';
 import { Cluster, ROOT, waitFor } from '../harness';
 import { requireEtcd } from '../etcd';
@@ -38,10 +40,10 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
   const c = new Cluster();
   after(() => c.teardown());
 
-  test('starts etcd with client-certificate auth: anonymous clients are refused, the masters elect a leader, mezz-services keeps its state there', async () => {
+  test('starts etcd with client-certificate auth: anonymous clients are refused, the masters elect a leader, mezz-services and mezz-batch keep their state there', async () => {
     const port = await threeFreePorts();
     const dataDir = path.join(c.dir, 'up');
-    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--services-port', '0', '--data-dir', dataDir],
+    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--services-port', '0', '--batch-port', '0', '--data-dir', dataDir],
       { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     up.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -69,7 +71,7 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
         .then((r) => r.status, (err: Error) => err.message);
       assert.notEqual(http, 200, 'a plain HTTP request reads nothing');
 
-      for (const key of ['etcd-server.key', 'etcd-client.key', 'etcd-services.key']) {
+      for (const key of ['etcd-server.key', 'etcd-client.key', 'etcd-services.key', 'etcd-batch.key']) {
         assert.equal(statSync(path.join(tls, key)).mode & 0o777, 0o600, `${key} is readable by its owner only`);
       }
       assert.equal(existsSync(path.join(tls, 'etcd-ca.key')), false, 'the CA key is gone once the certificates are signed');
@@ -83,14 +85,26 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
       assert.ok(keys.length >= 3);
       await waitFor('a master elected leader', () => [1, 2, 3].some((i) => /elected leader/.test(readFileSync(path.join(dataDir, 'logs', `master-${i}.log`), 'utf8'))));
 
-      // mezz-services: its election and its framework id under its own prefix, nothing in DATA/services.
-      assert.match(out, /^\s+services\s+http:\/\/127\.0\.0\.1:\d+\s/m, 'the banner names the services API');
-      const services = '/mezzanine/mezzanine/frameworks/services/';
-      await waitFor(`services' state in etcd under ${services}`, async () => {
-        const k = await read(masters);
-        return Array.isArray(k) && k.some((key) => key.startsWith(`${services}leader/`)) && k.some((key) => key.startsWith(services) && !key.startsWith(`${services}leader/`));
+      // Each framework: its election and its framework id under its own prefix, nothing in DATA/NAME.
+      for (const name of ['services', 'batch']) {
+        assert.match(out, new RegExp(`^\\s+${name}\\s+http://127\\.0\\.0\\.1:\\d+\\s`, 'm'), `the banner names the ${name} API`);
+        const prefix = `/mezzanine/mezzanine/frameworks/${name}/`;
+        await waitFor(`${name}' state in etcd under ${prefix}`, async () => {
+          const k = await read(masters);
+          return Array.isArray(k) && k.some((key) => key.startsWith(`${prefix}leader/`)) && k.some((key) => key.startsWith(prefix) && !key.startsWith(`${prefix}leader/`));
+        }, 60_000, 250);
+        assert.equal(existsSync(path.join(dataDir, name)), false, `no embedded store for ${name} beside etcd`);
+      }
+
+      // mezz-batch answers, and the admin token lists its (no) jobs once it leads.
+      const batch = /^\s+batch\s+(\S+)/m.exec(out)![1]!;
+      assert.equal((await fetch(`${batch}/health`)).status, 200, 'mezz-batch answers /health');
+      const token = readTokenFile(path.join(dataDir, 'token'));
+      const jobs = await waitFor('GET /v1/jobs answered', async () => {
+        const r = await fetch(`${batch}/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
+        return r.status === 503 ? undefined : { status: r.status, body: await r.text() };
       }, 60_000, 250);
-      assert.equal(existsSync(path.join(dataDir, 'services')), false, 'no embedded store beside etcd');
+      assert.deepEqual(jobs, { status: 200, body: '[]' }, 'the admin token lists the jobs');
 
       process.kill(up.pid!, 'SIGTERM');
       assert.equal(await exited, 0, out);

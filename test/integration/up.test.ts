@@ -5,11 +5,12 @@
  * with SIGKILL is restarted (with a line saying so) while the rest of the
  * cluster stays up; the agent returns with the same id and recovers the
  * task it was running, which never stopped. A restarted master comes back
- * on its port, with authentication still on. The services framework comes
- * up beside them: the admin token deploys an app on its API, `mezz app list`
- * finds it through the master with no flag, a killed mezz-services comes
- * back on its URL with its app, and Ctrl-C leaves no process behind. A
- * services port in use is refused in one line before anything starts.
+ * on its port, with authentication still on. The shipped frameworks come
+ * up beside them: the admin token deploys an app on the services API,
+ * `mezz app list` finds it through the master with no flag, a killed
+ * mezz-services comes back on its URL with its app; the same token lists
+ * mezz-batch's jobs; Ctrl-C leaves no process behind. A framework's port in
+ * use is refused in one line, naming its flag, before anything starts.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import { readTokenFile } from '../../lib/auth';
 import { alive, Cluster, pidsUnder, ROOT, task, waitFor } from '../harness';
 import { cleanEnv, listeningSockets, MEZZ, mezzIn, mezzUp, processTree, TSX } from '../fixtures/mezz-up';
 
-const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token'];
+const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token', 'batch-token'];
 
 describe('mezz up keeps the cluster up, on loopback, with authentication on', () => {
   const c = new Cluster();
@@ -34,7 +35,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
 
     // Every listening socket of its whole process tree (itself, masters, agents, tasks) is on loopback.
     const sockets = listeningSockets(processTree(up.proc.child.pid!));
-    for (const name of ['master', 'agent-1', 'agent-2', 'services']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
+    for (const name of ['master', 'agent-1', 'agent-2', 'services', 'batch']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
     assert.deepEqual(sockets.filter((s) => s.address !== '127.0.0.1'), [], 'nothing listens beyond 127.0.0.1');
 
     for (const f of MODES) assert.equal(statSync(path.join(up.dataDir, f)).mode & 0o777, 0o600, `${f} is mode 0600`);
@@ -59,17 +60,17 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
       { cwd: dir, encoding: 'utf8', timeout: 90_000, env: cleanEnv(env) });
     assert.equal(hello.status, 0, hello.stdout + hello.stderr);
     assert.match(hello.stdout, /all 2 tasks finished/);
-    const servicesToken = readTokenFile(path.join(up.dataDir, 'services-token'));
-    for (const log of ['master', 'agent-1', 'agent-2', 'services']) {
+    const frameworkTokens = ['services-token', 'batch-token'].map((f) => readTokenFile(path.join(up.dataDir, f)));
+    for (const log of ['master', 'agent-1', 'agent-2', 'services', 'batch']) {
       const text = readFileSync(path.join(up.dataDir, 'logs', `${log}.log`), 'utf8');
-      assert.equal(text.includes(token) || text.includes(servicesToken), false, `${log}.log never holds a token`);
+      assert.equal([token, ...frameworkTokens].some((t) => text.includes(t)), false, `${log}.log never holds a token`);
     }
   });
 
   test('restarts a killed agent, which recovers its running task, and a killed master, which comes back with authentication on', async () => {
     const dir = path.join(c.dir, 'restarts');
     const up = await mezzUp(c, dir, { frameworks: false });
-    assert.equal(up.services, undefined, `--no-frameworks starts no services:\n${up.proc.output()}`);
+    assert.deepEqual([up.services, up.batch], [undefined, undefined], `--no-frameworks starts no framework:\n${up.proc.output()}`);
     const { master, dataDir } = up;
     const out = () => up.proc.output();
     const mezz = (args: string[], env: Record<string, string> = {}) => mezzIn(dir, [...args, '--master', master], env);
@@ -119,7 +120,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     assert.equal(alive(newMasterPid), false, 'the master is gone');
   });
 
-  test('starts the services framework: the admin token deploys on its API, mezz app list finds it with no flag, a killed mezz-services comes back, Ctrl-C leaves nothing behind', { timeout: 300_000 }, async () => {
+  test('starts the shipped frameworks: the admin token deploys on the services API and lists batch jobs, mezz app list finds services with no flag, a killed mezz-services comes back, Ctrl-C leaves nothing behind', { timeout: 300_000 }, async () => {
     const dir = path.join(c.dir, 'frameworks');
     const up = await mezzUp(c, dir, { agents: 1 });
     const out = () => up.proc.output();
@@ -128,6 +129,14 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     assert.equal((await fetch(`${url}/health`)).status, 200, 'the banner comes once /health answers');
     const env = { MEZZ_MASTER: up.master };
     const token = readTokenFile(path.join(up.dataDir, 'token'));
+
+    // mezz-batch beside it, its Metronome API open to the admin token (503 until it leads and has loaded its jobs).
+    assert.equal((await fetch(`${up.batch}/health`)).status, 200, `the banner names mezz-batch once /health answers:\n${out()}`);
+    const jobs = await waitFor('GET /v1/jobs answered', async () => {
+      const r = await fetch(`${up.batch}/v1/jobs`, { headers: { authorization: `Bearer ${token}` } });
+      return r.status === 503 ? undefined : { status: r.status, body: await r.text() };
+    }, 60_000, 250);
+    assert.deepEqual(jobs, { status: 200, body: '[]' }, 'the admin token lists the (no) jobs');
 
     // Registered with its own principal, its API named by its webui_url.
     const fw = await waitFor('services registered with the master', () => {
@@ -166,7 +175,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
 
     // Ctrl-C in a terminal signals mezz up's process group; every group it started must end too.
     const tree = processTree(up.proc.child.pid!);
-    assert.ok(tree.length >= 4, `mezz up, its master, agent and services: ${tree.join(' ')}`);
+    assert.ok(tree.length >= 5, `mezz up, its master, agent, services and batch: ${tree.join(' ')}`);
     process.kill(-up.proc.child.pid!, 'SIGINT');
     assert.equal(await up.proc.exited, 0, out());
     assert.deepEqual(tree.filter(alive), [], 'every process of its tree is gone');
@@ -174,19 +183,23 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     assert.deepEqual(pidsUnder(dir), [], 'nothing runs in its directory: no orphan, no task');
   });
 
-  test('a services port in use is refused in one line naming it and the flags, before anything starts', async () => {
-    const holder = net.createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (holder.address() as net.AddressInfo).port;
-      const dataDir = path.join(c.dir, 'taken', '.mezz');
-      const r = spawnSync(process.execPath, [MEZZ, 'up', '--port', '0', '--services-port', String(port), '--data-dir', dataDir],
-        { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
-      assert.equal(r.status, 1, r.stdout + r.stderr);
-      assert.equal(r.stderr, `mezz: port ${port} on 127.0.0.1 (the services API) is in use; choose another with --services-port N (0: any free port), or start no framework with --no-frameworks\n`);
-      assert.equal(existsSync(dataDir), false, 'nothing was started or written');
-    } finally {
-      holder.close();
-    }
-  });
+  for (const name of ['services', 'batch']) {
+    test(`a ${name} port in use is refused in one line naming it and the flags, before anything starts`, async () => {
+      const holder = net.createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (holder.address() as net.AddressInfo).port;
+        const dataDir = path.join(c.dir, `taken-${name}`, '.mezz');
+        // The other framework on any free port: its default may be taken on a shared machine.
+        const ports = { '--services-port': '0', '--batch-port': '0', [`--${name}-port`]: String(port) };
+        const r = spawnSync(process.execPath, [MEZZ, 'up', '--port', '0', ...Object.entries(ports).flat(), '--data-dir', dataDir],
+          { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.equal(r.stderr, `mezz: port ${port} on 127.0.0.1 (the ${name} API) is in use; choose another with --${name}-port N (0: any free port), or start no framework with --no-frameworks\n`);
+        assert.equal(existsSync(dataDir), false, 'nothing was started or written');
+      } finally {
+        holder.close();
+      }
+    });
+  }
 });
