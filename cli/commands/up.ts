@@ -76,7 +76,7 @@ export const FRAMEWORKS: readonly ShippedFramework[] = [
   },
   {
     name: 'batch', defaultPort: 9000, what: 'the batch framework (Metronome API)', api: "Metronome's /v1 jobs",
-    next: ['mezz job create examples/batch/sample-job.json', 'mezz job run sample-job'],
+    next: ['mezz job create examples/batch/tour/hello.yaml', 'mezz job run tour.hello'],
   },
 ];
 
