@@ -96,6 +96,11 @@ function idMismatch(body: unknown, id: string, what: string): FieldErrors | unde
   return { path: '/id', errors: [`is ${JSON.stringify(given)} but the path names ${what} ${id}: leave it out or make them equal`] };
 }
 
+/**
+ * Adds Metronome's /v1 routes (and `/leader`) to `api`, served from `service`.
+ * Every read answers 503 until `service.leading()`; writes get the service's
+ * own refusals. Call once per API, before it listens.
+ */
 export function addBatchRoutes(api: Api, service: BatchService, leadership: Leadership): void {
   addJobRoutes(api, service);
   addRunRoutes(api, service);
