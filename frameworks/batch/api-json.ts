@@ -103,7 +103,7 @@ export function historySummaryJson(finished: readonly StoredRun[]) {
   };
 }
 
-/** The summary and the finished runs, newest first, as Metronome's `history` embed; a failed one says why. */
+/** The summary and the finished runs, newest first, as Metronome's `history` embed; a failed one says why, and each what started it (Mezzanine's `trigger`). */
 export function historyJson(finished: readonly StoredRun[]) {
   const entry = (r: StoredRun) => ({
     id: r.id,
@@ -111,6 +111,7 @@ export function historyJson(finished: readonly StoredRun[]) {
     finishedAt: instant(r.finishedAt),
     tasks: (r.tasks ?? []).map((t) => t.id),
     ...(r.reason ? { reason: r.reason } : {}),
+    trigger: r.trigger,
   });
   return {
     ...historySummaryJson(finished),

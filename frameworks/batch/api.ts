@@ -16,7 +16,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Api } from '../foundation/index';
+import type { Api, Leadership } from '../foundation/index';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { EMBEDS, type Embed, jobJson, queueJson, runJson, scheduleJson } from './api-json';
 import { parseSchedule } from './cron';
@@ -24,12 +24,6 @@ import type { FieldErrors, Job } from './job-schema';
 import { invalidJobBody, parseJob, type ParseJobResult } from './job-spec';
 import type { StoredJob } from './run-store';
 import type { BatchService } from './service';
-
-/** What the API needs of the runner. */
-export interface Leadership {
-  leaderAddress(): string | undefined;
-  abdicate(): Promise<boolean>;
-}
 
 const Any = Type.Any();
 const JobParams = Type.Object({ id: Type.String() });

@@ -33,7 +33,7 @@ import type { Static, TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { type Acls, type Action, type Authenticator, Authorizer, CallerAuth, type TlsMaterial } from '../../lib/auth';
-import { InvalidArgumentError } from '../../lib/errors';
+import { InvalidArgumentError, MezzError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { errorReply, type ErrorContext } from './errors';
 import { type Authz, HttpAuth } from './http-auth';
@@ -143,7 +143,9 @@ export function createApi(opts: ApiOptions): Api {
   server.setErrorHandler(async (err, request, reply) => {
     const ctx: ErrorContext = { service: opts.name, bodySchema: request.routeOptions.schema?.body, bodyLimit, contentTypes };
     const out = errorReply(err, ctx);
-    if (out.status >= 500) opts.log.error(`${opts.name}: ${request.method} ${request.url.slice(0, 200)} failed`, { error: inspect(err, { depth: 4 }) });
+    // "Not now" (a standby, a leader still loading, the store out of reach) is expected and says why in its message; anything else is a bug worth a stack.
+    if (err instanceof MezzError && (err.kind === 'UNAVAILABLE' || err.kind === 'NOT_LEADER')) opts.log.warn(`${opts.name}: ${request.method} ${request.url.slice(0, 200)} answered ${out.status}: ${err.message}`);
+    else if (out.status >= 500) opts.log.error(`${opts.name}: ${request.method} ${request.url.slice(0, 200)} failed`, { error: inspect(err, { depth: 4 }) });
     await reply.code(out.status).headers(out.headers ?? {}).send(out.body);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The README's ten-minute tour, sections 1-4, 6 and 7, run as written against
+ * The README's ten-minute tour, sections 1-4 and 6-8, run as written against
  * `mezz up` with authentication on: each command is read from README.md and
  * run by bash in a directory laid out as the tour assumes (the repository's
  * examples beside the cluster's `.mezz`), with no token, flag or variable
@@ -8,8 +8,8 @@
  * `npx` resolves as it does in the repository: `mezz` to bin/mezz.mjs, `tsx`
  * to the dependency. Placeholders (`<run>`, `<task>`, `<agent pid>`) are
  * filled in as a reader would, from earlier output. Section 5 (shares over
- * minutes) is left to the allocation tests; section 7 (the services
- * framework) runs before 6, which leaves an agent frozen for 40 s.
+ * minutes) is left to the allocation tests; sections 7 and 8 (the services
+ * and batch frameworks) run before 6, which leaves an agent frozen for 40 s.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ describe("the README's tour, as written, against mezz up with authentication on"
     await c.teardown();
   });
 
-  test('sections 1-4, 6 and 7', { timeout: 300_000 }, async () => {
+  test('sections 1-4 and 6-8', { timeout: 300_000 }, async () => {
     const sections = tourCommands(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     const dir = path.join(c.dir, 'tour');
     const up = await mezzUp(c, dir);
@@ -158,6 +158,19 @@ describe("the README's tour, as written, against mezz up with authentication on"
       else if (/^npx mezz deployments/.test(line)) assert.match(r.stdout, /\/tour\/unique\s.*running/, line);
     }
     await waitFor('the tour apps gone', () => tasks().every((t) => !t.id.startsWith('tour_') || !['TASK_RUNNING', 'TASK_STAGING', 'TASK_STARTING'].includes(t.state)), 60_000);
+
+    // 8. Run jobs: a run followed to SUCCESS, one index's log, the DAG drawn and its child run triggered, a schedule's next times.
+    for (const line of section(8)) {
+      const r = /job runs tour\.report/.test(line)
+        ? await waitFor(`${line} to list the triggered run`, () => { const w = ok(run(line)); return /dependency/.test(w.stdout) ? w : undefined; }, 60_000)
+        : ok(run(line, 120_000));
+      const out = r.stdout + r.stderr;
+      if (/job run tour\.hello/.test(line)) assert.match(out, /run \S+ of job tour\.hello succeeded[\s\S]*3\/3/, line);
+      else if (/job logs tour\.hello --index 2/.test(line)) assert.match(r.stdout, /^hello from index 2 of run \S+\n/, line);
+      else if (/job graph/.test(line)) assert.match(r.stdout, /tour\.extract[\s\S]*└── tour\.report/, line);
+      else if (/job run tour\.extract/.test(line)) assert.match(out, /succeeded/, line);
+      else if (/job show tour\.tick/.test(line)) assert.equal((r.stdout.match(/\d{4}-\d\d-\d\d \d\d:\d\d:00/g) ?? []).length >= 3, true, `three next run times:\n${r.stdout}`);
+    }
 
     // 6. Break things: kill -9 an agent running the long tasks, which comes back with them; then freeze it.
     const [start, kill9, look, freeze, ...rest] = section(6);

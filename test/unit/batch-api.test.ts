@@ -162,7 +162,7 @@ test('embed, repeated or comma-separated, adds active runs, history and its summ
     assert.deepEqual(j.activeRuns.map((r: { id: string }) => r.id), [active.id], query);
     // run1 was stopped: FAILED at NOW + 1 s, kept as history.
     assert.deepEqual(j.historySummary, { successCount: 0, failureCount: 1, lastSuccessAt: null, lastFailureAt: '2026-11-28T12:00:01.000+0000' });
-    assert.deepEqual(j.history.failedFinishedRuns, [{ id: first.id, createdAt: '2026-11-28T12:00:00.000+0000', finishedAt: '2026-11-28T12:00:01.000+0000', tasks: [], reason: 'stopped' }]);
+    assert.deepEqual(j.history.failedFinishedRuns, [{ id: first.id, createdAt: '2026-11-28T12:00:00.000+0000', finishedAt: '2026-11-28T12:00:01.000+0000', tasks: [], reason: 'stopped', trigger: 'api' }]);
     assert.deepEqual(j.history.successfulFinishedRuns, []);
   }
   const one = await c.req('GET', '/v1/jobs/etl.load?embed=historySummary');
