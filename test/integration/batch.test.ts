@@ -17,6 +17,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'nod
 import path from 'node:path';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, ROOT, waitFor, type Proc } from '../harness';
+import { mezzIn } from '../fixtures/mezz-up';
 
 interface RunTaskJson { id: string; status: string; index: number; attempt: number; exitCode?: number; startedAt: string | null; completedAt: string | null }
 interface RunJson { id: string; jobId: string; status: string; reason?: string; trigger?: string; createdAt: string; completedAt: string | null; tick?: string; tasks: RunTaskJson[] }
@@ -99,6 +100,9 @@ describe('mezz-batch on a master and three one-CPU agents', () => {
       return r.status === 'ACTIVE' && r.tasks.some((t) => t.status === 'TASK_RUNNING') ? r : undefined;
     });
     assert.equal(active.trigger, 'api');
+    const refused = await call('DELETE', '/v1/jobs/my-job');
+    assert.equal(refused.status, 409, 'a job is not deleted while it runs');
+    assert.match(refused.body.message, /active run.*stopCurrentJobRuns=true/);
     const stopped = await must('POST', `/v1/jobs/my-job/runs/${started.id}/actions/stop`, 200);
     assert.equal(stopped.status, 'FAILED');
     assert.equal(stopped.reason, 'stopped');
@@ -131,6 +135,31 @@ describe('mezz-batch on a master and three one-CPU agents', () => {
     const gaps = [at[1]! - at[0]!, at[2]! - at[1]!];
     // --retry-delay 1s: 1 s, then 2 s (at least; a launch waits for an offer too).
     assert.ok(gaps[0]! >= 900 && gaps[1]! >= 1900 && gaps[1]! > gaps[0]!, `delays ${gaps.join(', ')} ms`);
+  });
+
+  test('`mezz job run` follows a run to its end: exit 1 and the reason on stderr when it fails; events stream each run\'s states', async () => {
+    const events = await fetch(`${base}/v1/events?event_type=job_run_status`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(events.status, 200);
+    const reader = events.body!.getReader();
+    let seen = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        seen += Buffer.from(value).toString();
+      }
+    })();
+    try {
+      await createJob({ id: 'sad', run: { cmd: 'echo oops >&2; exit 4' } });
+      const r = mezzIn(c.dir, ['job', 'run', 'sad', '--url', base]);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /run \S+ of job sad failed.*task failed/);
+      await waitFor('the FAILED event', () => /event: job_run_status[\s\S]*"jobId":"sad"[\s\S]*"status":"FAILED"/.test(seen));
+      assert.doesNotMatch(seen, /event: job_task_status/, 'only the types asked for');
+    } finally {
+      await reader.cancel();
+      await reading.catch(() => {});
+    }
   });
 
   test('activeDeadlineSeconds stops a run: FAILED, deadline exceeded, its task killed', async () => {
