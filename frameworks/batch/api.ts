@@ -16,7 +16,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Api, Leadership } from '../foundation/index';
+import { addLeaderRoutes, type Api, type Leadership } from '../foundation/index';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { EMBEDS, type Embed, jobJson, queueJson, runJson, scheduleJson } from './api-json';
 import { parseSchedule } from './cron';
@@ -99,7 +99,8 @@ export function addBatchRoutes(api: Api, service: BatchService, leadership: Lead
   addJobRoutes(api, service);
   addRunRoutes(api, service);
   addScheduleRoutes(api, service);
-  addLeaderRoutes(api, leadership);
+  // Metronome's `/leader`, and `/v1/leader` beside it for clients that keep to /v1.
+  addLeaderRoutes(api, leadership, ['/v1/leader', '/leader']);
 
   api.route({
     method: 'GET', url: '/v1/queue', schema: { response: { 200: Any } },
@@ -316,28 +317,4 @@ function addScheduleRoutes(api: Api, service: BatchService): void {
       return scheduleJson(stored.job.schedules[index]!, Date.now());
     },
   });
-}
-
-/** Metronome's `/leader`, and `/v1/leader` beside it for clients that keep to /v1. */
-function addLeaderRoutes(api: Api, leadership: Leadership): void {
-  for (const url of ['/v1/leader', '/leader']) {
-    api.route({
-      method: 'GET', url, schema: { response: { 200: Any } },
-      authz: { action: 'framework_read' },
-      handler: async () => {
-        const leader = leadership.leaderAddress();
-        if (!leader) throw new NotFoundError('There is no leader');
-        return { leader };
-      },
-    });
-
-    api.route({
-      method: 'DELETE', url, schema: { response: { 200: Any } },
-      authz: { action: 'framework_write', object: () => 'leader' },
-      handler: async () => {
-        if (!(await leadership.abdicate())) throw new NotFoundError('There is no leader');
-        return { message: 'Leadership abdicated' };
-      },
-    });
-  }
 }

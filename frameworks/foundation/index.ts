@@ -29,3 +29,4 @@ export { hasEnded } from './task-state';
 export { Rounds } from './rounds';
 // The process: flags to a serving, leading (or standing by) framework.
 export { runFrameworkMain, type FrameworkContext, type FrameworkParts, type Leadership } from './server';
+export { addLeaderRoutes } from './leader-routes';

@@ -8,7 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Api, Leadership } from '../foundation/index';
+import { addLeaderRoutes, type Api, type Leadership } from '../foundation/index';
 import { NotFoundError } from '../../lib/errors';
 import { invalidBody, mergeApp, parseApp, type ParseResult } from './app-spec';
 import { resolveAppId } from './app-id';
@@ -246,24 +246,7 @@ export function addServiceRoutes(api: Api, scheduler: ServicesScheduler, runner:
     handler: async () => ({ name: 'mezz-services', version: '0.1.0', elected: scheduler.leading(), leader: runner.leaderAddress() ?? null }),
   });
 
-  api.route({
-    method: 'GET', url: '/v2/leader', schema: { response: { 200: Any } },
-    authz: { action: 'framework_read' },
-    handler: async () => {
-      const leader = runner.leaderAddress();
-      if (!leader) throw new NotFoundError('There is no leader');
-      return { leader };
-    },
-  });
-
-  api.route({
-    method: 'DELETE', url: '/v2/leader', schema: { response: { 200: Any } },
-    authz: { action: 'framework_write', object: () => 'leader' },
-    handler: async () => {
-      if (!(await runner.abdicate())) throw new NotFoundError('There is no leader');
-      return { message: 'Leadership abdicated' };
-    },
-  });
+  addLeaderRoutes(api, runner, ['/v2/leader']);
 }
 
 /** A deployment's current actions with their readiness check results, as Marathon shows them. */
