@@ -25,6 +25,7 @@ import { CronClock } from './cron-clock';
 import { childrenOf, dependencyErrors, isDue, type DagHistory, type DagJob } from './dag';
 import type { Job } from './job-schema';
 import { BatchMetrics } from './metrics';
+import { RunBook } from './run-book';
 import { finishTask, retriesOf, runGroup, runLimits } from './run-group';
 import { endRun, isFinished, nextRunState } from './run-state';
 import {
@@ -78,10 +79,8 @@ export class BatchScheduler implements BatchService {
   readonly #reconcileMs: number;
   #lead?: Leadership;
   #jobs = new Map<string, StoredJob>();
-  /** Every run, active and finished (history), by run id. */
-  #runs = new Map<string, StoredRun>();
-  /** The tasks of active runs, and of finished runs until they end. */
-  #tasks = new Map<string, BatchTask>();
+  /** Every run, active and finished (history), and the tasks of active runs and of finished ones until they end. */
+  #book = new RunBook();
   #cron: CronClock;
   /** Offers kept at hand: for a gang that waits for room, or for a cron tick about to come. */
   #held = new Map<string, Offer__Output>();
@@ -112,8 +111,7 @@ export class BatchScheduler implements BatchService {
   /** The runner's `lead`: load the state, reconcile what a previous leader launched, then run until the leadership ends. */
   readonly lead = async ({ framework, state, failover, signal }: LeaderContext): Promise<void> => {
     this.#jobs = await loadJobs(state);
-    this.#runs = await loadRuns(state);
-    this.#tasks = await loadTasks(state);
+    this.#book = new RunBook((await loadRuns(state)).values(), (await loadTasks(state)).values());
     const cursors = await loadCursors(state);
     this.#held.clear();
     this.#acks = [];
@@ -126,7 +124,7 @@ export class BatchScheduler implements BatchService {
       this.#lead = undefined;
       this.#cron.stop();
     });
-    const live = [...this.#tasks.values()].filter((t) => !hasEnded(t.state));
+    const live = this.#book.tasks().filter((t) => !hasEnded(t.state));
     if (failover && live.length) {
       const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
       for (const s of statuses.values()) this.#apply(s);
@@ -147,14 +145,14 @@ export class BatchScheduler implements BatchService {
       clearInterval(timer);
       clearInterval(reconciling);
     });
-    this.#log.info(`leading: ${this.#jobs.size} jobs, ${this.#activeRuns().length} active runs, ${live.length} live tasks`);
+    this.#log.info(`leading: ${this.#jobs.size} jobs, ${this.#book.active().length} active runs, ${live.length} live tasks`);
     // Ticks missed while no one led: at most one catch-up run per schedule, within its startingDeadlineSeconds.
-    await this.#rounds.serial(() => this.#cronStep());
+    await this.#rounds.serial(() => this.#cronStep()).catch((err) => this.#log.warn(`cron step failed (retried on the next tick): ${String(err)}`));
     this.#rounds.trigger([]);
   };
 
   async #reconcileLive(framework: Framework): Promise<void> {
-    const live = [...this.#tasks.values()].filter((t) => !hasEnded(t.state));
+    const live = this.#book.tasks().filter((t) => !hasEnded(t.state));
     if (!live.length) return;
     try {
       const { statuses } = await framework.reconcileTasks(live.map((t) => ({ taskId: t.taskId, agentId: t.agentId ?? '' })));
@@ -180,27 +178,27 @@ export class BatchScheduler implements BatchService {
   }
 
   activeRuns(jobId: string): StoredRun[] {
-    return this.#activeRuns().filter((r) => r.jobId === jobId).sort(newestFirst);
+    return this.#book.jobRuns(jobId).filter((r) => !isFinished(r)).sort(newestFirst);
   }
 
   finishedRuns(jobId: string): StoredRun[] {
-    return [...this.#runs.values()].filter((r) => r.jobId === jobId && isFinished(r)).sort(newestFirst);
+    return this.#book.jobRuns(jobId).filter((r) => isFinished(r)).sort(newestFirst);
   }
 
   run(jobId: string, runId: string): StoredRun | undefined {
-    const r = this.#runs.get(runId);
+    const r = this.#book.run(runId);
     return r?.jobId === jobId ? r : undefined;
   }
 
   runTasks(runId: string): BatchTask[] {
-    return [...this.#tasks.values()].filter((t) => t.version === runId).sort((a, b) => a.instance - b.instance || a.attempt - b.attempt);
+    return this.#book.runTasks(runId);
   }
 
   queue(): QueuedRun[] {
     const byRun = new Map<string, Waiting[]>();
     for (const w of this.#waiting) byRun.set(w.version, [...(byRun.get(w.version) ?? []), w]);
     return [...byRun].flatMap(([runId, waiting]) => {
-      const run = this.#runs.get(runId);
+      const run = this.#book.run(runId);
       return run && !isFinished(run) ? [{ jobId: run.jobId, runId, waiting, ...(run.gang ? { gang: run.gang } : {}) }] : [];
     });
   }
@@ -251,7 +249,7 @@ export class BatchScheduler implements BatchService {
       }
       const now = this.#now();
       const stopped = active.map((r) => endRun(r, 'stopped', now) as StoredRun);
-      const history = this.finishedRuns(id).filter((r) => !this.#hasLiveTasks(r.id));
+      const history = this.finishedRuns(id).filter((r) => !this.#book.hasLiveTasks(r.id));
       await writeOps(lead.state, [
         deleteJobOp(id),
         ...s.job.schedules.map((sc) => deleteCursorOp(id, sc.id)),
@@ -261,7 +259,7 @@ export class BatchScheduler implements BatchService {
       this.#jobs.delete(id);
       this.#cron.remove(id);
       for (const r of stopped) this.#setRun(r);
-      for (const r of history) this.#runs.delete(r.id);
+      for (const r of history) this.#book.deleteRun(r.id);
       this.#publish('job_deleted', { jobId: id });
       this.#rounds.trigger([]);
       return s;
@@ -331,7 +329,7 @@ export class BatchScheduler implements BatchService {
     const policy = job.schedules.find((s) => s.id === scheduleId)?.concurrencyPolicy ?? 'ALLOW';
     const active = this.activeRuns(job.id);
     const id = scheduledRunId(job.id, scheduleId, tick);
-    if (this.#runs.has(id)) return { ops: [], runs: [], created: false };
+    if (this.#book.run(id)) return { ops: [], runs: [], created: false };
     if (policy === 'FORBID' && active.length) {
       this.#metrics.skippedTicks.inc();
       return { ops: [], runs: [], created: false, note: `concurrencyPolicy FORBID: run ${active.map((r) => r.id).join(', ')} is active` };
@@ -346,7 +344,7 @@ export class BatchScheduler implements BatchService {
   /** A status update applied to the task's record; acknowledged once stored (an unknown task's at once: not ours to keep). */
   #apply(s: Status): void {
     const ack = s.uuid ? { agentId: s.agentId ?? '', taskId: s.taskId, uuid: s.uuid } : undefined;
-    const r = this.#tasks.get(s.taskId);
+    const r = this.#book.task(s.taskId);
     if (!r) {
       if (ack) this.#lead?.framework.acknowledge(ack);
       return;
@@ -362,7 +360,7 @@ export class BatchScheduler implements BatchService {
       ...(s.exitCode !== undefined && s.exitCode !== null ? { exitCode: s.exitCode } : {}),
       ...(s.message ? { message: s.message.slice(0, 500) } : {}),
     };
-    this.#tasks.set(s.taskId, next);
+    this.#book.setTask(next);
     if (hasEnded(s.state)) this.#killedAt.delete(s.taskId);
     if (r.state !== s.state) this.#publish('job_task_status', { jobId: r.group, runId: r.version, taskId: r.taskId, index: r.instance, attempt: r.attempt, status: s.state, ...(next.exitCode !== undefined ? { exitCode: next.exitCode } : {}) });
     this.#dirty.add(s.taskId);
@@ -385,24 +383,24 @@ export class BatchScheduler implements BatchService {
     const offers = [...this.#held.values(), ...fresh];
     this.#held.clear();
     const groups = this.#groups(now);
-    const plan = reconcile({ groups, tasks: [...this.#tasks.values()], offers, now });
+    const plan = reconcile({ groups, tasks: this.#book.tasks(), offers, now });
     this.#waiting = plan.waiting;
 
     const launches = plan.launches.map((l) => ({
       offerId: l.offerId,
       tasks: l.tasks.map((t, i) => {
         const record = l.records[i]!;
-        const run = this.#runs.get(record.version)!;
+        const run = this.#book.run(record.version)!;
         return { record: record as BatchTask, info: finishTask(run, t, record.instance, record.attempt) };
       }),
     }));
     const launched = launches.flatMap((l) => l.tasks.map((t) => t.record));
-    for (const r of launched) this.#tasks.set(r.taskId, r);
+    for (const r of launched) this.#book.setTask(r);
 
     const runs = this.#advanceRuns(groups, plan.waiting, now);
     const children = this.#dueChildren(runs.changed, now);
     const archive = this.#archivable(runs.changed);
-    const prune = this.#pruneHistory([...runs.changed, ...archive.runs]);
+    const prune = this.#pruneHistory(archive.runs);
     const pruned = new Set(prune.map((r) => r.id));
     const kept = archive.runs.filter((r) => !pruned.has(r.id)); // a deleted job's run goes as soon as it is archived
     try {
@@ -410,29 +408,34 @@ export class BatchScheduler implements BatchService {
       await writeGrouped(lead.state, [[...runs.changed.map(putRunOp), ...children.map(putRunOp)]]);
       await writeOps(lead.state, [...launched.map(putTaskOp), ...kept.map(putRunOp), ...archive.tasks.map(deleteTaskOp), ...prune.map(deleteRunOp)]);
     } catch (err) {
-      for (const r of launched) this.#tasks.delete(r.taskId); // never launched: not there
+      for (const r of launched) this.#book.deleteTask(r.taskId); // never launched: not there
       throw err;
     }
-    const before = new Map(runs.changed.map((r) => [r.id, this.#runs.get(r.id)?.state]));
+    const before = new Map(runs.changed.map((r) => [r.id, this.#book.run(r.id)?.state]));
     for (const r of [...runs.changed, ...children, ...archive.runs]) this.#setRun(r);
     for (const r of runs.changed) if (before.get(r.id) !== r.state) this.#onRunState(r);
-    for (const id of archive.tasks) this.#tasks.delete(id);
-    for (const r of prune) this.#runs.delete(r.id);
+    for (const id of archive.tasks) this.#book.deleteTask(id);
+    for (const r of prune) this.#book.deleteRun(r.id);
 
     for (const l of launches) lead.framework.launch([l.offerId], l.tasks.map((t) => t.info));
     for (const r of runs.firstLaunch) if (r.tick !== undefined) this.#metrics.tickToLaunch.observe((now - r.tick) / 1000);
     for (const k of plan.kills) this.#kill(lead.framework, k.taskId, k.agentId ?? '', k.reason, now);
     this.#handOffers(lead.framework, plan.unused, offers, runs.holding, now);
     this.#wantOffers(lead.framework, plan.waiting.length > 0 || launched.length > 0 || this.#cron.soon(now, HOLD_AHEAD_MS));
-    this.#metrics.observeRuns(this.#activeRuns());
+    this.#metrics.observeRuns(this.#book.active());
   }
 
   /** Stores the task states received since the last round, then acknowledges them. */
   async #storeDirty(lead: Leadership): Promise<void> {
     if (this.#dirty.size) {
-      const records = [...this.#dirty].flatMap((id) => this.#tasks.get(id) ?? []);
+      const ids = [...this.#dirty];
       this.#dirty.clear();
-      await writeOps(lead.state, records.map(putTaskOp));
+      try {
+        await writeOps(lead.state, ids.flatMap((id) => this.#book.task(id) ?? []).map(putTaskOp));
+      } catch (err) {
+        for (const id of ids) this.#dirty.add(id); // not stored, so not acknowledged: the next round tries again
+        throw err;
+      }
     }
     const acks = this.#acks;
     this.#acks = [];
@@ -441,8 +444,8 @@ export class BatchScheduler implements BatchService {
 
   /** The reconciler's groups: every active run, but a gang run backing off after a timeout (with nothing live). */
   #groups(now: number): TaskGroup[] {
-    return this.#activeRuns()
-      .filter((r) => !(r.gang?.retryAt !== undefined && r.gang.retryAt > now && !this.#hasLiveTasks(r.id)))
+    return this.#book.active()
+      .filter((r) => !(r.gang?.retryAt !== undefined && r.gang.retryAt > now && !this.#book.hasLiveTasks(r.id)))
       .map((r) => runGroup(r, this.#retryDelaySeconds));
   }
 
@@ -456,7 +459,7 @@ export class BatchScheduler implements BatchService {
     const firstLaunch: StoredRun[] = [];
     let holding = false;
     const inPlay = new Set(groups.map((g) => g.version));
-    for (const run of this.#activeRuns()) {
+    for (const run of this.#book.active()) {
       let next = nextRunState(run, this.runTasks(run.id), runLimits(run.job), now) as StoredRun;
       if (run.job.gang && !isFinished(next) && inPlay.has(run.id)) {
         const gang = this.#gangStep(run, waiting.filter((w) => w.version === run.id), now);
@@ -464,7 +467,7 @@ export class BatchScheduler implements BatchService {
         holding ||= !isFinished(next) && next.gang?.holdingSince !== undefined;
       }
       if (next.startedAt !== undefined && run.startedAt === undefined) firstLaunch.push(next);
-      if (JSON.stringify(next) !== JSON.stringify(run)) changed.push(next);
+      if (!sameRun(next, run)) changed.push(next);
     }
     return { changed, firstLaunch, holding };
   }
@@ -497,34 +500,38 @@ export class BatchScheduler implements BatchService {
    * stored with it.
    */
   #dueChildren(changed: readonly StoredRun[], now: number): StoredRun[] {
-    const finished = changed.filter((r) => isFinished(r) && !isFinished(this.#runs.get(r.id) ?? r));
+    const finished = changed.filter((r) => isFinished(r) && !isFinished(this.#book.run(r.id) ?? r));
+    if (!finished.length) return [];
     // Candidates: the children of a parent that just succeeded, and a job whose own run just ended (a parent may have succeeded meanwhile).
-    const candidates = new Set(finished.flatMap((r) => (r.state === 'SUCCESS' ? childrenOf(r.jobId, [...this.#jobs.values()].map((s) => dagJob(s.job))) : [])));
+    const dag = [...this.#jobs.values()].map((s) => dagJob(s.job));
+    const candidates = new Set(finished.flatMap((r) => (r.state === 'SUCCESS' ? childrenOf(r.jobId, dag) : [])));
     for (const r of finished) candidates.add(r.jobId);
-    const view = new Map(this.#runs);
-    for (const r of changed) view.set(r.id, r);
+    const runsOf = this.#overlay(changed);
     const out: StoredRun[] = [];
     for (const id of [...candidates].sort()) {
       const job = this.#jobs.get(id)?.job;
-      if (!job?.dependencies.length || !isDue(dagJob(job), (j) => historyOf(view, j)).due) continue;
-      const parents = job.dependencies.flatMap((d) => latest(view, d.id, 'SUCCESS')?.id ?? []);
-      const run: StoredRun = { ...newRun(job, 'dependency', now), parents };
-      view.set(run.id, run);
-      out.push(run);
+      if (!job?.dependencies.length || !isDue(dagJob(job), (j) => historyOf(runsOf(j))).due) continue;
+      const parents = job.dependencies.flatMap((d) => latest(runsOf(d.id), 'SUCCESS')?.id ?? []);
+      out.push({ ...newRun(job, 'dependency', now), parents });
     }
     return out;
   }
 
+  /** A job's runs as they will be once `changed` is stored. */
+  #overlay(changed: readonly StoredRun[]): (jobId: string) => StoredRun[] {
+    const next = new Map(changed.map((r) => [r.id, r]));
+    return (jobId) => this.#book.jobRuns(jobId).map((r) => next.get(r.id) ?? r);
+  }
+
   /** Finished runs whose tasks have all ended: their tasks go into the run's history, their records out of the store. */
   #archivable(changed: readonly StoredRun[]): { runs: StoredRun[]; tasks: string[] } {
-    const latestOf = new Map(changed.map((r) => [r.id, r]));
+    const next = new Map(changed.map((r) => [r.id, r]));
+    const candidates = new Map([...this.#book.unarchived(), ...changed].map((r) => [r.id, next.get(r.id) ?? r]));
     const runs: StoredRun[] = [];
     const tasks: string[] = [];
-    for (const r of this.#runs.values()) {
-      const run = latestOf.get(r.id) ?? r;
-      if (!isFinished(run) || run.tasks) continue;
-      const own = this.runTasks(run.id);
-      if (own.some((t) => !hasEnded(t.state))) continue;
+    for (const run of candidates.values()) {
+      if (!isFinished(run) || run.tasks || this.#book.hasLiveTasks(run.id)) continue;
+      const own = this.#book.runTasks(run.id);
       runs.push({ ...run, tasks: own.map(runTask) });
       tasks.push(...own.map((t) => t.taskId));
     }
@@ -532,23 +539,23 @@ export class BatchScheduler implements BatchService {
   }
 
   /**
-   * Finished runs beyond the job's historyLimits, oldest first, and those of
-   * deleted jobs. The latest run and the latest success of a job are always
-   * kept: the DAG reads them.
+   * Of the jobs whose runs were just archived: finished runs beyond the
+   * job's historyLimits, oldest first, and every run of a deleted job. The
+   * latest run and the latest success of a job are always kept: the DAG
+   * reads them.
    */
   #pruneHistory(archived: readonly StoredRun[]): StoredRun[] {
-    const view = new Map(this.#runs);
-    for (const r of archived) view.set(r.id, r);
+    const runsOf = this.#overlay(archived);
     const out: StoredRun[] = [];
-    const byJob = new Map<string, StoredRun[]>();
-    for (const r of view.values()) if (isFinished(r) && r.tasks) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), r]);
-    for (const [jobId, list] of byJob) {
+    for (const jobId of new Set(archived.map((r) => r.jobId))) {
+      const list = runsOf(jobId).filter((r) => isFinished(r) && r.tasks);
       const job = this.#jobs.get(jobId)?.job;
       if (!job) {
         out.push(...list);
         continue;
       }
-      const keep = new Set([latest(view, jobId)?.id, latest(view, jobId, 'SUCCESS')?.id]);
+      const all = runsOf(jobId);
+      const keep = new Set([latest(all)?.id, latest(all, 'SUCCESS')?.id]);
       for (const state of ['SUCCESS', 'FAILED'] as const) {
         const limit = state === 'SUCCESS' ? job.historyLimits.successful : job.historyLimits.failed;
         out.push(...list.filter((r) => r.state === state).sort(newestFirst).slice(limit).filter((r) => !keep.has(r.id)));
@@ -585,21 +592,13 @@ export class BatchScheduler implements BatchService {
     framework.kill(taskId, agentId);
   }
 
-  #activeRuns(): StoredRun[] {
-    return [...this.#runs.values()].filter((r) => !isFinished(r));
-  }
-
-  #hasLiveTasks(runId: string): boolean {
-    return this.runTasks(runId).some((t) => !hasEnded(t.state));
-  }
-
   #history(id: string): DagHistory {
-    return historyOf(this.#runs, id);
+    return historyOf(this.#book.jobRuns(id));
   }
 
   #setRun(run: StoredRun): void {
-    const before = this.#runs.get(run.id);
-    this.#runs.set(run.id, run);
+    const before = this.#book.run(run.id);
+    this.#book.setRun(run);
     if (!before) {
       this.#metrics.started.inc({ trigger: run.trigger });
       this.#publish('job_run_started', { jobId: run.jobId, runId: run.id, trigger: run.trigger, ...(run.tick !== undefined ? { tick: new Date(run.tick).toISOString() } : {}) });
@@ -615,21 +614,27 @@ function dagJob(job: Job): DagJob {
   return { id: job.id, dependencies: job.dependencies.map((d) => d.id) };
 }
 
+/** Whether a round changed nothing of a run worth storing (cheaper than comparing the whole record and its job). */
+function sameRun(a: StoredRun, b: StoredRun): boolean {
+  return a.state === b.state && a.startedAt === b.startedAt && a.finishedAt === b.finishedAt && a.reason === b.reason
+    && a.gang?.holdingSince === b.gang?.holdingSince && a.gang?.timeouts === b.gang?.timeouts && a.gang?.retryAt === b.gang?.retryAt;
+}
+
 const newestFirst = (a: StoredRun, b: StoredRun) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
 
-/** The job's newest run (of `state`, when given). */
-function latest(runs: ReadonlyMap<string, StoredRun>, jobId: string, state?: StoredRun['state']): StoredRun | undefined {
+/** The newest of a job's runs (of `state`, when given). */
+function latest(runs: readonly StoredRun[], state?: StoredRun['state']): StoredRun | undefined {
   let best: StoredRun | undefined;
-  for (const r of runs.values()) if (r.jobId === jobId && (!state || r.state === state) && (!best || newestFirst(r, best) < 0)) best = r;
+  for (const r of runs) if ((!state || r.state === state) && (!best || newestFirst(r, best) < 0)) best = r;
   return best;
 }
 
-function historyOf(runs: ReadonlyMap<string, StoredRun>, id: string): DagHistory {
+/** What the DAG reads of a job's runs. */
+function historyOf(runs: readonly StoredRun[]): DagHistory {
   let lastSuccessAt: number | undefined;
   let lastStartAt: number | undefined;
   let active = false;
-  for (const r of runs.values()) {
-    if (r.jobId !== id) continue;
+  for (const r of runs) {
     lastStartAt = Math.max(lastStartAt ?? -Infinity, r.createdAt);
     if (r.state === 'SUCCESS') lastSuccessAt = Math.max(lastSuccessAt ?? -Infinity, r.finishedAt ?? r.createdAt);
     active ||= !isFinished(r);
