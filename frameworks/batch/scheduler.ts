@@ -222,9 +222,12 @@ export class BatchScheduler implements BatchService {
       const previous = this.#jobs.get(job.id);
       if (mode === 'create' && previous) throw new FailedPreconditionError(`Job '${job.id}' already exists: update it with PUT /v1/jobs/${job.id}`);
       if (mode === 'replace' && !previous) throw new NotFoundError(`Job '${job.id}' does not exist`);
-      const others = [...this.#jobs.values()].filter((s) => s.job.id !== job.id).map((s) => dagJob(s.job));
-      const errors = dependencyErrors(dagJob(job), others);
-      if (errors.length) return { errors };
+      // A job without parents can close no cycle and name no unknown parent: 10,000 of them need no look at the others.
+      if (job.dependencies.length) {
+        const others = [...this.#jobs.values()].filter((s) => s.job.id !== job.id).map((s) => dagJob(s.job));
+        const errors = dependencyErrors(dagJob(job), others);
+        if (errors.length) return { errors };
+      }
       const now = this.#now();
       const stored: StoredJob = { job, createdAt: previous?.createdAt ?? now, updatedAt: now };
       const changed = this.#cron.changes(previous?.job, job, now);
