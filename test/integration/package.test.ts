@@ -208,9 +208,11 @@ describe('Mezzanine installed from its npm pack tarball, outside the repository'
     });
   }
 
-  test("the package's bins run from the install (through its tsx)", () => {
+  test("the package's bins run from the install (through its tsx), the shipped frameworks' included", () => {
     const { stdout } = run(path.join(app, 'node_modules/.bin/mezz'), ['--version'], app);
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal(stdout.trim(), pkg.version);
+    // The shipped frameworks' bins too: their code (frameworks/) travels in the tarball.
+    for (const bin of ['mezz-services', 'mezz-batch']) assert.match(run(path.join(app, 'node_modules/.bin', bin), ['--help'], app).stdout, new RegExp(`Usage: ${bin}`));
   });
 });
