@@ -261,6 +261,23 @@ function frameworkPort(fw: ShippedFramework, opts: UpOptions): number {
   return port;
 }
 
+/** The port range an agent offers by itself (agent/resources-detect.ts). */
+const HOST_PORTS = { begin: 31000, end: 32000 };
+
+/**
+ * Agent `index`'s --resources: `spec` (--agent-resources; else every resource
+ * detected) with its own slice of the host's ports. Agents on one machine share
+ * its ports: two offering the same range would hand two tasks one port, and the
+ * second would fail to bind. A spec that names ports is the operator's choice.
+ */
+export function agentResources(spec: string | undefined, index: number, count: number): string {
+  if (spec && /(^|;)\s*ports\s*:/.test(spec)) return spec;
+  const size = Math.floor((HOST_PORTS.end - HOST_PORTS.begin + 1) / Math.max(1, count));
+  const begin = HOST_PORTS.begin + index * size;
+  const ports = `ports:[${begin}-${begin + size - 1}]`;
+  return spec ? `${spec.replace(/;\s*$/, '')};${ports}` : ports;
+}
+
 /** `host:port`, with brackets around an IPv6 host. */
 function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -463,7 +480,7 @@ async function up(opts: UpOptions): Promise<void> {
 
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
       '--master', masterAddress, '--bind', cfg.host, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
-      ...(cfg.resources !== undefined ? ['--resources', cfg.resources] : []),
+      '--resources', agentResources(cfg.resources, i, cfg.agents),
     ]));
     const frameworks = cfg.frameworks.map(({ fw, port }) => ({ fw, port, slot: start(fw.name, binOf(fw), [
       '--master', masterAddress, '--host', cfg.host, '--port', String(port), ...stateFlags(fw),

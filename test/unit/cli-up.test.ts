@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Acls, type Action, loadCredentials, readTokenFile } from '../../lib/auth';
-import { FRAMEWORKS, frameworkEnv, portInUse, restartDelayMs, validate } from '../../cli/commands/up';
+import { agentResources, FRAMEWORKS, frameworkEnv, portInUse, restartDelayMs, validate } from '../../cli/commands/up';
 import { ADMIN, AGENT, allFiles, ensureLocalCredentials, localAcls } from '../../cli/commands/up-credentials';
 import { CliError, explainRefusal, UsageError } from '../../cli/errors';
 
@@ -188,4 +188,13 @@ describe('refusals say what to do', () => {
       assert.equal(out.message.includes('\n'), false, 'one line');
     });
   }
+});
+
+describe('agentResources', () => {
+  test('agents on one machine get disjoint slices of its ports, whatever else is detected or given', () => {
+    assert.equal(agentResources(undefined, 0, 2), 'ports:[31000-31499]');
+    assert.equal(agentResources(undefined, 1, 2), 'ports:[31500-31999]');
+    assert.equal(agentResources('cpus:2;mem:1024', 2, 3), 'cpus:2;mem:1024;ports:[31666-31998]');
+    assert.equal(agentResources('cpus:1;ports:[40000-40010]', 1, 2), 'cpus:1;ports:[40000-40010]', 'ports the operator names are kept');
+  });
 });
