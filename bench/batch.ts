@@ -34,6 +34,8 @@ const POLL_MS = 50;
 /** The cron tick is at least this far after the last job is defined, so the scheduler's hold-ahead of offers (3 s) is in place. */
 const TICK_MARGIN_MS = 5000;
 const LATENESS_GOAL = '≤ 250 ms';
+/** The throughput gives up after this long and reports the rate so far. */
+const THROUGHPUT_LIMIT_MS = 300_000;
 
 interface Reply {
   status: number;
@@ -175,8 +177,10 @@ export async function cronLateness(base: string, count: number): Promise<CronLat
 }
 
 export interface Throughput {
-  /** First run POST → /metrics counts every run SUCCESS. */
+  /** First run POST → /metrics counts every run SUCCESS, or → the give-up. */
   ms: number;
+  /** Runs SUCCESS by then: all of them, unless the bench gave up after THROUGHPUT_LIMIT_MS. */
+  succeeded: number;
   /** First run POST → the last run POST answered. */
   postedMs: number;
   defineMs: number;
@@ -194,21 +198,23 @@ export async function runThroughput(base: string, count: number, measured: Measu
   const t0 = performance.now();
   let postedMs = NaN;
   const posting = inParallel('runs started', count, 1000, (i) => expectStatus(base, 'POST', `/v1/jobs/${ids[i]}/runs`, 201)).then(() => (postedMs = performance.now() - t0));
+  // After a give-up the POSTs still under way fail at teardown: not this figure's error.
+  posting.catch(() => {});
   let shown = t0;
   for (;;) {
     const f = finished(await metricsText(base));
     const now = performance.now();
     if (f.failed > at0.failed) throw new Error(`${f.failed - at0.failed} run(s) FAILED`);
-    if (f.ok - at0.ok >= count) {
-      await posting;
-      const cpu = measured.map((m, i) => `${m.name} ${Math.round(((m.cpuSeconds() - cpuAtStart[i]!) * 1e6) / count)}`).join(', ');
-      return { ms: now - t0, postedMs, defineMs, cpu };
+    const succeeded = f.ok - at0.ok;
+    // Past the limit the rate so far is the figure (the row says so): a bench that throws would lose the cron rows too.
+    if (succeeded >= count || now - t0 > THROUGHPUT_LIMIT_MS) {
+      const cpu = measured.map((m, i) => `${m.name} ${Math.round(((m.cpuSeconds() - cpuAtStart[i]!) * 1e6) / Math.max(1, succeeded))}`).join(', ');
+      return { ms: now - t0, succeeded, postedMs, defineMs, cpu };
     }
     if (now - shown >= 2000) {
       shown = now;
       process.stderr.write(`batch throughput: ${n(f.ok - at0.ok)}/${n(count)} runs SUCCESS after ${seconds(now - t0)}\n`);
     }
-    if (now - t0 > 600_000) throw new Error(`after 600 s only ${f.ok - at0.ok} of ${count} runs succeeded`);
     await sleep(POLL_MS);
   }
 }
@@ -228,15 +234,18 @@ export async function benchBatch(opts: { quick?: boolean } = {}): Promise<BenchR
     ];
 
     const cron = await cronLateness(batch.base, cronJobs);
+    const show = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms`;
+    process.stderr.write(`batch cron: record lateness ${show(cron.record)}; start lateness ${show(cron.start)}; first RUNNING ${show(cron.running)}\n`);
     const tput = await runThroughput(batch.base, jobs, measured);
-    const rate = jobs / (tput.ms / 1000);
+    const rate = tput.succeeded / (tput.ms / 1000);
+    const partial = tput.succeeded < jobs ? `GAVE UP after ${seconds(tput.ms)}: only ${n(tput.succeeded)} of ${n(jobs)} runs SUCCESS, the rate so far; ` : '';
     const p = (xs: number[], q: number) => percentile(xs, q);
     const startP99 = p(cron.start, 99);
     return [
       {
         name: `batch: ${n(jobs)} one-task runs on ${agents} simulated agents (first POST /v1/jobs/{id}/runs → all SUCCESS)`,
         value: rate, unit: 'runs/s',
-        note: `${seconds(tput.ms)}, every run POST answered at ${seconds(tput.postedMs)} (${PARALLEL} in flight); ` +
+        note: `${partial}${seconds(tput.ms)}, every run POST answered at ${Number.isNaN(tput.postedMs) ? 'not yet' : seconds(tput.postedMs)} (${PARALLEL} in flight); ` +
           `${n(jobs)} jobs defined in ${seconds(tput.defineMs)} beforehand; CPU µs per run: ${tput.cpu}; tasks last ${TASK_DURATION}`,
       },
       {
