@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchAllocator } from './allocator';
+import { benchBatch } from './batch';
 import { benchFailover } from './failover';
 import { benchMasterHeap } from './heap-master';
 import { benchReofferLatency } from './latency-reoffer';
@@ -29,6 +30,7 @@ const benches: { name: string; run: (opts: { quick?: boolean }) => Promise<Bench
   { name: 'master heap', run: benchMasterHeap },
   { name: 'failover', run: benchFailover },
   { name: 'services framework', run: benchServices },
+  { name: 'batch framework', run: benchBatch },
 ];
 
 async function main(): Promise<void> {
