@@ -257,6 +257,12 @@ describe('functions worker runtime: command', () => {
     assert.deepEqual(failed.body.logs.map((l: string) => l.replace(/^\S+ /, '')), ['stderr: bad input']);
   });
 
+  it('stops a command whose stdout passes 48 MB', async () => {
+    const w = await command('#!/bin/sh\nexec yes');
+    assert.deepEqual(await w.post('/run', { value: {} }),
+      { status: 502, body: { error: `The action wrote more than ${48 * 1024 * 1024} bytes to stdout; its response must be one JSON object.` } });
+  });
+
   it('passes __OW_ACTIVATION_ID to the command', async () => {
     const w = await command('#!/bin/sh\necho "{\\"id\\": \\"$__OW_ACTIVATION_ID\\"}"');
     assert.deepEqual((await w.post('/run', { value: {}, activation_id: 'act-7' })).body, { id: 'act-7' });

@@ -19,6 +19,7 @@ const CONCURRENCY = positiveInt('MEZZ_FN_CONCURRENCY', 1);
 const LOG_LIMIT = positiveInt('MEZZ_FN_LOG_LIMIT', 10 * 1024 * 1024, true);
 const BODY_LIMIT = 48 * 1024 * 1024; // OpenWhisk's requestBodyLimit and exec-size-limit
 const MARKER = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n';
+const RESULT_LIMIT = BODY_LIMIT; // a command's stdout kept; the caller enforces OpenWhisk's 1 MB result limit
 const STDERR_TAIL = 2000; // characters of a failed command's stderr put in its error
 
 function positiveInt(name, fallback, zeroOk = false) {
@@ -259,8 +260,13 @@ function runCommand(spawn, command, args, value) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env: { ...realEnv, ...log.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout = [];
+    let stdoutBytes = 0;
     let stderrTail = '';
-    child.stdout.on('data', (chunk) => stdout.push(chunk));
+    child.stdout.on('data', (chunk) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes <= RESULT_LIMIT) stdout.push(chunk);
+      else child.kill('SIGKILL'); // a runaway writer would otherwise fill the worker's memory
+    });
     child.stderr.setEncoding('utf8').on('data', (text) => {
       log.write('stderr', text);
       realWrite.stderr(text);
@@ -270,6 +276,9 @@ function runCommand(spawn, command, args, value) {
     child.stdin.end(`${JSON.stringify(value)}\n`);
     child.on('error', (err) => resolve({ code: 502, body: { error: `The action could not be started: ${err.message}` } }));
     child.on('close', (exitCode, signal) => {
+      if (stdoutBytes > RESULT_LIMIT) {
+        return resolve({ code: 502, body: { error: `The action wrote more than ${RESULT_LIMIT} bytes to stdout; its response must be one JSON object.` } });
+      }
       if (exitCode !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
         return resolve({ code: 502, body: { error: `The action ${how}${stderrTail.trim() ? `: ${stderrTail.trim()}` : '.'}` } });
