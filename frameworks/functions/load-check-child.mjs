@@ -10,7 +10,7 @@
 // The entry is found as OpenWhisk's runner.js finds it: the top-level binding
 // named `main`, else module.exports[main] (or `file.entry` inside a zip).
 import { execFile } from 'node:child_process';
-import { writeFileSync, writeSync } from 'node:fs';
+import { existsSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -81,6 +81,9 @@ async function loadZip(base64, main) {
   // "file.entry" names a module inside the archive and its export, as OpenWhisk's splitMainHandler.
   const dot = main.indexOf('.');
   const [file, entry] = dot > 0 ? [main.slice(0, dot), main.slice(dot + 1)] : [undefined, main];
+  if (file === undefined && !existsSync(path.join(dir, 'package.json')) && !existsSync(path.join(dir, 'index.js'))) {
+    throw new Refusal('a zipped action must hold package.json or index.js at its root (or name file.entry in main)');
+  }
   process.chdir(dir);
   return createRequire(path.join(dir, 'noop.js'))(file === undefined ? dir : path.join(dir, file))[entry];
 }

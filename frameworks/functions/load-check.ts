@@ -35,7 +35,7 @@ export interface LoadCheckOptions {
 
 export const DEFAULT_LOAD_TIMEOUT_MS = 5_000;
 const CHILD = fileURLToPath(new URL('./load-check-child.mjs', import.meta.url));
-/** Bytes of the loader's stderr kept for a crash's message (an out-of-memory report, a native abort). */
+/** Bytes of the loader's stderr kept for a crash's message (V8's out-of-memory report, a native abort). */
 const STDERR_TAIL = 2048;
 
 /**
@@ -59,13 +59,13 @@ async function checkNodejs(input: { code: string; main: string; binary: boolean 
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    return await answerOf(child, JSON.stringify(input), timeoutMs);
+    return await answerOf(child, JSON.stringify(input), timeoutMs, memoryMb);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function answerOf(child: ChildProcess, input: string, timeoutMs: number): Promise<LoadCheck> {
+function answerOf(child: ChildProcess, input: string, timeoutMs: number, memoryMb: number): Promise<LoadCheck> {
   return new Promise((resolve) => {
     let answer = '';
     let stderr = '';
@@ -95,9 +95,10 @@ function answerOf(child: ChildProcess, input: string, timeoutMs: number): Promis
       if (timedOut) return resolve({ error: `the code did not finish loading within ${timeoutMs} ms (does it loop or wait at load time?)` });
       const parsed = parseAnswer(answer);
       if (parsed) return resolve(parsed);
+      if (/heap out of memory/.test(stderr)) return resolve({ error: `the code ran out of memory while loading (heap limit ${memoryMb} MB)` });
       const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-      resolve({ error: `loading the code ${how}${tail ? `: ${tail}` : ''} (does it call process.exit or run out of memory at load time?)` });
+      resolve({ error: `loading the code ${how}${tail ? `: ${tail}` : ''} (does it call process.exit at load time?)` });
     });
   });
 }

@@ -94,6 +94,10 @@ describe('checkCode: Node.js, loaded in a child process', () => {
     refused(await checkCode('nodejs:20', 'process.exit(3);\n', undefined, false), /exited with code 3/);
   });
 
+  it('refuses a module that runs out of memory while loading, naming the heap limit', async () => {
+    refused(await checkCode('nodejs:20', 'const keep = [];\nfor (;;) keep.push(new Array(1e6).fill(1));\n', undefined, false, { memoryMb: 64, timeoutMs: 20_000 }), /ran out of memory while loading \(heap limit 64 MB\)/);
+  });
+
   it('stops a module that loops forever at the timeout', async () => {
     const started = Date.now();
     refused(await checkCode('nodejs:20', 'while (true) {}\n', undefined, false, { timeoutMs: 1000 }), /did not finish loading within 1000 ms/);
@@ -115,6 +119,7 @@ describe('checkCode: Node.js, loaded in a child process', () => {
     assert.deepEqual(await checkCode('nodejs:20', zip, undefined, true), { ok: true });
     assert.deepEqual(await checkCode('nodejs:20', zip, 'lib.run', true), { ok: true });
     refused(await checkCode('nodejs:20', zip, 'lib.notFn', true), /the entry 'lib.notFn' is a number/);
+    refused(await checkCode('nodejs:20', zipOf({ 'lib.js': '' }).toString('base64'), undefined, true), /must hold package.json or index.js at its root/);
   });
 
   it('refuses binary code that is not a zip', async () => {
