@@ -10,7 +10,7 @@ export {
   type RouteSchemas, type RouteSpec,
 } from './http';
 export { type Authz } from './http-auth';
-export { BodySyntaxError, type ErrorBody, type ErrorDetail, MAX_ERROR_DETAILS } from './errors';
+export { BodySyntaxError, childPointer, type ErrorBody, type ErrorDetail, MAX_ERROR_DETAILS } from './errors';
 // The event stream (Marathon's GET /v2/events).
 export {
   DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_SUBSCRIBERS, EVENT_TYPE_PATTERN, EventBus, type EventBusOptions, type EventSink,
