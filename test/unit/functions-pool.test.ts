@@ -25,8 +25,10 @@ class Sim {
   readonly failed: string[] = [];
   readonly rejected: { activationId: string; retryAfterSeconds: number }[] = [];
   readonly specs = new Map<string, FnSpec>();
-  /** The version each worker was initialised with: it must never serve another. */
+  /** The version each worker was initialised with, and the function's generation (bumped when deleted): it must never serve another. */
   readonly workerFn = new Map<string, string>();
+  readonly generation = new Map<string, number>();
+  readonly deleted = new Set<string>();
 
   constructor(options: PoolOptions = {}) {
     this.pool = new WorkerPool(options);
@@ -39,6 +41,12 @@ class Sim {
   invoke(name: string, activationId: string): Decisions {
     const s = this.specs.get(name)!;
     return this.apply(this.pool.invoke({ name, version: s.version }, activationId, this.now));
+  }
+  remove(name: string): Decisions {
+    this.generation.set(name, (this.generation.get(name) ?? 0) + 1);
+    const d = this.apply(this.pool.remove(name, this.now));
+    for (const f of d.fail) this.deleted.add(f.activationId);
+    return d;
   }
   up(id: string): Decisions {
     this.launching.delete(id);
@@ -87,12 +95,12 @@ class Sim {
     for (const l of d.launch) this.launching.add(l.workerId);
     for (const i of d.init) {
       this.initialising.add(i.workerId);
-      this.bind(i.workerId, `${i.fn.name}@${i.fn.version}`);
+      this.bind(i.workerId, i.fn);
     }
     for (const x of d.dispatch) {
       assert.ok(!this.dispatched.some((y) => y.activationId === x.activationId), `${x.activationId} dispatched twice`);
       assert.ok(!this.stopping.has(x.workerId), `${x.activationId} sent to ${x.workerId}, which is being stopped`);
-      this.bind(x.workerId, `${x.fn.name}@${x.fn.version}`);
+      this.bind(x.workerId, x.fn);
       this.dispatched.push(x);
       this.running.set(x.activationId, x.workerId);
       if (x.cold !== 'warm') this.initialising.add(x.workerId);
@@ -104,7 +112,8 @@ class Sim {
     return d;
   }
 
-  bind(workerId: string, fn: string): void {
+  bind(workerId: string, ref: { name: string; version: number }): void {
+    const fn = `${ref.name}@${ref.version}#${this.generation.get(ref.name) ?? 0}`;
     assert.equal(this.workerFn.get(workerId) ?? fn, fn, `${workerId} serves ${fn} after ${this.workerFn.get(workerId)}`);
     this.workerFn.set(workerId, fn);
   }
@@ -223,7 +232,7 @@ test('a deleted function: queued calls fail, its workers stop; re-created, it ne
   const old = sim.workersOf('hello')[0]!;
   sim.invoke('hello', 'a2'); // running on the old worker
   sim.invoke('hello', 'a3'); // queued
-  const d = sim.apply(sim.pool.remove('hello', sim.now));
+  const d = sim.remove('hello');
   assert.deepEqual(d.fail, [{ activationId: 'a3', cause: 'function deleted' }]);
   assert.deepEqual(d.stop, [], 'a2 finishes first');
   sim.define(spec({ maxWorkers: 2 })); // re-created, same name and version number
@@ -317,8 +326,12 @@ test('seeded random events: nothing lost or dispatched twice, in order per versi
       } else if (r < 0.95) {
         const w = pick([...sim.stopping.keys()]);
         if (w) sim.gone(w);
-      } else if (r < 0.995) {
+      } else if (r < 0.99) {
         sim.tick(Math.floor(rng() * 3000));
+      } else if (r < 0.993) {
+        const name = pick(['f', 'g'])!;
+        sim.remove(name);
+        sim.define(sim.specs.get(name)!); // re-created: the same name and version, new code
       } else {
         const name = pick(['f', 'g'])!;
         const s = sim.specs.get(name)!;
@@ -327,10 +340,14 @@ test('seeded random events: nothing lost or dispatched twice, in order per versi
     }
     sim.settle();
     const byKey = new Map<string, string[]>();
+    for (const ids of invoked.values()) ids.splice(0, ids.length, ...ids.filter((a) => !sim.deleted.has(a)));
     for (const d of sim.dispatched) byKey.set(`${d.fn.name}@${d.fn.version}`, [...(byKey.get(`${d.fn.name}@${d.fn.version}`) ?? []), d.activationId]);
-    assert.deepEqual(byKey, invoked, `seed ${seed}: every accepted call dispatched once, in order`);
+    assert.deepEqual(byKey, new Map([...invoked].filter(([, ids]) => ids.length > 0)), `seed ${seed}: every accepted call dispatched once, in order`);
     for (const [name, s] of sim.specs) assert.equal(sim.pool.queued(s), 0, `seed ${seed}: ${name} queue drained`);
-    assert.ok(sim.failed.every((a) => sim.dispatched.some((d) => d.activationId === a)), 'only dispatched calls fail (their worker went)');
+    assert.ok(sim.failed.every((a) => sim.deleted.has(a) || sim.dispatched.some((d) => d.activationId === a)), 'only dispatched calls fail (their worker went), or deleted ones');
+    const g = sim.specs.get('g')!;
+    const warmG = sim.pool.workers().filter((w) => w.state === 'ready' && w.fn?.name === 'g' && w.fn.version === g.version);
+    assert.ok(warmG.length >= g.minWarm, `seed ${seed}: g keeps minWarm ${g.minWarm} of its latest version warm, has ${warmG.length}`);
   }
 });
 
