@@ -2,7 +2,8 @@
  * Who may call a framework's HTTP API, in two steps, both through lib/auth
  * so the frameworks decide as the master does:
  *
- *   onRequest   authentication: `Authorization: Bearer TOKEN` → request.caller,
+ *   onRequest   authentication: `Authorization: Bearer TOKEN` (or `Basic
+ *               base64(PRINCIPAL:SECRET)`, lib/auth/caller.ts) → request.caller,
  *               before the body is read (a stranger cannot make us parse 1 MB);
  *               401 with `WWW-Authenticate: Bearer` otherwise
  *   preHandler  authorization: the route's action on its object, after

@@ -4,7 +4,11 @@
  * opening), in the gRPC glue or an HTTP hook, and passed to every decision.
  *
  * Tokens travel as `authorization: Bearer TOKEN`, in gRPC metadata and in
- * HTTP headers alike.
+ * HTTP headers alike. HTTP Basic is accepted too, for clients that send
+ * nothing else (OpenWhisk's `wsk` and npm client send their key `uuid:key`
+ * as `Basic base64(uuid:key)`): the user name must be the principal and the
+ * password its secret, so such a key is a credentials entry
+ * `{principal: uuid, secret: key}`.
  */
 import * as grpc from '@grpc/grpc-js';
 import { errorMessage, UnauthenticatedError } from '../errors';
@@ -25,6 +29,16 @@ export function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1] : undefined;
+}
+
+/** The user name and password of an `Authorization: Basic base64(user:password)` value, or undefined. */
+export function basicCredentials(header: unknown): { user: string; password: string } | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(header);
+  if (!m) return undefined;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
 /** `ops` or `anonymous`, for messages and audit lines. */
@@ -52,10 +66,18 @@ export class CallerAuth {
       throw new UnauthenticatedError(`${this.service} requires authentication: send 'authorization: Bearer TOKEN' (mezz: --token or MEZZ_TOKEN; SDK: the token option)`);
     }
     const token = bearerToken(header);
-    if (!token) throw new UnauthenticatedError(`${this.service}: the authorization value must be 'Bearer TOKEN'`);
-    const principal = this.authenticator.authenticate(token);
-    if (!principal) throw new UnauthenticatedError(`${this.service}: the token presented is not valid for any principal`);
-    return { principal, peer };
+    if (token) {
+      const principal = this.authenticator.authenticate(token);
+      if (!principal) throw new UnauthenticatedError(`${this.service}: the token presented is not valid for any principal`);
+      return { principal, peer };
+    }
+    const basic = basicCredentials(header);
+    if (!basic) throw new UnauthenticatedError(`${this.service}: the authorization value must be 'Bearer TOKEN' or 'Basic base64(PRINCIPAL:SECRET)'`);
+    // The secret decides; the user name must then be its principal's, so a secret sent under another name is refused too.
+    if (this.authenticator.authenticate(basic.password) !== basic.user) {
+      throw new UnauthenticatedError(`${this.service}: the user name and password presented are not a principal and its secret`);
+    }
+    return { principal: basic.user, peer };
   }
 
   /** The caller of a gRPC call or stream. */

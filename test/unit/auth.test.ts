@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  Acls, Authenticator, Authorizer, CallerAuth, bearerToken, generateSecret, loadTls, parseCredentials, resolveClientSecurity,
+  Acls, Authenticator, Authorizer, CallerAuth, basicCredentials, bearerToken, generateSecret, loadTls, parseCredentials, resolveClientSecurity,
 } from '../../lib/auth';
 import { MezzError, PermissionDeniedError } from '../../lib/errors';
 import { httpStatusOf } from '../../lib/http-status';
@@ -62,6 +62,16 @@ describe('CallerAuth', () => {
     assert.deepEqual(auth.fromHeader(`Bearer ${S1}`, 'p'), { principal: 'ops', peer: 'p' });
     for (const [h, want] of [[undefined, /requires authentication/], [S1, /must be 'Bearer TOKEN'/], [`Bearer ${S2}`, /not valid for any principal/]] as const) {
       assert.throws(() => auth.fromHeader(h, 'p'), (e: MezzError) => e.kind === 'UNAUTHENTICATED' && want.test(e.message));
+    }
+  });
+
+  it("reads HTTP Basic as OpenWhisk's clients send it: the principal as user name, its secret as password", () => {
+    const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    assert.deepEqual(basicCredentials(basic(`ops:${S1}`)), { user: 'ops', password: S1 });
+    assert.equal(basicCredentials(basic('no colon')), undefined);
+    assert.deepEqual(auth.fromHeader(basic(`ops:${S1}`), 'p'), { principal: 'ops', peer: 'p' });
+    for (const h of [basic(`ops:${S2}`), basic(`admin:${S1}`), basic(`${S1}:`)]) {
+      assert.throws(() => auth.fromHeader(h, 'p'), (e: MezzError) => e.kind === 'UNAUTHENTICATED' && /not a principal and its secret/.test(e.message), h);
     }
   });
 
