@@ -12,9 +12,11 @@ import type { OperatorConnection } from './client';
 import { globals, type Globals, withMaster } from './context';
 import { CliError, UsageError } from './errors';
 
-/** Marathon's error body (the foundation's one shape): `{message, details: [{path, errors}]}`. */
+/** Marathon's error body (the foundation's one shape): `{message, details: [{path, errors}]}`; OpenWhisk's is `{error, code}`. */
 export interface ErrorBody {
   message?: string;
+  /** OpenWhisk's message (mezz-functions); `code` beside it is the request's transaction id. */
+  error?: unknown;
   details?: { path?: string; errors?: string[] }[];
   /** A 409's deployments that hold the app. */
   deployments?: { id: string }[];
@@ -70,15 +72,18 @@ export class FrameworkApi {
     return new FrameworkApi(name, fw.webuiUrl.replace(/\/$/, ''), trusted ? g.security.token : undefined, g.timeoutMs);
   }
 
-  /** Sends a request; resolves the parsed JSON answer, or throws a CliError with the API's own message and each offending path. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends a request; resolves the parsed JSON answer, or throws a CliError with the API's own message and each offending path.
+   * `timeoutMs` (default the CLI's --timeout) is for a call that waits on purpose, as a blocking invocation does.
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
-        method, headers, signal: AbortSignal.timeout(this.timeoutMs),
+        method, headers, signal: AbortSignal.timeout(timeoutMs),
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
     } catch (err) {
@@ -108,7 +113,7 @@ function safeJson(text: string): unknown {
 
 /** `422 Object is not valid: /cpus: must be >= 0; /cmdd: unknown field` — one line. */
 function describeFailure(status: number, body: ErrorBody | undefined, text: string): string {
-  const message = body?.message ?? text.slice(0, 200);
+  const message = body?.message ?? (typeof body?.error === 'string' ? body.error : text.slice(0, 200));
   const details = (body?.details ?? []).slice(0, 10).map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join(', ')}`);
   return `${status} ${message}${details.length ? `: ${details.join('; ')}` : ''}`;
 }

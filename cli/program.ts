@@ -11,6 +11,7 @@ import { VERSION } from '../lib/version';
 import { registerAgents } from './commands/agents';
 import { registerApp } from './commands/app';
 import { registerDeployments } from './commands/deployments';
+import { registerFn } from './commands/fn';
 import { registerFrameworks } from './commands/frameworks';
 import { registerJob } from './commands/job';
 import { registerKill } from './commands/kill';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerApp(program);
   registerDeployments(program);
   registerJob(program);
+  registerFn(program);
   registerLeader(program);
   registerVersion(program);
   registerUp(program);
