@@ -170,6 +170,16 @@ function addActionRoutes(api: Api, service: FunctionsService): void {
     }),
   });
 
+  // Mezzanine's: every stored version, newest first (`mezz fn versions`), without their code.
+  api.route({
+    method: 'GET', url: `${ACTIONS}/:name/versions`, schema: { params: ActionParams, response: { 200: Any } },
+    authz: { action: 'framework_read', object: actionObject },
+    handler: async (request, reply) => ow(request as FastifyRequest, reply, async () => {
+      requireFunction(service, namespaceOf(request), request.params.name, undefined);
+      return service.versions(namespaceOf(request), request.params.name).map((s) => actionJson(s, { code: false }));
+    }),
+  });
+
   api.route({
     method: 'PUT', url: `${ACTIONS}/:name`, schema: { params: ActionParams, querystring: PutQuery, response: { 200: Any } },
     authz: { action: 'framework_write', object: actionObject },

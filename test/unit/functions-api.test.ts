@@ -159,6 +159,10 @@ test('PUT without overwrite is 409 when the action exists; with it a new version
   const unknown = await c.req('GET', `${A}/hello?version=0.0.7`);
   assert.equal(unknown.status, 404);
   assert.match(unknown.body.error, /version 0\.0\.7 of action .*hello; the latest is 0\.0\.2/);
+  const versions = await c.req('GET', `${A}/hello/versions`);
+  assert.deepEqual(versions.body.map((v: { version: string }) => v.version), ['0.0.2', '0.0.1'], 'every version, newest first');
+  assert.equal(versions.body[0].exec.code, undefined, 'without their code');
+  assert.equal((await c.req('GET', `${A}/nope/versions`)).status, 404);
 });
 
 test("a bad document is OpenWhisk's 400 naming the path; code that does not parse is refused at deploy with its line", async (t) => {
