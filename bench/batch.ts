@@ -24,6 +24,7 @@ import { BenchCluster, until, type BenchProc } from './cluster';
 import type { Measured } from './launch-simulated';
 import { formatTable, ofGoal, type BenchRow } from './report';
 import { percentile } from './scheduler-wire';
+import { call, expectStatus } from './http';
 
 /** Requests in flight at once while jobs are defined, runs started, schedules removed. */
 const PARALLEL = 8;
@@ -36,27 +37,6 @@ const TICK_MARGIN_MS = 5000;
 const LATENESS_GOAL = '≤ 250 ms';
 /** The throughput gives up after this long and reports the rate so far. */
 const THROUGHPUT_LIMIT_MS = 300_000;
-
-interface Reply {
-  status: number;
-  /** Metronome's JSON, read field by field. */
-  body: any;
-}
-
-async function call(base: string, method: string, url: string, body?: unknown): Promise<Reply> {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function expectStatus(base: string, method: string, url: string, want: number, body?: unknown): Promise<Reply> {
-  const r = await call(base, method, url, body);
-  if (r.status !== want) throw new Error(`${method} ${url}: ${r.status} (wanted ${want}): ${JSON.stringify(r.body).slice(0, 500)}`);
-  return r;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const n = (x: number) => x.toLocaleString('en-US');

@@ -25,6 +25,7 @@ import { BenchCluster, ownCpuSeconds, until, type BenchProc } from './cluster';
 import { launchFleet, type Measured } from './launch-simulated';
 import { formatTable, ofGoal, type BenchRow } from './report';
 import { percentile } from './scheduler-wire';
+import { call, expectStatus } from './http';
 
 /** How often the launch is polled: the figure's resolution. */
 const POLL_MS = 10;
@@ -32,27 +33,6 @@ const POLL_MS = 10;
 const DEFINE_PARALLEL = 4;
 const LAUNCH_GOAL = '≤ 2 s';
 const LIST_GOAL = '≤ 50 ms';
-
-interface Reply {
-  status: number;
-  /** Marathon's JSON, read field by field. */
-  body: any;
-}
-
-async function call(base: string, method: string, url: string, body?: unknown): Promise<Reply> {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function expectStatus(base: string, method: string, url: string, want: number, body?: unknown): Promise<Reply> {
-  const r = await call(base, method, url, body);
-  if (r.status !== want) throw new Error(`${method} ${url}: ${r.status} (wanted ${want}): ${JSON.stringify(r.body).slice(0, 500)}`);
-  return r;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
