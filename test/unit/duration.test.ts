@@ -84,8 +84,8 @@ describe('every duration flag shows its default as a duration its parser reads b
     },
     { name: 'mezz-services', program: servicesProgram(), flags: ['--drain-timeout', '--reconcile-interval'] },
     { name: 'mezz-batch', program: batchProgram(), flags: ['--retry-delay', '--gang-timeout', '--reconcile-interval'] },
-    // --wait and --deadline: on each command that starts a deployment (app deploy, scale, restart, rollback).
-    { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout', '--wait', '--deadline'] },
+    // --wait and --deadline: on each command that starts a deployment (app deploy, scale, restart, rollback); --idle and --time-limit: mezz fn deploy.
+    { name: 'mezz (all commands, up included)', program: buildProgram(), flags: ['--timeout', '--wait', '--deadline', '--idle', '--time-limit'] },
   ];
   for (const b of binaries) {
     test(b.name, () => {
