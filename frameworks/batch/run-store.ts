@@ -71,9 +71,6 @@ const runKey = (jobId: string, runId: string) => `runs/${jobId}/${runId}`;
 const taskKey = (taskId: string) => `tasks/${taskId}`;
 const cursorKey = (jobId: string, scheduleId: string) => `cursors/${jobId}/${scheduleId}`;
 
-/** Ops per transaction: etcd's own limit is 128 (lib/store.ts). */
-const TXN_OPS = 128;
-
 export async function loadJobs(state: FrameworkState): Promise<Map<string, StoredJob>> {
   return new Map((await state.list<StoredJob>('jobs/')).map((e) => [e.value.job.id, e.value]));
 }
@@ -101,15 +98,6 @@ export const putTaskOp = (t: BatchTask): StateOp => ({ op: 'put', key: taskKey(t
 export const deleteTaskOp = (taskId: string): StateOp => ({ op: 'delete', key: taskKey(taskId) });
 export const putCursorOp = (jobId: string, scheduleId: string, tick: number): StateOp => ({ op: 'put', key: cursorKey(jobId, scheduleId), value: tick });
 export const deleteCursorOp = (jobId: string, scheduleId: string): StateOp => ({ op: 'delete', key: cursorKey(jobId, scheduleId) });
-
-/**
- * Writes `ops` atomically when they fit one transaction (a run with its
- * cursor, a parent's success with its children's runs), else in
- * transactions of at most TXN_OPS, in order.
- */
-export async function writeOps(state: FrameworkState, ops: readonly StateOp[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += TXN_OPS) await state.txn(ops.slice(i, i + TXN_OPS));
-}
 
 /** `YYYYMMDDhhmmss` of `ms` in UTC, the start of Metronome's run ids. */
 function stamp(ms: number): string {

@@ -17,7 +17,7 @@
  */
 import type { Framework, Offer__Output, TaskStatus__Output } from '../sdk/index';
 import {
-  backoffSeconds, hasEnded, reconcile, Rounds, type FrameworkState, type LeaderContext, type StateOp, type TaskGroup, type Waiting,
+  BATCH_BACKOFF, backoffSeconds, hasEnded, reconcile, Rounds, writeAll, writeGroups, type FrameworkState, type LeaderContext, type StateOp, type TaskGroup, type Waiting,
 } from '../foundation/index';
 import { FailedPreconditionError, NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
@@ -30,7 +30,7 @@ import { finishTask, retriesOf, runGroup, runLimits } from './run-group';
 import { endRun, isFinished, nextRunState } from './run-state';
 import {
   cursorId, deleteCursorOp, deleteJobOp, deleteRunOp, deleteTaskOp, loadCursors, loadJobs, loadRuns, loadTasks, newRunId, putCursorOp,
-  putJobOp, putRunOp, putTaskOp, runTask, scheduledRunId, writeOps, type BatchTask, type RunTrigger, type StoredJob, type StoredRun,
+  putJobOp, putRunOp, putTaskOp, runTask, scheduledRunId, type BatchTask, type RunTrigger, type StoredJob, type StoredRun,
 } from './run-store';
 import type { BatchService, PutJobResult, QueuedRun } from './service';
 
@@ -231,7 +231,7 @@ export class BatchScheduler implements BatchService {
       const now = this.#now();
       const stored: StoredJob = { job, createdAt: previous?.createdAt ?? now, updatedAt: now };
       const changed = this.#cron.changes(previous?.job, job, now);
-      await writeOps(lead.state, [putJobOp(stored), ...changed.put.map((c) => putCursorOp(job.id, c.scheduleId, c.tick)), ...changed.removed.map((sid) => deleteCursorOp(job.id, sid))]);
+      await writeAll(lead.state, [putJobOp(stored), ...changed.put.map((c) => putCursorOp(job.id, c.scheduleId, c.tick)), ...changed.removed.map((sid) => deleteCursorOp(job.id, sid))]);
       this.#jobs.set(job.id, stored);
       this.#cron.set(job, changed);
       this.#publish(previous ? 'job_updated' : 'job_created', { jobId: job.id });
@@ -253,7 +253,7 @@ export class BatchScheduler implements BatchService {
       const now = this.#now();
       const stopped = active.map((r) => endRun(r, 'stopped', now) as StoredRun);
       const history = this.finishedRuns(id).filter((r) => !this.#book.hasLiveTasks(r.id));
-      await writeOps(lead.state, [
+      await writeAll(lead.state, [
         deleteJobOp(id),
         ...s.job.schedules.map((sc) => deleteCursorOp(id, sc.id)),
         ...stopped.map(putRunOp),
@@ -279,7 +279,7 @@ export class BatchScheduler implements BatchService {
     const s = this.#jobs.get(jobId);
     if (!s) throw new NotFoundError(`Job '${jobId}' does not exist`);
     const run = newRun(s.job, 'api', this.#now());
-    await writeOps(lead.state, [putRunOp(run)]);
+    await writeAll(lead.state, [putRunOp(run)]);
     this.#setRun(run);
     this.#rounds.trigger([]);
     return run;
@@ -292,7 +292,7 @@ export class BatchScheduler implements BatchService {
       if (!run) throw new NotFoundError(`Job '${jobId}' has no run '${runId}'`);
       if (isFinished(run)) return run;
       const stopped = endRun(run, 'stopped', this.#now()) as StoredRun;
-      await writeOps(lead.state, [putRunOp(stopped)]);
+      await writeAll(lead.state, [putRunOp(stopped)]);
       this.#setRun(stopped);
       this.#rounds.trigger([]);
       return stopped;
@@ -318,7 +318,7 @@ export class BatchScheduler implements BatchService {
       return [{ ...d, act: d.kind === 'due' ? this.#onTick(job, d.scheduleId, d.tick, now) : { ops: [], runs: [], created: false } }];
     });
     if (!decisions.length) return;
-    await writeGrouped(lead.state, decisions.map((d) => [putCursorOp(d.jobId, d.scheduleId, d.tick), ...d.act.ops]));
+    await writeGroups(lead.state, decisions.map((d) => [putCursorOp(d.jobId, d.scheduleId, d.tick), ...d.act.ops]));
     for (const d of decisions) {
       this.#cron.advance(cursorId(d.jobId, d.scheduleId), d.tick);
       for (const r of d.act.runs) this.#setRun(r);
@@ -411,8 +411,8 @@ export class BatchScheduler implements BatchService {
     const kept = archive.runs.filter((r) => !pruned.has(r.id)); // a deleted job's run goes as soon as it is archived
     try {
       // The runs' changes and the children they start in one transaction (when they fit), then the tasks to launch: all before any launch.
-      await writeGrouped(lead.state, [[...runs.changed.map(putRunOp), ...children.map(putRunOp)]]);
-      await writeOps(lead.state, [...launched.map(putTaskOp), ...kept.map(putRunOp), ...archive.tasks.map(deleteTaskOp), ...prune.map(deleteRunOp)]);
+      await writeGroups(lead.state, [[...runs.changed.map(putRunOp), ...children.map(putRunOp)]]);
+      await writeAll(lead.state, [...launched.map(putTaskOp), ...kept.map(putRunOp), ...archive.tasks.map(deleteTaskOp), ...prune.map(deleteRunOp)]);
     } catch (err) {
       for (const r of launched) this.#book.deleteTask(r.taskId); // never launched: not there
       throw err;
@@ -437,7 +437,7 @@ export class BatchScheduler implements BatchService {
       const ids = [...this.#dirty];
       this.#dirty.clear();
       try {
-        await writeOps(lead.state, ids.flatMap((id) => this.#book.task(id) ?? []).map(putTaskOp));
+        await writeAll(lead.state, ids.flatMap((id) => this.#book.task(id) ?? []).map(putTaskOp));
       } catch (err) {
         for (const id of ids) this.#dirty.add(id); // not stored, so not acknowledged: the next round tries again
         throw err;
@@ -488,7 +488,7 @@ export class BatchScheduler implements BatchService {
     const timeouts = gang.timeouts + 1;
     this.#log.info(`job ${run.jobId} run ${run.id}: gang timed out (${timeouts}): offers given back`);
     if (timeouts > retriesOf(run.job)) return { ...endRun(run, 'gang timeout', now), gang: { timeouts } };
-    return { gang: { timeouts, retryAt: now + backoffSeconds({ initialSeconds: this.#retryDelaySeconds, factor: 2, maxSeconds: 360 }, timeouts) * 1000 } };
+    return { gang: { timeouts, retryAt: now + backoffSeconds({ ...BATCH_BACKOFF, initialSeconds: this.#retryDelaySeconds }, timeouts) * 1000 } };
   }
 
   #onRunState(run: StoredRun): void {
@@ -646,26 +646,4 @@ function historyOf(runs: readonly StoredRun[]): DagHistory {
     active ||= !isFinished(r);
   }
   return { ...(lastSuccessAt !== undefined ? { lastSuccessAt } : {}), ...(lastStartAt !== undefined ? { lastStartAt } : {}), active };
-}
-
-/** Ops per transaction: etcd's limit (lib/store.ts). */
-const TXN_OPS = 128;
-
-/**
- * Writes groups of ops, each group whole in one transaction (a run with its
- * cursor, a parent's success with its children), packing several groups into
- * a transaction while they fit. A group too big for one is split, in order.
- */
-async function writeGrouped(state: FrameworkState, groups: readonly StateOp[][]): Promise<void> {
-  let batch: StateOp[] = [];
-  for (const g of groups) {
-    if (!g.length) continue;
-    if (batch.length + g.length > TXN_OPS && batch.length) {
-      await state.txn(batch);
-      batch = [];
-    }
-    if (g.length > TXN_OPS) await writeOps(state, g);
-    else batch.push(...g);
-  }
-  if (batch.length) await state.txn(batch);
 }

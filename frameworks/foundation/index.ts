@@ -18,7 +18,7 @@ export {
 } from './events';
 export { acceptsEventStream, addEventRoutes, DEFAULT_HEARTBEAT_MS, type EventRouteOptions, MAX_EVENT_TYPE_FILTERS } from './events-http';
 // State and high availability.
-export { FrameworkState, LeadershipLostError, frameworkPrefix, type StateGuard, type StateOp } from './state';
+export { FrameworkState, LeadershipLostError, frameworkPrefix, writeAll, writeGroups, type StateGuard, type StateOp } from './state';
 export { FrameworkRunner, FRAMEWORK_ID_KEY, type FrameworkRunnerOptions, type LeaderContext, type RunnerLogger } from './runner';
 export { openBackend, type FrameworkBackend } from './backend';
 export { proxyToLeader, DEFAULT_PROXY_TIMEOUT_MS, LEADER_HEADER, VIA_HEADER, type ProxyOptions } from './proxy';

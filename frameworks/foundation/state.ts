@@ -114,3 +114,31 @@ export class FrameworkState {
     return this.prefix + key;
   }
 }
+
+/** Ops per transaction: etcd's own limit is 128 (lib/store.ts). */
+const TXN_OPS = 128;
+
+/** Writes `ops` in transactions of at most 128 ops, in order: each record stands alone, so a launch of 1,000 tasks fits etcd's limit. */
+export async function writeAll(state: FrameworkState, ops: readonly StateOp[]): Promise<void> {
+  for (let i = 0; i < ops.length; i += TXN_OPS) await state.txn(ops.slice(i, i + TXN_OPS));
+}
+
+/**
+ * Writes groups of ops, each group whole in one transaction (a run with its
+ * cron cursor, a parent's success with its children's runs), packing several
+ * groups into a transaction while they fit. A group too big for one is
+ * written in order, in several.
+ */
+export async function writeGroups(state: FrameworkState, groups: readonly (readonly StateOp[])[]): Promise<void> {
+  let batch: StateOp[] = [];
+  for (const g of groups) {
+    if (!g.length) continue;
+    if (batch.length + g.length > TXN_OPS && batch.length) {
+      await state.txn(batch);
+      batch = [];
+    }
+    if (g.length > TXN_OPS) await writeAll(state, g);
+    else batch.push(...g);
+  }
+  if (batch.length) await state.txn(batch);
+}

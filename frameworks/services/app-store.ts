@@ -7,7 +7,7 @@
  * records). Written BEFORE anything acts on them, so a next leader finds
  * every app, deployment and task a previous one may have started.
  */
-import type { FrameworkState, StateOp, TaskRecord } from '../foundation/index';
+import { writeAll, type FrameworkState, type StateOp, type TaskRecord } from '../foundation/index';
 import { LimitExceededError } from '../../lib/errors';
 import type { App } from './app-schema';
 import type { CheckResult } from './app-task';
@@ -45,8 +45,6 @@ export const SERVICE_PORT_MAX = 20000;
 
 /** Versions kept per app, as Marathon's `max_versions` default; the oldest go first. */
 export const MAX_VERSIONS = 50;
-/** Ops per transaction: etcd's own limit is 128 (lib/store.ts). */
-const TXN_OPS = 128;
 
 const appKey = (id: string) => `apps/${encodeURIComponent(id)}`;
 const versionKey = (id: string, version: string) => `versions/${encodeURIComponent(id)}/${version}`;
@@ -83,10 +81,6 @@ export const deleteVersionOps = (id: string, versions: readonly string[]): State
 export const putDeploymentOps = (deployments: readonly Deployment[]): StateOp[] => deployments.map((d) => ({ op: 'put', key: deploymentKey(d.id), value: d }));
 export const deleteDeploymentOps = (ids: readonly string[]): StateOp[] => ids.map((id) => ({ op: 'delete', key: deploymentKey(id) }));
 
-/** Writes `ops` in transactions of at most TXN_OPS: each record stands alone, so a launch of 1,000 tasks fits etcd's limit. */
-export async function writeAll(state: FrameworkState, ops: readonly StateOp[]): Promise<void> {
-  for (let i = 0; i < ops.length; i += TXN_OPS) await state.txn(ops.slice(i, i + TXN_OPS));
-}
 
 export const putTasks = (state: FrameworkState, records: readonly ServiceTask[]) =>
   writeAll(state, records.map((r) => ({ op: 'put' as const, key: taskKey(r.taskId), value: r })));

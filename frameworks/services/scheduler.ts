@@ -8,7 +8,7 @@
  * and changes run one at a time.
  */
 import type { Framework, Offer__Output, TaskStatus__Output } from '../sdk/index';
-import { reconcile, Rounds, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
+import { reconcile, Rounds, writeAll, type FrameworkState, type LeaderContext, type Plan, type StateOp, type TaskGroup } from '../foundation/index';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { App } from './app-schema';
@@ -26,7 +26,6 @@ import {
   MAX_VERSIONS,
   putAppOps,
   putTasks,
-  writeAll,
   type ServiceTask,
   type StoredApp,
 } from './app-store';
