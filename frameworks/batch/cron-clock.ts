@@ -129,12 +129,6 @@ export class CronClock {
     e.next = nextTicks(e.cron, Math.max(tick, this.opts.now()), 1)[0] ?? null;
   }
 
-  /** The next `n` ticks of a schedule after now. */
-  next(id: string, n: number): number[] {
-    const e = this.#entries.get(id);
-    return e ? nextTicks(e.cron, this.opts.now(), n) : [];
-  }
-
   /** Whether a tick comes within `ms` of `now` (or is overdue). */
   soon(now: number, ms: number): boolean {
     const first = this.#first();

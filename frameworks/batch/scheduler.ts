@@ -209,11 +209,6 @@ export class BatchScheduler implements BatchService {
     return isDue(dagJob(s.job), (id) => this.#history(id));
   }
 
-  /** The next `n` tick times of a job's schedule (for `mezz job show`). */
-  nextTicks(jobId: string, scheduleId: string, n: number): number[] {
-    return this.#cron.next(cursorId(jobId, scheduleId), n);
-  }
-
   // ── BatchService: changes ──────────────────────────────────────────────
 
   putJob(job: Job, mode: 'create' | 'replace'): Promise<PutJobResult> {
