@@ -28,5 +28,5 @@ export { readBodyText } from './http-body';
 export { hasEnded } from './task-state';
 export { Rounds } from './rounds';
 // The process: flags to a serving, leading (or standing by) framework.
-export { runFrameworkMain, type FrameworkContext, type FrameworkParts, type Leadership } from './server';
+export { runFrameworkMain, type FrameworkContext, type FrameworkParts, type Leadership, type ProcessOptions } from './server';
 export { addLeaderRoutes } from './leader-routes';

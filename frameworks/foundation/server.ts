@@ -44,6 +44,12 @@ export interface FrameworkParts {
   close?(): Promise<void>;
 }
 
+/** What a framework asks of the process before its setup runs. */
+export interface ProcessOptions {
+  /** The API's request body cap (the foundation's DEFAULT_BODY_LIMIT when absent). */
+  bodyLimit?: number;
+}
+
 /** What a framework's setup is handed. */
 export interface FrameworkContext {
   api: Api;
@@ -58,14 +64,14 @@ export interface FrameworkContext {
  * SIGINT. Prints `<name> listening on HOST:PORT` once it serves. Any error
  * while starting is one line on stderr and exit 2.
  */
-export function runFrameworkMain<F extends FrameworkFlags>(name: string, program: Command, setup: (flags: F, ctx: FrameworkContext) => FrameworkParts): void {
-  start(name, program, setup).catch((err: unknown) => {
+export function runFrameworkMain<F extends FrameworkFlags>(name: string, program: Command, setup: (flags: F, ctx: FrameworkContext) => FrameworkParts, options: ProcessOptions = {}): void {
+  start(name, program, setup, options).catch((err: unknown) => {
     process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   });
 }
 
-async function start<F extends FrameworkFlags>(name: string, program: Command, setup: (flags: F, ctx: FrameworkContext) => FrameworkParts): Promise<void> {
+async function start<F extends FrameworkFlags>(name: string, program: Command, setup: (flags: F, ctx: FrameworkContext) => FrameworkParts, options: ProcessOptions): Promise<void> {
   const flags = program.parse().opts<F>();
   const log = createLogger(name);
   const { credentials, acls } = loadAccessPolicy(flags);
@@ -73,6 +79,7 @@ async function start<F extends FrameworkFlags>(name: string, program: Command, s
   const api = createApi({
     name: flags.name,
     log,
+    ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     ...(credentials ? { authenticator: new Authenticator(credentials) } : {}),
     ...(acls ? { acls } : {}),
     ...(tls ? { tls } : {}),

@@ -54,7 +54,7 @@ export interface FnSpec extends FnRef {
 
 export type WorkerState = 'launching' | 'stem' | 'initialising' | 'ready' | 'draining';
 export type ColdSource = 'warm' | 'pool' | 'none';
-export type StopReason = 'idle' | 'recycle after timeout' | 'old version' | 'function deleted';
+export type StopReason = 'idle' | 'recycle after timeout' | 'recycle after failure' | 'old version' | 'function deleted';
 
 export interface Worker {
   id: string;
@@ -274,8 +274,8 @@ export class WorkerPool {
     return this.plan(now);
   }
 
-  /** A run ended with an answer, or timed out: a worker that timed out is stopped, never reused. */
-  runFinished(id: string, activationId: string, now: number, outcome: 'answered' | 'timeout' = 'answered'): Decisions {
+  /** A run ended with an answer, or timed out, or broke the worker (a failed init, a lost connection): such a worker is stopped, never reused. */
+  runFinished(id: string, activationId: string, now: number, outcome: 'answered' | 'timeout' | 'broken' = 'answered'): Decisions {
     this.begin();
     const w = this.pool.get(id);
     const startedAt = w?.running.get(activationId);
@@ -288,7 +288,7 @@ export class WorkerPool {
         this.touched.add(fnKey(w.fn));
       }
       if (w.inflight === 0) w.idleSince = now;
-      if (outcome === 'timeout') this.stopNow(w, 'recycle after timeout');
+      if (outcome !== 'answered') this.stopNow(w, outcome === 'timeout' ? 'recycle after timeout' : 'recycle after failure');
     }
     return this.plan(now);
   }
