@@ -1,11 +1,12 @@
 /**
  * `mezz up`: a whole cluster on this machine, for trying Mezzanine out: the
  * master(s), the agents and the shipped frameworks (FRAMEWORKS: mezz-services,
- * the Marathon API on :8080; mezz-batch, the Metronome API on :9000) unless
+ * the Marathon API on :8080; mezz-batch, the Metronome API on :9000;
+ * mezz-functions, OpenWhisk's API on :3233) unless
  * --no-frameworks.
  *
  *   master ──"listening on"──┬─▶ agent-1 … agent-N ──"listening on"───────────┬─▶ banner ──▶ supervise
- *                            └─▶ services, batch ──"listening on", GET /health 200 ─┘            │
+ *                            └─▶ services, batch, functions ─"listening on", GET /health 200 ─┘   │
  *   a child dies while starting ──▶ say which, stop the rest (a framework's port taken: say which) ──▶ exit 1
  *   a child dies once up        ──▶ "agent-1 exited (signal SIGKILL); restarting in 1s"
  *                                   ──▶ the same command again (same port, data or work dir)
@@ -77,6 +78,10 @@ export const FRAMEWORKS: readonly ShippedFramework[] = [
   {
     name: 'batch', defaultPort: 9000, what: 'the batch framework (Metronome API)', api: "Metronome's /v1 jobs",
     next: ['mezz job create examples/batch/tour/hello.yaml', 'mezz job run tour.hello'],
+  },
+  {
+    name: 'functions', defaultPort: 3233, what: 'the function runner (OpenWhisk API)', api: "OpenWhisk's /api/v1 actions",
+    next: ['mezz fn deploy hello examples/functions/tour/hello.js', 'mezz fn invoke hello -p name=Ada'],
   },
 ];
 
@@ -481,6 +486,8 @@ async function up(opts: UpOptions): Promise<void> {
     const agents = Array.from({ length: cfg.agents }, (_, i) => start(`agent-${i + 1}`, AGENT_BIN, [
       '--master', masterAddress, '--bind', cfg.host, '--port', '0', '--work-dir', path.join(cfg.dataDir, `agent-${i + 1}`),
       '--resources', agentResources(cfg.resources, i, cfg.agents),
+      // On loopback, tasks that listen (mezz-functions' workers bind the offer's hostname) stay on it too; both agents are one host either way.
+      ...(isLoopback(cfg.host) ? ['--hostname', cfg.reach] : []),
     ]));
     const frameworks = cfg.frameworks.map(({ fw, port }) => ({ fw, port, slot: start(fw.name, binOf(fw), [
       '--master', masterAddress, '--host', cfg.host, '--port', String(port), ...stateFlags(fw),
@@ -511,6 +518,10 @@ async function up(opts: UpOptions): Promise<void> {
     await stopAll();
     throw err;
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** True when GET `url`/health answers 200 within 2 s. */

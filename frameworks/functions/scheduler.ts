@@ -358,12 +358,12 @@ export class FunctionsScheduler implements FunctionsService {
     let init = term.inits.get(workerId);
     if (!init) {
       const stored = this.#byRev.get(rev);
-      const address = term.tasks.address(workerId);
-      if (!stored || !address) return Promise.resolve({ answer: { failure: 'internal', message: `worker ${workerId} has no function or address to initialise` }, logs: [] });
+      const endpoint = term.tasks.endpoint(workerId);
+      if (!stored || !endpoint) return Promise.resolve({ answer: { failure: 'internal', message: `worker ${workerId} has no function or address to initialise` }, logs: [] });
       const { spec } = stored;
       const env = Object.fromEntries(spec.parameters.filter((p) => p.init).map((p) => [p.key, typeof p.value === 'string' ? p.value : JSON.stringify(p.value)]));
       const body = { value: { name: spec.name, main: entryOf(spec), code: spec.exec.code, binary: spec.exec.binary, env } };
-      init = call(address, '/init', body, spec.limits.timeout).then((r) => ('status' in r.answer && r.answer.status === 200 ? undefined : r));
+      init = call(endpoint.address, '/init', body, spec.limits.timeout, endpoint.secret).then((r) => ('status' in r.answer && r.answer.status === 200 ? undefined : r));
       term.inits.set(workerId, init);
     }
     return init;
@@ -375,10 +375,10 @@ export class FunctionsScheduler implements FunctionsService {
     if (!c) return;
     c.dispatch = d;
     const stored = this.#byRev.get(d.fn.version);
-    const address = term.tasks.address(d.workerId);
+    const endpoint = term.tasks.endpoint(d.workerId);
     const start = this.#now();
     c.start = start;
-    if (!stored || !address || !c.spec) {
+    if (!stored || !endpoint || !c.spec) {
       this.#finish(term, c, { failure: 'internal', message: `worker ${d.workerId} is gone` }, []);
       this.#apply(term, term.pool.runFinished(d.workerId, d.activationId, this.#now(), 'broken'));
       return;
@@ -398,10 +398,10 @@ export class FunctionsScheduler implements FunctionsService {
     const { pending } = c;
     const runStart = this.#now();
     this.#metrics.started(d.cold, (runStart - pending.acceptedAt) / 1000);
-    const reply = await call(address, '/run', {
+    const reply = await call(endpoint.address, '/run', {
       value: pending.params, namespace: pending.namespace, action_name: `/${pending.namespace}/${pending.name}`, action_version: `0.0.${pending.version}`,
       activation_id: pending.activationId, transaction_id: pending.activationId, deadline: String(runStart + spec.limits.timeout),
-    }, spec.limits.timeout);
+    }, spec.limits.timeout, endpoint.secret);
     if (term.signal.aborted || term.calls.get(d.activationId) !== c) return;
     this.#metrics.runDuration.observe((this.#now() - runStart) / 1000);
     const logs = capLogs(reply.logs, spec.limits.logs * 1024 * 1024, this.#now());

@@ -22,8 +22,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1000, keepAliveMsecs
 /** Largest answer read from a worker: a 1 MB result plus logs up to 10 MB, with room for JSON's escapes. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-/** POSTs `body` to `http://address/path`; `timeoutMs` bounds the whole exchange. */
-export function post(address: string, path: string, body: unknown, timeoutMs: number): Promise<WorkerAnswer> {
+/** The header a worker started with MEZZ_FN_SECRET requires on /init and /run. */
+export const SECRET_HEADER = 'x-mezz-fn-secret';
+
+/** POSTs `body` to `http://address/path` (with the worker's secret, when it has one); `timeoutMs` bounds the whole exchange. */
+export function post(address: string, path: string, body: unknown, timeoutMs: number, secret?: string): Promise<WorkerAnswer> {
   const [host, port] = splitAddress(address);
   const text = JSON.stringify(body);
   return new Promise((resolve) => {
@@ -34,7 +37,7 @@ export function post(address: string, path: string, body: unknown, timeoutMs: nu
       clearTimeout(timer);
       resolve(a);
     };
-    const req = http.request({ host, port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } }, (res) => {
+    const req = http.request({ host, port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(secret ? { [SECRET_HEADER]: secret } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
       res.on('data', (c: Buffer) => {
@@ -66,8 +69,8 @@ export function post(address: string, path: string, body: unknown, timeoutMs: nu
 }
 
 /** POSTs and splits Mezzanine's `{response, logs}` envelope (`?logs=1`) into the contract's answer and the run's lines. */
-export async function call(address: string, path: '/init' | '/run', body: unknown, timeoutMs: number): Promise<WorkerReply> {
-  const answer = await post(address, `${path}?logs=1`, body, timeoutMs);
+export async function call(address: string, path: '/init' | '/run', body: unknown, timeoutMs: number, secret?: string): Promise<WorkerReply> {
+  const answer = await post(address, `${path}?logs=1`, body, timeoutMs, secret);
   if ('failure' in answer) return { answer, logs: [] };
   const b = answer.body as { response?: unknown; logs?: unknown } | string;
   if (typeof b === 'object' && b !== null && 'response' in b) {

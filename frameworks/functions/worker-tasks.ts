@@ -15,6 +15,7 @@
  * backoff (250 ms doubling to 30 s, per kind), so a broken runtime or node
  * is not relaunched in a tight loop.
  */
+import { randomBytes } from 'node:crypto';
 import type { Framework, Offer__Output, TaskInfo, TaskStatus__Output } from '../sdk/index';
 import { hasEnded, reconcile, type TaskGroup, type TaskRecord, type Waiting } from '../foundation/index';
 import type { Logger } from '../../lib/log';
@@ -54,6 +55,8 @@ export interface WorkerTasksOptions {
 
 interface Task {
   launch: WorkerLaunch;
+  /** MEZZ_FN_SECRET: the worker's /init and /run answer only a caller that knows it. */
+  secret: string;
   record?: TaskRecord;
   address?: string;
   up: boolean;
@@ -77,7 +80,7 @@ export class WorkerTasks {
   /** A worker to launch on the next offers that fit it. */
   want(launch: WorkerLaunch): void {
     const first = ![...this.#tasks.values()].some((t) => !t.record && !t.stopping);
-    this.#tasks.set(launch.workerId, { launch, up: false, stopping: false });
+    this.#tasks.set(launch.workerId, { launch, secret: randomBytes(16).toString('hex'), up: false, stopping: false });
     // Revive even when not suppressed: it lifts the refuse filters of declined offers, so the room comes now, not in a second.
     if (first) {
       this.#suppressed = false;
@@ -85,9 +88,10 @@ export class WorkerTasks {
     }
   }
 
-  /** Where a worker's runtime answers (`host:port`), once launched. */
-  address(workerId: string): string | undefined {
-    return this.#tasks.get(workerId)?.address;
+  /** Where a worker's runtime answers (`host:port`) once launched, and the secret it wants. */
+  endpoint(workerId: string): { address: string; secret: string } | undefined {
+    const t = this.#tasks.get(workerId);
+    return t?.address ? { address: t.address, secret: t.secret } : undefined;
   }
 
   /** Stops a worker: killed if launched, forgotten (and reported gone) if not. */
@@ -174,7 +178,7 @@ export class WorkerTasks {
       resources: { cpus: this.#o.cpus, mem: launch.memoryMb, disk: 0, gpus: 0, ports: 1 },
       task: {
         command: this.#o.command,
-        env: { MEZZ_FN_KIND: launch.runtime, MEZZ_FN_CONCURRENCY: String(launch.concurrency) },
+        env: { MEZZ_FN_KIND: launch.runtime, MEZZ_FN_CONCURRENCY: String(launch.concurrency), MEZZ_FN_SECRET: t.secret },
         labels: { 'mezz.fn.worker': launch.workerId, 'mezz.fn.kind': launch.kind },
       },
     };

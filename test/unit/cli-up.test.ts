@@ -12,6 +12,7 @@ import { CliError, explainRefusal, UsageError } from '../../cli/errors';
 
 const SERVICES = 'services';
 const BATCH = 'batch';
+const FUNCTIONS = 'functions';
 /** The shipped frameworks' principals, as mezz up passes them. */
 const NAMES = FRAMEWORKS.map((fw) => fw.name);
 
@@ -34,10 +35,10 @@ test("a framework presents its own token file, whatever token, TLS or master the
 describe("mezz up's shipped frameworks", () => {
   const opts = { host: '127.0.0.1', port: '5050', agents: '2', dataDir: '.mezz', frameworks: true };
 
-  test('services on :8080 and batch on :9000 by default, each moved by its own flag; --no-frameworks starts none', () => {
+  test('services on :8080, batch on :9000 and functions on :3233 by default, each moved by its own flag; --no-frameworks starts none', () => {
     const ports = (o: object) => validate({ ...opts, ...o }).frameworks.map((f) => [f.fw.name, f.port]);
-    assert.deepEqual(ports({}), [[SERVICES, 8080], [BATCH, 9000]]);
-    assert.deepEqual(ports({ servicesPort: '0', batchPort: '9100' }), [[SERVICES, 0], [BATCH, 9100]]);
+    assert.deepEqual(ports({}), [[SERVICES, 8080], [BATCH, 9000], [FUNCTIONS, 3233]]);
+    assert.deepEqual(ports({ servicesPort: '0', batchPort: '9100', functionsPort: '9200' }), [[SERVICES, 0], [BATCH, 9100], [FUNCTIONS, 9200]]);
     assert.deepEqual(ports({ frameworks: false }), []);
   });
 
@@ -50,7 +51,7 @@ describe("mezz up's shipped frameworks", () => {
     test(c.name, () => assert.throws(() => validate({ ...opts, ...c.flags }), (err: Error) => err instanceof UsageError && err.message === c.want));
   }
   test('two frameworks may both take any free port', () => {
-    assert.deepEqual(validate({ ...opts, servicesPort: '0', batchPort: '0' }).frameworks.map((f) => f.port), [0, 0]);
+    assert.deepEqual(validate({ ...opts, servicesPort: '0', batchPort: '0', functionsPort: '0' }).frameworks.map((f) => f.port), [0, 0, 0]);
   });
 
   test('a port taken names the API and the flag that moves it', () => {

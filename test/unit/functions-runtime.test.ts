@@ -230,6 +230,24 @@ describe('functions worker runtime: nodejs', () => {
   });
 });
 
+describe('functions worker runtime: its secret', () => {
+  it('with MEZZ_FN_SECRET, /init and /run answer 401 without the secret and serve with it; the action never sees it', async () => {
+    const w = await startWorker({ MEZZ_FN_SECRET: 'sesame-0123456789' });
+    const code = 'function main() { return { secret: process.env.MEZZ_FN_SECRET ?? null } }';
+    const refused = await w.post('/init', { value: { name: 'test', main: 'main', code, binary: false } });
+    assert.equal(refused.status, 401);
+    assert.match(refused.body.error, /x-mezz-fn-secret header is missing or wrong/);
+    const wrong = await fetch(`${w.base}/run`, { method: 'POST', headers: { 'x-mezz-fn-secret': 'sesame-0123456780' }, body: '{}' });
+    assert.equal(wrong.status, 401);
+    const post = (route: string, body: unknown) => fetch(`${w.base}${route}`, { method: 'POST', headers: { 'x-mezz-fn-secret': 'sesame-0123456789' }, body: JSON.stringify(body) });
+    assert.equal((await post('/init', { value: { name: 'test', main: 'main', code, binary: false } })).status, 200);
+    const ran = await post('/run', { value: {} });
+    assert.equal(ran.status, 200);
+    assert.deepEqual(await ran.json(), { secret: null });
+    assert.equal((await fetch(`${w.base}/health`)).status, 200, '/health needs no secret');
+  });
+});
+
 describe('functions worker runtime: command', () => {
   const command = async (code: string) => {
     const w = await startWorker({ MEZZ_FN_KIND: 'command' });

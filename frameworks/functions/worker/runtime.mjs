@@ -7,7 +7,10 @@
 // Environment: PORT0 (0 = the OS picks; 8080 as OpenWhisk when unset),
 // MEZZ_FN_HOST (bind address, 0.0.0.0), MEZZ_FN_KIND (nodejs | command),
 // MEZZ_FN_CONCURRENCY (runs in flight, 1), MEZZ_FN_LOG_LIMIT (bytes of log lines
-// kept per run, 10 MB as OpenWhisk's log-limit). See README.md "Worker runtime".
+// kept per run, 10 MB as OpenWhisk's log-limit), MEZZ_FN_SECRET (when set, /init
+// and /run require it in `x-mezz-fn-secret`: a stem runs whatever code it is sent,
+// so only its scheduler may send any). See README.md "Worker runtime".
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
@@ -15,6 +18,8 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 const KIND = process.env.MEZZ_FN_KIND || 'nodejs';
+const SECRET = process.env.MEZZ_FN_SECRET ? Buffer.from(process.env.MEZZ_FN_SECRET) : undefined;
+delete process.env.MEZZ_FN_SECRET; // the action's code (and a command's environment) never sees it
 const CONCURRENCY = positiveInt('MEZZ_FN_CONCURRENCY', 1);
 const LOG_LIMIT = positiveInt('MEZZ_FN_LOG_LIMIT', 10 * 1024 * 1024, true);
 const BODY_LIMIT = 48 * 1024 * 1024; // OpenWhisk's requestBodyLimit and exec-size-limit
@@ -392,11 +397,21 @@ async function route(req) {
   const withLogs = new URLSearchParams(query).get('logs') === '1';
   if (req.method === 'GET' && pathname === '/health') return handleHealth();
   if (req.method === 'POST' && (pathname === '/init' || pathname === '/run')) {
+    if (!authorised(req)) {
+      req.resume();
+      return { code: 401, body: { error: 'This worker takes /init and /run only from its scheduler: the x-mezz-fn-secret header is missing or wrong.' } };
+    }
     const body = await readJson(req);
     const { code, body: answer, log } = await (pathname === '/init' ? handleInit(body) : handleRun(body));
     return withLogs ? { code, body: { response: answer, logs: log?.finish() ?? [] } } : { code, body: answer };
   }
   return { code: 404, body: { error: `No route ${req.method} ${pathname}: the worker serves POST /init, POST /run and GET /health.` } };
+}
+
+function authorised(req) {
+  if (!SECRET) return true;
+  const given = Buffer.from(String(req.headers['x-mezz-fn-secret'] ?? ''));
+  return given.length === SECRET.length && timingSafeEqual(given, SECRET);
 }
 
 function send(res, { code, body }) {
