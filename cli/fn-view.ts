@@ -165,6 +165,23 @@ export function activationsText(acts: readonly ActivationJson[]): string {
   ]));
 }
 
+/** A worker as `GET …/actions/NAME/workers` lists it. */
+export interface WorkerJson {
+  id: string;
+  state: string;
+  version: string;
+  inflight: number;
+  idleSince: number;
+}
+
+/** `mezz fn workers`: TASK, STATE, VERSION, IN FLIGHT, IDLE (how long without a call, for one with none in flight). */
+export function workersText(name: string, workers: readonly WorkerJson[], now: number): string {
+  if (!workers.length) return `no workers for ${name}: it has scaled to zero (the next call starts one)`;
+  return formatTable(['TASK', 'STATE', 'VERSION', 'IN FLIGHT', 'IDLE'], workers.map((w) => [
+    w.id, w.state, w.version, String(w.inflight), w.inflight > 0 ? '-' : duration(Math.max(0, Math.round((now - w.idleSince) / 1000))),
+  ]));
+}
+
 /** The line `mezz fn invoke` ends with on stderr: `activation ID (cold: pool, 23 ms)`, `activation ID (warm, 4 ms)`. */
 export function invokeSummary(act: ActivationJson): string {
   const parts = [coldText(act), ...(act.duration !== undefined ? [`${act.duration} ms`] : [])].filter((p) => p !== '-');

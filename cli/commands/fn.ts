@@ -19,7 +19,7 @@ import { CliError, UsageError } from '../errors';
 import { type FrameworkApi, FrameworkApiError, withFrameworkApi } from '../framework-api';
 import { deployBody, FN_KINDS, type FnKind, paramFileParams, parseParams } from '../fn-request';
 import {
-  type ActionJson, type ActivationJson, actionsText, actionText, activationFailure, activationsText, invokeSummary, resultText, versionsOf, versionsText,
+  type ActionJson, type ActivationJson, actionsText, actionText, activationFailure, activationsText, invokeSummary, type WorkerJson, workersText, resultText, versionsOf, versionsText,
 } from '../fn-view';
 
 /** How long a blocking invocation may take to answer: OpenWhisk's blocking wait (60 s), then a 202, and a margin. */
@@ -113,7 +113,7 @@ function finishInvoke(g: Globals, act: ActivationJson): void {
 export function registerFn(program: Command): void {
   const fn = program
     .command('fn')
-    .description('the function runner\'s functions (OpenWhisk\'s actions): deploy, invoke, list, show, versions, rm, activations, logs, result')
+    .description('the function runner\'s functions (OpenWhisk\'s actions): deploy, invoke, list, show, versions, workers, rm, activations, logs, result')
     .option('--framework <name>', 'the function runner\'s name at the master', 'functions')
     .addOption(new Option('--url <url>', 'the function runner\'s API, instead of asking the master (e.g. http://127.0.0.1:3233)').env('MEZZ_FUNCTIONS_URL'))
     .option('-n, --namespace <ns>', 'the namespace (OpenWhisk\'s; _ is the caller\'s own)', '_');
@@ -173,6 +173,12 @@ export function registerFn(program: Command): void {
     .action((name: string, _o, cmd: Command) => withFrameworkApi(cmd, async (api, g) => {
       const versions = versionsOf(await api.request('GET', `${actionPath(cmd, name)}/versions`));
       print(g, versions, () => versionsText(name, versions));
+    }));
+
+  fn.command('workers <name>').description('a function\'s workers now: task, state, version, calls in flight, idle time (none once it scaled to zero)')
+    .action((name: string, _o, cmd: Command) => withFrameworkApi(cmd, async (api, g) => {
+      const workers = await api.request<WorkerJson[]>('GET', `${actionPath(cmd, name)}/workers`);
+      print(g, workers, () => workersText(name, workers, Date.now()));
     }));
 
   fn.command('rm <name>').description('delete a function and every version; its workers stop')

@@ -181,6 +181,15 @@ function addActionRoutes(api: Api, service: FunctionsService): void {
   });
 
   api.route({
+    method: 'GET', url: `${ACTIONS}/:name/workers`, schema: { params: ActionParams, response: { 200: Any } },
+    authz: { action: 'framework_read', object: actionObject },
+    handler: async (request, reply) => ow(request as FastifyRequest, reply, async () => {
+      requireFunction(service, namespaceOf(request), request.params.name, undefined);
+      return service.workers(namespaceOf(request), request.params.name);
+    }),
+  });
+
+  api.route({
     method: 'PUT', url: `${ACTIONS}/:name`, schema: { params: ActionParams, querystring: PutQuery, response: { 200: Any } },
     authz: { action: 'framework_write', object: actionObject },
     handler: async (request, reply) => ow(request as FastifyRequest, reply, async () => {

@@ -29,8 +29,8 @@ import {
 } from './function-store';
 import { FunctionsMetrics } from './metrics';
 import { WorkerPool, type Decisions, type Dispatch, type FnSpec } from './pool';
-import type { FunctionsService, InvokeRequest, InvokeResult } from './service';
-import { nextVersion, parseVersion, type StoredVersion } from './versions';
+import type { FunctionsService, InvokeRequest, InvokeResult, WorkerView } from './service';
+import { nextVersion, parseVersion, semver, type StoredVersion } from './versions';
 import { call, type WorkerReply } from './worker-client';
 import { WorkerTasks } from './worker-tasks';
 
@@ -210,6 +210,19 @@ export class FunctionsScheduler implements FunctionsService {
 
   versions(namespace: string, name: string): StoredVersion[] {
     return [...(this.#fns.get(fnKey(namespace, name)) ?? [])].reverse();
+  }
+
+  workers(namespace: string, name: string): WorkerView[] {
+    const term = this.#term;
+    if (!term) return [];
+    const key = fnKey(namespace, name);
+    return term.pool.workers().filter((w) => w.fn?.name === key).map((w) => ({
+      id: term.tasks.taskId(w.id) ?? w.id,
+      state: w.state,
+      version: semver(this.#byRev.get(w.fn!.version)?.version ?? 0),
+      inflight: w.inflight,
+      idleSince: w.idleSince,
+    })).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   activations(namespace: string, query: { name?: string; skip: number; limit: number; since?: number; upto?: number }): Activation[] {

@@ -25,6 +25,20 @@ export interface InvokeRequest {
   subject: string;
 }
 
+/** One worker of a function, as `GET …/actions/{name}/workers` shows it. */
+export interface WorkerView {
+  /** Its task id (`mezz tasks`), or the pool's worker id before it is launched. */
+  id: string;
+  /** launching, initialising, ready or draining. */
+  state: string;
+  /** The version it runs, `0.0.N`. */
+  version: string;
+  /** Invocations running on it now. */
+  inflight: number;
+  /** When it last had nothing in flight (ms since the epoch). */
+  idleSince: number;
+}
+
 /** The answer to an invocation: the activation once it ended, or only its id when `waitMs` passed first. */
 export type InvokeResult = { activation: Activation } | { activationId: string; pending: true };
 
@@ -37,6 +51,8 @@ export interface FunctionsService {
   function(namespace: string, name: string, version?: string): StoredVersion | undefined;
   /** Every stored version of a function, newest first. */
   versions(namespace: string, name: string): StoredVersion[];
+  /** The workers holding a function now (stems belong to none until specialised). */
+  workers(namespace: string, name: string): WorkerView[];
   /**
    * Stores `spec` as the function's next version (its code already checked
    * by `checkCode`). `overwrite: false` refuses an existing function (409,

@@ -94,6 +94,11 @@ export class WorkerTasks {
     return t?.address ? { address: t.address, secret: t.secret } : undefined;
   }
 
+  /** Its task id once launched. */
+  taskId(workerId: string): string | undefined {
+    return this.#tasks.get(workerId)?.record?.taskId;
+  }
+
   /** Stops a worker: killed if launched, forgotten (and reported gone) if not. */
   stop(workerId: string): void {
     const t = this.#tasks.get(workerId);

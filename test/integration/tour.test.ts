@@ -1,5 +1,5 @@
 /**
- * The README's ten-minute tour, sections 1-4 and 6-8, run as written against
+ * The README's ten-minute tour, sections 1-4 and 6-9, run as written against
  * `mezz up` with authentication on: each command is read from README.md and
  * run by bash in a directory laid out as the tour assumes (the repository's
  * examples beside the cluster's `.mezz`), with no token, flag or variable
@@ -8,8 +8,8 @@
  * `npx` resolves as it does in the repository: `mezz` to bin/mezz.mjs, `tsx`
  * to the dependency. Placeholders (`<run>`, `<task>`, `<agent pid>`) are
  * filled in as a reader would, from earlier output. Section 5 (shares over
- * minutes) is left to the allocation tests; sections 7 and 8 (the services
- * and batch frameworks) run before 6, which leaves an agent frozen for 40 s.
+ * minutes) is left to the allocation tests; sections 7, 8 and 9 (the services,
+ * batch and functions frameworks) run before 6, which leaves an agent frozen for 40 s.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ describe("the README's tour, as written, against mezz up with authentication on"
     await c.teardown();
   });
 
-  test('sections 1-4 and 6-8', { timeout: 300_000 }, async () => {
+  test('sections 1-4 and 6-9', { timeout: 300_000 }, async () => {
     const sections = tourCommands(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     const dir = path.join(c.dir, 'tour');
     const up = await mezzUp(c, dir);
@@ -170,6 +170,26 @@ describe("the README's tour, as written, against mezz up with authentication on"
       else if (/job graph/.test(line)) assert.match(r.stdout, /tour\.extract[\s\S]*└── tour\.report/, line);
       else if (/job run tour\.extract/.test(line)) assert.match(out, /succeeded/, line);
       else if (/job show tour\.tick/.test(line)) assert.equal((r.stdout.match(/\d{4}-\d\d-\d\d \d\d:\d\d:00/g) ?? []).length >= 3, true, `three next run times:\n${r.stdout}`);
+    }
+
+    // 9. Run functions: a cold call from the stem pool, a warm one, an async one whose logs are read, the worker
+    // stopped after the idle time, and the next call cold again.
+    for (const line of section(9)) {
+      if (/fn workers hello/.test(line)) {
+        assert.match(ok(run(line)).stdout, /^\S+\.worker\.\S+\s+ready\s+0\.0\.1\s/m, `${line}: one worker, ready`);
+        await waitFor(`${line} to say it scaled to zero`, () => /no workers for hello: it has scaled to zero/.test(ok(run(line)).stdout), 60_000, 500);
+        continue;
+      }
+      const r = /fn activations hello/.test(line)
+        ? await waitFor(`${line} to list the three calls`, () => { const w = ok(run(line)); return w.stdout.trim().split('\n').length === 4 ? w : undefined; }, 30_000)
+        : ok(run(line));
+      if (/name=Ada/.test(line)) {
+        assert.deepEqual(JSON.parse(r.stdout), { payload: 'Hello, Ada!' }, line);
+        assert.match(r.stderr, /^activation [0-9a-f]{32} \(cold: pool, \d+ ms\)/m, line);
+      } else if (/name=Grace/.test(line)) assert.match(r.stderr, /\(warm, \d+ ms\)/, line);
+      else if (/--async/.test(line)) filled.set('<activation>', r.stdout.trim());
+      else if (/fn logs/.test(line)) assert.match(r.stdout, /stdout: greeting Lin$/m, line);
+      else if (/name=again/.test(line)) assert.match(r.stderr, /\(cold: (pool|none), \d+ ms\)/, `${line}: cold again after scaling to zero`);
     }
 
     // 6. Break things: kill -9 an agent running the long tasks, which comes back with them; then freeze it.

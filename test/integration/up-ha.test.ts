@@ -43,7 +43,7 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
   test('starts etcd with client-certificate auth: anonymous clients are refused, the masters elect a leader, mezz-services and mezz-batch keep their state there', async () => {
     const port = await threeFreePorts();
     const dataDir = path.join(c.dir, 'up');
-    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--services-port', '0', '--batch-port', '0', '--data-dir', dataDir],
+    const up = spawn(process.execPath, [MEZZ, 'up', '--ha', '--port', String(port), '--agents', '0', '--services-port', '0', '--batch-port', '0', '--functions-port', '0', '--data-dir', dataDir],
       { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     up.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -71,7 +71,7 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
         .then((r) => r.status, (err: Error) => err.message);
       assert.notEqual(http, 200, 'a plain HTTP request reads nothing');
 
-      for (const key of ['etcd-server.key', 'etcd-client.key', 'etcd-services.key', 'etcd-batch.key']) {
+      for (const key of ['etcd-server.key', 'etcd-client.key', 'etcd-services.key', 'etcd-batch.key', 'etcd-functions.key']) {
         assert.equal(statSync(path.join(tls, key)).mode & 0o777, 0o600, `${key} is readable by its owner only`);
       }
       assert.equal(existsSync(path.join(tls, 'etcd-ca.key')), false, 'the CA key is gone once the certificates are signed');
@@ -86,7 +86,7 @@ describe('mezz up --ha', { skip: requireEtcd() }, () => {
       await waitFor('a master elected leader', () => [1, 2, 3].some((i) => /elected leader/.test(readFileSync(path.join(dataDir, 'logs', `master-${i}.log`), 'utf8'))));
 
       // Each framework: its election and its framework id under its own prefix, nothing in DATA/NAME.
-      for (const name of ['services', 'batch']) {
+      for (const name of ['services', 'batch', 'functions']) {
         assert.match(out, new RegExp(`^\\s+${name}\\s+http://127\\.0\\.0\\.1:\\d+\\s`, 'm'), `the banner names the ${name} API`);
         const prefix = `/mezzanine/mezzanine/frameworks/${name}/`;
         await waitFor(`${name}' state in etcd under ${prefix}`, async () => {

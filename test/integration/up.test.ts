@@ -22,7 +22,7 @@ import { readTokenFile } from '../../lib/auth';
 import { alive, Cluster, pidsUnder, ROOT, task, waitFor } from '../harness';
 import { cleanEnv, listeningSockets, MEZZ, mezzIn, mezzUp, processTree, TSX } from '../fixtures/mezz-up';
 
-const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token', 'batch-token'];
+const MODES = ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token', 'batch-token', 'functions-token'];
 
 describe('mezz up keeps the cluster up, on loopback, with authentication on', () => {
   const c = new Cluster();
@@ -35,7 +35,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
 
     // Every listening socket of its whole process tree (itself, masters, agents, tasks) is on loopback.
     const sockets = listeningSockets(processTree(up.proc.child.pid!));
-    for (const name of ['master', 'agent-1', 'agent-2', 'services', 'batch']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
+    for (const name of ['master', 'agent-1', 'agent-2', 'services', 'batch', 'functions']) assert.ok(sockets.some((s) => s.pid === up.pidOf(name)), `${name} listens`);
     assert.deepEqual(sockets.filter((s) => s.address !== '127.0.0.1'), [], 'nothing listens beyond 127.0.0.1');
 
     for (const f of MODES) assert.equal(statSync(path.join(up.dataDir, f)).mode & 0o777, 0o600, `${f} is mode 0600`);
@@ -60,8 +60,8 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
       { cwd: dir, encoding: 'utf8', timeout: 90_000, env: cleanEnv(env) });
     assert.equal(hello.status, 0, hello.stdout + hello.stderr);
     assert.match(hello.stdout, /all 2 tasks finished/);
-    const frameworkTokens = ['services-token', 'batch-token'].map((f) => readTokenFile(path.join(up.dataDir, f)));
-    for (const log of ['master', 'agent-1', 'agent-2', 'services', 'batch']) {
+    const frameworkTokens = ['services-token', 'batch-token', 'functions-token'].map((f) => readTokenFile(path.join(up.dataDir, f)));
+    for (const log of ['master', 'agent-1', 'agent-2', 'services', 'batch', 'functions']) {
       const text = readFileSync(path.join(up.dataDir, 'logs', `${log}.log`), 'utf8');
       assert.equal([token, ...frameworkTokens].some((t) => text.includes(t)), false, `${log}.log never holds a token`);
     }
@@ -70,7 +70,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
   test('restarts a killed agent, which recovers its running task, and a killed master, which comes back with authentication on', async () => {
     const dir = path.join(c.dir, 'restarts');
     const up = await mezzUp(c, dir, { frameworks: false });
-    assert.deepEqual([up.services, up.batch], [undefined, undefined], `--no-frameworks starts no framework:\n${up.proc.output()}`);
+    assert.deepEqual([up.services, up.batch, up.functions], [undefined, undefined, undefined], `--no-frameworks starts no framework:\n${up.proc.output()}`);
     const { master, dataDir } = up;
     const out = () => up.proc.output();
     const mezz = (args: string[], env: Record<string, string> = {}) => mezzIn(dir, [...args, '--master', master], env);
@@ -138,6 +138,13 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     }, 60_000, 250);
     assert.deepEqual(jobs, { status: 200, body: '[]' }, 'the admin token lists the (no) jobs');
 
+    // mezz-functions too: OpenWhisk's API, the admin token listing the (no) actions.
+    const actions = await waitFor('GET /api/v1/namespaces/_/actions answered', async () => {
+      const r = await fetch(`${up.functions}/api/v1/namespaces/_/actions`, { headers: { authorization: `Bearer ${token}` } });
+      return r.status === 503 ? undefined : { status: r.status, body: await r.text() };
+    }, 60_000, 250);
+    assert.deepEqual(actions, { status: 200, body: '[]' }, `the admin token lists the (no) actions:\n${out()}`);
+
     // Registered with its own principal, its API named by its webui_url.
     const fw = await waitFor('services registered with the master', () => {
       const list = JSON.parse(mezzIn(dir, ['frameworks', '--json'], env).stdout || '[]') as { name: string; principal: string; webuiUrl: string; state: string }[];
@@ -175,7 +182,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
 
     // Ctrl-C in a terminal signals mezz up's process group; every group it started must end too.
     const tree = processTree(up.proc.child.pid!);
-    assert.ok(tree.length >= 5, `mezz up, its master, agent, services and batch: ${tree.join(' ')}`);
+    assert.ok(tree.length >= 6, `mezz up, its master, agent, services, batch and functions: ${tree.join(' ')}`);
     process.kill(-up.proc.child.pid!, 'SIGINT');
     assert.equal(await up.proc.exited, 0, out());
     assert.deepEqual(tree.filter(alive), [], 'every process of its tree is gone');
@@ -183,7 +190,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
     assert.deepEqual(pidsUnder(dir), [], 'nothing runs in its directory: no orphan, no task');
   });
 
-  for (const name of ['services', 'batch']) {
+  for (const name of ['services', 'batch', 'functions']) {
     test(`a ${name} port in use is refused in one line naming it and the flags, before anything starts`, async () => {
       const holder = net.createServer();
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
@@ -191,7 +198,7 @@ describe('mezz up keeps the cluster up, on loopback, with authentication on', ()
         const port = (holder.address() as net.AddressInfo).port;
         const dataDir = path.join(c.dir, `taken-${name}`, '.mezz');
         // The other framework on any free port: its default may be taken on a shared machine.
-        const ports = { '--services-port': '0', '--batch-port': '0', [`--${name}-port`]: String(port) };
+        const ports = { '--services-port': '0', '--batch-port': '0', '--functions-port': '0', [`--${name}-port`]: String(port) };
         const r = spawnSync(process.execPath, [MEZZ, 'up', '--port', '0', ...Object.entries(ports).flat(), '--data-dir', dataDir],
           { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
         assert.equal(r.status, 1, r.stdout + r.stderr);

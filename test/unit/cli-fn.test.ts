@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { UsageError } from '../../cli/errors';
 import { deployBody, kindOfFile, paramFileParams, paramValue, parseParams } from '../../cli/fn-request';
 import {
-  type ActionJson, type ActivationJson, actionsText, actionText, activationFailure, activationsText, codeSize, invokeSummary, versionsOf, versionsText,
+  type ActionJson, type ActivationJson, actionsText, actionText, activationFailure, activationsText, codeSize, invokeSummary, workersText, versionsOf, versionsText,
 } from '../../cli/fn-view';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -85,6 +85,19 @@ describe('-p key=value and --param-file, as wsk -p reads values', () => {
 });
 
 describe('the functions, one function, its versions', () => {
+  it('mezz fn workers: a row per worker with its idle time, or a line saying it scaled to zero', () => {
+    const now = Date.parse('2026-11-28T10:00:00Z');
+    const text = workersText('hello', [
+      { id: 'fn-a-3.worker.0.1', state: 'ready', version: '0.0.2', inflight: 0, idleSince: now - 95_000 },
+      { id: 'fn-a-4.worker.0.1', state: 'ready', version: '0.0.2', inflight: 3, idleSince: now - 5_000 },
+    ], now);
+    const lines = text.split('\n');
+    assert.match(lines[0]!, /^TASK\s+STATE\s+VERSION\s+IN FLIGHT\s+IDLE$/);
+    assert.match(lines[1]!, /^fn-a-3\.worker\.0\.1\s+ready\s+0\.0\.2\s+0\s+1m35s$/);
+    assert.match(lines[2]!, /^fn-a-4\.worker\.0\.1\s+ready\s+0\.0\.2\s+3\s+-$/, 'busy: no idle time');
+    assert.equal(workersText('hello', [], now), 'no workers for hello: it has scaled to zero (the next call starts one)');
+  });
+
   it('mezz fn list: sorted by name, limits and WARM/MAX from the annotations (defaults 0/10)', () => {
     const out = actionsText([
       action({ name: 'resize', version: '0.0.1', exec: { kind: 'command', binary: false }, limits: { timeout: 1500, memory: 512, concurrency: 1 },

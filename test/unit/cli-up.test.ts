@@ -72,16 +72,17 @@ describe("mezz up's credentials", () => {
   };
   const mode = (f: string) => statSync(f).mode & 0o777;
 
-  test('the first start writes six files, mode 0600, that agree with each other', async () => {
+  test('the first start writes seven files, mode 0600, that agree with each other', async () => {
     const files = await ensureLocalCredentials(fresh(), NAMES);
-    assert.deepEqual(allFiles(files).map((f) => path.basename(f)), ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token', 'batch-token']);
+    assert.deepEqual(allFiles(files).map((f) => path.basename(f)), ['credentials.json', 'acls.json', 'agent-credentials.json', 'token', 'services-token', 'batch-token', 'functions-token']);
     for (const f of allFiles(files)) assert.equal(mode(f), 0o600, f);
     const creds = loadCredentials(files.master);
-    assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH]);
+    assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH, FUNCTIONS]);
     assert.equal(readTokenFile(files.token), creds[0]!.secret, 'the token is admin\'s secret');
     assert.deepEqual(loadCredentials(files.agent), [creds[1]]);
     assert.equal(readTokenFile(files.frameworks[SERVICES]!), creds[2]!.secret, 'mezz-services presents its own secret');
     assert.equal(readTokenFile(files.frameworks[BATCH]!), creds[3]!.secret, 'mezz-batch presents its own secret');
+    assert.equal(readTokenFile(files.frameworks[FUNCTIONS]!), creds[4]!.secret, 'mezz-functions presents its own secret');
     const acls = Acls.load(files.acls);
     // admin: everything but tasks as root, every framework's API included; agent: registration only;
     // each framework: register and run tasks but not as root, nothing on any API; anyone else: nothing.
@@ -89,20 +90,22 @@ describe("mezz up's credentials", () => {
       [ADMIN, 'teardown_framework', 'anyone', true], [ADMIN, 'run_task_as', 'nobody', true], [ADMIN, 'run_task_as', 'root', false],
       [ADMIN, 'framework_read', 'services:*', true], [ADMIN, 'framework_write', 'services:/basic-0', true], [ADMIN, 'framework_delete', 'services:/basic-0', true],
       [ADMIN, 'framework_read', 'batch:*', true], [ADMIN, 'framework_write', 'batch:sample', true], [ADMIN, 'framework_delete', 'batch:sample', true],
-      [AGENT, 'register_agent', '*', true], [AGENT, 'view', '*', false], [AGENT, 'framework_read', 'services:*', false], [AGENT, 'framework_read', 'batch:*', false],
-      ...[SERVICES, BATCH].flatMap((fw): [string, Action, string, boolean][] => [
+      [ADMIN, 'framework_read', 'functions:*', true], [ADMIN, 'framework_write', 'functions:guest/hello', true], [ADMIN, 'framework_delete', 'functions:guest/hello', true],
+      [AGENT, 'register_agent', '*', true], [AGENT, 'view', '*', false], [AGENT, 'framework_read', 'services:*', false], [AGENT, 'framework_read', 'batch:*', false], [AGENT, 'framework_read', 'functions:*', false],
+      ...[SERVICES, BATCH, FUNCTIONS].flatMap((fw): [string, Action, string, boolean][] => [
         [fw, 'register_framework', '*', true], [fw, 'run_task_as', 'nobody', true], [fw, 'run_task_as', 'root', false], [fw, 'run_task_as', '0', false],
-        [fw, 'framework_write', 'services:/basic-0', false], [fw, 'framework_write', 'batch:sample', false], [fw, 'view', '*', false], [fw, 'register_agent', '*', false],
+        [fw, 'framework_write', 'services:/basic-0', false], [fw, 'framework_write', 'batch:sample', false], [fw, 'framework_write', 'functions:guest/hello', false], [fw, 'view', '*', false], [fw, 'register_agent', '*', false],
       ]),
       ['someone-else', 'view', '*', false],
     ];
     for (const [who, action, object, allowed] of cases) assert.equal(acls.decide(who, action, object).allowed, allowed, `${who} ${action} ${object}`);
   });
 
-  // Data dirs of earlier versions of mezz up: before any framework (admin, agent), and before batch (services too).
+  // Data dirs of earlier versions of mezz up: before any framework (admin, agent), before batch (services too), before functions.
   const upgrades = [
-    { name: 'a data dir from before the shipped frameworks gets services and batch', had: [] as string[] },
-    { name: 'a data dir from before the batch framework gets batch, and services keeps its secret', had: [SERVICES] },
+    { name: 'a data dir from before the shipped frameworks gets all three', had: [] as string[] },
+    { name: 'a data dir from before the batch framework gets batch and functions, and services keeps its secret', had: [SERVICES] },
+    { name: 'a data dir from before the function runner gets functions, and services and batch keep their secrets', had: [SERVICES, BATCH] },
   ];
   for (const u of upgrades) {
     test(`${u.name}: principals, token files and rules, and nobody else's rights change`, async () => {
@@ -116,7 +119,7 @@ describe("mezz up's credentials", () => {
       const files = await ensureLocalCredentials(dir, NAMES);
       const creds = loadCredentials(files.master);
       assert.deepEqual(creds.slice(0, old.length), old, 'the principals it had keep their secrets');
-      assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH]);
+      assert.deepEqual(creds.map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH, FUNCTIONS]);
       const after = Acls.load(files.acls);
       for (const fw of NAMES) {
         assert.equal(readTokenFile(files.frameworks[fw]!), creds.find((c) => c.principal === fw)!.secret, `${fw}-token`);
@@ -149,7 +152,7 @@ describe("mezz up's credentials", () => {
     assert.equal(acls.decide(SERVICES, 'register_framework', 'web').allowed, true, "the operator's rule for services");
     assert.equal(acls.decide(SERVICES, 'register_framework', '*').allowed, false, 'no default services rule added beside it');
     assert.equal(acls.decide(BATCH, 'register_framework', '*').allowed, true, 'batch, which no rule named, gets its rules');
-    assert.deepEqual(loadCredentials(files.master).map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH]);
+    assert.deepEqual(loadCredentials(files.master).map((c) => c.principal), [ADMIN, AGENT, SERVICES, BATCH, FUNCTIONS]);
   });
 
   test('a restart re-uses them; the derived files are rewritten from credentials.json and tightened to 0600', async () => {

@@ -48,6 +48,9 @@ class FakeFunctions implements FunctionsService {
   versions(namespace: string, name: string) {
     return this.stored.get(`${namespace}/${name}`) ?? [];
   }
+  workers(namespace: string, name: string) {
+    return this.versions(namespace, name).length ? [{ id: `${name}.worker.0.1`, state: 'ready', version: '0.0.1', inflight: 0, idleSince: NOW }] : [];
+  }
   async putFunction(spec: FunctionSpec, overwrite: boolean) {
     const all = this.versions(spec.namespace, spec.name);
     if (all.length && !overwrite) throw new FailedPreconditionError('resource already exists');
@@ -163,6 +166,8 @@ test('PUT without overwrite is 409 when the action exists; with it a new version
   assert.deepEqual(versions.body.map((v: { version: string }) => v.version), ['0.0.2', '0.0.1'], 'every version, newest first');
   assert.equal(versions.body[0].exec.code, undefined, 'without their code');
   assert.equal((await c.req('GET', `${A}/nope/versions`)).status, 404);
+  assert.deepEqual((await c.req('GET', `${A}/hello/workers`)).body.map((w: { id: string; state: string }) => [w.id, w.state]), [['hello.worker.0.1', 'ready']], 'its workers');
+  assert.equal((await c.req('GET', `${A}/nope/workers`)).status, 404, 'an unknown function has no workers: 404');
 });
 
 test("a bad document is OpenWhisk's 400 naming the path; code that does not parse is refused at deploy with its line", async (t) => {
