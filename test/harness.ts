@@ -183,6 +183,7 @@ export class Cluster {
     killProcessesUnder(this.dir);
     // Agents on a host with cgroups leave the cgroups of tasks that outlived them.
     for (const dir of this.agentWorkDirs) await removeAgentCgroups(dir);
+    if (process.env.MEZZ_KEEP_TEST_DIR) return;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

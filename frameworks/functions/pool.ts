@@ -26,7 +26,8 @@
  *   its version's queue is empty, and `remove` stops every worker of the
  *   function: a re-created function never runs on a worker warmed for the
  *   old code.
- * - Each kind keeps `stemTargets[kind]` stems (up or launching), refilled at
+ * - Each kind keeps `stemTargets[kind]` stems (up or launching) while some
+ *   function of that kind is defined (none on an idle cluster), refilled at
  *   once; a worker launched for a function whose queue emptied before it came
  *   up joins the stems instead of being wasted.
  */
@@ -184,6 +185,8 @@ export class WorkerPool {
   /** Activation ids queued or running: a repeated invoke (a retry after failover) is not queued twice. */
   private readonly live = new Set<string>();
   private readonly runMs = new Map<string, number>();
+  /** Defined versions per kind: a kind's stems are kept only while some function of that kind exists. */
+  private readonly kindUse = new Map<string, number>();
   private readonly stemTargets: Record<string, number>;
   private readonly stemConcurrency: number;
   private readonly queueLimit: number;
@@ -205,6 +208,7 @@ export class WorkerPool {
   /** A function version exists (deployed, or the pool rebuilt after a failover); the highest version is the latest. Also the first call: it fills the stem pool. */
   define(spec: FnSpec, now: number): Decisions {
     this.begin();
+    if (!this.specs.has(fnKey(spec))) this.kindUse.set(spec.kind, (this.kindUse.get(spec.kind) ?? 0) + 1);
     this.specs.set(fnKey(spec), { ...spec });
     if (spec.version >= (this.latest.get(spec.name) ?? 0)) this.latest.set(spec.name, spec.version);
     for (const key of this.byFn.keys()) if (key.startsWith(`${spec.name}@`)) this.touched.add(key); // older versions may stop now
@@ -223,6 +227,9 @@ export class WorkerPool {
       }
       this.queues.delete(key);
       this.specs.delete(key);
+      const use = (this.kindUse.get(spec.kind) ?? 1) - 1;
+      if (use > 0) this.kindUse.set(spec.kind, use);
+      else this.kindUse.delete(spec.kind);
       this.runMs.delete(key);
     }
     this.latest.delete(name);
@@ -414,15 +421,19 @@ export class WorkerPool {
     }
   }
 
-  /** Each kind's stems (up or launching) back to its target: the surplus up ones stop, the missing ones launch. */
+  /** Each kind's stems (up or launching) back to its target (none while no function of the kind exists): the surplus up ones stop, the missing ones launch. */
   private balanceStems(now: number): void {
     for (const [kind, ws] of this.stems) {
       const up = [...ws].filter((w) => w.state === 'stem');
-      for (const w of up.slice(0, Math.max(0, ws.size - (this.stemTargets[kind] ?? 0)))) this.stopNow(w, 'idle');
+      for (const w of up.slice(0, Math.max(0, ws.size - this.stemTarget(kind)))) this.stopNow(w, 'idle');
     }
-    for (const [kind, target] of Object.entries(this.stemTargets)) {
-      for (let have = this.stems.get(kind)?.size ?? 0; have < target; have++) this.launch(kind, now);
+    for (const kind of this.kindUse.keys()) {
+      for (let have = this.stems.get(kind)?.size ?? 0, target = this.stemTarget(kind); have < target; have++) this.launch(kind, now);
     }
+  }
+
+  private stemTarget(kind: string): number {
+    return this.kindUse.has(kind) ? (this.stemTargets[kind] ?? 0) : 0;
   }
 
   // ---- transitions ----

@@ -361,3 +361,14 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+test('stems are kept only for kinds some function uses: none on an idle pool, none left once the last function of the kind is removed', () => {
+  const pool = new WorkerPool({ stemTargets: { 'nodejs:256': 2, 'command:256': 2 } });
+  assert.deepEqual(pool.tick(0).launch, [], 'no function: no stems');
+  const defined = pool.define({ ...spec(), kind: 'nodejs:256' }, 0);
+  assert.deepEqual(defined.launch.map((l) => l.kind), ['nodejs:256', 'nodejs:256'], 'a nodejs function: its kind\'s stems, no command stems');
+  for (const l of defined.launch) pool.workerUp(l.workerId, 1);
+  const removed = pool.remove('hello', 2);
+  assert.deepEqual(removed.launch, []);
+  assert.deepEqual(removed.stop.map((s) => s.reason), ['idle', 'idle'], 'the last nodejs function gone: its stems stop');
+});
