@@ -7,7 +7,9 @@
 // Environment: PORT0 (0 = the OS picks; 8080 as OpenWhisk when unset),
 // MEZZ_FN_HOST (bind address, 0.0.0.0), MEZZ_FN_KIND (nodejs | command),
 // MEZZ_FN_CONCURRENCY (runs in flight, 1), MEZZ_FN_LOG_LIMIT (bytes of log lines
-// kept per run, 10 MB as OpenWhisk's log-limit). See README.md "Worker runtime".
+// kept per run, 10 MB as OpenWhisk's log-limit), MEZZ_FN_WORKER_ID (echoed by
+// /health, so the scheduler knows it reached this worker and not another process
+// on the port). See README.md "Worker runtime".
 import http from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
@@ -15,6 +17,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 const KIND = process.env.MEZZ_FN_KIND || 'nodejs';
+const WORKER_ID = process.env.MEZZ_FN_WORKER_ID || undefined;
 const CONCURRENCY = positiveInt('MEZZ_FN_CONCURRENCY', 1);
 const LOG_LIMIT = positiveInt('MEZZ_FN_LOG_LIMIT', 10 * 1024 * 1024, true);
 const BODY_LIMIT = 48 * 1024 * 1024; // OpenWhisk's requestBodyLimit and exec-size-limit
@@ -364,6 +367,7 @@ async function handleRun(body) {
 function handleHealth() {
   const health = { state, kind: KIND, inflight };
   if (actionName !== undefined) health.name = actionName;
+  if (WORKER_ID !== undefined) health.worker = WORKER_ID;
   return { code: 200, body: health };
 }
 
