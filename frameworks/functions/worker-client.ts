@@ -80,27 +80,42 @@ export async function call(address: string, path: '/init' | '/run', body: unknow
 }
 
 /**
- * Resolves once the runtime at `address` answers GET /health with 200, or
- * false when `deadline` (ms since the epoch) or `signal` comes first.
- * Polls every `everyMs`: a refused connection costs well under a
- * millisecond, and a cold start should not wait for a slow poll.
+ * Resolves once the runtime at `address` answers GET /health with 200 and,
+ * when `worker` is given, names that worker (`MEZZ_FN_WORKER_ID`): a port
+ * can be held by some other process (a worker of another cluster on the
+ * host, one that outlived its task), and a worker that failed to bind it
+ * must not be taken as up because a stranger answers there. Resolves false
+ * when `deadline` (ms since the epoch) or `signal` comes first. Polls every
+ * `everyMs`: a refused connection costs well under a millisecond, and a cold
+ * start should not wait for a slow poll.
  */
-export async function waitHealthy(address: string, deadline: number, signal: AbortSignal, everyMs = 5): Promise<boolean> {
+export async function waitHealthy(address: string, deadline: number, signal: AbortSignal, opts: { everyMs?: number; worker?: string } = {}): Promise<boolean> {
   const [host, port] = splitAddress(address);
   while (Date.now() < deadline && !signal.aborted) {
     const ok = await new Promise<boolean>((resolve) => {
       const req = http.get({ host, port, path: '/health', agent, timeout: 1000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(res.statusCode === 200 && (opts.worker === undefined || workerOf(body) === opts.worker)));
         res.on('error', () => resolve(false));
       });
       req.on('timeout', () => req.destroy());
       req.on('error', () => resolve(false));
     });
     if (ok) return true;
-    await new Promise((r) => setTimeout(r, everyMs));
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 5));
   }
   return false;
+}
+
+/** The worker id a /health body names, if any. */
+function workerOf(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { worker?: unknown }).worker;
+  } catch {
+    return undefined;
+  }
 }
 
 function splitAddress(address: string): [string, number] {

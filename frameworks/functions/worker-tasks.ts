@@ -4,7 +4,7 @@
  * worker's runtime watched until it answers.
  *
  *   want(launch) ─ a round with offers: the reconciler places it (cpus ▸ mem ▸ ports …, reasons when it cannot)
- *     ─▶ fw.launch(node runtime.mjs, PORT0, MEZZ_FN_*) ─ poll GET /health ─▶ onUp(worker)
+ *     ─▶ fw.launch(node runtime.mjs, PORT0, MEZZ_FN_*) ─ poll GET /health until it names the worker ─▶ onUp(worker)
  *   stop(worker) ─▶ fw.kill (repeated until it ends) ─▶ TASK_KILLED ─▶ onGone(worker, reason)
  *   any end of its task ─▶ onGone(worker, 'memory' | its message)
  *   a task of this framework that no worker owns (a previous leader's) ─▶ killed
@@ -62,6 +62,8 @@ interface Task {
   up: boolean;
   stopping: boolean;
   killedAt?: number;
+  /** Ends the /health polling once the task has ended: a stranger may answer on its port for as long. */
+  probing?: AbortController;
 }
 
 export class WorkerTasks {
@@ -151,6 +153,7 @@ export class WorkerTasks {
     }
     t.record = { ...t.record, state: s.state, updatedAt: this.#o.now() };
     if (!hasEnded(s.state)) return;
+    t.probing?.abort();
     this.#byTaskId.delete(s.taskId);
     const reason = s.reason === MEMORY_REASON ? 'memory' : `${s.state}${s.message ? `: ${s.message}` : ''}`;
     if (t.up || t.stopping) {
@@ -183,7 +186,7 @@ export class WorkerTasks {
       resources: { cpus: this.#o.cpus, mem: launch.memoryMb, disk: 0, gpus: 0, ports: 1 },
       task: {
         command: this.#o.command,
-        env: { MEZZ_FN_KIND: launch.runtime, MEZZ_FN_CONCURRENCY: String(launch.concurrency), MEZZ_FN_SECRET: t.secret },
+        env: { MEZZ_FN_KIND: launch.runtime, MEZZ_FN_CONCURRENCY: String(launch.concurrency), MEZZ_FN_WORKER_ID: launch.workerId, MEZZ_FN_SECRET: t.secret },
         labels: { 'mezz.fn.worker': launch.workerId, 'mezz.fn.kind': launch.kind },
       },
     };
@@ -192,7 +195,8 @@ export class WorkerTasks {
   /** Polls the worker's /health from its launch on (no need to wait for TASK_RUNNING): up as soon as it answers. */
   #probe(workerId: string, t: Task): void {
     const { signal } = this.#o;
-    void waitHealthy(t.address!, Date.now() + START_DEADLINE_MS, signal).then((ok) => {
+    t.probing = new AbortController();
+    void waitHealthy(t.address!, Date.now() + START_DEADLINE_MS, AbortSignal.any([signal, t.probing.signal]), { worker: workerId }).then((ok) => {
       if (signal.aborted || this.#tasks.get(workerId) !== t || t.stopping) return;
       if (ok) {
         t.up = true;

@@ -101,6 +101,11 @@ describe('functions worker runtime: nodejs', () => {
     assert.equal(w.output().match(/XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX/g)?.length, 2);
   });
 
+  it('names its worker in /health (MEZZ_FN_WORKER_ID), so the scheduler tells it from another process on the port', async () => {
+    const w = await startWorker({ MEZZ_FN_WORKER_ID: 'fn-x-7' });
+    assert.deepEqual(await (await fetch(`${w.base}/health`)).json(), { state: 'stem', kind: 'nodejs', inflight: 0, worker: 'fn-x-7' });
+  });
+
   it('awaits an async action', async () => {
     const w = await nodeAction('function main(p) { return new Promise((resolve) => setTimeout(() => resolve({done: p.n + 1}), 20)) }');
     assert.deepEqual(await w.post('/run', { value: { n: 41 } }), { status: 200, body: { done: 42 } });

@@ -7,9 +7,11 @@
 // Environment: PORT0 (0 = the OS picks; 8080 as OpenWhisk when unset),
 // MEZZ_FN_HOST (bind address, 0.0.0.0), MEZZ_FN_KIND (nodejs | command),
 // MEZZ_FN_CONCURRENCY (runs in flight, 1), MEZZ_FN_LOG_LIMIT (bytes of log lines
-// kept per run, 10 MB as OpenWhisk's log-limit), MEZZ_FN_SECRET (when set, /init
-// and /run require it in `x-mezz-fn-secret`: a stem runs whatever code it is sent,
-// so only its scheduler may send any). See README.md "Worker runtime".
+// kept per run, 10 MB as OpenWhisk's log-limit), MEZZ_FN_WORKER_ID (echoed by
+// /health, so the scheduler knows it reached this worker and not another process
+// on the port), MEZZ_FN_SECRET (when set, /init and /run require it in
+// `x-mezz-fn-secret`: a stem runs whatever code it is sent, so only its scheduler
+// may send any). See README.md "Worker runtime".
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -20,6 +22,7 @@ import vm from 'node:vm';
 const KIND = process.env.MEZZ_FN_KIND || 'nodejs';
 const SECRET = process.env.MEZZ_FN_SECRET ? Buffer.from(process.env.MEZZ_FN_SECRET) : undefined;
 delete process.env.MEZZ_FN_SECRET; // the action's code (and a command's environment) never sees it
+const WORKER_ID = process.env.MEZZ_FN_WORKER_ID || undefined;
 const CONCURRENCY = positiveInt('MEZZ_FN_CONCURRENCY', 1);
 const LOG_LIMIT = positiveInt('MEZZ_FN_LOG_LIMIT', 10 * 1024 * 1024, true);
 const BODY_LIMIT = 48 * 1024 * 1024; // OpenWhisk's requestBodyLimit and exec-size-limit
@@ -369,6 +372,7 @@ async function handleRun(body) {
 function handleHealth() {
   const health = { state, kind: KIND, inflight };
   if (actionName !== undefined) health.name = actionName;
+  if (WORKER_ID !== undefined) health.worker = WORKER_ID;
   return { code: 200, body: health };
 }
 
