@@ -236,6 +236,7 @@ export async function benchFunctions(opts: { quick?: boolean } = {}): Promise<Be
     process.stderr.write(`functions: warm overhead, ${warmN} calls after 100\n`);
     await deploy(base, 'noop');
     const warm = await warmLatency(fn.address, direct.address, 'noop', 100, warmN);
+    await expectStatus(base, 'DELETE', `${ACTIONS}/noop`, 200);
 
     process.stderr.write(`functions: throughput, ${CLIENTS} in flight, ${tputMs} ms each\n`);
     await deploy(base, 'tput', { concurrency: CLIENTS });
@@ -256,9 +257,7 @@ export async function benchFunctions(opts: { quick?: boolean } = {}): Promise<Be
       clientCpu += ownCpuSeconds() - own0;
       fnCalls += (r * tputMs) / 1000;
     }
-    const w = await workers(base);
-    const tputWorkers = w.ready ?? 0;
-    await expectStatus(base, 'DELETE', `${ACTIONS}/noop`, 200);
+    const tputWorkers = (await workers(base)).ready ?? 0; // the noop's worker is gone: these are the throughput function's
     await expectStatus(base, 'DELETE', `${ACTIONS}/tput`, 200);
 
     process.stderr.write(`functions: ${coldN} cold starts from the pool (--stems ${STEMS})\n`);
