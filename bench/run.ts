@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { benchAllocator } from './allocator';
 import { benchBatch } from './batch';
 import { benchFailover } from './failover';
+import { benchFunctions } from './functions';
 import { benchMasterHeap } from './heap-master';
 import { benchReofferLatency } from './latency-reoffer';
 import { benchLaunchReal } from './launch-real';
@@ -31,6 +32,7 @@ const benches: { name: string; run: (opts: { quick?: boolean }) => Promise<Bench
   { name: 'failover', run: benchFailover },
   { name: 'services framework', run: benchServices },
   { name: 'batch framework', run: benchBatch },
+  { name: 'functions framework', run: benchFunctions },
 ];
 
 async function main(): Promise<void> {
