@@ -31,6 +31,6 @@ export function functionsProgram(): Command {
   return addFrameworkFlags(new Command('mezz-functions'), { name: 'functions', port: 3233 })
     .addOption(new Option('--stems <n>', 'generic pre-started workers kept per kind (nodejs, command) at 256 MB, specialised on a function\'s first call').default(2).argParser(wholeNumber(0, 100)))
     .addOption(new Option('--queue-limit <n>', 'invocations held per function version while its workers are busy or starting; beyond it 429 with Retry-After').default(1000).argParser(wholeNumber(1, 1_000_000)))
-    .addOption(new Option('--worker-cpus <cpus>', 'CPUs each worker task asks of its agent').default(0.1).argParser(cpus))
+    .addOption(new Option('--worker-cpus <cpus>', 'CPUs each worker task asks of its agent: a hard quota where the agent has cgroups, so it sets how fast a worker starts (Node needs ~60 ms of CPU) and serves').default(0.25).argParser(cpus))
     .addOption(new Option('--activations-kept <n>', 'finished activations kept (in memory and in the store), the newest').default(2000).argParser(wholeNumber(1, 1_000_000)));
 }

@@ -52,7 +52,7 @@ export interface FunctionsSchedulerOptions {
   stems?: number;
   /** Invocations held per function version before 429. Default 1000. */
   queueLimit?: number;
-  /** CPUs per worker task. Default 0.1. */
+  /** CPUs per worker task (a hard quota under cgroups: 0.1 makes Node's start take ~350 ms, 0.25 ~90 ms). Default 0.25. */
   workerCpus?: number;
   /** Finished activations kept (in memory and in the store), newest. Default 2000. */
   activationsKept?: number;
@@ -121,7 +121,7 @@ export class FunctionsScheduler implements FunctionsService {
     this.#opts = {
       stems: options.stems ?? 2,
       queueLimit: options.queueLimit ?? 1000,
-      workerCpus: options.workerCpus ?? 0.1,
+      workerCpus: options.workerCpus ?? 0.25,
       activationsKept: options.activationsKept ?? 2000,
       workerCommand: options.workerCommand ?? `exec '${process.execPath}' '${RUNTIME_PATH}'`,
     };
