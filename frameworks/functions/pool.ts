@@ -375,7 +375,8 @@ export class WorkerPool {
 
   /**
    * More workers when the queue exceeds the slots on their way:
-   * deficit = queued − Σ(concurrency − inflight) over the version's launching and initialising workers.
+   * deficit = queued − Σ(concurrency − inflight) over the version's launching and initialising workers
+   * − the kind's stems still launching (each will be specialised when it comes up).
    */
   private scaleOut(spec: FnSpec, queue: Queued[], now: number): void {
     let deficit = queue.length;
@@ -384,12 +385,18 @@ export class WorkerPool {
       else if (w.state === 'initialising') deficit -= w.concurrency - w.inflight;
     }
     let room = spec.maxWorkers - this.heldOf(spec.name);
+    // Stems of the kind still starting are capacity on its way too: waiting for one costs no more than a launch, and wastes no worker.
+    let coming = [...(this.stems.get(spec.kind) ?? [])].filter((w) => w.state === 'launching').length;
     while (deficit > 0 && room > 0 && queue.length > 0) {
       const stem = this.freeStem(spec.kind);
       if (stem) {
         this.specialise(stem, spec);
         this.run(stem, queue.shift()!, 'pool', now);
         deficit -= stem.concurrency;
+      } else if (coming > 0) {
+        coming--;
+        deficit -= Math.min(spec.concurrency, this.stemConcurrency);
+        continue;
       } else {
         this.launch(spec.kind, now, spec);
         deficit -= spec.concurrency;

@@ -372,3 +372,14 @@ test('stems are kept only for kinds some function uses: none on an idle pool, no
   assert.deepEqual(removed.launch, []);
   assert.deepEqual(removed.stop.map((s) => s.reason), ['idle', 'idle'], 'the last nodejs function gone: its stems stop');
 });
+
+test('a call that finds its kind\'s stems still starting waits for one instead of launching a worker from nothing', () => {
+  const pool = new WorkerPool({ stemTargets: { 'nodejs:256': 2 } });
+  const stems = pool.define({ ...spec(), kind: 'nodejs:256' }, 0).launch;
+  assert.equal(stems.length, 2);
+  const invoked = pool.invoke({ name: 'hello', version: 1 }, 'a1', 1);
+  assert.deepEqual([invoked.launch, invoked.dispatch], [[], []], 'held for a starting stem: nothing launched for it');
+  const up = pool.workerUp(stems[0]!.workerId, 50);
+  assert.deepEqual(up.dispatch.map((d) => [d.activationId, d.workerId, d.cold, d.waitMs]), [['a1', stems[0]!.workerId, 'pool', 49]]);
+  assert.deepEqual(up.launch.map((l) => l.kind), ['nodejs:256'], 'the stem taken is replaced');
+});
