@@ -266,6 +266,22 @@ describe('mezz-functions on a master and an agent', () => {
     await remove('jam');
   });
 
+  test('versions and parameters: the latest runs unless a version is pinned; default parameters sit under the call\'s, init parameters are the environment', async () => {
+    const code = (v: number) => `function main(p) { return { v: ${v}, greeting: p.greeting, who: p.who, token: process.env.TOKEN ?? null } }`;
+    const parameters = [{ key: 'greeting', value: 'hi' }, { key: 'who', value: 'world' }, { key: 'TOKEN', value: 't0k', init: true }];
+    await must('PUT', `${ACTIONS}/pinned`, 200, { exec: { kind: 'nodejs:20', code: code(1) }, parameters, limits: { memory: 160 } });
+    await must('PUT', `${ACTIONS}/pinned?overwrite=true`, 200, { exec: { kind: 'nodejs:20', code: code(2) } });
+    const latest = await invoke('pinned', { who: 'Ada' }, 'blocking=true&result=true');
+    assert.deepEqual([latest.status, latest.body], [200, { v: 2, greeting: 'hi', who: 'Ada', token: 't0k' }], 'the latest, its kept parameters under the call\'s');
+    const first = await invoke('pinned', {}, 'blocking=true&result=true&version=0.0.1');
+    assert.deepEqual([first.status, first.body], [200, { v: 1, greeting: 'hi', who: 'world', token: 't0k' }], 'version 0.0.1 pinned');
+    const again = await invoke('pinned', {}, 'blocking=true&result=true&version=2');
+    assert.deepEqual(again.body.v, 2, 'a pin may name the latest too, as 2');
+    const versions = await must('GET', `${ACTIONS}/pinned/versions`, 200) as { version: string }[];
+    assert.deepEqual(versions.map((v) => v.version), ['0.0.2', '0.0.1']);
+    await remove('pinned');
+  });
+
   test('a deleted and re-created function never answers with the old code', async () => {
     await deploy('phoenix', "function main() { return {v: 1, pid: process.pid} }", { annotations: { maxWorkers: 3 } });
     const old = await Promise.all(Array.from({ length: 3 }, () => activationOf('phoenix')));
