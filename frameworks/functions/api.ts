@@ -15,7 +15,8 @@
  *
  * Errors the routes answer are OpenWhisk's `{error, code}` (code: the
  * request id); refusals before a handler runs (authentication, a body over
- * the API's cap, a bad query) keep the foundation's `{message}`.
+ * the API's cap, a bad query) are the foundation's `{message, details}`, with
+ * `error` and `code` added.
  *
  * Namespaces: `_` is the caller's own, its principal, or `guest` when
  * authentication is off (OpenWhisk's default namespace for its guest key).
@@ -26,7 +27,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { addLeaderRoutes, type Api, type Leadership } from '../foundation/index';
+import { addLeaderRoutes, type Api, type ErrorDetail, type Leadership } from '../foundation/index';
 import { MezzError, NotFoundError, UnavailableError } from '../../lib/errors';
 import { httpStatusOf } from '../../lib/http-status';
 import type { Activation, ActivationResponse } from './activation';
@@ -108,6 +109,26 @@ async function ow(request: FastifyRequest, reply: FastifyReply, run: () => Promi
   }
 }
 
+/**
+ * Refusals made before a route runs (401, a body over the cap, a malformed
+ * query) come from the foundation as `{message, details}`; OpenWhisk's
+ * clients show `error`. They get `error` and `code` beside what was there.
+ */
+function answerRefusalsAsOpenWhisk(api: Api): void {
+  api.server.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 || !request.url.startsWith('/api/v1/') || typeof payload !== 'string') return payload;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload);
+    } catch {
+      return payload;
+    }
+    if (!isObject(body) || 'error' in body || typeof body.message !== 'string') return payload;
+    const details = Array.isArray(body.details) ? (body.details as ErrorDetail[]).map((d) => `${d.path}: ${d.errors.join(', ')}`) : [];
+    return JSON.stringify({ error: [body.message, ...details].join('; '), code: request.id, ...body });
+  });
+}
+
 /** Reads wait for the state: before the leader has loaded it, an empty list would be a wrong answer. */
 function requireLeading(service: FunctionsService): void {
   if (!service.leading()) throw new UnavailableError('this instance does not lead, or has not loaded its functions yet: try again');
@@ -144,6 +165,7 @@ const limitOf = (limit: number | undefined) => (limit === undefined ? DEFAULT_LI
  * `bodyLimit: FUNCTIONS_BODY_LIMIT` so code up to OpenWhisk's 48 MB fits.
  */
 export function addFunctionRoutes(api: Api, service: FunctionsService, leadership: Leadership): void {
+  answerRefusalsAsOpenWhisk(api);
   addActionRoutes(api, service);
   addInvokeRoute(api, service);
   addActivationRoutes(api, service);

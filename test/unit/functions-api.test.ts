@@ -264,8 +264,15 @@ test("HTTP Basic with the principal and its secret is accepted (OpenWhisk's uuid
   assert.equal((await c.req('GET', A)).status, 200);
   assert.equal((await c.req('GET', A, undefined, `Bearer ${KEY}`)).status, 200);
   for (const auth of [basic(UUID, `${KEY}x`), basic('guest', KEY), 'Basic !!']) {
-    assert.equal((await c.req('GET', A, undefined, auth)).status, 401, auth);
+    const refused = await c.req('GET', A, undefined, auth);
+    assert.equal(refused.status, 401, auth);
+    assert.equal(typeof refused.body.error, 'string', `OpenWhisk's error field, for its clients: ${JSON.stringify(refused.body)}`);
+    assert.equal(refused.body.error, refused.body.message, 'the same words as before, under OpenWhisk\'s name');
+    assert.equal(typeof refused.body.code, 'string');
   }
+  const badQuery = await c.req('GET', `${A}?limit=500`);
+  assert.equal(badQuery.status, 400);
+  assert.match(badQuery.body.error, /limit/, 'a malformed query, refused before the route, names the field in `error` too');
 });
 
 test('without authentication `_` is `guest`, the subject of its invocations too', async (t) => {
