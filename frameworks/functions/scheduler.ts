@@ -168,6 +168,7 @@ export class FunctionsScheduler implements FunctionsService {
     signal.addEventListener('abort', () => {
       clearInterval(timer);
       clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined; // else the next leadership would take it for a flush already scheduled
       if (this.#term === term) this.#term = undefined;
       const gone = new UnavailableError('this instance stopped leading before the invocation finished: look the activation up on the new leader');
       for (const c of term.calls.values()) for (const w of c.waiters) w(gone);
@@ -266,7 +267,10 @@ export class FunctionsScheduler implements FunctionsService {
       await writeAll(term.state, vs.map((v) => deleteVersionOp(namespace, name, v.version)));
       this.#fns.delete(fnKey(namespace, name));
       this.#apply(term, term.pool.remove(fnKey(namespace, name), this.#now()));
-      for (const v of vs) this.#byRev.delete(this.#revOf.get(v)!);
+      for (const v of vs) {
+        this.#byRev.delete(this.#revOf.get(v)!);
+        this.#revOf.delete(v);
+      }
       return vs[vs.length - 1]!;
     });
   }
