@@ -475,7 +475,13 @@ export class FunctionsScheduler implements FunctionsService {
     this.#flushing = true;
     try {
       while (this.#toStore.length && !term.signal.aborted) {
-        const ops = this.#toStore;
+        // The last change of each key only: a store's transaction writes a key once, and an activation may be put and evicted in one batch.
+        const byKey = new Map<string, StateOp>();
+        for (const o of this.#toStore) {
+          byKey.delete(o.key);
+          byKey.set(o.key, o);
+        }
+        const ops = [...byKey.values()];
         this.#toStore = [];
         try {
           await writeAll(term.state, ops);
