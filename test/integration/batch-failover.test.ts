@@ -9,9 +9,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster, waitFor, type Proc } from '../harness';
+import { lines, markerDir } from '../fixtures/markers';
 import { requireEtcd, startTestEtcd, type TestEtcd } from '../etcd';
 
 interface RunJson { id: string; status: string; trigger?: string; tick?: string; createdAt: string; completedAt: string | null }
@@ -53,16 +54,14 @@ describe('mezz-batch failover on etcd', { skip: requireEtcd() }, () => {
     const full = await Promise.all(done.map(async (d) => (await call(lead, 'GET', `/v1/jobs/${jobId}/runs/${d.id}`)).body as RunJson));
     return [...(r.body.activeRuns as RunJson[]), ...full];
   };
-  const markers = (prefix: string) => readdirSync(marks).filter((f) => f.startsWith(prefix)).map((f) => ({ run: f.slice(prefix.length), lines: readFileSync(path.join(marks, f), 'utf8').split('\n').filter(Boolean) }));
+  const markers = (prefix: string) => readdirSync(marks).filter((f) => f.startsWith(prefix)).map((f) => ({ run: f.slice(prefix.length), lines: lines(path.join(marks, f)) }));
 
   before(async () => {
     etcd = await startTestEtcd();
     master = await c.startMaster();
     for (const h of ['h1', 'h2']) await c.startAgent(master.address, { name: h, resources: 'cpus:4;mem:2048;disk:1024;ports:[31000-31099]', args: ['--hostname', h] });
     instances.push(await startInstance(), await startInstance());
-    marks = path.join(c.dir, 'markers');
-    mkdirSync(marks);
-    chmodSync(marks, 0o1777);
+    marks = markerDir(c.dir);
   });
   after(async () => {
     await c.teardown();

@@ -13,24 +13,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, ROOT, waitFor, type Proc } from '../harness';
+import { lines, markerDir } from '../fixtures/markers';
 import { mezzIn } from '../fixtures/mezz-up';
 
 interface RunTaskJson { id: string; status: string; index: number; attempt: number; exitCode?: number; startedAt: string | null; completedAt: string | null }
 interface RunJson { id: string; jobId: string; status: string; reason?: string; trigger?: string; createdAt: string; completedAt: string | null; tick?: string; tasks: RunTaskJson[] }
 
-/** A directory tasks (run as nobody under a root agent) can write their marker files in. */
-function markerDir(c: Cluster, name: string): string {
-  const dir = path.join(c.dir, name);
-  mkdirSync(dir);
-  chmodSync(dir, 0o1777);
-  return dir;
-}
-
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 describe('mezz-batch on a master and three one-CPU agents', () => {
   const c = new Cluster();
@@ -74,7 +66,7 @@ describe('mezz-batch on a master and three one-CPU agents', () => {
       '--master', master.address, '--host', '127.0.0.1', '--port', '0', '--data-dir', path.join(c.dir, 'batch'), '--retry-delay', '1s', '--gang-timeout', '3s',
     ]);
     base = `http://${batch.address}`;
-    marks = markerDir(c, 'markers');
+    marks = markerDir(c.dir);
     await waitFor('mezz-batch to lead', async () => (await call('GET', '/v1/jobs')).status === 200);
     // Fires at the next minute in Kolkata (a +05:30 zone, so its minutes are UTC's too); checked by the last test.
     await createJob({

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, chmodSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { EtcdElection } from '../../lib/election-etcd';
 import { EtcdStore } from '../../lib/store-etcd';
@@ -16,6 +16,7 @@ import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/m
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { FrameworkState, LeadershipLostError, frameworkPrefix } from '../../frameworks/foundation';
 import { Cluster, op, waitFor, type Proc } from '../harness';
+import { lines, markerDir } from '../fixtures/markers';
 import { etcdOrSkip, requireEtcd, startTestEtcd, type TestEtcd } from '../etcd';
 import { frameworkStateContract } from '../unit/foundation-state-contract';
 
@@ -58,11 +59,10 @@ describe('two instances of a framework on the runner, a real master, agent and e
   const c = new Cluster();
   let etcd: TestEtcd;
   let master: Proc;
-  const markers = path.join(c.dir, 'markers');
+  let markers: string;
 
   before(async () => {
-    mkdirSync(markers);
-    chmodSync(markers, 0o1777); // tasks may run as nobody
+    markers = markerDir(c.dir);
     etcd = await startTestEtcd();
     master = await c.startMaster();
     await c.startAgent(master.address);
@@ -85,7 +85,7 @@ describe('two instances of a framework on the runner, a real master, agent and e
   const frameworks = async () => (await op<object, ListFrameworksResponse__Output>(c.operator(master.address), 'listFrameworks', {})).frameworks;
   const running = async () => (await op<object, ListTasksResponse__Output>(c.operator(master.address), 'listTasks', { state: 'TASK_RUNNING' })).tasks.map((t) => t.id).sort();
   /** Launches, as the tasks noted them: one file per task id, one line per start. */
-  const launches = () => readdirSync(markers).map((f) => [f, readFileSync(path.join(markers, f), 'utf8').split('\n').filter(Boolean).length] as const).sort();
+  const launches = () => readdirSync(markers).map((f) => [f, lines(path.join(markers, f)).length] as const).sort();
 
   /** Waits until `p` leads, subscribed and reconciled, and has had offers since (had it meant to launch, it would have). */
   const settledLeader = async (p: Proc) => {

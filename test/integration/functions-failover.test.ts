@@ -14,9 +14,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster, waitFor, type Proc } from '../harness';
+import { lines, markerDir } from '../fixtures/markers';
 import { etcdOrSkip, startTestEtcd, type TestEtcd } from '../etcd';
 
 const ACTIONS = '/api/v1/namespaces/_/actions';
@@ -36,7 +36,6 @@ describe('mezz-functions failover with async invocations accepted and not yet ru
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : undefined };
   };
-  const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
   /**
    * Deploys the marking function on `leader`, accepts ten async calls, kills
@@ -81,9 +80,7 @@ function main() {
   before(async () => {
     master = await c.startMaster();
     await c.startAgent(master.address, { name: 'fn-agent', resources: 'cpus:4;mem:4096;disk:1024;ports:[30300-30399]', args: ['--hostname', '127.0.0.1'] });
-    marks = path.join(c.dir, 'markers');
-    mkdirSync(marks);
-    chmodSync(marks, 0o1777);
+    marks = markerDir(c.dir);
   });
   after(async () => {
     await c.teardown();

@@ -11,13 +11,14 @@
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { freePort } from '../../lib/etcd-process';
 import type { ListFrameworksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListFrameworksResponse';
 import type { ListTasksResponse__Output } from '../../lib/proto/generated/mezzanine/v1/ListTasksResponse';
 import { Cluster, op, waitFor, type Proc } from '../harness';
+import { markerDir } from '../fixtures/markers';
 import { requireEtcd, startTestEtcd, type TestEtcd } from '../etcd';
 
 /** An HTTP server on $PORT0 answering $VERSION, one request per connection (HTTP/1.0), after $SLOW_START seconds. */
@@ -88,13 +89,6 @@ async function byVersion(call: Call, app: string): Promise<{ tasks: TaskJson[]; 
   };
 }
 
-/** A directory tasks (run as nobody under a root agent) can write their marker files in. */
-function markerDir(c: Cluster): string {
-  const dir = path.join(c.dir, 'markers');
-  mkdirSync(dir);
-  chmodSync(dir, 0o1777);
-  return dir;
-}
 
 /** The task ids a marker file lists, one line per task start. */
 function launches(file: string): string[] {
@@ -178,7 +172,7 @@ describe('deployments on a master, an agent and one mezz-services (embedded stor
   const leads = () => waitFor('services to lead', async () => (await call('GET', '/v2/info')).body?.elected, 60_000, 250);
 
   before(async () => {
-    markers = markerDir(c);
+    markers = markerDir(c.dir);
     master = await c.startMaster();
     await c.startAgent(master.address, { resources: `cpus:4;mem:4096;disk:1024;ports:[${PORT_BASE}-${PORT_BASE + 49}]` });
     services = await startServices();
@@ -330,7 +324,7 @@ describe('deployments with two mezz-services instances on etcd', { skip: require
   const call = client(() => `http://${leader.address}`);
 
   before(async () => {
-    markers = markerDir(c);
+    markers = markerDir(c.dir);
     etcd = await startTestEtcd();
     const master = await c.startMaster();
     await c.startAgent(master.address, { resources: `cpus:4;mem:4096;disk:1024;ports:[${PORT_BASE + 50}-${PORT_BASE + 99}]` });
