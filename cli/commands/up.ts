@@ -40,7 +40,7 @@ import type { Command } from 'commander';
 import { errorMessage } from '../../lib/errors';
 import { truncate } from '../../lib/limits';
 import { parse as parseResources } from '../../lib/resources';
-import { DEFAULT_DATA_DIR, TOKEN_FILE_NAME, type TlsFiles } from '../../lib/auth';
+import { DEFAULT_DATA_DIR, isLoopback, TOKEN_FILE_NAME, type TlsFiles } from '../../lib/auth';
 import { startEtcd, type EtcdProcess } from '../../lib/etcd-process';
 import { createCa, issueCertificate } from '../../lib/tls-certificates';
 import { CliError, UsageError } from '../errors';
@@ -518,10 +518,6 @@ async function up(opts: UpOptions): Promise<void> {
     await stopAll();
     throw err;
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** True when GET `url`/health answers 200 within 2 s. */

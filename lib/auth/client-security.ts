@@ -28,9 +28,11 @@ export interface ClientSecurityOptions extends TlsFiles {
   masters?: readonly string[];
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost, in `host:port`, `[v6]:port` or `scheme://host:port/…`. */
+/** True for 127.0.0.0/8, ::1 and localhost, alone or in `host:port`, `[v6]:port` or `scheme://host:port/…`. */
 export function isLoopback(address: string): boolean {
-  const host = address.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const hostPort = address.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  // A bare IPv6 address has colons of its own: only a bracketed one, or a name or IPv4 with one colon, carries a port.
+  const host = hostPort.startsWith('[') ? hostPort.replace(/^\[(.*)\](:\d+)?$/, '$1') : hostPort.split(':').length === 2 ? hostPort.replace(/:\d+$/, '') : hostPort;
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  Acls, Authenticator, Authorizer, CallerAuth, basicCredentials, bearerToken, generateSecret, loadTls, parseCredentials, resolveClientSecurity,
+  Acls, Authenticator, Authorizer, CallerAuth, basicCredentials, bearerToken, generateSecret, isLoopback, loadTls, parseCredentials, resolveClientSecurity,
 } from '../../lib/auth';
 import { MezzError, PermissionDeniedError } from '../../lib/errors';
 import { httpStatusOf } from '../../lib/http-status';
@@ -210,5 +210,12 @@ describe('client security', () => {
     const notPem = path.join(dir, 'not.pem');
     writeFileSync(notPem, 'hello');
     assert.throws(() => loadTls({ tlsCert: notPem, tlsKey: notPem, tlsCa: notPem }), /--tls-cert .*not\.pem: not a PEM file/);
+  });
+});
+
+describe('isLoopback', () => {
+  it('takes a host alone or with a port, IPv6 bracketed or bare', () => {
+    for (const a of ['127.0.0.1', '127.0.0.1:5050', 'localhost', 'localhost:80', '::1', '[::1]', '[::1]:5050', 'https://127.0.0.2:8080/v2', 'etcd://[::1]:2379/x']) assert.equal(isLoopback(a), true, a);
+    for (const a of ['10.0.0.1', '10.0.0.1:5050', '0.0.0.0', '::', '[::]:80', 'example.com:443', '::2', 'fe80::1']) assert.equal(isLoopback(a), false, a);
   });
 });
