@@ -141,16 +141,16 @@ export class FunctionsScheduler implements FunctionsService {
         // Unique across leaderships: the master knows a previous leader's tasks until they are killed.
         workerId: (seq) => `fn-${epoch}-${seq}`,
       }),
-      tasks: undefined as unknown as WorkerTasks,
+      tasks: new WorkerTasks({
+        framework, log: this.#log, signal, now: this.#now, command: this.#opts.workerCommand, cpus: this.#opts.workerCpus,
+        // Called only once the term exists: a worker comes up or goes after a launch, never while it is built.
+        onUp: (id) => this.#apply(term, term.pool.workerUp(id, this.#now())),
+        onGone: (id, reason) => {
+          term.inits.delete(id);
+          this.#apply(term, term.pool.workerGone(id, reason, this.#now()));
+        },
+      }),
     };
-    term.tasks = new WorkerTasks({
-      framework, log: this.#log, signal, now: this.#now, command: this.#opts.workerCommand, cpus: this.#opts.workerCpus,
-      onUp: (id) => this.#apply(term, term.pool.workerUp(id, this.#now())),
-      onGone: (id, reason) => {
-        term.inits.delete(id);
-        this.#apply(term, term.pool.workerGone(id, reason, this.#now()));
-      },
-    });
     this.#fns = new Map();
     this.#revOf = new Map();
     this.#byRev = new Map();
@@ -183,10 +183,10 @@ export class FunctionsScheduler implements FunctionsService {
 
   /** An async call accepted by an earlier leader runs again, under its own activation id. */
   #resume(term: Term, p: PendingCall): void {
-    const spec = this.#version(p.namespace, p.name, p.version)?.spec;
-    if (!spec) {
+    const stored = this.#version(p.namespace, p.name, p.version);
+    if (!stored) {
       this.#finish(term, { pending: p, async: true, waiters: [] }, { failure: 'internal', message: `The action ${p.namespace}/${p.name} (version ${p.version}) was deleted before this invocation ran.` }, []);
-    } else if ('retryAfterSeconds' in this.#accept(term, p, spec, true)) {
+    } else if ('retryAfterSeconds' in this.#accept(term, p, stored, true)) {
       term.deferred.push(p);
     }
   }
@@ -287,7 +287,7 @@ export class FunctionsScheduler implements FunctionsService {
     // Stored before the 202: from here the call runs at least once, under this leader or the next.
     if (!options.blocking) await writeAll(term.state, [putPendingOp(pending)]);
     if (term !== this.#term) throw new UnavailableError('this instance stopped leading: the invocation is stored and runs on the new leader');
-    const accepted = this.#accept(term, pending, stored.spec, !options.blocking);
+    const accepted = this.#accept(term, pending, stored, !options.blocking);
     if ('retryAfterSeconds' in accepted) {
       if (!options.blocking) await writeAll(term.state, [deletePendingOp(pending.activationId)]).catch(() => {});
       this.#metrics.rejected.inc();
@@ -327,10 +327,9 @@ export class FunctionsScheduler implements FunctionsService {
     this.#apply(term, term.pool.define(poolSpec(key, rev, stored.spec), this.#now()));
   }
 
-  /** Queues a call in the pool; answers the call, or the seconds to wait when its queue is full. */
-  #accept(term: Term, pending: PendingCall, spec: FunctionSpec, async: boolean): Call | { retryAfterSeconds: number } {
-    const stored = this.#version(pending.namespace, pending.name, pending.version)!;
-    const c: Call = { pending, async, spec, waiters: [] };
+  /** Queues a call of `stored` in the pool; answers the call, or the seconds to wait when its queue is full. */
+  #accept(term: Term, pending: PendingCall, stored: StoredVersion, async: boolean): Call | { retryAfterSeconds: number } {
+    const c: Call = { pending, async, spec: stored.spec, waiters: [] };
     term.calls.set(pending.activationId, c);
     const d = term.pool.invoke({ name: fnKey(pending.namespace, pending.name), version: this.#revOf.get(stored)! }, pending.activationId, this.#now());
     if (d.rejected) {

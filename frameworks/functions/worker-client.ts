@@ -26,7 +26,7 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 export const SECRET_HEADER = 'x-mezz-fn-secret';
 
 /** POSTs `body` to `http://address/path` (with the worker's secret, when it has one); `timeoutMs` bounds the whole exchange. */
-export function post(address: string, path: string, body: unknown, timeoutMs: number, secret?: string): Promise<WorkerAnswer> {
+function post(address: string, path: string, body: unknown, timeoutMs: number, secret?: string): Promise<WorkerAnswer> {
   const [host, port] = splitAddress(address);
   const text = JSON.stringify(body);
   return new Promise((resolve) => {

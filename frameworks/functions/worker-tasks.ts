@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Framework, Offer__Output, TaskInfo, TaskStatus__Output } from '../sdk/index';
-import { hasEnded, reconcile, type TaskGroup, type TaskRecord, type Waiting } from '../foundation/index';
+import { hasEnded, reconcile, type TaskGroup, type TaskRecord } from '../foundation/index';
 import type { Logger } from '../../lib/log';
 import { waitHealthy } from './worker-client';
 
@@ -72,7 +72,6 @@ export class WorkerTasks {
   readonly #byTaskId = new Map<string, string>();
   /** Deaths before answering, in a row, per kind: the backoff's exponent. */
   readonly #failures = new Map<string, number>();
-  #waiting: Waiting[] = [];
   #suppressed = false;
 
   constructor(options: WorkerTasksOptions) {
@@ -81,7 +80,7 @@ export class WorkerTasks {
 
   /** A worker to launch on the next offers that fit it. */
   want(launch: WorkerLaunch): void {
-    const first = ![...this.#tasks.values()].some((t) => !t.record && !t.stopping);
+    const first = !this.#hasUnplaced();
     this.#tasks.set(launch.workerId, { launch, secret: randomBytes(16).toString('hex'), up: false, stopping: false });
     // Revive even when not suppressed: it lifts the refuse filters of declined offers, so the room comes now, not in a second.
     if (first) {
@@ -110,11 +109,6 @@ export class WorkerTasks {
     else this.#gone(workerId, 'stopped before it was launched');
   }
 
-  /** Why workers wait for room (the reconciler's reasons), for "why is nothing running?". */
-  waiting(): readonly Waiting[] {
-    return this.#waiting;
-  }
-
   /** A round: the workers not yet launched placed on `offers`, the rest declined. */
   offers(offers: readonly Offer__Output[]): void {
     const { framework, now } = this.#o;
@@ -122,7 +116,6 @@ export class WorkerTasks {
     const groups = [...this.#tasks.values()].filter((t) => !t.stopping).map((t) => this.#group(t));
     const tasks = [...this.#tasks.values()].flatMap((t) => (t.record ? [t.record] : []));
     const plan = reconcile({ groups, tasks, offers, now: now() });
-    this.#waiting = plan.waiting;
     const byOffer = new Map(offers.map((o) => [o.id, o]));
     for (const l of plan.launches) {
       const host = byOffer.get(l.offerId)?.hostname ?? '127.0.0.1';
@@ -139,7 +132,7 @@ export class WorkerTasks {
       framework.launch([l.offerId], infos);
     }
     if (plan.unused.length) framework.decline(plan.unused, { refuseSeconds: REFUSE_SECONDS });
-    this.#wantOffers([...this.#tasks.values()].some((t) => !t.record && !t.stopping));
+    this.#wantOffers(this.#hasUnplaced());
   }
 
   /** A status update of one of this framework's tasks. */
@@ -217,6 +210,12 @@ export class WorkerTasks {
   #gone(workerId: string, reason: string): void {
     if (!this.#tasks.delete(workerId) || this.#o.signal.aborted) return;
     this.#o.onGone(workerId, reason);
+  }
+
+  /** Whether a worker still waits for offers. */
+  #hasUnplaced(): boolean {
+    for (const t of this.#tasks.values()) if (!t.record && !t.stopping) return true;
+    return false;
   }
 
   #wantOffers(want: boolean): void {
